@@ -1,0 +1,179 @@
+/* bench_core: the core runtime's figures, one line each:
+ *   switch, create+exit, channel round trip, 100,000 timers, idle memory.
+ * bench/run-bench.sh prints the peers' figures (Go, Boost.Context) beside. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <swco.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long rss_bytes(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+/* ---------------------------------------------------------------- switch */
+#if defined(SWCO_BENCH_RAW_SWITCH)
+/* The bare machine switch, the figure comparable with Boost's
+ * jump_fcontext: the same assembly the library uses, linked in here. */
+void *swco__ctx_switch(void **from, void *to, void *arg);
+void swco__ctx_trampoline(void);
+static void *raw_main, *raw_co;
+static void raw_entry(void *arg)
+{
+    for (;;)
+        swco__ctx_switch(&raw_co, raw_main, NULL);
+}
+
+static void bench_raw_switch(void)
+{
+    static char stack[64 * 1024] __attribute__((aligned(16)));
+    unsigned long long *sp = (unsigned long long *)(stack + sizeof stack - 24) - 7;
+    memset(sp, 0, 64);
+    sp[0] = 0x1F80u | (0x037Full << 32);
+    sp[1] = (unsigned long long)(size_t)raw_entry;
+    sp[7] = (unsigned long long)(size_t)swco__ctx_trampoline;
+    raw_co = sp;
+    const long n = 20000000;
+    double t0 = now();
+    for (long i = 0; i < n; i++)
+        swco__ctx_switch(&raw_main, raw_co, NULL);
+    printf("context switch pair (machine)   : %8.1f ns\n", (now() - t0) / (double)n * 1e9);
+}
+#endif
+
+static volatile int stop_yielding;
+static void yielder(void *arg)
+{
+    while (!stop_yielding)
+        swco_coroutine_yield();
+}
+
+static void bench_switch(void)
+{
+    const long n = 10000000;
+    stop_yielding = 0;
+    long cid = swco_coroutine_create(yielder, NULL);
+    double t0 = now();
+    for (long i = 0; i < n; i++)
+        swco_coroutine_resume(cid);
+    double t = now() - t0;
+    stop_yielding = 1;
+    swco_coroutine_resume(cid);
+    printf("switch (resume+yield API pair)  : %8.1f ns\n", t / (double)n * 1e9);
+}
+
+/* ----------------------------------------------------------- create+exit */
+static void empty(void *arg) {}
+
+static void bench_create(void)
+{
+    const long n = 2000000;
+    double t0 = now();
+    for (long i = 0; i < n; i++)
+        swco_coroutine_create(empty, NULL);
+    double t = now() - t0;
+    printf("coroutine create+exit           : %8.1f ns  (%.1f M/s)\n", t / (double)n * 1e9,
+           (double)n / t / 1e6);
+}
+
+/* ------------------------------------------------------------- ping-pong */
+static swco_channel_t *ping, *pong;
+static void ponger(void *arg)
+{
+    void *v;
+    while (swco_channel_pop(ping, &v, -1) == 0)
+        swco_channel_push(pong, v, -1);
+}
+
+static void pinger(void *arg)
+{
+    const long n = 2000000;
+    swco_coroutine_create(ponger, NULL);
+    double t0 = now();
+    for (long i = 0; i < n; i++) {
+        void *v;
+        swco_channel_push(ping, (void *)i, -1);
+        swco_channel_pop(pong, &v, -1);
+    }
+    double t = now() - t0;
+    swco_channel_close(ping);
+    printf("channel round trip (unbuffered) : %8.1f ns\n", t / (double)n * 1e9);
+}
+
+static void bench_channel(void)
+{
+    ping = swco_channel_new(0);
+    pong = swco_channel_new(0);
+    swco_run(pinger, NULL);
+    swco_channel_free(ping);
+    swco_channel_free(pong);
+}
+
+/* ---------------------------------------------------------------- timers */
+static void never(long id, void *arg) {}
+
+static void bench_timers(void)
+{
+    enum { N = 100000 };
+    static long ids[N];
+    swco_event_cycle(NULL, NULL); /* create the loop outside the timing */
+    double t0 = now();
+    for (long i = 0; i < N; i++)
+        ids[i] = swco_timer_after(1000 + (i * 7919) % 100000, never, NULL);
+    for (long i = 0; i < N; i++)
+        swco_timer_clear(ids[i]);
+    double t = now() - t0;
+    printf("100,000 timers added and removed: %8.2f ms\n", t * 1e3);
+    swco_event_wait();
+}
+
+/* ------------------------------------------------------------ idle memory */
+static void idle(void *arg) { swco_coroutine_yield(); }
+
+static void bench_memory(void)
+{
+    /* Each guarded stack is two mappings; stay well inside vm.max_map_count. */
+    enum { N = 20000 };
+    static long ids[N];
+    long made = 0;
+    long before = rss_bytes();
+    for (long i = 0; i < N; i++)
+        if ((ids[made] = swco_coroutine_create(idle, NULL)) > 0)
+            made++;
+    long after = rss_bytes();
+    printf("memory per idle coroutine       : %8.2f KiB resident (%ld coroutines)\n",
+           (double)(after - before) / (double)made / 1024.0, made);
+    for (long i = 0; i < made; i++)
+        swco_coroutine_resume(ids[i]);
+}
+
+int main(int argc, char **argv)
+{
+    printf("libswco %s core benchmark (one thread)\n", swco_version_string());
+#if defined(SWCO_BENCH_RAW_SWITCH)
+    bench_raw_switch();
+#endif
+    bench_switch();
+    bench_create();
+    bench_channel();
+    bench_timers();
+    bench_memory();
+    return 0;
+}

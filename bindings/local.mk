@@ -1,0 +1,55 @@
+# SWIG bindings.  bindings/swco.i is the flat C API shared by every
+# language; bindings/<lang>/ holds each language's interface and code.
+
+EXTRA_DIST += bindings/swco.i bindings/README.md bindings/python/README.md bindings/php/README.md bindings/go/README.md
+
+# -------------------------------------------------------------- python
+# _swco: libtool module built from SWIG's wrapper (generated in the build
+# tree, never distributed) and pyswco.c; swco.py is the Pythonic layer.
+PY_SWIG_DEPS = $(srcdir)/bindings/swco.i $(srcdir)/bindings/python/swco_python.i \
+	$(srcdir)/bindings/python/pyswco.h $(include_HEADERS) $(swcoinclude_HEADERS) \
+	include/swco/version.h
+EXTRA_DIST += bindings/python/swco_python.i bindings/python/pyswco.h bindings/python/pyswco.c \
+	bindings/python/pyswco_proc.c \
+	bindings/python/swco.py bindings/python/run-tests.sh bindings/python/tests/test_swco.py \
+	examples/python/hello.py bench/python/bench.py
+
+if ENABLE_PYTHON
+pyexec_LTLIBRARIES = bindings/python/_swco.la
+python_PYTHON = bindings/python/swco.py
+bindings_python__swco_la_SOURCES = bindings/python/pyswco.c bindings/python/pyswco.h \
+	bindings/python/pyswco_proc.c
+nodist_bindings_python__swco_la_SOURCES = bindings/python/swco_wrap.c
+bindings_python__swco_la_CPPFLAGS = -I$(top_srcdir)/include -I$(top_builddir)/include \
+	-I$(top_srcdir)/bindings/python $(PYTHON_INCLUDES)
+bindings_python__swco_la_CFLAGS = $(SWCO_CFLAGS) -fno-strict-aliasing
+bindings_python__swco_la_LDFLAGS = -module -shared -avoid-version -shrext $(PYTHON_EXT_SUFFIX)
+bindings_python__swco_la_LIBADD = libswco.la
+CLEANFILES += bindings/python/swco_wrap.c
+
+bindings/python/swco_wrap.c: $(PY_SWIG_DEPS)
+	$(AM_V_GEN)$(MKDIR_P) bindings/python && \
+	$(SWIG) -python -noproxy -I$(top_srcdir)/include -I$(top_builddir)/include \
+	  -I$(top_srcdir)/bindings -I$(top_srcdir)/bindings/python -o $@ \
+	  $(srcdir)/bindings/python/swco_python.i
+
+# make check: run the unittest suite against the build tree.  The
+# interpreter is not built with AddressSanitizer, so under --enable-asan the
+# runner reports SKIP (exit 77) and only the C tests run.
+TESTS += bindings/python/run-tests.sh
+AM_TESTS_ENVIRONMENT += PYTHON='$(PYTHON)' SWCO_PY_ASAN='$(enable_asan)' \
+	abs_top_srcdir='$(abs_top_srcdir)' abs_top_builddir='$(abs_top_builddir)'; \
+	export PYTHON SWCO_PY_ASAN abs_top_srcdir abs_top_builddir;
+
+# make bench also prints Python coroutine figures beside greenlet's and
+# asyncio's (make bench-python alone runs just those).
+bench_python_cmd = LD_LIBRARY_PATH='$(abs_top_builddir)/.libs' \
+	PYTHONPATH='$(abs_top_srcdir)/bindings/python:$(abs_top_builddir)/bindings/python/.libs' \
+	$(PYTHON) $(top_srcdir)/bench/python/bench.py
+else
+bench_python_cmd = echo "bench-python: Python binding not configured"
+endif
+bench-python: all
+	@$(bench_python_cmd)
+bench: bench-python
+.PHONY: bench-python

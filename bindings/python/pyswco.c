@@ -1,0 +1,672 @@
+/* Python coroutines on libswco.
+ *
+ * CPython keeps the state of the running code in the thread state: the
+ * current C frame record (cframe, which points at the interpreter frame), the
+ * recursion counter, the chunked data stack that holds interpreter frames,
+ * the exception being handled, the contextvars context and the trashcan
+ * nesting.  A libswco coroutine switch swaps C stacks under the interpreter,
+ * so the scheduler hook below saves those fields when a context is left and
+ * puts them back when it is entered again; a coroutine entered for the first
+ * time gets a fresh set (no frames, empty data stack, no exception, no
+ * context), as a new thread would.  The field list is the one greenlet
+ * saves for CPython 3.11.
+ *
+ * Everything here runs with the GIL held: the calls that switch never
+ * release it, so the interpreter never sees a half-switched thread state.
+ */
+#include "pyswco.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030C0000
+#error "the swco Python binding saves CPython 3.11 thread state; build it against Python 3.11"
+#endif
+
+/* The interpreter frame type is internal in 3.11 (greenlet does the same). */
+#define Py_BUILD_CORE 1
+#include "internal/pycore_frame.h"
+#undef Py_BUILD_CORE
+
+/* Saved interpreter state of one context (a coroutine, or the thread's own
+ * context, cid -1).  Fields are meaningful only while the context is not
+ * running; the references held then are owned here. */
+typedef struct pyco_state {
+    struct pyco_state *next, *prev; /* the thread's states, for backtrace() */
+    long cid;
+    int dead;                       /* coroutine ended: drop its state on leaving */
+    _PyCFrame *cframe;
+    int recursion_depth;
+    _PyStackChunk *datastack_chunk;
+    PyObject **datastack_top;
+    PyObject **datastack_limit;
+    _PyErr_StackItem *exc_info;
+    _PyErr_StackItem exc_state;     /* owns exc_value */
+    PyObject *context;              /* owned */
+    int trash_delete_nesting;
+} pyco_state_t;
+
+/* This thread runs Python coroutines: only then does the hook touch the
+ * thread state (libswco may run plain C coroutines in other threads). */
+static __thread int tls_active;
+/* The use_tracing flag the interpreter would compute for this thread now
+ * (as _PyThreadState_UpdateTracingState does): a saved C frame record may
+ * hold a stale one, and a new coroutine must trace when the thread does, so
+ * sys.settrace()/setprofile() (debuggers, coverage) see every coroutine. */
+static uint8_t tracing_flag(PyThreadState *ts)
+{
+    return ts->tracing == 0 && (ts->c_tracefunc || ts->c_profilefunc) ? 255 : 0;
+}
+
+static PyObject *exc_error, *exc_timeout, *exc_closed, *exc_cancelled;
+
+/* ------------------------------------------------------------- errors */
+
+PyObject *pyswco_raise(int code)
+{
+    PyObject *cls = exc_error;
+    if (code == -ECANCELED)
+        cls = exc_cancelled;
+    else if (code == -ETIMEDOUT)
+        cls = exc_timeout;
+    else if (code == SWCO_ECLOSED)
+        cls = exc_closed;
+    PyObject *exc = PyObject_CallFunction(cls, "s", swco_strerror(code));
+    if (!exc)
+        return NULL;
+    PyObject *c = PyLong_FromLong(code);
+    PyObject *n = PyUnicode_FromString(swco_err_name(code));
+    if (c && n && PyObject_SetAttrString(exc, "code", c) == 0 &&
+        PyObject_SetAttrString(exc, "name", n) == 0)
+        PyErr_SetObject(cls, exc);
+    Py_XDECREF(c);
+    Py_XDECREF(n);
+    Py_DECREF(exc);
+    return NULL;
+}
+
+/* An exception escaped a callback the Python layer should have wrapped:
+ * report it with its traceback and go on (it must not cross into whatever
+ * coroutine runs next). */
+static void report_unhandled(const char *where)
+{
+    if (exc_cancelled && PyErr_ExceptionMatches(exc_cancelled)) {
+        PyErr_Clear();
+        return;
+    }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb && value)
+        PyException_SetTraceback(value, tb);
+    PySys_WriteStderr("swco: unhandled exception in %s (coroutine %ld):\n", where,
+                      swco_coroutine_id());
+    PyErr_Display(type, value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+}
+
+/* ------------------------------------------------------ state switching */
+
+/* Root chunks of the frame data stack of ended coroutines, kept for the
+ * next new ones: each would otherwise cost an mmap and a munmap. */
+#define CHUNK_CACHE_MAX 64
+static __thread _PyStackChunk *chunk_cache[CHUNK_CACHE_MAX];
+static __thread int chunk_cached;
+
+static void free_datastack(_PyStackChunk *chunk)
+{
+    PyObjectArenaAllocator arena;
+    PyObject_GetArenaAllocator(&arena);
+    while (chunk) {
+        _PyStackChunk *prev = chunk->previous;
+        if (!prev && chunk_cached < CHUNK_CACHE_MAX)
+            chunk_cache[chunk_cached++] = chunk;
+        else
+            arena.free(arena.ctx, chunk, chunk->size);
+        chunk = prev;
+    }
+}
+
+static void save_state(PyThreadState *ts, pyco_state_t *st)
+{
+    st->cframe = ts->cframe;
+    st->recursion_depth = ts->recursion_limit - ts->recursion_remaining;
+    st->datastack_chunk = ts->datastack_chunk;
+    st->datastack_top = ts->datastack_top;
+    st->datastack_limit = ts->datastack_limit;
+    st->exc_info = ts->exc_info;
+    st->exc_state = ts->exc_state;
+    ts->exc_state.exc_value = NULL;
+    ts->exc_state.previous_item = NULL;
+    st->context = ts->context;
+    ts->context = NULL;
+    st->trash_delete_nesting = ts->trash_delete_nesting;
+}
+
+static void restore_state(PyThreadState *ts, pyco_state_t *st)
+{
+    ts->cframe = st->cframe;
+    ts->recursion_remaining = ts->recursion_limit - st->recursion_depth;
+    ts->datastack_chunk = st->datastack_chunk;
+    ts->datastack_top = st->datastack_top;
+    ts->datastack_limit = st->datastack_limit;
+    ts->exc_state = st->exc_state;
+    ts->exc_info = st->exc_info ? st->exc_info : &ts->exc_state;
+    st->exc_state.exc_value = NULL;
+    ts->context = st->context;
+    st->context = NULL;
+    ts->context_ver++; /* contextvars caches the last lookup: invalidate it */
+    ts->trash_delete_nesting = st->trash_delete_nesting;
+}
+
+/* A coroutine's first entry: a thread state with nothing running.  The
+ * coroutine's entry function replaces root_cframe with a record on its own
+ * stack before it calls Python. */
+static void fresh_state(PyThreadState *ts)
+{
+    ts->cframe = &ts->root_cframe;
+    ts->recursion_remaining = ts->recursion_limit;
+    if (chunk_cached > 0) {
+        /* As CPython sets up a root chunk: its first slot stays unused so
+         * that popping the bottom frame never frees the chunk. */
+        _PyStackChunk *chunk = chunk_cache[--chunk_cached];
+        chunk->previous = NULL;
+        chunk->top = 0;
+        ts->datastack_chunk = chunk;
+        ts->datastack_top = &chunk->data[1];
+        ts->datastack_limit = (PyObject **)((char *)chunk + chunk->size);
+    } else {
+        ts->datastack_chunk = NULL; /* the first call allocates a root chunk */
+        ts->datastack_top = NULL;
+        ts->datastack_limit = NULL;
+    }
+    ts->exc_state.exc_value = NULL;
+    ts->exc_state.previous_item = NULL;
+    ts->exc_info = &ts->exc_state;
+    ts->context = NULL;
+    ts->context_ver++;
+    ts->trash_delete_nesting = 0;
+}
+
+/* The ended coroutine's state is live in ts: release what it owns before
+ * the next context's state overwrites it. */
+static void drop_live_state(PyThreadState *ts)
+{
+    Py_CLEAR(ts->context);
+    Py_CLEAR(ts->exc_state.exc_value);
+    free_datastack(ts->datastack_chunk);
+    ts->datastack_chunk = NULL;
+    ts->datastack_top = NULL;
+    ts->datastack_limit = NULL;
+}
+
+static __thread pyco_state_t *tls_states;
+
+static pyco_state_t *state_new(long cid)
+{
+    pyco_state_t *st = calloc(1, sizeof *st);
+    if (!st)
+        Py_FatalError("swco: out of memory saving interpreter state");
+    st->cid = cid;
+    st->next = tls_states;
+    if (tls_states)
+        tls_states->prev = st;
+    tls_states = st;
+    return st;
+}
+
+static void state_free(pyco_state_t *st)
+{
+    if (!st)
+        return;
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        tls_states = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    free(st);
+}
+
+/* While swco.run() (or swco.wait()) drives the loop, the thread's own
+ * context runs only the event loop, so it gives the GIL up there: other
+ * Python threads run while this one waits in epoll.  The GIL is taken back
+ * whenever that context is left for a coroutine, or the loop calls into
+ * Python (timer callbacks, releasing a callable). */
+static __thread int tls_in_loop;
+static __thread PyThreadState *tls_released; /* non-NULL: GIL given up */
+static __thread int tls_hold;                /* Python runs in the loop context */
+static __thread PyObject *tls_on_signal;     /* called when a signal handler raised */
+
+static void gil_take(void)
+{
+    if (tls_released) {
+        PyThreadState *ts = tls_released;
+        tls_released = NULL;
+        PyEval_RestoreThread(ts);
+    }
+}
+
+static void gil_give(void)
+{
+    if (tls_in_loop && !tls_hold && !tls_released)
+        tls_released = PyEval_SaveThread();
+}
+
+static void pyswco_hook(int event, long cid, void **slot, void *arg)
+{
+    (void)arg;
+    if (!tls_active)
+        return;
+    pyco_state_t *st = *slot;
+    PyThreadState *ts;
+    switch (event) {
+    case SWCO_COROUTINE_SWITCH_OUT:
+        if (cid == -1)
+            gil_take();
+        ts = PyThreadState_Get();
+        if (st && st->dead) {
+            drop_live_state(ts);
+            state_free(st);
+            *slot = NULL;
+            return;
+        }
+        if (!st)
+            *slot = st = state_new(cid);
+        save_state(ts, st);
+        break;
+    case SWCO_COROUTINE_SWITCH_IN:
+        ts = PyThreadState_Get();
+        if (st) {
+            restore_state(ts, st);
+            if (ts->cframe != &ts->root_cframe)
+                ts->cframe->use_tracing = tracing_flag(ts);
+        } else if (cid != -1) {
+            *slot = state_new(cid);
+            fresh_state(ts);
+        } /* else: the thread's context was never left under the hook */
+        if (cid == -1)
+            gil_give();
+        break;
+    case SWCO_COROUTINE_END:
+        if (cid == -1) {
+            state_free(st);
+            *slot = NULL;
+        } else if (st) {
+            st->dead = 1;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* ------------------------------------------------------- coroutine entry */
+
+/* arg_free for callables and item_free for channel values; the loop may
+ * call it (a one-shot timer is done) while the GIL is given up. */
+static void py_decref(void *obj)
+{
+    if (tls_released) {
+        gil_take();
+        Py_DECREF((PyObject *)obj);
+        gil_give();
+    } else {
+        Py_DECREF((PyObject *)obj);
+    }
+}
+
+/* Body of every Python coroutine: call fn() on a fresh C frame record. */
+static void pyco_entry(void *arg)
+{
+    PyObject *fn = arg;
+    PyThreadState *ts = PyThreadState_Get();
+    _PyCFrame base;
+    base.use_tracing = tracing_flag(ts);
+    base.current_frame = NULL; /* tracebacks end at this coroutine's entry */
+    base.previous = &ts->root_cframe;
+    ts->cframe = &base;
+    PyObject *r = PyObject_CallObject(fn, NULL);
+    if (r)
+        Py_DECREF(r);
+    else
+        report_unhandled("coroutine");
+    ts->cframe = &ts->root_cframe; /* base dies with this function */
+}
+
+static long start_coroutine(PyObject *fn)
+{
+    tls_active = 1;
+    Py_INCREF(fn);
+    /* 0 (the default size, pooled by the scheduler) once that is big enough */
+    size_t stack = swco_coroutine_get_stack_size() >= PYSWCO_STACK_SIZE ? 0 : PYSWCO_STACK_SIZE;
+    long cid = swco_coroutine_create_ex(pyco_entry, fn, py_decref, stack);
+    if (cid < 0)
+        Py_DECREF(fn);
+    return cid;
+}
+
+PyObject *pyswco_go(PyObject *fn)
+{
+    if (!PyCallable_Check(fn))
+        return pyswco_raise(-EINVAL);
+    long cid = start_coroutine(fn);
+    if (cid < 0)
+        return pyswco_raise((int)cid);
+    return PyLong_FromLong(cid);
+}
+
+/* swco_run's first coroutine has the default C stack: it only starts the
+ * Python one, with a big stack, and ends. */
+typedef struct run_arg {
+    PyObject *fn;
+    long rc;
+} run_arg_t;
+
+/* End of every loop turn: run Python's signal handlers (a wait interrupted
+ * by SIGINT ends its turn early).  When one raises (KeyboardInterrupt),
+ * on_signal(exc) stops the loop: it cancels every coroutine and timer, and
+ * run() re-raises exc. */
+static void loop_cycle(void *arg)
+{
+    (void)arg;
+    if (!tls_on_signal)
+        return;
+    gil_take();
+    tls_hold++;
+    if (PyErr_CheckSignals() < 0) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        if (tb && value)
+            PyException_SetTraceback(value, tb);
+        PyObject *r = PyObject_CallFunctionObjArgs(tls_on_signal, value ? value : Py_None, NULL);
+        if (r)
+            Py_DECREF(r);
+        else
+            report_unhandled("signal handler");
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+    }
+    tls_hold--;
+    gil_give();
+}
+
+/* Drive the loop with the GIL given up and signals checked every turn. */
+static int drive_loop(int (*loop)(void *), void *arg, PyObject *on_signal)
+{
+    int outer = tls_in_loop;
+    PyObject *outer_sig = tls_on_signal;
+    tls_active = 1;
+    tls_in_loop = 1;
+    tls_on_signal = on_signal;
+    swco_event_cycle(loop_cycle, NULL);
+    int rc = loop(arg); /* frees the thread's loop, cycle callback included */
+    gil_take();
+    tls_in_loop = outer;
+    tls_on_signal = outer_sig;
+    return rc;
+}
+
+static void run_main(void *arg)
+{
+    run_arg_t *ra = arg;
+    ra->rc = start_coroutine(ra->fn);
+}
+
+static int run_loop(void *arg)
+{
+    return swco_run(run_main, arg);
+}
+
+static int wait_loop(void *arg)
+{
+    (void)arg;
+    return swco_event_wait();
+}
+
+PyObject *pyswco_run(PyObject *fn, PyObject *on_signal)
+{
+    if (!PyCallable_Check(fn) || !PyCallable_Check(on_signal))
+        return pyswco_raise(-EINVAL);
+    if (swco_coroutine_id() != -1)
+        return pyswco_raise(SWCO_ECOSTATE);
+    run_arg_t ra = {fn, 0};
+    int rc = drive_loop(run_loop, &ra, on_signal);
+    if (ra.rc < 0)
+        return pyswco_raise((int)ra.rc);
+    if (rc < 0)
+        return pyswco_raise(rc);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static void defer_fire(void *arg)
+{
+    PyObject *fn = arg;
+    PyObject *r = PyObject_CallObject(fn, NULL);
+    if (r)
+        Py_DECREF(r);
+    else
+        report_unhandled("deferred call");
+    Py_DECREF(fn);
+}
+
+PyObject *pyswco_defer(PyObject *fn)
+{
+    if (!PyCallable_Check(fn))
+        return pyswco_raise(-EINVAL);
+    Py_INCREF(fn);
+    int rc = swco_defer(defer_fire, fn);
+    if (rc < 0) {
+        Py_DECREF(fn);
+        return pyswco_raise(rc);
+    }
+    Py_RETURN_NONE;
+}
+
+/* Timers fire on the loop's stack; each run gets its own big-stack Python
+ * coroutine rather than the library's default-sized one. */
+static void timer_fire(long timer_id, void *arg)
+{
+    gil_take(); /* the loop runs without it */
+    long cid = start_coroutine(arg);
+    if (cid < 0) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "swco: timer %ld: cannot start coroutine: %s", timer_id,
+                 swco_strerror((int)cid));
+        swco_log_write(SWCO_LOG_ERROR, msg);
+    }
+    gil_give();
+}
+
+PyObject *pyswco_timer_add(long ms, int flags, PyObject *fn)
+{
+    if (!PyCallable_Check(fn))
+        return pyswco_raise(-EINVAL);
+    tls_active = 1;
+    Py_INCREF(fn);
+    long id = swco_timer_add(ms, (flags & SWCO_TIMER_TICK) | SWCO_TIMER_NO_COROUTINE, timer_fire,
+                             fn, py_decref);
+    if (id < 0) {
+        Py_DECREF(fn);
+        return pyswco_raise((int)id);
+    }
+    return PyLong_FromLong(id);
+}
+
+PyObject *pyswco_wait(PyObject *on_signal)
+{
+    if (!PyCallable_Check(on_signal))
+        return pyswco_raise(-EINVAL);
+    if (swco_coroutine_id() != -1)
+        return pyswco_raise(SWCO_ECOSTATE);
+    int rc = drive_loop(wait_loop, NULL, on_signal);
+    if (rc < 0)
+        return pyswco_raise(rc);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------- channels */
+
+swco_channel_t *pyswco_channel_new(long capacity)
+{
+    swco_channel_t *chan = swco_channel_new_ex(capacity, py_decref);
+    if (!chan)
+        pyswco_raise(swco_last_error());
+    return chan;
+}
+
+PyObject *pyswco_channel_push(swco_channel_t *chan, PyObject *value, double timeout)
+{
+    Py_INCREF(value); /* the channel's reference, until popped or freed */
+    int rc = swco_channel_push(chan, value, timeout);
+    if (rc < 0) {
+        Py_DECREF(value);
+        return pyswco_raise(rc);
+    }
+    Py_RETURN_NONE;
+}
+
+PyObject *pyswco_channel_pop(swco_channel_t *chan, double timeout)
+{
+    void *value = NULL;
+    int rc = swco_channel_pop(chan, &value, timeout);
+    if (rc < 0)
+        return pyswco_raise(rc);
+    return value; /* the channel's reference becomes the caller's */
+}
+
+/* ------------------------------------------------------------ introspection */
+
+PyObject *pyswco_coroutine_list(void)
+{
+    long n = swco_coroutine_list(NULL, 0);
+    long *ids = PyMem_Malloc(sizeof(long) * (size_t)(n > 0 ? n : 1));
+    if (!ids)
+        return PyErr_NoMemory();
+    long k = swco_coroutine_list(ids, n);
+    if (k > n)
+        k = n;
+    PyObject *list = PyList_New(0);
+    for (long i = 0; list && i < k; i++) {
+        PyObject *v = PyLong_FromLong(ids[i]);
+        if (!v || PyList_Append(list, v) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(v);
+    }
+    PyMem_Free(ids);
+    return list;
+}
+
+PyObject *pyswco_coroutine_stats(void)
+{
+    swco_coroutine_stats_t s;
+    swco_coroutine_stats(&s);
+    return Py_BuildValue("{s:l,s:l,s:K,s:l,s:n,s:n,s:l}", "live", s.live, "peak", s.peak,
+                         "created", (unsigned long long)s.created, "max", s.max, "stack_size",
+                         (Py_ssize_t)s.stack_size, "stack_bytes", (Py_ssize_t)s.stack_bytes,
+                         "pooled_stacks", s.pooled_stacks);
+}
+
+/* Where a coroutine is: its Python frames, outermost first, as
+ * (filename, lineno, name) tuples.  A suspended coroutine's frames are read
+ * from the state saved when it was left. */
+PyObject *pyswco_backtrace(long cid)
+{
+    PyThreadState *ts = PyThreadState_Get();
+    _PyInterpreterFrame *f = NULL;
+    if (cid == swco_coroutine_id()) {
+        f = ts->cframe->current_frame;
+    } else {
+        pyco_state_t *st = tls_states;
+        while (st && (st->cid != cid || st->dead))
+            st = st->next;
+        if (!st) {
+            if (cid == -1 || swco_coroutine_exists(cid))
+                return PyList_New(0); /* alive, never ran Python here */
+            return pyswco_raise(SWCO_ENOCO);
+        }
+        f = st->cframe ? st->cframe->current_frame : NULL;
+    }
+    PyObject *list = PyList_New(0);
+    for (; list && f; f = f->previous) {
+        if (_PyFrame_IsIncomplete(f))
+            continue;
+        PyCodeObject *code = f->f_code;
+        int line = PyCode_Addr2Line(code, _PyInterpreterFrame_LASTI(f) * (int)sizeof(_Py_CODEUNIT));
+        PyObject *item = Py_BuildValue("(OiO)", code->co_filename, line, code->co_name);
+        if (!item || PyList_Insert(list, 0, item) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(item);
+    }
+    return list;
+}
+
+/* --------------------------------------------------------------- module */
+
+static PyObject *new_exception(PyObject *dict, const char *name, PyObject *bases, const char *doc)
+{
+    PyObject *cls = PyErr_NewExceptionWithDoc(name, doc, bases, NULL);
+    Py_XDECREF(bases);
+    if (!cls)
+        return NULL;
+    const char *dot = strrchr(name, '.');
+    if (PyDict_SetItemString(dict, dot ? dot + 1 : name, cls) < 0) {
+        Py_DECREF(cls);
+        return NULL;
+    }
+    return cls;
+}
+
+int pyswco_module_init(PyObject *dict)
+{
+    /* The thread-state layout is that of the minor version we were built
+     * for: refuse any other. */
+    int major = 0, minor = 0;
+    if (sscanf(Py_GetVersion(), "%d.%d", &major, &minor) != 2 || major != PY_MAJOR_VERSION ||
+        minor != PY_MINOR_VERSION) {
+        PyErr_Format(PyExc_ImportError,
+                     "swco was built for CPython %d.%d and cannot load into Python %d.%d; "
+                     "rebuild libswco with configure PYTHON=<this interpreter>",
+                     PY_MAJOR_VERSION, PY_MINOR_VERSION, major, minor);
+        return -1;
+    }
+    exc_error = new_exception(dict, "swco.Error", NULL,
+                              "A libswco call failed; .code is the negative error code "
+                              "(-errno or SWCO_E*), .name its symbolic name.");
+    if (!exc_error)
+        return -1;
+    exc_timeout = new_exception(dict, "swco.TimeoutError",
+                                PyTuple_Pack(2, exc_error, PyExc_TimeoutError),
+                                "A wait ran out of time (code -ETIMEDOUT).");
+    exc_closed = new_exception(dict, "swco.ClosedError", PyTuple_Pack(1, exc_error),
+                               "The channel or object is closed (code SWCO_ECLOSED).");
+    exc_cancelled = new_exception(
+        dict, "swco.CancelledError", PyTuple_Pack(1, PyExc_BaseException),
+        "The coroutine was cancelled (code -ECANCELED); it should unwind.  Derives from "
+        "BaseException so that 'except Exception' does not stop the unwinding.");
+    if (!exc_timeout || !exc_closed || !exc_cancelled)
+        return -1;
+    /* Python coroutines need big stacks; make that the default so that the
+     * scheduler pools them (only default-sized stacks are reused). */
+    if (swco_coroutine_get_stack_size() < PYSWCO_STACK_SIZE)
+        swco_coroutine_set_stack_size(PYSWCO_STACK_SIZE);
+    int rc = swco_coroutine_set_hook(pyswco_hook, NULL);
+    if (rc < 0) {
+        PyErr_Format(PyExc_ImportError,
+                     "swco: cannot install the coroutine hook (%s): import swco before "
+                     "any coroutine exists",
+                     swco_strerror(rc));
+        return -1;
+    }
+    return 0;
+}

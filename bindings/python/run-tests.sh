@@ -1,0 +1,40 @@
+#!/bin/sh
+# make check runner for the Python binding: the unittest suite and the
+# example, against the build tree (module in bindings/python/.libs, swco.py
+# from the source tree).  Under --enable-asan the interpreter is not
+# instrumented, so the sanitizer runtimes are preloaded for the instrumented
+# module (leak detection off: CPython keeps objects until exit by design).
+if test "$SWCO_PY_ASAN" = yes; then
+    asan=`${CC:-cc} -print-file-name=libasan.so`
+    ubsan=`${CC:-cc} -print-file-name=libubsan.so`
+    if test ! -f "$asan" || test ! -f "$ubsan"; then
+        echo "FAIL: sanitizer runtimes not found for the Python tests under --enable-asan"
+        exit 1
+    fi
+    LD_PRELOAD="$asan $ubsan${LD_PRELOAD:+ $LD_PRELOAD}"
+    ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+    export LD_PRELOAD ASAN_OPTIONS
+fi
+: "${PYTHON:=python3}"
+: "${abs_top_srcdir:?}" "${abs_top_builddir:?}"
+LD_LIBRARY_PATH="$abs_top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+PYTHONPATH="$abs_top_srcdir/bindings/python:$abs_top_builddir/bindings/python/.libs"
+PYTHONDONTWRITEBYTECODE=1 # the source tree may be read-only (distcheck)
+export LD_LIBRARY_PATH PYTHONPATH PYTHONDONTWRITEBYTECODE
+
+status=0
+"$PYTHON" "$abs_top_srcdir/bindings/python/tests/test_swco.py" -v || status=1
+
+out=`"$PYTHON" "$abs_top_srcdir/examples/python/hello.py" 2>&1`
+echo "$out"
+case $out in
+    *"all done"*) echo "PASS: examples/python/hello.py" ;;
+    *) echo "FAIL: examples/python/hello.py"; status=1 ;;
+esac
+
+if test $status = 0; then
+    echo "python binding: all tests passed"
+else
+    echo "python binding: FAILED"
+fi
+exit $status

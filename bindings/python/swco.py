@@ -1,0 +1,1243 @@
+"""swco: Swoole-style stackful coroutines for Python, on libswco.
+
+Python code runs inside libswco coroutines.  A coroutine that waits
+(sleep, channel, WaitGroup, Mutex) yields to the event loop and the others
+run; each keeps its own frames, exception being handled and contextvars.
+
+    import swco
+
+    def worker(n, chan):
+        swco.sleep(0.1)
+        chan.push(n * n)
+
+    def main():
+        chan = swco.Channel(10)
+        for i in range(3):
+            swco.go(worker, i, chan)
+        print(sorted(chan.pop() for _ in range(3)))
+
+    swco.run(main)
+
+Failures raise swco.Error (or a subclass) whose .code is the negative
+libswco error code (-errno, or SWCO_E*) and .name its symbolic name.
+Times are in seconds (floats), as in time.sleep().
+"""
+
+import atexit as _atexit
+import contextvars as _contextvars
+import errno as _errno
+import os as _os
+import signal as _signal
+import sys as _sys
+import threading as _threading
+import time as _time
+import traceback as _traceback
+import weakref as _weakref
+
+import _swco
+
+__all__ = [
+    "Error", "TimeoutError", "ClosedError", "CancelledError",
+    "run", "go", "sleep", "defer", "getcid", "getpcid", "exists", "cancel",
+    "yield_", "resume", "is_cancelled", "backtrace", "list_coroutines", "stats", "wait",
+    "after", "tick", "clear", "Channel", "WaitGroup", "Mutex", "Cond",
+    "strerror", "excepthook", "version", "configure",
+    "Table", "Atomic", "Atomic64", "Lock", "Process", "ProcessPool", "exec",
+    "async_call", "Socket",
+]
+
+Error = _swco.Error
+TimeoutError = _swco.TimeoutError  # noqa: A001 (also a builtins.TimeoutError)
+ClosedError = _swco.ClosedError
+CancelledError = _swco.CancelledError
+
+FOREVER = -1.0
+_FOREVER_SECONDS = float("inf")
+
+
+def version():
+    """Return the libswco version string, e.g. "0.1.0"."""
+    return _swco.swco_version_string()
+
+
+def strerror(code):
+    """Return the message for a libswco error code (negative int)."""
+    return _swco.swco_strerror(code)
+
+
+def excepthook(cid, exc):
+    """Report an exception that ended coroutine cid (or a timer/defer call).
+
+    The default prints the traceback to sys.stderr.  Replace swco.excepthook
+    with your own function(cid, exc) to log elsewhere.  The exception never
+    propagates into another coroutine.
+    """
+    print("swco: unhandled exception in coroutine %d:" % cid, file=_sys.stderr)
+    _traceback.print_exception(type(exc), exc, exc.__traceback__, file=_sys.stderr)
+
+
+def _check_callable(fn):
+    if not callable(fn):
+        _swco.pyswco_raise(-_errno.EINVAL)
+
+
+class _ThreadState(_threading.local):
+    """Per-thread loop bookkeeping: the exception that stops the loop
+    (SystemExit, KeyboardInterrupt) and the timers Python added."""
+
+    def __init__(self):
+        self.exit = None
+        self.timers = set()
+
+
+_state = _ThreadState()
+
+
+def _stop_loop(exc):
+    """Stop this thread's loop because of exc (SystemExit or
+    KeyboardInterrupt, from a coroutine or from a signal handler): cancel
+    every coroutine (they unwind: finally blocks and defers run) and every
+    timer; run() or wait() then re-raises exc."""
+    if _state.exit is None:
+        _state.exit = exc
+    for tid in list(_state.timers):
+        _state.timers.discard(tid)
+        try:
+            _swco.swco_timer_clear(tid)
+        except Error:
+            pass
+    me = _swco.swco_coroutine_id()
+    for cid in _swco.pyswco_coroutine_list():
+        if cid != me:
+            try:
+                _swco.swco_coroutine_cancel(cid)
+            except Error:
+                pass
+
+
+def _guarded(fn, args, kwargs, ctx, main_error=None):
+    """Build the callable a coroutine runs: fn(*args, **kwargs) in its own
+    copy of the creator's contextvars, reporting what escapes it."""
+    _check_callable(fn)
+
+    def body():
+        try:
+            if ctx is None:
+                fn(*args, **kwargs)
+            else:
+                ctx.run(fn, *args, **kwargs)
+        except CancelledError:
+            pass  # a cancelled coroutine unwinding is not an error
+        except (SystemExit, KeyboardInterrupt) as exc:
+            _stop_loop(exc)
+        except BaseException as exc:  # noqa: B902 (reported, not swallowed)
+            if main_error is not None:
+                main_error.append(exc)
+                return
+            try:
+                excepthook(_swco.swco_coroutine_id(), exc)
+            except BaseException:  # a broken hook must not kill the loop
+                _traceback.print_exc()
+    return body
+
+
+def _drive(loop, *args):
+    """Run loop(*args, _stop_loop), then raise what stopped it, if anything."""
+    _state.exit = None
+    try:
+        loop(*args, _stop_loop)
+    finally:
+        exc, _state.exit = _state.exit, None
+        if exc is not None:
+            raise exc
+
+
+def run(fn, *args, **kwargs):
+    """Run fn(*args, **kwargs) as the first coroutine, then the event loop.
+
+    Returns when every coroutine, timer and event is done.  An exception
+    raised by fn is re-raised here once the loop has finished; exceptions in
+    other coroutines are reported through swco.excepthook.  SystemExit or
+    KeyboardInterrupt (Ctrl-C, even while every coroutine waits) in any
+    coroutine stops the loop: every coroutine is cancelled and unwinds, every
+    timer is cleared, and run() re-raises it.  If coroutines are left
+    waiting on something nothing can wake (a deadlock), they are cancelled
+    (their waits raise CancelledError, so finally blocks run) and run()
+    raises swco.Error with code SWCO_EDEADLOCK.  Raises swco.Error with
+    SWCO_ECOSTATE when called from a coroutine.  The GIL is released while
+    the loop waits, so other threads run (and may run loops of their own).
+    """
+    errors = []
+    _drive(_swco.pyswco_run, _guarded(fn, args, kwargs, _contextvars.copy_context(), errors))
+    if errors:
+        raise errors[0]
+
+
+def go(fn, *args, **kwargs):
+    """Start fn(*args, **kwargs) in a new coroutine and run it at once.
+
+    The caller continues when the new coroutine first waits or ends
+    (Swoole's go()).  The coroutine gets a copy of the caller's contextvars
+    context and an 8 MiB (reserved, not committed) C stack, so deep
+    recursion raises RecursionError.  Returns the coroutine id.  Outside
+    swco.run() the coroutine runs until it first waits; swco.wait() (or
+    interpreter exit, which cancels it) finishes it.
+    """
+    return _swco.pyswco_go(_guarded(fn, args, kwargs, _contextvars.copy_context()))
+
+
+def sleep(seconds):
+    """Suspend the current coroutine for seconds (ms resolution).
+
+    Other coroutines run meanwhile.  Outside a coroutine it blocks the
+    thread (as time.sleep(), releasing the GIL).  Raises CancelledError when
+    the coroutine is cancelled and swco.Error (-EINVAL) for a negative value.
+    """
+    seconds = float(seconds)
+    if 0 <= seconds < _FOREVER_SECONDS and _swco.swco_coroutine_id() == -1:
+        _time.sleep(seconds)
+    else:
+        _swco.swco_sleep(seconds)
+
+
+def defer(fn, *args, **kwargs):
+    """Call fn(*args, **kwargs) when the current coroutine ends (LIFO).
+
+    Deferred calls run after the coroutine's function returns or raises,
+    on its own stack.  Raises swco.Error (SWCO_ENOTCO) outside a coroutine.
+    """
+    _check_callable(fn)
+
+    def call():
+        try:
+            fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: B902
+            excepthook(_swco.swco_coroutine_id(), exc)
+    _swco.pyswco_defer(call)
+
+
+def getcid():
+    """Return the current coroutine id, or -1 outside coroutines."""
+    return _swco.swco_coroutine_id()
+
+
+def getpcid(cid=None):
+    """Return the id of the coroutine that created cid (default: current).
+
+    -1 means it was created outside a coroutine.
+    """
+    if cid is None:
+        return _swco.swco_coroutine_parent_id()
+    pcid = _swco.swco_coroutine_get_pcid(cid)
+    if pcid < -1:
+        _swco.pyswco_raise(pcid)
+    return pcid
+
+
+def exists(cid):
+    """Return True when coroutine cid is alive in this thread."""
+    return bool(_swco.swco_coroutine_exists(cid))
+
+
+def cancel(cid):
+    """Cancel coroutine cid: its current and later waits raise CancelledError."""
+    _swco.swco_coroutine_cancel(cid)
+
+
+def is_cancelled():
+    """Return True when the current coroutine was cancelled."""
+    return bool(_swco.swco_coroutine_is_cancelled())
+
+
+def yield_():
+    """Suspend the current coroutine until swco.resume(its cid).
+
+    Raises CancelledError when cancelled instead.
+    """
+    _swco.swco_coroutine_yield()
+
+
+def resume(cid):
+    """Resume coroutine cid suspended by swco.yield_(); runs it at once."""
+    _swco.swco_coroutine_resume(cid)
+
+
+def backtrace(cid=None):
+    """Return where coroutine cid (default: the current one) is.
+
+    The result is a traceback.StackSummary of its Python frames, outermost
+    first (print it with traceback.print_list() or .format()); a suspended
+    coroutine shows the call it waits in.  Swoole's getBackTrace().  Raises
+    swco.Error (SWCO_ENOCO) for an unknown cid.
+    """
+    if cid is None:
+        cid = _swco.swco_coroutine_id()
+    frames = _swco.pyswco_backtrace(cid)
+    return _traceback.StackSummary.from_list([(f, n, name, None) for f, n, name in frames])
+
+
+def configure(max_coroutine=None, stack_size=None, log_level=None):
+    """Set process-wide options (Swoole's Coroutine::set); None keeps one.
+
+    max_coroutine: how many coroutines may be alive at once (default
+    100000; go() raises swco.Error SWCO_ECOLIMIT beyond it).  stack_size:
+    bytes of (reserved) C stack per coroutine, at least 8 MiB for Python
+    coroutines.  log_level: "debug", "info", "warning", "error" or "none"
+    for the library's own diagnostics on stderr.  Returns the options now
+    in force as a dict.
+    """
+    if max_coroutine is not None:
+        _swco.swco_coroutine_set_max(int(max_coroutine))
+    if stack_size is not None:
+        _swco.swco_coroutine_set_stack_size(int(stack_size))
+    if log_level is not None:
+        levels = ("debug", "info", "warning", "error", "none")
+        if log_level not in levels:
+            _swco.pyswco_raise(-_errno.EINVAL)
+        _swco.swco_log_set_level(levels.index(log_level))
+    return {
+        "max_coroutine": _swco.swco_coroutine_get_max(),
+        "stack_size": _swco.swco_coroutine_get_stack_size(),
+        "log_level": ("debug", "info", "warning", "error", "none")[_swco.swco_log_get_level()],
+    }
+
+
+def list_coroutines():
+    """Return the ids of the coroutines alive in this thread."""
+    return _swco.pyswco_coroutine_list()
+
+
+def stats():
+    """Return the scheduler's counters as a dict (live, peak, created, ...)."""
+    return _swco.pyswco_coroutine_stats()
+
+
+def wait():
+    """Run the event loop until nothing is left (after go() outside run()).
+
+    Raises swco.Error (SWCO_EDEADLOCK), SystemExit or KeyboardInterrupt as
+    run() does.
+    """
+    _drive(_swco.pyswco_wait)
+
+
+def _ms(seconds):
+    ms = int(round(float(seconds) * 1000))
+    return ms if ms >= 1 else 1
+
+
+def _timer(seconds, flags, fn, args, kwargs):
+    body = _guarded(fn, args, kwargs, None)
+    box = []
+
+    def once():
+        _state.timers.discard(box[0])
+        body()
+
+    tid = _swco.pyswco_timer_add(_ms(seconds), flags, body if flags else once)
+    box.append(tid)
+    _state.timers.add(tid)
+    return tid
+
+
+def after(seconds, fn, *args, **kwargs):
+    """Call fn(*args, **kwargs) once after seconds, in a new coroutine.
+
+    Returns the timer id for swco.clear().  The timer keeps the loop alive.
+    """
+    return _timer(seconds, 0, fn, args, kwargs)
+
+
+def tick(seconds, fn, *args, **kwargs):
+    """Call fn(*args, **kwargs) every seconds, each time in a new coroutine.
+
+    Runs until swco.clear(id); returns the timer id.
+    """
+    return _timer(seconds, _swco.SWCO_TIMER_TICK, fn, args, kwargs)
+
+
+def clear(timer_id):
+    """Stop a timer; raises swco.Error (SWCO_ENOTIMER) for an unknown id."""
+    _swco.swco_timer_clear(timer_id)
+    _state.timers.discard(timer_id)
+
+
+class Channel:
+    """A bounded channel of Python objects between coroutines of a thread.
+
+    Channel(capacity): capacity values are buffered (0: unbuffered, push
+    waits for a popper).  The channel holds a reference to each value it
+    buffers.  Timeouts are seconds; a negative or zero timeout waits for
+    ever.  Raises swco.Error with code -EINVAL for a negative capacity.
+    """
+
+    __slots__ = ("_c", "__weakref__")
+
+    def __init__(self, capacity=0):
+        self._c = None
+        if not isinstance(capacity, int):
+            raise TypeError("capacity must be an int")
+        self._c = _swco.pyswco_channel_new(capacity)
+
+    def push(self, value, timeout=FOREVER):
+        """Send value, waiting up to timeout seconds while the channel is full.
+
+        Raises swco.TimeoutError, swco.ClosedError (closed before or while
+        waiting), CancelledError, or swco.Error (SWCO_ENOTCO) when it would
+        have to wait outside a coroutine.
+        """
+        _swco.pyswco_channel_push(self._c, value, float(timeout))
+
+    def pop(self, timeout=FOREVER):
+        """Receive the oldest value, waiting up to timeout seconds.
+
+        A closed channel still gives its buffered values, then raises
+        swco.ClosedError.  Raises swco.TimeoutError, CancelledError, or
+        swco.Error (SWCO_ENOTCO) as push() does.
+        """
+        return _swco.pyswco_channel_pop(self._c, float(timeout))
+
+    def close(self):
+        """Close the channel: waiters wake with ClosedError.
+
+        Returns False when it was already closed, True otherwise.
+        """
+        try:
+            _swco.swco_channel_close(self._c)
+        except ClosedError:
+            return False
+        return True
+
+    @property
+    def closed(self):
+        """True once close() was called."""
+        return bool(_swco.swco_channel_is_closed(self._c))
+
+    @property
+    def capacity(self):
+        """The capacity given at creation."""
+        return _swco.swco_channel_capacity(self._c)
+
+    @property
+    def producers(self):
+        """Number of coroutines waiting to push."""
+        return _swco.swco_channel_producers(self._c)
+
+    @property
+    def consumers(self):
+        """Number of coroutines waiting to pop."""
+        return _swco.swco_channel_consumers(self._c)
+
+    def __len__(self):
+        """Number of buffered values."""
+        return _swco.swco_channel_length(self._c)
+
+    def __iter__(self):
+        """Pop values until the channel is closed and drained."""
+        while True:
+            try:
+                yield self.pop()
+            except ClosedError:
+                return
+
+    def __del__(self, _free=_swco.swco_channel_free):
+        if self._c is not None:
+            _free(self._c)  # releases buffered values
+            self._c = None
+
+
+class WaitGroup:
+    """Wait for a group of coroutines to finish (Go's sync.WaitGroup).
+
+    add(n) before starting them, done() in each, wait() in the waiter.
+    """
+
+    __slots__ = ("_c",)
+
+    def __init__(self, count=0):
+        self._c = None
+        self._c = _swco.swco_waitgroup_new()
+        if count:
+            self.add(count)
+
+    def add(self, delta=1):
+        """Add delta (may be negative) to the count; -ERANGE below zero."""
+        _swco.swco_waitgroup_add(self._c, delta)
+
+    def done(self):
+        """Subtract one from the count."""
+        _swco.swco_waitgroup_done(self._c)
+
+    def wait(self, timeout=FOREVER):
+        """Wait until the count is zero (timeout seconds, <= 0: for ever).
+
+        Raises swco.TimeoutError or CancelledError.
+        """
+        _swco.swco_waitgroup_wait(self._c, float(timeout))
+
+    @property
+    def count(self):
+        """The current count."""
+        return _swco.swco_waitgroup_count(self._c)
+
+    def __del__(self, _free=_swco.swco_waitgroup_free):
+        if self._c is not None:
+            _free(self._c)
+            self._c = None
+
+
+class Mutex:
+    """A mutex for coroutines of one thread; waiting yields the coroutine.
+
+    Usable as a context manager: ``with mutex: ...``.
+    """
+
+    __slots__ = ("_c",)
+
+    def __init__(self):
+        self._c = None
+        self._c = _swco.swco_mutex_new()
+
+    def lock(self, timeout=FOREVER):
+        """Lock, waiting up to timeout seconds (<= 0: for ever).
+
+        Raises swco.TimeoutError, CancelledError, or swco.Error (-EDEADLK)
+        when the calling coroutine holds it already.
+        """
+        _swco.swco_mutex_lock(self._c, float(timeout))
+
+    def trylock(self):
+        """Lock without waiting; return False when it is held."""
+        try:
+            _swco.swco_mutex_trylock(self._c)
+        except Error as exc:
+            if exc.name == "EBUSY":
+                return False
+            raise
+        return True
+
+    def unlock(self):
+        """Unlock; swco.Error (-EPERM) when the caller does not hold it."""
+        _swco.swco_mutex_unlock(self._c)
+
+    def __enter__(self):
+        self.lock()
+        return self
+
+    def __exit__(self, *exc):
+        self.unlock()
+        return False
+
+    def __del__(self, _free=_swco.swco_mutex_free):
+        if self._c is not None:
+            _free(self._c)
+            self._c = None
+
+
+class Cond:
+    """A condition variable for coroutines, used with a Mutex."""
+
+    __slots__ = ("_c",)
+
+    def __init__(self):
+        self._c = None
+        self._c = _swco.swco_cond_new()
+
+    def wait(self, mutex, timeout=FOREVER):
+        """Release mutex, wait for notify(), lock mutex again."""
+        _swco.swco_cond_wait(self._c, mutex._c, float(timeout))
+
+    def notify(self):
+        """Wake the longest waiting coroutine."""
+        _swco.swco_cond_signal(self._c)
+
+    def notify_all(self):
+        """Wake every waiting coroutine."""
+        _swco.swco_cond_broadcast(self._c)
+
+    def __del__(self, _free=_swco.swco_cond_free):
+        if self._c is not None:
+            _free(self._c)
+            self._c = None
+
+
+class Table:
+    """A fixed-capacity hash table in shared memory (Swoole's Table).
+
+    Rows are dicts of column values keyed by str (up to 63 bytes).  Create
+    the table before forking (Process, ProcessPool, os.fork) and every
+    child reads and writes the same rows.  Either pass the columns::
+
+        t = swco.Table(1024, columns=[("name", swco.Table.STRING, 64),
+                                      ("n", swco.Table.INT)])
+
+    or add them with column() and then call create().  INT columns hold
+    64-bit signed ints, DOUBLE floats, STRING up to size bytes (given as str
+    or bytes, read back as str; bytes that are not UTF-8 come back as
+    surrogate escapes).  Errors raise swco.Error with the libswco code:
+    SWCO_EKEYTOOLONG, SWCO_ENOCOLUMN, SWCO_EFULL, SWCO_EVALTOOLONG, ...
+    """
+
+    INT = _swco.SWCO_TABLE_INT
+    DOUBLE = _swco.SWCO_TABLE_DOUBLE
+    STRING = _swco.SWCO_TABLE_STRING
+    __slots__ = ("_c", "_created")
+
+    def __init__(self, size, columns=None):
+        self._c = None
+        self._created = False
+        self._c = _swco.swco_table_new(int(size))
+        if columns is not None:
+            for col in columns:
+                self.column(*col)
+            self.create()
+
+    def column(self, name, type, size=0):  # noqa: A002 (Swoole's name)
+        """Add a column before create(): type is Table.INT, DOUBLE or STRING;
+        size is the largest string in bytes (STRING only)."""
+        _swco.swco_table_column(self._c, name, type, int(size))
+
+    def create(self):
+        """Allocate the table in anonymous shared memory (before forking)."""
+        _swco.swco_table_create(self._c)
+        self._created = True
+
+    @property
+    def columns(self):
+        """The columns as a list of (name, type) tuples."""
+        n = _swco.swco_table_column_count(self._c)
+        names = [_swco.swco_table_column_name(self._c, i) for i in range(n)]
+        return [(name, _swco.swco_table_column_type(self._c, name)) for name in names]
+
+    @property
+    def memory_size(self):
+        """Bytes of shared memory the table uses (or will use)."""
+        return _swco.swco_table_memory_size(self._c)
+
+    def set(self, key, values):
+        """Write the columns in the dict values to row key, creating the row
+        (other columns zero) when absent; all under the row's lock."""
+        _swco.pyswco_table_set(self._c, key, values)
+
+    def get(self, key, column=None, default=None):
+        """Return row key as a dict (or only its column), default when absent."""
+        try:
+            return _swco.pyswco_table_get(self._c, key, column)
+        except Error as exc:
+            if exc.code == -_errno.ENOENT:
+                return default
+            raise
+
+    def incr(self, key, column, by=1):
+        """Add by to an INT or DOUBLE column (creating the row) and return
+        the new value."""
+        return _swco.pyswco_table_incr(self._c, key, column, by)
+
+    def decr(self, key, column, by=1):
+        """Subtract by from a column; returns the new value."""
+        return _swco.pyswco_table_incr(self._c, key, column, -by)
+
+    def delete(self, key):
+        """Delete row key; returns False when there was none."""
+        try:
+            _swco.swco_table_del(self._c, key)
+        except Error as exc:
+            if exc.code == -_errno.ENOENT:
+                return False
+            raise
+        return True
+
+    def exists(self, key):
+        """Return True when row key exists."""
+        return bool(_swco.swco_table_exists(self._c, key))
+
+    def keys(self):
+        """Return a list of the keys present now."""
+        return _swco.pyswco_table_keys(self._c)
+
+    def stats(self):
+        """Return the table's figures as a dict (capacity, rows_used, ...)."""
+        return _swco.pyswco_table_stats(self._c)
+
+    def __getitem__(self, key):
+        try:
+            return _swco.pyswco_table_get(self._c, key, None)
+        except Error as exc:
+            if exc.code == -_errno.ENOENT:
+                raise KeyError(key) from None
+            raise
+
+    def __setitem__(self, key, values):
+        self.set(key, values)
+
+    def __delitem__(self, key):
+        if not self.delete(key):
+            raise KeyError(key)
+
+    def __contains__(self, key):
+        return self.exists(key)
+
+    def __len__(self):
+        return _swco.swco_table_count(self._c)
+
+    def __iter__(self):
+        """Iterate over a snapshot of the keys."""
+        return iter(self.keys())
+
+    def __del__(self, _free=_swco.swco_table_free):
+        if self._c is not None:
+            _free(self._c)
+            self._c = None
+
+
+class Atomic:
+    """A 32-bit unsigned counter in shared memory, shared across fork().
+
+    Arithmetic wraps modulo 2**32.  wait()/wakeup() use it as a flag
+    between processes (Swoole's Atomic).
+    """
+
+    __slots__ = ("_c",)
+    _new, _free_fn, _pre = _swco.swco_atomic_new, _swco.swco_atomic_free, "swco_atomic_"
+
+    def __init__(self, value=0):
+        self._c = None
+        self._c = type(self)._new(value)
+
+    def _call(self, name, *args):
+        return getattr(_swco, self._pre + name)(self._c, *args)
+
+    def add(self, n=1):
+        """Add n and return the new value."""
+        return self._call("add", n)
+
+    def sub(self, n=1):
+        """Subtract n and return the new value."""
+        return self._call("sub", n)
+
+    def get(self):
+        """Return the current value."""
+        return self._call("get")
+
+    def set(self, value):
+        """Store value."""
+        self._call("set", value)
+
+    def cmpset(self, cmp, value):
+        """Store value if the counter equals cmp; return True when stored."""
+        return bool(self._call("cmpset", cmp, value))
+
+    def wait(self, timeout=1.0):
+        """Wait (blocking the thread) until wakeup(); True when woken,
+        False on timeout.  A counter at 1 is reset to 0 at once."""
+        try:
+            _swco.swco_atomic_wait(self._c, float(timeout))
+        except TimeoutError:
+            return False
+        return True
+
+    def wakeup(self, n=1):
+        """Wake up to n waiters; return how many were woken."""
+        return _swco.swco_atomic_wakeup(self._c, n)
+
+    def __del__(self):
+        if self._c is not None:
+            type(self)._free_fn(self._c)
+            self._c = None
+
+
+class Atomic64(Atomic):
+    """A 64-bit signed counter in shared memory (no wait/wakeup)."""
+
+    __slots__ = ()
+    _new, _free_fn, _pre = _swco.swco_atomic64_new, _swco.swco_atomic64_free, "swco_atomic64_"
+
+    def wait(self, timeout=1.0):
+        """Not available on a 64-bit counter: raises swco.Error (-EINVAL)."""
+        _swco.pyswco_raise(-_errno.EINVAL)
+
+    def wakeup(self, n=1):
+        """Not available on a 64-bit counter: raises swco.Error (-EINVAL)."""
+        _swco.pyswco_raise(-_errno.EINVAL)
+
+
+class Lock:
+    """A lock in shared memory, shared with processes forked after it.
+
+    Lock(Lock.MUTEX) (robust), Lock.RWLOCK, Lock.SPINLOCK or Lock.SEM
+    (value: the semaphore's count).  lock() inside a coroutine yields while
+    the lock is busy; outside one it blocks the thread (releasing the GIL).
+    Usable as a context manager: ``with lock: ...``.  When a mutex's holder
+    died holding it, lock() takes it over and sets .recovered to True.
+    """
+
+    MUTEX = _swco.SWCO_LOCK_MUTEX
+    RWLOCK = _swco.SWCO_LOCK_RWLOCK
+    SPINLOCK = _swco.SWCO_LOCK_SPINLOCK
+    SEM = _swco.SWCO_LOCK_SEM
+    __slots__ = ("_c", "recovered")
+
+    def __init__(self, kind=MUTEX, value=0):
+        self._c = None
+        self.recovered = False
+        self._c = _swco.swco_lock_new(kind, value)
+
+    def _take(self, fn, *args):
+        try:
+            fn(self._c, *args)
+        except Error as exc:
+            if exc.name != "SWCO_EOWNERDEAD":
+                raise
+            self.recovered = True
+
+    @property
+    def kind(self):
+        """The kind given at creation (Lock.MUTEX, ...)."""
+        return _swco.swco_lock_get_type(self._c)
+
+    def lock(self, timeout=FOREVER):
+        """Take the lock (the write lock of a RWLOCK), waiting up to timeout
+        seconds (<= 0: for ever); raises swco.TimeoutError."""
+        if _swco.swco_coroutine_id() != -1:
+            self._take(_swco.swco_lock_co_lock, float(timeout))
+        else:
+            self._take(_swco.swco_lock_timedlock, float(timeout))
+
+    def lock_read(self, timeout=FOREVER):
+        """Take a read lock (RWLOCK; the same as lock() for other kinds)."""
+        if _swco.swco_coroutine_id() != -1:
+            self._take(_swco.swco_lock_co_lock_read, float(timeout))
+        else:
+            self._take(_swco.swco_lock_timedlock_read, float(timeout))
+
+    def trylock(self):
+        """Take the lock if free at once; return False when it is held."""
+        try:
+            self._take(_swco.swco_lock_trylock)
+        except Error as exc:
+            if exc.code == -_errno.EBUSY:
+                return False
+            raise
+        return True
+
+    def trylock_read(self):
+        """Take a read lock if possible at once; False when not."""
+        try:
+            self._take(_swco.swco_lock_trylock_read)
+        except Error as exc:
+            if exc.code == -_errno.EBUSY:
+                return False
+            raise
+        return True
+
+    def unlock(self):
+        """Release the lock (post a semaphore)."""
+        _swco.swco_lock_unlock(self._c)
+
+    def __enter__(self):
+        self.lock()
+        return self
+
+    def __exit__(self, *exc):
+        self.unlock()
+        return False
+
+    def __del__(self, _free=_swco.swco_lock_free):
+        if self._c is not None:
+            _free(self._c)
+            self._c = None
+
+
+def _flush_stdio():
+    for stream in (_sys.stdout, _sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 (a closed stream must not stop the exit)
+            pass
+
+
+def _exit_status(exc):
+    """The process status SystemExit(exc.code) stands for."""
+    if exc.code is None:
+        return 0
+    return exc.code if isinstance(exc.code, int) else 1
+
+
+def _child_exit(fn, args, kwargs):
+    """Run fn in a forked child, then leave the process with its status:
+    0, SystemExit's code, or 1 after printing an exception's traceback."""
+    code = 0
+    try:
+        fn(*args, **kwargs)
+    except SystemExit as exc:
+        code = _exit_status(exc)
+    except BaseException:  # noqa: B902 (reported, then the child exits)
+        _traceback.print_exc()
+        code = 1
+    _flush_stdio()
+    _os._exit(code)
+
+
+class Process:
+    """A child process running a Python function, with an IPC channel.
+
+    Process(fn, *args, redirect_stdio=False, ipc=Process.IPC_STREAM,
+    **kwargs); start() forks and calls fn(process, *args, **kwargs) in the
+    child, where write()/read() talk to the parent.  The child exits with
+    status 0 when fn returns, SystemExit's code, or 1 after an uncaught
+    exception (traceback on stderr).  Do not use the parent's coroutines in
+    the child; a child started outside swco.run() may call swco.run().
+    read(), write() and wait() yield inside a coroutine and block (wait()
+    releasing the GIL) outside one.
+    """
+
+    IPC_NONE = _swco.SWCO_PROCESS_IPC_NONE
+    IPC_STREAM = _swco.SWCO_PROCESS_IPC_STREAM
+    IPC_DGRAM = _swco.SWCO_PROCESS_IPC_DGRAM
+    __slots__ = ("_c", "__weakref__")
+
+    def __init__(self, fn, *args, redirect_stdio=False, ipc=IPC_STREAM, **kwargs):
+        self._c = None
+        _check_callable(fn)
+        ref = _weakref.ref(self)  # the child finds the object alive in start()
+
+        def child():
+            _child_exit(fn, (ref(),) + args, kwargs)
+        self._c = _swco.pyswco_process_new(child, ipc, 1 if redirect_stdio else 0)
+
+    def start(self):
+        """Fork the child and run the function there; return its pid.
+
+        sys.stdout and sys.stderr are flushed first, so the child does not
+        write the parent's buffered output again."""
+        _flush_stdio()
+        return _swco.pyswco_process_start(self._c)
+
+    @property
+    def pid(self):
+        """The child's pid (its own pid in the child), 0 before start()."""
+        return _swco.swco_process_pid(self._c)
+
+    def write(self, data, timeout=FOREVER):
+        """Send bytes over the channel; return how many were sent."""
+        return _swco.pyswco_process_write(self._c, bytes(data), float(timeout))
+
+    def read(self, size=65536, timeout=FOREVER):
+        """Receive up to size bytes (b"" at end of stream)."""
+        return _swco.pyswco_process_read(self._c, int(size), float(timeout))
+
+    def close(self):
+        """Close this side of the channel; the other side reads b""."""
+        _swco.swco_process_close(self._c)
+
+    def use_queue(self, key=0):
+        """Give the process a System V message queue (before start()); key
+        0 makes a private one.  Then push() and pop() work on both sides."""
+        _swco.swco_process_use_queue(self._c, int(key))
+
+    def push(self, data):
+        """Put one message (bytes, 1..65536) on the queue."""
+        return _swco.pyswco_process_push(self._c, bytes(data))
+
+    def pop(self, size=65536, timeout=FOREVER):
+        """Take the oldest message from the queue (cut to size bytes)."""
+        return _swco.pyswco_process_pop(self._c, int(size), float(timeout))
+
+    def remove_queue(self):
+        """Delete the message queue from the system."""
+        _swco.swco_process_queue_remove(self._c)
+
+    def wait(self, timeout=FOREVER):
+        """Wait for the child to exit and reap it; return its exit code
+        (None when a signal killed it, see exit_signal)."""
+        _swco.pyswco_process_wait(self._c, float(timeout))
+        return self.exit_code
+
+    @property
+    def exit_code(self):
+        """Exit status of the reaped child, None when killed or not reaped."""
+        code = _swco.swco_process_exit_code(self._c)
+        return code if code >= 0 else None
+
+    @property
+    def exit_signal(self):
+        """Signal that killed the reaped child, 0 otherwise."""
+        return _swco.swco_process_exit_signal(self._c)
+
+    def kill(self, signo=_signal.SIGTERM):
+        """Send signo to the child."""
+        _swco.swco_process_kill(self.pid, int(signo))
+
+    def __del__(self, _free=_swco.swco_process_free):
+        if self._c is not None:
+            _free(self._c)
+            self._c = None
+
+
+class ProcessPool:
+    """A pool of forked worker processes run by a manager (Swoole's
+    Process\\Pool).
+
+    ProcessPool(workers, ipc=ProcessPool.IPC_UNIXSOCK, on_message=fn,
+    on_worker_start=fn, on_worker_stop=fn, queue_key=0).  Callbacks run in
+    the workers: on_worker_start(pool, worker_id), on_message(pool,
+    worker_id, data: bytes), on_worker_stop(pool, worker_id); an exception
+    in one is printed and the worker goes on.  start() makes the calling
+    process the manager and blocks (holding the GIL) until the pool stops:
+    shutdown() from any process, or SIGTERM to the manager.  Messages reach
+    the workers through send(worker_id, data) (IPC_UNIXSOCK), push(data)
+    (IPC_MSGQUEUE) or connections to listen()'s socket (IPC_SOCKET).
+    Share results through a Table or Atomic created before start().
+    """
+
+    IPC_NONE = _swco.SWCO_POOL_IPC_NONE
+    IPC_MSGQUEUE = _swco.SWCO_POOL_IPC_MSGQUEUE
+    IPC_SOCKET = _swco.SWCO_POOL_IPC_SOCKET
+    IPC_UNIXSOCK = _swco.SWCO_POOL_IPC_UNIXSOCK
+    __slots__ = ("_c", "__weakref__")
+
+    def __init__(self, workers, ipc=IPC_UNIXSOCK, on_message=None, on_worker_start=None,
+                 on_worker_stop=None, queue_key=0):
+        self._c = None
+        for fn in (on_message, on_worker_start, on_worker_stop):
+            if fn is not None:
+                _check_callable(fn)
+        self._c = _swco.swco_pool_new(int(workers), ipc, int(queue_key))
+        ref = _weakref.ref(self)
+
+        def wrap(fn):
+            if fn is None:
+                return None
+
+            def call(*args):
+                try:
+                    fn(ref(), *args)
+                except SystemExit as exc:  # the worker exits (and is restarted)
+                    _flush_stdio()
+                    _os._exit(_exit_status(exc))
+                except BaseException:  # noqa: B902 (reported; the worker goes on)
+                    _traceback.print_exc()
+                _flush_stdio()
+            return call
+        _swco.pyswco_pool_set_callbacks(self._c, wrap(on_worker_start), wrap(on_message),
+                                        wrap(on_worker_stop))
+
+    def start(self):
+        """Run the manager here until the pool stops (blocks; not in a
+        coroutine, which raises swco.Error SWCO_ECOSTATE).  sys.stdout and
+        sys.stderr are flushed first, as Process.start() does."""
+        _flush_stdio()
+        _swco.pyswco_pool_start(self._c)
+
+    def shutdown(self):
+        """Ask the manager to stop every worker (from any process)."""
+        _swco.swco_pool_shutdown(self._c)
+
+    def reload(self):
+        """Ask the manager to restart the workers one by one."""
+        _swco.swco_pool_reload(self._c)
+
+    def send(self, worker_id, data):
+        """Send one message to worker worker_id (IPC_UNIXSOCK), before or
+        after start()."""
+        return _swco.pyswco_pool_send(self._c, worker_id, bytes(data))
+
+    def recv(self, worker_id, size=65536, timeout=FOREVER):
+        """Read one reply worker worker_id sent with reply() (IPC_UNIXSOCK)."""
+        return _swco.pyswco_pool_recv(self._c, worker_id, int(size), float(timeout))
+
+    def push(self, data):
+        """Put a message on the pool's queue (IPC_MSGQUEUE)."""
+        return _swco.pyswco_pool_push(self._c, bytes(data))
+
+    def reply(self, data):
+        """In on_message: answer the message being handled."""
+        return _swco.pyswco_pool_reply(self._c, bytes(data))
+
+    def listen(self, host, port=0, backlog=128):
+        """Listen on a TCP address (IPC_SOCKET) before start()."""
+        _swco.swco_pool_listen(self._c, host, int(port), int(backlog))
+
+    def listen_unix(self, path, backlog=128):
+        """Listen on a unix socket path (IPC_SOCKET) before start()."""
+        _swco.swco_pool_listen_unix(self._c, path, int(backlog))
+
+    @property
+    def port(self):
+        """The TCP port listened on."""
+        return _swco.swco_pool_port(self._c)
+
+    def set_max_wait(self, seconds):
+        """Kill a worker still running seconds after it was asked to stop."""
+        _swco.swco_pool_set_max_wait(self._c, float(seconds))
+
+    @property
+    def worker_id(self):
+        """The calling worker's id, -1 outside the workers."""
+        return _swco.swco_pool_worker_id(self._c)
+
+    def worker_pid(self, worker_id):
+        """Pid of worker worker_id, 0 when it is not running."""
+        return _swco.swco_pool_worker_pid(self._c, worker_id)
+
+    @property
+    def manager_pid(self):
+        """Pid of the running manager, 0 when none runs."""
+        return _swco.swco_pool_manager_pid(self._c)
+
+    @property
+    def is_stopping(self):
+        """True in a worker asked to stop (loop on it with IPC_NONE)."""
+        return bool(_swco.swco_pool_is_stopping(self._c))
+
+    def __del__(self, _free=_swco.swco_pool_free):
+        if self._c is not None:
+            _free(self._c)
+            self._c = None
+
+
+def exec(cmd, timeout=FOREVER):  # noqa: A001 (Swoole's System::exec)
+    """Run cmd with /bin/sh -c and return (status, output).
+
+    status is the exit code (128 + the signal number when a signal killed
+    it); output is its standard output as str (bytes that are not UTF-8
+    become surrogate escapes; stderr is inherited).  Inside a coroutine only
+    the coroutine waits; outside one the thread blocks (releasing the GIL).
+    timeout > 0 kills the command with SIGKILL after that many seconds and
+    raises swco.TimeoutError.
+    """
+    return _swco.pyswco_exec(cmd, float(timeout))
+
+
+def async_call(fn, *args, timeout=FOREVER, **kwargs):
+    """Run fn(*args, **kwargs) on libswco's AIO thread pool; return its result.
+
+    The calling coroutine waits while the other coroutines run; the pool
+    thread takes the GIL to run fn, so it helps with calls that release the
+    GIL (blocking I/O, C extensions), not with pure Python computation.  An
+    exception raised by fn is re-raised here.  timeout > 0 raises
+    swco.TimeoutError after that many seconds (fn runs on to its end in the
+    pool thread; its result is dropped).  Outside a coroutine fn runs in the
+    calling thread.
+    """
+    _check_callable(fn)
+    return _swco.pyswco_async_call(lambda: fn(*args, **kwargs), float(timeout))
+
+
+class Socket:
+    """A coroutine socket: calls that would block suspend the coroutine.
+
+    Socket(family=AF_INET, type=SOCK_STREAM) with the socket module's
+    constants (AF_INET, AF_INET6, AF_UNIX; SOCK_STREAM, SOCK_DGRAM).
+    Timeouts are seconds: < 0 never, 0 (the default) the socket's own
+    timeout (set_timeout()), else libswco's defaults (connect 1 s, read and
+    write never).  Waiting calls need a coroutine.  Usable as a context
+    manager (closed on exit).
+    """
+
+    __slots__ = ("_c",)
+
+    def __init__(self, family=2, type=1, proto=0, _handle=None):  # noqa: A002
+        self._c = None
+        self._c = _handle if _handle is not None else _swco.swco_socket_new(family, type, proto)
+
+    def fileno(self):
+        """The file descriptor, -1 once closed."""
+        return _swco.swco_socket_fd(self._c)
+
+    def connect(self, host, port=0, timeout=0):
+        """Connect to host (name or address; a path for AF_UNIX) and port."""
+        _swco.swco_socket_connect(self._c, host, int(port), float(timeout))
+
+    def bind(self, host, port=0):
+        """Bind to a local address and port (0: any free port)."""
+        _swco.swco_socket_bind(self._c, host, int(port))
+
+    def listen(self, backlog=128):
+        """Listen for connections."""
+        _swco.swco_socket_listen(self._c, int(backlog))
+
+    def accept(self, timeout=0):
+        """Wait for a connection; return it as a new Socket."""
+        return Socket(_handle=_swco.swco_socket_accept(self._c, float(timeout)))
+
+    def send(self, data, timeout=0):
+        """Send some of data (bytes); return how many bytes were sent."""
+        return _swco.pyswco_socket_send(self._c, bytes(data), 0, float(timeout))
+
+    def sendall(self, data, timeout=0):
+        """Send all of data; the timeout covers the whole call."""
+        _swco.pyswco_socket_send(self._c, bytes(data), 1, float(timeout))
+
+    def recv(self, size=65536, timeout=0):
+        """Receive up to size bytes; b"" when the peer closed."""
+        return _swco.pyswco_socket_recv(self._c, int(size), 0, float(timeout))
+
+    def recv_exactly(self, size, timeout=0):
+        """Receive size bytes (fewer only when the peer closed first)."""
+        return _swco.pyswco_socket_recv(self._c, int(size), 1, float(timeout))
+
+    def getsockname(self):
+        """The local (address, port)."""
+        return _swco.pyswco_socket_name(self._c, 0)
+
+    def getpeername(self):
+        """The peer's (address, port)."""
+        return _swco.pyswco_socket_name(self._c, 1)
+
+    def set_timeout(self, seconds, kinds=_swco.SWCO_TIMEOUT_ALL):
+        """Set this socket's timeouts (kinds: SWCO_TIMEOUT_* bits, all by default)."""
+        _swco.swco_socket_set_timeout(self._c, int(kinds), float(seconds))
+
+    def set_nodelay(self, on=True):
+        """Turn Nagle's algorithm off (True) or on."""
+        _swco.swco_socket_set_nodelay(self._c, 1 if on else 0)
+
+    def set_reuseaddr(self, on=True):
+        """Set SO_REUSEADDR."""
+        _swco.swco_socket_set_reuseaddr(self._c, 1 if on else 0)
+
+    def shutdown(self, how=1):
+        """Shut down reading (0), writing (1) or both (2)."""
+        _swco.swco_socket_shutdown(self._c, int(how))
+
+    def close(self):
+        """Close the socket; coroutines waiting on it wake with an error."""
+        if self._c is not None:
+            _swco.swco_socket_free(self._c)
+            self._c = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self, _free=_swco.swco_socket_free):
+        if self._c is not None:
+            _free(self._c)
+            self._c = None
+
+
+def _shutdown():
+    """At interpreter exit, cancel coroutines left by go() outside run() and
+    let them unwind (their finally blocks and defers run)."""
+    if _swco.swco_coroutine_id() != -1:
+        return
+    for _ in range(3):
+        cids = _swco.pyswco_coroutine_list()
+        if not cids:
+            return
+        for cid in cids:
+            try:
+                _swco.swco_coroutine_cancel(cid)
+            except Error:
+                pass
+        try:
+            _swco.pyswco_wait(_stop_loop)
+        except Error:
+            pass
+
+
+_atexit.register(_shutdown)

@@ -1,0 +1,1351 @@
+"""Tests of the swco Python binding (stdlib unittest; run by make check)."""
+
+import contextvars
+import errno
+import gc
+import io
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import unittest
+import weakref
+
+import swco
+
+# Time limits stretch on slow runs (sanitizers, valgrind), as in the C suites.
+SLOW = max(1.0, float(os.environ.get("SWCO_TEST_SLOW", "1")))
+
+
+class Captured:
+    """Collect what swco.excepthook reports instead of printing it."""
+
+    def __init__(self):
+        self.reports = []
+
+    def __enter__(self):
+        self.saved = swco.excepthook
+        swco.excepthook = self.hook
+        return self
+
+    def hook(self, cid, exc):
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.reports.append((cid, exc, text))
+
+    def __exit__(self, *exc):
+        swco.excepthook = self.saved
+        return False
+
+
+class TestBasics(unittest.TestCase):
+    def test_run_and_go_order(self):
+        order = []
+
+        def child():
+            order.append("child start")
+            swco.sleep(0.01)
+            order.append("child end")
+
+        def main():
+            order.append("main start")
+            cid = swco.go(child)
+            self.assertGreater(cid, 0)
+            order.append("main after go")
+
+        swco.run(main)
+        self.assertEqual(order, ["main start", "child start", "main after go", "child end"])
+
+    def test_run_returns_value_of_nothing_and_reraises(self):
+        def main():
+            raise KeyError("from main")
+
+        with self.assertRaises(KeyError):
+            swco.run(main)
+
+    def test_cid_and_pcid(self):
+        seen = {}
+
+        def child():
+            seen["cid"] = swco.getcid()
+            seen["pcid"] = swco.getpcid()
+
+        def main():
+            seen["main"] = swco.getcid()
+            swco.go(child)
+
+        swco.run(main)
+        self.assertEqual(swco.getcid(), -1)
+        self.assertEqual(seen["pcid"], seen["main"])
+        self.assertNotEqual(seen["cid"], seen["main"])
+
+    def test_thousand_sleepers(self):
+        done = []
+
+        def sleeper(i):
+            swco.sleep(0.2)
+            done.append(i)
+
+        def main():
+            for i in range(1000):
+                swco.go(sleeper, i)
+
+        t0 = time.monotonic()
+        swco.run(main)
+        elapsed = time.monotonic() - t0
+        self.assertEqual(sorted(done), list(range(1000)))
+        self.assertGreaterEqual(elapsed, 0.19)
+        self.assertLess(elapsed, 1.0 * SLOW, "1000 concurrent 0.2 s sleeps took %.3f s" % elapsed)
+
+    def test_defer_lifo_after_exception(self):
+        order = []
+
+        def child():
+            swco.defer(order.append, 1)
+            swco.defer(order.append, 2)
+            swco.sleep(0.001)
+            raise RuntimeError("boom")
+
+        with Captured() as cap:
+            swco.run(lambda: swco.go(child))
+        self.assertEqual(order, [2, 1])
+        self.assertEqual(len(cap.reports), 1)
+
+    def test_yield_resume_cancel(self):
+        log = []
+
+        def waiter():
+            swco.yield_()
+            log.append("resumed")
+            try:
+                swco.yield_()
+            except swco.CancelledError as exc:
+                log.append(("cancelled", exc.code))
+                raise
+
+        def main():
+            cid = swco.go(waiter)
+            swco.resume(cid)
+            self.assertTrue(swco.exists(cid))
+            swco.cancel(cid)
+            self.assertFalse(swco.exists(cid))
+
+        swco.run(main)
+        self.assertEqual(log, ["resumed", ("cancelled", -errno.ECANCELED)])
+
+    def test_backtrace_of_a_suspended_coroutine(self):
+        out = {}
+
+        def inner_wait():
+            swco.sleep(10)
+
+        def outer_work():
+            inner_wait()
+
+        def main():
+            cid = swco.go(outer_work)
+            bt = swco.backtrace(cid)
+            out["names"] = [f.name for f in bt]
+            out["line"] = bt[-2].line
+            out["self"] = [f.name for f in swco.backtrace()]
+            swco.cancel(cid)
+            with self.assertRaises(swco.Error) as cm:
+                swco.backtrace(cid)
+            out["gone"] = cm.exception.name
+
+        swco.run(main)
+        # the innermost frame is swco.sleep itself
+        self.assertEqual(out["names"][-3:], ["outer_work", "inner_wait", "sleep"])
+        self.assertEqual(out["line"], "swco.sleep(10)")
+        self.assertIn("main", out["self"])
+        self.assertEqual(out["gone"], "SWCO_ENOCO")
+
+    def test_configure_max_coroutine(self):
+        saved = swco.configure()
+        out = {}
+
+        def main():
+            swco.configure(max_coroutine=3)
+            try:
+                for _ in range(5):
+                    swco.go(swco.sleep, 0.01)
+            except swco.Error as exc:
+                out["code"] = exc.code
+            finally:
+                swco.configure(max_coroutine=saved["max_coroutine"])
+
+        swco.run(main)
+        self.assertEqual(out["code"], _swco_code("SWCO_ECOLIMIT"))
+        self.assertEqual(swco.configure(), saved)
+        with self.assertRaises(swco.Error):
+            swco.configure(log_level="loud")
+
+    def test_list_and_stats(self):
+        def main():
+            cids = [swco.go(swco.sleep, 0.01) for _ in range(3)]
+            live = swco.list_coroutines()
+            for c in cids:
+                self.assertIn(c, live)
+            self.assertGreaterEqual(swco.stats()["live"], 4)
+
+        swco.run(main)
+        self.assertEqual(swco.list_coroutines(), [])
+
+
+class TestInterpreterState(unittest.TestCase):
+    """A yield must bring each coroutine's interpreter state back intact."""
+
+    def test_yield_inside_except(self):
+        results = {}
+
+        def worker(name, exc_type):
+            try:
+                raise exc_type(name)
+            except exc_type:
+                swco.sleep(0.01)
+                results[name] = sys.exc_info()[1]
+                try:
+                    raise
+                except exc_type as again:
+                    results[name + " reraise"] = again
+            results[name + " after"] = sys.exc_info()
+
+        def main():
+            swco.go(worker, "a", ValueError)
+            swco.go(worker, "b", KeyError)
+            # main itself handles nothing while they wait
+            self.assertEqual(sys.exc_info(), (None, None, None))
+
+        swco.run(main)
+        self.assertIsInstance(results["a"], ValueError)
+        self.assertIsInstance(results["b"], KeyError)
+        self.assertIs(results["a reraise"], results["a"])
+        self.assertIs(results["b reraise"], results["b"])
+        self.assertEqual(results["a after"], (None, None, None))
+        self.assertEqual(results["b after"], (None, None, None))
+
+    def test_exception_context_after_yield(self):
+        out = {}
+
+        def worker(name):
+            try:
+                raise KeyError(name)
+            except KeyError:
+                swco.sleep(0.005)
+                try:
+                    raise ValueError(name)
+                except ValueError as exc:
+                    out[name] = exc.__context__
+
+        def main():
+            swco.go(worker, "a")
+            swco.go(worker, "b")
+
+        swco.run(main)
+        self.assertEqual(out["a"].args, ("a",))
+        self.assertEqual(out["b"].args, ("b",))
+        self.assertIsInstance(out["a"], KeyError)
+
+    def test_yield_inside_generator(self):
+        out = {}
+
+        def gen(name, n):
+            for i in range(n):
+                swco.sleep(0.001)
+                yield "%s%d" % (name, i)
+
+        def worker(name, n):
+            out[name] = list(gen(name, n))
+
+        def gen_in_except():
+            try:
+                raise IndexError("g")
+            except IndexError:
+                swco.sleep(0.002)
+                yield sys.exc_info()[0]
+
+        def main():
+            swco.go(worker, "x", 5)
+            swco.go(worker, "y", 3)
+            swco.go(lambda: out.__setitem__("exc", list(gen_in_except())))
+
+        swco.run(main)
+        self.assertEqual(out["x"], ["x0", "x1", "x2", "x3", "x4"])
+        self.assertEqual(out["y"], ["y0", "y1", "y2"])
+        self.assertEqual(out["exc"], [IndexError])
+
+    def test_yield_in_nested_frames(self):
+        out = {}
+
+        def nest(depth, name):
+            if depth == 0:
+                before = len(traceback.extract_stack())
+                swco.sleep(0.01)
+                after = len(traceback.extract_stack())
+                out[name + " frames"] = (before, after)
+                return 0
+            local = depth * 3
+            r = nest(depth - 1, name)
+            return r + local
+
+        def main():
+            swco.go(lambda: out.__setitem__("a", nest(50, "a")))
+            swco.go(lambda: out.__setitem__("b", nest(20, "b")))
+
+        swco.run(main)
+        self.assertEqual(out["a"], 3 * sum(range(51)))
+        self.assertEqual(out["b"], 3 * sum(range(21)))
+        self.assertEqual(out["a frames"][0], out["a frames"][1])
+        self.assertEqual(out["b frames"][0], out["b frames"][1])
+        self.assertEqual(out["a frames"][0] - out["b frames"][0], 30)
+
+    def test_contextvar(self):
+        var = contextvars.ContextVar("var", default="unset")
+        out = {}
+
+        def worker(name):
+            out[name + " inherited"] = var.get()
+            var.set(name)
+            swco.sleep(0.01)
+            out[name] = var.get()
+
+        def main():
+            var.set("main")
+            swco.go(worker, "a")
+            swco.go(worker, "b")
+            out["main"] = var.get()
+
+        swco.run(main)
+        self.assertEqual(out["a"], "a")
+        self.assertEqual(out["b"], "b")
+        self.assertEqual(out["a inherited"], "main")
+        self.assertEqual(out["main"], "main")
+        self.assertEqual(var.get(), "unset")  # run() works in a copy
+
+    def test_traceback_ends_at_coroutine_entry(self):
+        out = {}
+
+        def child():
+            swco.sleep(0.001)
+            out["stack"] = [f.name for f in traceback.extract_stack()]
+
+        def main():
+            swco.go(child)
+
+        swco.run(main)
+        self.assertEqual(out["stack"][-1], "child")
+        self.assertNotIn("main", out["stack"])
+        self.assertNotIn("test_traceback_ends_at_coroutine_entry", out["stack"])
+
+    def test_settrace_sees_coroutines(self):
+        calls = []
+
+        def tracer(frame, event, arg):
+            if event == "call" and frame.f_code.co_name.startswith("traced_"):
+                calls.append(frame.f_code.co_name)
+
+        def traced_inner():
+            return 1
+
+        def traced_child():
+            swco.sleep(0.005)
+            traced_inner()
+
+        def main():
+            swco.go(traced_child)
+            swco.sleep(0.01)
+            traced_inner()
+
+        sys.settrace(tracer)
+        try:
+            swco.run(main)
+        finally:
+            sys.settrace(None)
+        self.assertEqual(sorted(calls), ["traced_child", "traced_inner", "traced_inner"])
+
+    def test_recursion_error_not_segfault(self):
+        out = {}
+
+        def recurse(n):
+            return recurse(n + 1) + 1
+
+        def nested_repr():
+            lst = []
+            for _ in range(200000):
+                lst = [lst]
+            try:
+                repr(lst)
+            except RecursionError:
+                out["c"] = True
+
+        def child():
+            swco.sleep(0.001)
+            try:
+                recurse(0)
+            except RecursionError:
+                out["py"] = True
+            nested_repr()
+            swco.sleep(0.001)  # still a working coroutine
+            out["after"] = True
+
+        swco.run(lambda: swco.go(child))
+        self.assertEqual(out, {"py": True, "c": True, "after": True})
+
+
+class TestChannel(unittest.TestCase):
+    def test_ping_pong(self):
+        got = []
+
+        def producer(chan):
+            for i in range(100):
+                chan.push({"n": i})
+            chan.close()
+
+        def consumer(chan):
+            for item in chan:
+                got.append(item["n"])
+
+        def main():
+            chan = swco.Channel(4)
+            swco.go(consumer, chan)
+            swco.go(producer, chan)
+
+        swco.run(main)
+        self.assertEqual(got, list(range(100)))
+
+    def test_unbuffered_identity(self):
+        obj = object()
+        out = []
+
+        def main():
+            chan = swco.Channel(0)
+            swco.go(lambda: out.append(chan.pop()))
+            chan.push(obj)
+
+        swco.run(main)
+        self.assertIs(out[0], obj)
+
+    def test_holds_and_releases_references(self):
+        class Item:
+            pass
+
+        item = Item()
+        ref = weakref.ref(item)
+        chan = swco.Channel(2)
+        swco.run(chan.push, item)
+        del item
+        gc.collect()
+        self.assertIsNotNone(ref(), "the channel must hold its values")
+        self.assertEqual(len(chan), 1)
+        del chan
+        gc.collect()
+        self.assertIsNone(ref(), "freeing the channel must release its values")
+
+    def test_timeout_and_closed(self):
+        out = {}
+
+        def main():
+            chan = swco.Channel(1)
+            t0 = time.monotonic()
+            try:
+                chan.pop(timeout=0.05)
+            except swco.TimeoutError as exc:
+                out["timeout"] = exc
+            out["waited"] = time.monotonic() - t0
+            chan.push(1)
+            try:
+                chan.push(2, timeout=0.01)
+            except TimeoutError:  # the builtin works too
+                out["full"] = True
+            chan.close()
+            self.assertFalse(chan.close())
+            out["drain"] = chan.pop()
+            try:
+                chan.pop()
+            except swco.ClosedError as exc:
+                out["closed"] = exc.code
+
+        swco.run(main)
+        self.assertEqual(out["timeout"].code, -errno.ETIMEDOUT)
+        self.assertIsInstance(out["timeout"], swco.Error)
+        self.assertGreaterEqual(out["waited"], 0.04)
+        self.assertTrue(out["full"])
+        self.assertEqual(out["drain"], 1)
+        self.assertEqual(out["closed"], _swco_code("SWCO_ECLOSED"))
+
+
+def _swco_code(name):
+    import _swco
+    return getattr(_swco, name)
+
+
+class TestErrors(unittest.TestCase):
+    def test_bad_arguments(self):
+        with self.assertRaises(swco.Error) as cm:
+            swco.Channel(-1)
+        self.assertEqual(cm.exception.code, -errno.EINVAL)
+        self.assertEqual(cm.exception.name, "EINVAL")
+        self.assertIn("nvalid", str(cm.exception))
+        with self.assertRaises(swco.Error) as cm:
+            swco.sleep(-1)
+        self.assertEqual(cm.exception.code, -errno.EINVAL)
+        with self.assertRaises(swco.Error) as cm:
+            swco.WaitGroup().add(-1)
+        self.assertEqual(cm.exception.code, -errno.ERANGE)
+        with self.assertRaises(swco.Error) as cm:
+            swco.clear(10 ** 9)
+        self.assertEqual(cm.exception.code, _swco_code("SWCO_ENOTIMER"))
+        with self.assertRaises(swco.Error) as cm:
+            swco.Channel(0).pop()  # would wait outside a coroutine
+        self.assertEqual(cm.exception.code, _swco_code("SWCO_ENOTCO"))
+        with self.assertRaises(swco.Error) as cm:
+            swco.go(42)
+        self.assertEqual(cm.exception.code, -errno.EINVAL)
+
+    def test_run_inside_coroutine(self):
+        out = {}
+
+        def main():
+            try:
+                swco.run(lambda: None)
+            except swco.Error as exc:
+                out["code"] = exc.code
+
+        swco.run(main)
+        self.assertEqual(out["code"], _swco_code("SWCO_ECOSTATE"))
+
+    def test_exception_reported_others_go_on(self):
+        done = []
+
+        def bad():
+            swco.sleep(0.01)
+            1 / 0
+
+        def good(i):
+            swco.sleep(0.02)
+            done.append(i)
+
+        def main():
+            for i in range(3):
+                swco.go(good, i)
+            swco.go(bad)
+
+        with Captured() as cap:
+            swco.run(main)
+        self.assertEqual(sorted(done), [0, 1, 2])
+        self.assertEqual(len(cap.reports), 1)
+        cid, exc, text = cap.reports[0]
+        self.assertIsInstance(exc, ZeroDivisionError)
+        self.assertIn("in bad", text)
+        self.assertGreater(cid, 0)
+
+    def test_default_report_goes_to_stderr(self):
+        err = io.StringIO()
+        saved = sys.stderr
+        sys.stderr = err
+        try:
+            swco.run(lambda: swco.go(lambda: {}["missing"]))
+        finally:
+            sys.stderr = saved
+        self.assertIn("swco: unhandled exception in coroutine", err.getvalue())
+        self.assertIn("KeyError: 'missing'", err.getvalue())
+
+    def test_deadlock_cancels_and_unwinds(self):
+        log = []
+
+        def stuck(chan):
+            try:
+                chan.pop()
+            except swco.CancelledError:
+                log.append("cancelled")
+                raise
+            finally:
+                log.append("finally")
+
+        def main():
+            swco.go(stuck, swco.Channel(0))
+
+        with self.assertRaises(swco.Error) as cm:
+            swco.run(main)
+        self.assertEqual(cm.exception.code, _swco_code("SWCO_EDEADLOCK"))
+        self.assertEqual(log, ["cancelled", "finally"])
+
+
+class TestCancel(unittest.TestCase):
+    def test_cancel_channel_waiter_and_timeouts(self):
+        log = []
+
+        def popper(chan):
+            try:
+                chan.pop()
+            except swco.CancelledError:
+                log.append("cancelled")
+
+        def main():
+            chan = swco.Channel(0)
+            cid = swco.go(popper, chan)
+            self.assertEqual(chan.consumers, 1)
+            swco.cancel(cid)
+            self.assertEqual(chan.consumers, 0)
+            wg = swco.WaitGroup(1)
+            with self.assertRaises(swco.TimeoutError):
+                wg.wait(0.01)
+            mutex = swco.Mutex()
+            mutex.lock()
+
+            def locker():
+                try:
+                    mutex.lock(0.01)
+                except swco.TimeoutError:
+                    log.append("lock timeout")
+
+            swco.go(locker)
+            swco.sleep(0.03)
+            mutex.unlock()
+            with self.assertRaises(swco.Error) as cm:
+                mutex.unlock()
+            self.assertEqual(cm.exception.code, -errno.EPERM)
+
+        swco.run(main)
+        self.assertEqual(log, ["cancelled", "lock timeout"])
+
+    def test_timer_exception_reported(self):
+        with Captured() as cap:
+            swco.run(lambda: swco.after(0.001, lambda: [][1]))
+        self.assertEqual(len(cap.reports), 1)
+        self.assertIsInstance(cap.reports[0][1], IndexError)
+
+
+class TestTimersAndSync(unittest.TestCase):
+    def test_after_tick_clear(self):
+        log = []
+
+        def main():
+            swco.after(0.02, log.append, "after")
+            ticks = []
+            stopped = []
+
+            def on_tick():
+                ticks.append(1)
+                swco.sleep(0.001)  # a timer callback is a coroutine
+                # On a loaded machine another tick may land during the
+                # sleep: stop once, at the third tick or later.
+                if len(ticks) >= 3 and not stopped:
+                    stopped.append(1)
+                    swco.clear(tid)
+                    log.append("ticks")
+
+            tid = swco.tick(0.005, on_tick)
+            cancelled = swco.after(0.01, log.append, "never")
+            swco.clear(cancelled)
+
+        swco.run(main)
+        self.assertEqual(sorted(log), ["after", "ticks"])
+
+    def test_timer_callback_released(self):
+        class Cb:
+            def __call__(self):
+                pass
+
+        cb = Cb()
+        ref = weakref.ref(cb)
+        swco.run(swco.after, 0.001, cb)
+        del cb
+        gc.collect()
+        self.assertIsNone(ref())
+
+    def test_waitgroup_and_mutex(self):
+        inside = []
+        order = []
+
+        def worker(i, wg, mutex):
+            with mutex:
+                inside.append(i)
+                self.assertEqual(len(inside), 1)
+                swco.sleep(0.002)
+                inside.remove(i)
+                order.append(i)
+            wg.done()
+
+        def main():
+            wg = swco.WaitGroup()
+            mutex = swco.Mutex()
+            for i in range(5):
+                wg.add()
+                swco.go(worker, i, wg, mutex)
+            self.assertEqual(wg.count, 5)
+            wg.wait()
+            self.assertFalse(mutex.trylock() is False)
+            mutex.unlock()
+            order.append("waited")
+
+        swco.run(main)
+        self.assertEqual(order, [0, 1, 2, 3, 4, "waited"])
+
+    def test_cond(self):
+        out = []
+
+        def main():
+            mutex, cond = swco.Mutex(), swco.Cond()
+            box = []
+
+            def consumer():
+                with mutex:
+                    while not box:
+                        cond.wait(mutex)
+                    out.append(box.pop())
+
+            swco.go(consumer)
+            with mutex:
+                box.append("x")
+                cond.notify()
+
+        swco.run(main)
+        self.assertEqual(out, ["x"])
+
+
+def _fork_and_wait(child):
+    """Run child() in an os.fork() child; return its exit status."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            child()
+            code = 0
+        except BaseException:  # noqa: B902
+            traceback.print_exc()
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+class TestTable(unittest.TestCase):
+    def make(self, size=16):
+        return swco.Table(size, columns=[("name", swco.Table.STRING, 8),
+                                         ("n", swco.Table.INT),
+                                         ("x", swco.Table.DOUBLE)])
+
+    def test_set_get_incr_del(self):
+        t = self.make()
+        self.assertEqual(t.columns, [("name", swco.Table.STRING), ("n", swco.Table.INT),
+                                     ("x", swco.Table.DOUBLE)])
+        t["a"] = {"name": "alice", "n": 1}
+        self.assertEqual(t["a"], {"name": "alice", "n": 1, "x": 0.0})
+        t["a"] = {"x": 2.5}  # only the given columns change
+        self.assertEqual(t["a"], {"name": "alice", "n": 1, "x": 2.5})
+        self.assertEqual(t.get("a", "name"), "alice")
+        self.assertEqual(t.incr("a", "n", 5), 6)
+        self.assertEqual(t.decr("a", "n"), 5)
+        self.assertEqual(t.incr("a", "x", 0.5), 3.0)
+        self.assertEqual(t.incr("new", "n"), 1)  # creates the row
+        t["b"] = {"name": b"\xff\x00z"}
+        self.assertEqual(t["b"]["name"].encode("utf-8", "surrogateescape"), b"\xff\x00z")
+        self.assertEqual(len(t), 3)
+        self.assertEqual(sorted(t), ["a", "b", "new"])
+        self.assertIn("a", t)
+        self.assertNotIn("zz", t)
+        del t["new"]
+        self.assertNotIn("new", t)
+        with self.assertRaises(KeyError):
+            del t["new"]
+        with self.assertRaises(KeyError):
+            t["new"]
+        self.assertIsNone(t.get("new"))
+        self.assertEqual(len(t), 2)
+        self.assertGreater(t.memory_size, 0)
+        self.assertEqual(t.stats()["rows_used"], 2)
+
+    def test_column_then_create(self):
+        t = swco.Table(4)
+        t.column("hits", swco.Table.INT)
+        t.create()
+        t["k"] = {}
+        self.assertEqual(t["k"], {"hits": 0})
+
+    def test_errors_carry_the_code(self):
+        t = self.make(4)
+        with self.assertRaises(swco.Error) as cm:
+            t["k" * 64] = {"n": 1}
+        self.assertEqual(cm.exception.code, _swco_code("SWCO_EKEYTOOLONG"))
+        with self.assertRaises(swco.Error) as cm:
+            t["k"] = {"nope": 1}
+        self.assertEqual(cm.exception.code, _swco_code("SWCO_ENOCOLUMN"))
+        self.assertNotIn("k", t)  # unchanged on error
+        with self.assertRaises(swco.Error) as cm:
+            t.incr("k", "nope")
+        self.assertEqual(cm.exception.code, _swco_code("SWCO_ENOCOLUMN"))
+        with self.assertRaises(swco.Error) as cm:
+            t["k"] = {"name": "much too long"}
+        self.assertEqual(cm.exception.code, _swco_code("SWCO_EVALTOOLONG"))
+        with self.assertRaises(swco.Error) as cm:
+            for i in range(1000):
+                t["key%d" % i] = {"n": i}
+        self.assertEqual(cm.exception.code, _swco_code("SWCO_EFULL"))
+        with self.assertRaises(TypeError):
+            t["k"] = {"n": "one"}
+        with self.assertRaises(swco.Error) as cm:
+            swco.Table(0)
+        self.assertEqual(cm.exception.code, -errno.EINVAL)
+
+    def test_shared_across_fork(self):
+        t = self.make()
+
+        def child():
+            t["child"] = {"n": os.getpid()}
+            t.incr("count", "n", 10)
+
+        t.incr("count", "n", 1)
+        pid_before = os.getpid()
+        self.assertEqual(_fork_and_wait(child), 0)
+        self.assertNotEqual(t["child"]["n"], pid_before)
+        self.assertEqual(t["count"]["n"], 11)
+
+
+class TestAtomicAndLock(unittest.TestCase):
+    def test_atomic_ops(self):
+        a = swco.Atomic(5)
+        self.assertEqual(a.add(3), 8)
+        self.assertEqual(a.sub(), 7)
+        a.set(1)
+        self.assertEqual(a.get(), 1)
+        self.assertFalse(a.cmpset(0, 9))
+        self.assertTrue(a.cmpset(1, 9))
+        self.assertEqual(a.get(), 9)
+        self.assertEqual(swco.Atomic(0).sub(1), 2 ** 32 - 1)  # wraps
+        b = swco.Atomic64(-3)
+        self.assertEqual(b.add(-4), -7)
+        self.assertEqual(b.sub(3), -10)
+        self.assertTrue(b.cmpset(-10, 2 ** 40))
+        self.assertEqual(b.get(), 2 ** 40)
+        self.assertFalse(a.wait(0.01) and False)  # counter at 9: returns at once
+
+    def test_atomic_across_fork(self):
+        a, b = swco.Atomic(0), swco.Atomic64(0)
+
+        def child():
+            for _ in range(1000):
+                a.add(1)
+                b.sub(2)
+            a.cmpset(4000, 1)
+
+        pids = []
+        for _ in range(4):
+            pid = os.fork()
+            if pid == 0:
+                child()
+                os._exit(0)
+            pids.append(pid)
+        for pid in pids:
+            os.waitpid(pid, 0)
+        self.assertEqual(a.get(), 1)  # 4000, then the last child's cmpset
+        self.assertEqual(b.get(), -8000)
+
+    def test_wait_wakeup(self):
+        flag = swco.Atomic(0)
+        self.assertFalse(flag.wait(0.01))
+
+        def child():
+            time.sleep(0.05)
+            flag.wakeup()
+
+        pid = os.fork()
+        if pid == 0:
+            child()
+            os._exit(0)
+        self.assertTrue(flag.wait(5))
+        os.waitpid(pid, 0)
+
+    def test_lock_context_manager_across_fork(self):
+        lock = swco.Lock(swco.Lock.MUTEX)
+        self.assertEqual(lock.kind, swco.Lock.MUTEX)
+        with lock:
+            self.assertEqual(_fork_and_wait(lambda: os._exit(0 if not lock.trylock() else 3)), 0)
+        self.assertTrue(lock.trylock())
+        lock.unlock()
+        t = swco.Table(4, columns=[("n", swco.Table.INT)])
+        t["k"] = {"n": 0}
+
+        def child():
+            for _ in range(200):
+                with lock:  # read-modify-write without incr()
+                    t["k"] = {"n": t["k"]["n"] + 1}
+
+        pids = []
+        for _ in range(3):
+            pid = os.fork()
+            if pid == 0:
+                child()
+                os._exit(0)
+            pids.append(pid)
+        for pid in pids:
+            os.waitpid(pid, 0)
+        self.assertEqual(t["k"]["n"], 600)
+        sem = swco.Lock(swco.Lock.SEM, 1)
+        self.assertTrue(sem.trylock())
+        self.assertFalse(sem.trylock())
+        with self.assertRaises(swco.TimeoutError):
+            sem.lock(0.01)
+        sem.unlock()
+        rw = swco.Lock(swco.Lock.RWLOCK)
+        self.assertTrue(rw.trylock_read())
+        self.assertTrue(rw.trylock_read())
+        self.assertFalse(rw.trylock())
+        rw.unlock()
+        rw.unlock()
+
+    def test_mutex_of_a_dead_holder_is_recovered(self):
+        lock = swco.Lock()
+        pid = os.fork()
+        if pid == 0:
+            lock.lock()
+            os._exit(0)  # dies holding it
+        os.waitpid(pid, 0)
+        self.assertFalse(lock.recovered)
+        lock.lock(timeout=5)
+        self.assertTrue(lock.recovered)
+        lock.unlock()
+
+    def test_lock_in_coroutines(self):
+        lock = swco.Lock()
+        order = []
+
+        def worker(i):
+            with lock:
+                order.append(("in", i))
+                swco.sleep(0.005)
+                order.append(("out", i))
+
+        swco.run(lambda: [swco.go(worker, i) for i in range(3)])
+        self.assertEqual(order, [("in", 0), ("out", 0), ("in", 1), ("out", 1),
+                                 ("in", 2), ("out", 2)])
+
+
+class TestProcess(unittest.TestCase):
+    def test_echo_and_exit_code(self):
+        def child(proc, prefix):
+            data = proc.read()
+            proc.write(prefix + data.upper())
+            raise SystemExit(7)
+
+        proc = swco.Process(child, b"got:")
+        pid = proc.start()
+        self.assertGreater(pid, 0)
+        self.assertEqual(proc.pid, pid)
+        self.assertEqual(proc.write(b"hello"), 5)
+        self.assertEqual(proc.read(timeout=5), b"got:HELLO")
+        self.assertEqual(proc.wait(5), 7)
+        self.assertEqual(proc.exit_signal, 0)
+        with self.assertRaises(swco.Error):
+            proc.start()  # already started
+
+    def test_exception_in_child_and_return(self):
+        def bad(proc):
+            raise ValueError("child failure")
+
+        proc = swco.Process(bad)
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)  # the child prints the traceback
+        try:
+            proc.start()
+            self.assertEqual(proc.wait(5), 1)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
+        ok = swco.Process(lambda proc: proc.write(b"%d" % os.getpid()))
+        pid = ok.start()
+        self.assertEqual(ok.read(timeout=5), b"%d" % pid)
+        self.assertEqual(ok.wait(5), 0)
+
+    def test_redirect_stdio_and_queue(self):
+        def child(proc):
+            print("line from", "child")
+            proc.push(proc.pop(timeout=5) * 2)
+
+        proc = swco.Process(child, redirect_stdio=True)
+        proc.use_queue()
+        proc.start()
+        proc.push(b"ab")
+        data = b""
+        while not data.endswith(b"\n"):  # a stream: print() may write in pieces
+            chunk = proc.read(timeout=5)
+            self.assertTrue(chunk)
+            data += chunk
+        self.assertEqual(data, b"line from child\n")
+        self.assertEqual(proc.wait(5), 0)
+        self.assertEqual(proc.pop(timeout=5), b"abab")
+        proc.remove_queue()
+
+    def test_kill_and_coroutine_io(self):
+        proc = swco.Process(lambda proc: time.sleep(30), ipc=swco.Process.IPC_NONE)
+        proc.start()
+        proc.kill(signal.SIGKILL)
+        self.assertIsNone(proc.wait(5))
+        self.assertEqual(proc.exit_signal, signal.SIGKILL)
+        out = []
+
+        def main():
+            p = swco.Process(lambda p: p.write(p.read()))
+            p.start()
+            swco.go(lambda: out.append("other"))
+            p.write(b"ping")
+            out.append(p.read(timeout=5))
+            out.append(p.wait(5))
+
+        swco.run(main)
+        self.assertEqual(out, ["other", b"ping", 0])
+
+
+class TestExec(unittest.TestCase):
+    def test_exec_outside_and_inside_coroutines(self):
+        self.assertEqual(swco.exec("echo hi; exit 3"), (3, "hi\n"))
+        self.assertEqual(swco.exec("kill -9 $$")[0], 128 + signal.SIGKILL)
+        with self.assertRaises(swco.TimeoutError):
+            swco.exec("sleep 5", timeout=0.05)
+        out = []
+
+        def main():
+            for i in range(3):
+                swco.go(lambda i=i: out.append(swco.exec("sleep 0.1; echo %d" % i)))
+
+        t0 = time.monotonic()
+        swco.run(main)
+        self.assertLess(time.monotonic() - t0, 0.28, "the commands must run concurrently")
+        self.assertEqual(sorted(out), [(0, "0\n"), (0, "1\n"), (0, "2\n")])
+
+
+class TestAsyncCall(unittest.TestCase):
+    def test_runs_on_pool_threads_concurrently(self):
+        out = {}
+        main_thread = threading.get_ident()
+
+        def blocking(i):
+            time.sleep(0.1)  # releases the GIL
+            return (i, threading.get_ident())
+
+        def worker(i):
+            out[i] = swco.async_call(blocking, i)
+
+        def main():
+            for i in range(4):
+                swco.go(worker, i)
+            with self.assertRaises(ZeroDivisionError):
+                swco.async_call(lambda: 1 / 0)
+            with self.assertRaises(swco.TimeoutError):
+                swco.async_call(time.sleep, 0.3, timeout=0.02)
+
+        t0 = time.monotonic()
+        swco.run(main)
+        self.assertLess(time.monotonic() - t0, 0.35)
+        self.assertEqual(sorted(v[0] for v in out.values()), [0, 1, 2, 3])
+        self.assertNotIn(main_thread, [v[1] for v in out.values()])
+        self.assertEqual(swco.async_call(lambda a, b=0: a + b, 1, b=2), 3)  # outside: inline
+
+
+class TestSocket(unittest.TestCase):
+    def test_echo_server(self):
+        import socket
+        out = []
+
+        def serve(server):
+            with server.accept(timeout=5) as conn:
+                out.append(conn.getpeername()[0])
+                while True:
+                    data = conn.recv()
+                    if not data:
+                        break
+                    conn.sendall(data.upper())
+
+        def main():
+            server = swco.Socket(socket.AF_INET, socket.SOCK_STREAM)
+            server.set_reuseaddr()
+            server.bind("127.0.0.1", 0)
+            server.listen()
+            host, port = server.getsockname()
+            swco.go(serve, server)
+            with swco.Socket() as client:
+                client.connect(host, port, timeout=5)
+                client.sendall(b"hello " * 1000)
+                out.append(client.recv_exactly(6000, timeout=5))
+                client.shutdown()
+                out.append(client.recv(timeout=5))
+                with self.assertRaises(swco.Error):
+                    client.connect("127.0.0.1", 1, timeout=5)
+            server.close()
+
+        swco.run(main)
+        self.assertEqual(out, ["127.0.0.1", b"HELLO " * 1000, b""])
+
+
+class TestProcessPool(unittest.TestCase):
+    def run_pool(self, pool):
+        signal.alarm(20)  # a stuck manager fails loudly instead of hanging
+        try:
+            pool.set_max_wait(5)
+            pool.start()
+        finally:
+            signal.alarm(0)
+
+    def test_table_written_by_pool_workers(self):
+        """ProcessPool workers (forked) each write rows into a swco.Table;
+        the parent reads them all back once the pool has stopped."""
+        workers, messages = 3, 12
+        table = swco.Table(64, columns=[("worker", swco.Table.INT), ("square", swco.Table.INT),
+                                        ("pid", swco.Table.INT), ("text", swco.Table.STRING, 16)])
+        handled = swco.Atomic(0)
+
+        def on_worker_start(pool, worker_id):
+            table["start%d" % worker_id] = {"pid": os.getpid(), "worker": pool.worker_id}
+
+        def on_message(pool, worker_id, data):
+            n = int(data)
+            table["msg%d" % n] = {"worker": worker_id, "square": n * n, "pid": os.getpid(),
+                                  "text": "n=%d" % n}
+            if handled.add(1) == messages:
+                pool.shutdown()
+
+        pool = swco.ProcessPool(workers, on_message=on_message, on_worker_start=on_worker_start)
+        self.assertEqual(pool.worker_id, -1)
+        for i in range(messages):
+            pool.send(i % workers, b"%d" % i)
+        self.run_pool(pool)
+        self.assertEqual(handled.get(), messages)
+        self.assertEqual(pool.manager_pid, 0)
+        for i in range(messages):
+            row = table["msg%d" % i]
+            self.assertEqual(row["square"], i * i)
+            self.assertEqual(row["worker"], i % workers)
+            self.assertEqual(row["text"], "n=%d" % i)
+            self.assertEqual(row["pid"], table["start%d" % row["worker"]]["pid"])
+        pids = {table["start%d" % w]["pid"] for w in range(workers)}
+        self.assertEqual(len(pids), workers)
+        self.assertNotIn(os.getpid(), pids)
+        self.assertEqual(len(table), messages + workers)
+
+    def test_message_queue_and_stop_callback(self):
+        count = swco.Atomic(0)
+        stops = swco.Atomic(0)
+        total = swco.Atomic64(0)
+        starts = swco.Atomic(0)
+
+        def on_message(pool, worker_id, data):
+            total.add(len(data))
+            if count.add(1) == 10:
+                # a worker still being forked would die of SIGTERM before
+                # libswco installs its handler, without a stop callback
+                t0 = time.monotonic()
+                while starts.get() < 2 and time.monotonic() - t0 < 5:
+                    time.sleep(0.001)
+                pool.shutdown()
+
+        pool = swco.ProcessPool(2, swco.ProcessPool.IPC_MSGQUEUE, on_message=on_message,
+                                on_worker_start=lambda pool, wid: starts.add(1),
+                                on_worker_stop=lambda pool, wid: stops.add(1))
+        for i in range(10):
+            pool.push(b"x" * (i + 1))
+        self.run_pool(pool)
+        self.assertEqual(count.get(), 10)
+        self.assertEqual(total.get(), 55)
+        self.assertEqual(stops.get(), 2)
+
+    def test_worker_loop_without_ipc(self):
+        ran = swco.Atomic(0)
+        pids = swco.Table(8, columns=[("pid", swco.Table.INT)])
+
+        def body(pool, worker_id):
+            pids["w%d" % worker_id] = {"pid": pool.worker_pid(worker_id)}
+            if ran.add(1) == 2:
+                pool.shutdown()
+            while not pool.is_stopping:
+                time.sleep(0.005)
+
+        pool = swco.ProcessPool(2, swco.ProcessPool.IPC_NONE, on_worker_start=body)
+        self.run_pool(pool)
+        self.assertEqual(ran.get(), 2)
+        self.assertEqual(len({pids["w0"]["pid"], pids["w1"]["pid"], os.getpid()}), 3)
+
+    def test_reply_and_errors(self):
+        pool = swco.ProcessPool(1, on_message=lambda pool, wid, data: pool.reply(data[::-1]))
+        pool.send(0, b"abc")
+        got = []
+
+        def on_start(p, wid):
+            pass
+
+        pid = os.fork()
+        if pid == 0:  # a client process: reads the reply, then stops the pool
+            try:
+                code = 0 if pool.recv(0, timeout=10) == b"cba" else 2
+            except BaseException:  # noqa: B902
+                code = 3
+            pool.shutdown()
+            os._exit(code)
+        self.run_pool(pool)
+        _, status = os.waitpid(pid, 0)
+        got.append(os.waitstatus_to_exitcode(status))
+        self.assertEqual(got, [0])
+        with self.assertRaises(swco.Error) as cm:
+            swco.ProcessPool(0)
+        self.assertEqual(cm.exception.code, -errno.EINVAL)
+        with self.assertRaises(swco.Error):
+            swco.ProcessPool(1, on_message=42)
+
+
+class TestThreads(unittest.TestCase):
+    def test_other_threads_run_while_loop_waits(self):
+        count = [0]
+        stop = threading.Event()
+
+        def spin():
+            while not stop.is_set():
+                count[0] += 1
+                time.sleep(0.001)
+
+        thread = threading.Thread(target=spin)
+        thread.start()
+        seen = []
+
+        def main():
+            before = count[0]
+            swco.sleep(0.1)
+            seen.append(count[0] - before)
+
+        try:
+            swco.run(main)
+        finally:
+            stop.set()
+            thread.join()
+        self.assertGreater(seen[0], 5, "the GIL must be free while the loop waits")
+
+    def test_one_loop_per_thread(self):
+        done = []
+
+        def worker(i):
+            def main():
+                for _ in range(3):
+                    swco.go(swco.sleep, 0.1)
+                swco.sleep(0.1)
+                done.append(i)
+            swco.run(main)
+
+        t0 = time.monotonic()
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(sorted(done), [0, 1])
+        self.assertLess(time.monotonic() - t0, 0.19 * SLOW, "the two loops must wait in parallel")
+
+
+class TestProcessExit(unittest.TestCase):
+    def test_unfinished_coroutines_unwound_at_exit(self):
+        code = (
+            "import swco\n"
+            "def f():\n"
+            "    try:\n"
+            "        swco.sleep(30)\n"
+            "    finally:\n"
+            "        print('unwound', flush=True)\n"
+            "swco.go(f)\n"
+            "print('end of script', flush=True)\n"
+        )
+        t0 = time.monotonic()
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                             text=True, timeout=20, env=os.environ.copy())
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(res.stdout.split(), ["end", "of", "script", "unwound"])
+        self.assertLess(time.monotonic() - t0, 10)
+
+    def _script(self, code, sigint_after_ready=False):
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+        if sigint_after_ready:
+            self.assertEqual(proc.stdout.readline().strip(), "ready")
+            time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+        return proc.returncode, out, err
+
+    def test_sigint_stops_a_waiting_loop(self):
+        code = (
+            "import swco\n"
+            "def sleeper():\n"
+            "    try:\n"
+            "        swco.sleep(30)\n"
+            "    finally:\n"
+            "        print('unwound', flush=True)\n"
+            "def main():\n"
+            "    swco.go(sleeper)\n"
+            "    swco.tick(10, print, 'tick')\n"
+            "    print('ready', flush=True)\n"
+            "    swco.sleep(30)\n"
+            "try:\n"
+            "    swco.run(main)\n"
+            "except KeyboardInterrupt:\n"
+            "    print('interrupted', flush=True)\n"
+        )
+        t0 = time.monotonic()
+        rc, out, err = self._script(code, sigint_after_ready=True)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.split(), ["unwound", "interrupted"])
+        self.assertLess(time.monotonic() - t0, 10)
+
+    def test_sys_exit_in_a_coroutine(self):
+        code = (
+            "import swco\n"
+            "def other():\n"
+            "    try:\n"
+            "        swco.sleep(30)\n"
+            "    finally:\n"
+            "        print('unwound', flush=True)\n"
+            "def quitter():\n"
+            "    swco.sleep(0.01)\n"
+            "    raise SystemExit(3)\n"
+            "def main():\n"
+            "    swco.go(other)\n"
+            "    swco.go(quitter)\n"
+            "swco.run(main)\n"
+            "print('not reached')\n"
+        )
+        rc, out, err = self._script(code)
+        self.assertEqual(rc, 3, err)
+        self.assertEqual(out.split(), ["unwound"])
+
+    def test_refuses_other_minor_version(self):
+        import glob
+        import shutil
+        import tempfile
+        import _swco
+        others = [shutil.which("python3.%d" % m) for m in (10, 12, 13)]
+        others += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[023]*/bin/python3")))
+        others = [o for o in others if o and subprocess.run(
+            [o, "-c", "pass"], capture_output=True, timeout=20).returncode == 0]
+        if not others:
+            self.skipTest("no other CPython minor version installed")
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copy(_swco.__file__, os.path.join(tmp, "_swco.so"))
+            env = os.environ.copy()
+            env["PYTHONPATH"] = os.pathsep.join([tmp, os.path.dirname(swco.__file__)])
+            res = subprocess.run([others[0], "-c", "import swco"], capture_output=True,
+                                 text=True, timeout=20, env=env)
+        self.assertNotEqual(res.returncode, 0)
+        self.assertIn("swco was built for CPython 3.11 and cannot load into Python 3.", res.stderr)
+
+    def test_module_docstrings(self):
+        for name in swco.__all__:
+            obj = getattr(swco, name)
+            if callable(obj) and not isinstance(obj, type(swco.Error)):
+                self.assertTrue(obj.__doc__, name)
+            if isinstance(obj, type):
+                self.assertTrue(obj.__doc__, name)
+                for attr, val in vars(obj).items():
+                    if not attr.startswith("_") and callable(val):
+                        self.assertTrue(val.__doc__, name + "." + attr)
+
+
+if __name__ == "__main__":
+    unittest.main()

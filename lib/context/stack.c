@@ -1,0 +1,61 @@
+/* Coroutine stacks: mmap'd, with a PROT_NONE guard page below, registered
+ * with valgrind so it follows the switches. */
+#include "internal.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifdef HAVE_VALGRIND_VALGRIND_H
+#include <valgrind/valgrind.h>
+#endif
+#ifdef SWCO_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+#ifndef MAP_STACK
+#define MAP_STACK 0
+#endif
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE 0
+#endif
+
+int swco__stack_alloc(swco__stack_t *st, size_t usable)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    usable = (usable + page - 1) & ~(page - 1);
+    size_t size = usable + page;
+    void *base = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (base == MAP_FAILED)
+        return -ENOMEM;
+    if (mprotect(base, page, PROT_NONE) != 0) {
+        munmap(base, size);
+        return -ENOMEM;
+    }
+    st->base = base;
+    st->size = size;
+    st->lo = (char *)base + page;
+    st->hi = (char *)base + size;
+#ifdef HAVE_VALGRIND_VALGRIND_H
+    st->vg_id = VALGRIND_STACK_REGISTER(st->lo, st->hi);
+#else
+    st->vg_id = 0;
+#endif
+    return 0;
+}
+
+void swco__stack_free(swco__stack_t *st)
+{
+    if (!st->base)
+        return;
+#ifdef HAVE_VALGRIND_VALGRIND_H
+    VALGRIND_STACK_DEREGISTER(st->vg_id);
+#endif
+#ifdef SWCO_ASAN
+    /* Frames that never returned left poison; whatever is mapped here next
+     * (perhaps by uninstrumented code) must not inherit it. */
+    ASAN_UNPOISON_MEMORY_REGION(st->lo, (size_t)((char *)st->hi - (char *)st->lo));
+#endif
+    munmap(st->base, st->size);
+    st->base = NULL;
+}

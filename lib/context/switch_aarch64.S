@@ -1,0 +1,60 @@
+/* Context switch for aarch64, AAPCS64.
+ *
+ * void *swco__ctx_switch(void **from, void *to, void *arg)
+ *   x0 = where to store the current stack pointer
+ *   x1 = stack pointer of the context to enter
+ *   x2 = value handed to the entered context (returned in x0)
+ *
+ * Saved: x19-x28, x29 (frame), x30 (return address), d8-d15 and FPCR in a
+ * 176-byte frame.
+ */
+    .text
+    .globl  swco__ctx_switch
+    .hidden swco__ctx_switch
+    .type   swco__ctx_switch, %function
+    .p2align 4
+swco__ctx_switch:
+    sub     sp, sp, #176
+    stp     x19, x20, [sp, #0]
+    stp     x21, x22, [sp, #16]
+    stp     x23, x24, [sp, #32]
+    stp     x25, x26, [sp, #48]
+    stp     x27, x28, [sp, #64]
+    stp     x29, x30, [sp, #80]
+    stp     d8,  d9,  [sp, #96]
+    stp     d10, d11, [sp, #112]
+    stp     d12, d13, [sp, #128]
+    stp     d14, d15, [sp, #144]
+    mrs     x9, fpcr
+    str     x9, [sp, #160]
+    mov     x9, sp
+    str     x9, [x0]
+    mov     sp, x1
+    ldp     x19, x20, [sp, #0]
+    ldp     x21, x22, [sp, #16]
+    ldp     x23, x24, [sp, #32]
+    ldp     x25, x26, [sp, #48]
+    ldp     x27, x28, [sp, #64]
+    ldp     x29, x30, [sp, #80]
+    ldp     d8,  d9,  [sp, #96]
+    ldp     d10, d11, [sp, #112]
+    ldp     d12, d13, [sp, #128]
+    ldp     d14, d15, [sp, #144]
+    ldr     x9, [sp, #160]
+    msr     fpcr, x9
+    add     sp, sp, #176
+    mov     x0, x2
+    ret
+    .size   swco__ctx_switch, .-swco__ctx_switch
+
+/* First code on a new stack: x19 holds the entry, x0 its argument. */
+    .globl  swco__ctx_trampoline
+    .hidden swco__ctx_trampoline
+    .type   swco__ctx_trampoline, %function
+    .p2align 4
+swco__ctx_trampoline:
+    blr     x19
+    brk     #0
+    .size   swco__ctx_trampoline, .-swco__ctx_trampoline
+
+    .section .note.GNU-stack, "", %progbits

@@ -1,0 +1,25 @@
+/* Clocks and the seconds-to-milliseconds timeout rule. */
+#include "internal.h"
+
+#include <math.h>
+#include <time.h>
+
+uint64_t swco__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+long long swco__now_ms(void) { return (long long)(swco__now_ns() / 1000000u); }
+
+long swco__seconds_to_ms(double seconds)
+{
+    /* Millisecond resolution, never rounding a positive wait down to 0. */
+    if (!(seconds > 0))
+        return 0;
+    if (seconds > 1e9)
+        return 1000000000L * 1000L;
+    long ms = (long)ceil(seconds * 1000.0);
+    return ms < 1 ? 1 : ms;
+}

@@ -1,0 +1,130 @@
+/* libswco internals shared across lib/ files: the per-thread context and the
+ * swco__* calls each layer offers the layers below it.  Not installed. */
+#ifndef SWCO_INTERNAL_H
+#define SWCO_INTERNAL_H
+
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <swco.h>
+
+#define SWCO__LIKELY(x) __builtin_expect(!!(x), 1)
+#define SWCO__UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* Thread-locals of the library: initial-exec, so reaching them costs no
+ * __tls_get_addr call on the switch path (a few pointers of static TLS). */
+#define SWCO__TLS __thread __attribute__((tls_model("initial-exec")))
+#define SWCO__CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* ------------------------------------------------------------------ base */
+
+/* Set the thread's last error and return code, for one-line error exits. */
+int swco__fail(int code);
+/* Log a formatted line at level (no trailing newline needed). */
+void swco__log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Monotonic clock in milliseconds and nanoseconds. */
+long long swco__now_ms(void);
+uint64_t swco__now_ns(void);
+/* Seconds (the public timeout convention) to whole milliseconds, >= 1. */
+long swco__seconds_to_ms(double seconds);
+
+/* Intrusive doubly linked list. */
+typedef struct swco__list {
+    struct swco__list *prev, *next;
+} swco__list_t;
+
+static inline void swco__list_init(swco__list_t *l) { l->prev = l->next = l; }
+static inline int swco__list_empty(const swco__list_t *l) { return l->next == l; }
+static inline void swco__list_push(swco__list_t *head, swco__list_t *n)
+{
+    n->prev = head->prev;
+    n->next = head;
+    head->prev->next = n;
+    head->prev = n;
+}
+static inline void swco__list_unlink(swco__list_t *n)
+{
+    n->prev->next = n->next;
+    n->next->prev = n->prev;
+    n->prev = n->next = n;
+}
+
+/* --------------------------------------------------------------- context */
+
+/* A machine context is just the saved stack pointer of a suspended stack. */
+typedef struct swco__stack {
+    void *base;      /* start of the mapping (the guard page) */
+    size_t size;     /* whole mapping, guard included */
+    void *lo, *hi;   /* usable stack: [lo, hi) */
+    unsigned vg_id;  /* valgrind stack registration */
+} swco__stack_t;
+
+int swco__stack_alloc(swco__stack_t *st, size_t usable);
+void swco__stack_free(swco__stack_t *st);
+/* Prepare ctx so that the first switch to it calls entry(arg) on st. */
+void swco__ctx_make(void **ctx, swco__stack_t *st, void (*entry)(void *));
+/* Save the running context in *from and switch to to, passing arg to it;
+ * returns the arg of the switch that comes back. */
+void *swco__ctx_switch(void **from, void *to, void *arg);
+
+/* ------------------------------------------------------------- scheduler */
+
+typedef struct swco__co swco__co_t;
+typedef struct swco__waiter swco__waiter_t;
+
+/* A coroutine's wait.  The waiting side lives on the waiter's stack. */
+struct swco__waiter {
+    swco__co_t *co;
+    const char *what;                  /* "sleep", "channel pop", ... */
+    void (*cancel)(swco__waiter_t *w); /* unlink from whatever holds w; may be NULL */
+    void *data;                        /* for the owner of the wait */
+    swco__list_t link;                 /* for wait queues */
+    long timer;                        /* internal timeout timer, 0 if none */
+    int result;
+};
+
+extern const char swco__wait_yield[];  /* what of a swco_coroutine_yield() wait */
+
+/* The running coroutine, or NULL in the thread's own context. */
+swco__co_t *swco__co_current(void);
+long swco__co_cid(const swco__co_t *co);
+/* 0 when the calling context may wait; else SWCO_ENOTCO or -ECANCELED. */
+int swco__co_can_wait(void);
+/* Suspend the current coroutine on w until swco__co_wake(w); returns
+ * w->result, or -ECANCELED at once if the coroutine was cancelled. */
+int swco__co_suspend(swco__waiter_t *w);
+/* Resume w's coroutine with result; the caller continues when it yields. */
+void swco__co_wake(swco__waiter_t *w, int result);
+/* Number of live coroutines in this thread and a walk over them. */
+long swco__co_live(void);
+void swco__co_foreach(void (*fn)(swco__co_t *co, void *arg), void *arg);
+const swco__waiter_t *swco__co_waiter(const swco__co_t *co);
+void swco__co_cancel_all(void);
+/* Release the thread's scheduler once no coroutine is left. */
+void swco__sched_release(void);
+
+/* --------------------------------------------------------------- reactor */
+
+typedef struct swco__reactor swco__reactor_t;
+
+/* The thread's loop, created on first use (NULL only when out of memory). */
+swco__reactor_t *swco__reactor_get(void);
+swco__reactor_t *swco__reactor_peek(void);
+/* Keep the loop alive for work it cannot see (thread-pool jobs). */
+void swco__reactor_ref(swco__reactor_t *r);
+void swco__reactor_unref(swco__reactor_t *r);
+/* Thread-safe: post fn(arg) to r's thread and wake its loop.  -ENOMEM. */
+int swco__reactor_post(swco__reactor_t *r, swco_fn fn, void *arg);
+/* Internal timers: never run in a coroutine, not counted by
+ * swco_timer_count().  Return the id or a negative code. */
+long swco__timer_add(long ms, swco_timer_fn fn, void *arg);
+int swco__timer_del(long id);
+/* Suspend on w with a timeout in seconds (<= 0: none): a timeout wakes the
+ * coroutine with -ETIMEDOUT after w->cancel unlinked it. */
+int swco__wait(swco__waiter_t *w, double timeout);
+/* Run the loop until nothing is left; shared by swco_run and swco_event_wait. */
+int swco__loop_run(void);
+
+#endif /* SWCO_INTERNAL_H */

@@ -1,0 +1,386 @@
+/* Timers: a min-heap ordered by (due time, id) plus an id hash for clear.
+ *
+ * Timers live in chunks that never move; an id carries its timer's slot in
+ * its low bits (and a process-wide sequence number above, so ids are never
+ * reused), so finding a timer by id is one array access.
+ *
+ * Clearing is O(1): the timer leaves the active set and its heap entry is marked
+ * dead, to be dropped when it reaches the top, or all at once when dead
+ * entries are more than half the heap.  The common pattern (arm a timeout,
+ * clear it when the I/O completes) so never sifts on clear.
+ *
+ * A tick timer is put back after its callback returns (or, in coroutine
+ * mode, first yields), at the next point of its original schedule that is
+ * still in the future: points the callback overran are dropped, as the
+ * seed's timer-correction paragraph describes. */
+#include "reactor_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MS_MAX ((long)1 << 40)
+#define SLOT_BITS 24
+#define SLOT_MASK ((1L << SLOT_BITS) - 1)
+#define CHUNK 1024
+
+/* One cache line. */
+struct swco__timer {
+    long long when;
+    long id;
+    long interval;
+    swco_timer_fn fn;
+    void *arg;
+    swco_free_fn arg_free;
+    union {
+        swco__timer_t *next_free; /* while free */
+        int refs;                 /* +1 while active, +1 while in the heap, +1 per running callback */
+    };
+    int slot;
+    unsigned char flags;
+    unsigned char internal;
+    unsigned char active;         /* neither cleared nor finished */
+    unsigned char in_heap;
+} __attribute__((aligned(64)));
+
+static long next_timer_seq = 1; /* atomic: ids are never reused in the process */
+
+/* ------------------------------------------------------------------ heap */
+
+typedef struct swco__heap_ent heap_ent_t;
+
+static inline int earlier(const heap_ent_t *a, const heap_ent_t *b)
+{
+    return a->when < b->when || (a->when == b->when && a->id < b->id);
+}
+
+static void sift_up(swco__reactor_t *r, size_t i)
+{
+    heap_ent_t e = r->heap[i];
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!earlier(&e, &r->heap[p]))
+            break;
+        r->heap[i] = r->heap[p];
+        i = p;
+    }
+    r->heap[i] = e;
+}
+
+static void sift_down(swco__reactor_t *r, size_t i)
+{
+    heap_ent_t e = r->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= r->nheap)
+            break;
+        if (c + 1 < r->nheap && earlier(&r->heap[c + 1], &r->heap[c]))
+            c++;
+        if (!earlier(&r->heap[c], &e))
+            break;
+        r->heap[i] = r->heap[c];
+        i = c;
+    }
+    r->heap[i] = e;
+}
+
+/* Takes over one reference of t. */
+static int heap_push(swco__reactor_t *r, swco__timer_t *t)
+{
+    if (r->nheap == r->heap_cap) {
+        size_t n = r->heap_cap ? r->heap_cap * 2 : 64;
+        heap_ent_t *h = realloc(r->heap, sizeof *h * n);
+        if (!h)
+            return -ENOMEM;
+        r->heap = h;
+        r->heap_cap = n;
+    }
+    size_t i = r->nheap++;
+    r->heap[i] = (heap_ent_t){t->when, t->id, t};
+    t->in_heap = 1;
+    sift_up(r, i);
+    return 0;
+}
+
+/* Remove the top entry; the caller gets its reference. */
+static swco__timer_t *heap_pop(swco__reactor_t *r)
+{
+    swco__timer_t *t = r->heap[0].t;
+    r->heap[0] = r->heap[--r->nheap];
+    if (r->nheap > 0)
+        sift_down(r, 0);
+    t->in_heap = 0;
+    if (!t->active)
+        r->heap_dead--;
+    return t;
+}
+
+static void timer_unref(void *arg);
+
+/* Drop every dead entry and rebuild the heap: O(n). */
+static void heap_compact(swco__reactor_t *r)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < r->nheap; i++) {
+        swco__timer_t *t = r->heap[i].t;
+        if (t->active) {
+            r->heap[k++] = r->heap[i];
+        } else {
+            t->in_heap = 0;
+            timer_unref(t);
+        }
+    }
+    r->nheap = k;
+    r->heap_dead = 0;
+    for (size_t i = k / 2; i-- > 0;)
+        sift_down(r, i);
+}
+
+/* ------------------------------------------------------------- slots */
+
+static swco__timer_t *timer_alloc(swco__reactor_t *r)
+{
+    if (!r->tfree) {
+        if ((r->ntchunks + 1) * CHUNK > (size_t)SLOT_MASK)
+            return NULL;
+        swco__timer_t **c = realloc(r->tchunks, sizeof *c * (r->ntchunks + 1));
+        if (!c)
+            return NULL;
+        r->tchunks = c;
+        swco__timer_t *chunk = aligned_alloc(64, CHUNK * sizeof *chunk);
+        if (!chunk)
+            return NULL;
+        memset(chunk, 0, CHUNK * sizeof *chunk);
+        c[r->ntchunks] = chunk;
+        for (long i = CHUNK - 1; i >= 0; i--) {
+            chunk[i].slot = (int)(r->ntchunks * CHUNK + (size_t)i);
+            chunk[i].next_free = r->tfree;
+            r->tfree = &chunk[i];
+        }
+        r->ntchunks++;
+    }
+    swco__timer_t *t = r->tfree;
+    r->tfree = t->next_free;
+    t->next_free = NULL;
+    return t;
+}
+
+static void timer_release(swco__reactor_t *r, swco__timer_t *t)
+{
+    int slot = t->slot;
+    memset(t, 0, sizeof *t);
+    t->slot = slot;
+    t->next_free = r->tfree;
+    r->tfree = t;
+}
+
+static swco__timer_t *timer_find(swco__reactor_t *r, long id)
+{
+    if (!r || id <= 0)
+        return NULL;
+    size_t slot = (size_t)(id & SLOT_MASK);
+    if (slot >= r->ntchunks * CHUNK)
+        return NULL;
+    swco__timer_t *t = &r->tchunks[slot / CHUNK][slot % CHUNK];
+    return t->id == id && t->active ? t : NULL;
+}
+
+/* --------------------------------------------------------- life of one */
+
+static void timer_unref(void *arg)
+{
+    swco__timer_t *t = arg;
+    if (--t->refs > 0)
+        return;
+    swco_free_fn arg_free = t->arg_free;
+    void *targ = t->arg;
+    timer_release(swco__reactor_peek(), t);
+    if (arg_free)
+        arg_free(targ);
+}
+
+/* Take t out of the active set; its memory goes with the last ref. */
+static void timer_deactivate(swco__reactor_t *r, swco__timer_t *t)
+{
+    if (!t->active)
+        return;
+    t->active = 0;
+    r->ntimers--;
+    if (!t->internal)
+        r->npublic--;
+    timer_unref(t);
+    if (t->in_heap && ++r->heap_dead > 64 && r->heap_dead * 2 > r->nheap)
+        heap_compact(r);
+}
+
+static long timer_add(long ms, int flags, int internal, swco_timer_fn fn, void *arg,
+                      swco_free_fn arg_free)
+{
+    swco__reactor_t *r = swco__reactor_get();
+    if (!r)
+        return -ENOMEM;
+    swco__timer_t *t = timer_alloc(r);
+    if (!t)
+        return -ENOMEM;
+    long seq = __atomic_fetch_add(&next_timer_seq, 1, __ATOMIC_RELAXED);
+    t->id = (seq << SLOT_BITS) | (long)t->slot;
+    /* Round the start up to the next whole millisecond, so a timer never
+     * fires before ms have fully passed. */
+    uint64_t ns = swco__now_ns();
+    t->when = (long long)((ns + 999999u) / 1000000u) + ms;
+    t->interval = (flags & SWCO_TIMER_TICK) ? ms : 0;
+    t->flags = (unsigned char)flags;
+    t->internal = (unsigned char)internal;
+    t->fn = fn;
+    t->arg = arg;
+    t->arg_free = arg_free;
+    if (heap_push(r, t) != 0) {
+        timer_release(r, t);
+        return -ENOMEM;
+    }
+    t->active = 1;
+    t->refs = 2; /* active, and in the heap */
+    r->ntimers++;
+    if (!internal)
+        r->npublic++;
+    return t->id;
+}
+
+/* -------------------------------------------------------------- firing */
+
+static void timer_co_main(void *arg)
+{
+    swco__timer_t *t = arg;
+    t->fn(t->id, t->arg);
+}
+
+static void fire(swco__reactor_t *r, swco__timer_t *t)
+{
+    t->refs++; /* held by this callback run */
+    if (t->flags & SWCO_TIMER_NO_COROUTINE) {
+        t->fn(t->id, t->arg);
+        timer_unref(t);
+        return;
+    }
+    long cid = swco_coroutine_create_ex(timer_co_main, t, timer_unref, 0);
+    if (cid < 0) {
+        swco__log(SWCO_LOG_ERROR, "timer %ld: cannot start its coroutine: %s", t->id,
+                  swco_strerror((int)cid));
+        timer_unref(t);
+    }
+}
+
+void swco__timers_run(swco__reactor_t *r)
+{
+    while (r->nheap > 0 && r->heap[0].when <= r->now) {
+        swco__timer_t *t = heap_pop(r); /* we hold the heap's reference now */
+        if (!t->active) {
+            timer_unref(t);
+            continue;
+        }
+        if (!t->interval) {
+            timer_deactivate(r, t);
+            fire(r, t);
+            timer_unref(t);
+            continue;
+        }
+        fire(r, t);
+        if (t->active) {
+            long long now = swco__now_ms();
+            long long next = t->when + t->interval;
+            if (next <= now) /* overran: drop the missed points */
+                next += ((now - next) / t->interval + 1) * t->interval;
+            t->when = next;
+            if (heap_push(r, t) == 0)
+                continue; /* the heap keeps our reference */
+            swco__log(SWCO_LOG_ERROR, "timer %ld: out of memory, stopped", t->id);
+            timer_deactivate(r, t);
+        }
+        timer_unref(t);
+    }
+}
+
+long long swco__timers_next(swco__reactor_t *r)
+{
+    while (r->nheap > 0 && !r->heap[0].t->active)
+        timer_unref(heap_pop(r));
+    if (r->nheap == 0)
+        return -1;
+    long long d = r->heap[0].when - swco__now_ms();
+    return d < 0 ? 0 : d;
+}
+
+void swco__timers_destroy(swco__reactor_t *r)
+{
+    while (r->nheap > 0) {
+        swco__timer_t *t = heap_pop(r);
+        timer_deactivate(r, t);
+        timer_unref(t);
+    }
+    free(r->heap);
+    for (size_t i = 0; i < r->ntchunks; i++)
+        free(r->tchunks[i]);
+    free(r->tchunks);
+    r->heap = NULL;
+    r->tchunks = NULL;
+    r->tfree = NULL;
+    r->nheap = r->heap_cap = r->ntchunks = 0;
+}
+
+/* ------------------------------------------------------------ interface */
+
+long swco__timer_add(long ms, swco_timer_fn fn, void *arg)
+{
+    if (ms < 0)
+        ms = 0;
+    return timer_add(ms, SWCO_TIMER_NO_COROUTINE, 1, fn, arg, NULL);
+}
+
+int swco__timer_del(long id)
+{
+    swco__reactor_t *r = swco__reactor_peek();
+    swco__timer_t *t = timer_find(r, id);
+    if (!t)
+        return -ENOENT;
+    timer_deactivate(r, t);
+    return 0;
+}
+
+long swco_timer_add(long ms, int flags, swco_timer_fn fn, void *arg, swco_free_fn arg_free)
+{
+    if (!fn || ms < 1 || ms > MS_MAX || (flags & ~(SWCO_TIMER_TICK | SWCO_TIMER_NO_COROUTINE)))
+        return swco__fail(-EINVAL);
+    long id = timer_add(ms, flags, 0, fn, arg, arg_free);
+    return id < 0 ? swco__fail((int)id) : id;
+}
+
+long swco_timer_after(long ms, swco_timer_fn fn, void *arg)
+{
+    return swco_timer_add(ms, 0, fn, arg, NULL);
+}
+
+long swco_timer_tick(long ms, swco_timer_fn fn, void *arg)
+{
+    return swco_timer_add(ms, SWCO_TIMER_TICK, fn, arg, NULL);
+}
+
+int swco_timer_clear(long timer_id)
+{
+    swco__reactor_t *r = swco__reactor_peek();
+    swco__timer_t *t = timer_find(r, timer_id);
+    if (!t || t->internal)
+        return swco__fail(SWCO_ENOTIMER);
+    timer_deactivate(r, t);
+    return 0;
+}
+
+int swco_timer_exists(long timer_id)
+{
+    swco__timer_t *t = timer_find(swco__reactor_peek(), timer_id);
+    return t && !t->internal;
+}
+
+long swco_timer_count(void)
+{
+    swco__reactor_t *r = swco__reactor_peek();
+    return r ? r->npublic : 0;
+}

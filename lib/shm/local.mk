@@ -1,0 +1,29 @@
+# ------------------------------------------------------------------ shm
+swcoinclude_HEADERS += include/swco/table.h include/swco/atomic.h include/swco/lock.h
+noinst_HEADERS += lib/shm/shm_int.h
+libswco_la_SOURCES += lib/shm/table.c lib/shm/atomic.c lib/shm/lock.c
+
+if HAVE_CHECK
+shm_tests = tests/check_table tests/check_atomic tests/check_lock
+check_PROGRAMS += $(shm_tests)
+TESTS += $(shm_tests)
+endif
+tests_check_table_SOURCES = tests/check_table.c
+tests_check_atomic_SOURCES = tests/check_atomic.c
+tests_check_lock_SOURCES = tests/check_lock.c
+tests_check_table_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_atomic_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_lock_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_table_CFLAGS = $(TEST_CFLAGS)
+tests_check_atomic_CFLAGS = $(TEST_CFLAGS)
+tests_check_lock_CFLAGS = $(TEST_CFLAGS)
+tests_check_table_LDADD = $(TEST_LIBS)
+tests_check_atomic_LDADD = $(TEST_LIBS)
+tests_check_lock_LDADD = $(TEST_LIBS)
+
+bench_bench_shm_SOURCES = bench/bench_shm.c
+bench_bench_shm_CPPFLAGS = $(EXAMPLE_CPPFLAGS) -D_GNU_SOURCE
+bench_bench_shm_CFLAGS = $(SWCO_CFLAGS) -O2
+bench_bench_shm_LDADD = libswco.la -lm
+EXTRA_PROGRAMS += bench/bench_shm
+BENCHES += bench/bench_shm

@@ -1,0 +1,308 @@
+/* Process-shared locks: robust mutex, rwlock, spinlock, semaphore. */
+#include "shm_int.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <time.h>
+
+struct swco_lock {
+    int type;
+    pid_t creator;
+    union {
+        pthread_mutex_t mutex;
+        pthread_rwlock_t rwlock;
+        pthread_spinlock_t spin;
+        sem_t sem;
+    } u;
+};
+
+swco_lock_t *swco_lock_new(int type, unsigned value)
+{
+    if (type < SWCO_LOCK_MUTEX || type > SWCO_LOCK_SEM) {
+        swco__fail(-EINVAL);
+        return NULL;
+    }
+    swco_lock_t *l = swco__shm_alloc(sizeof *l);
+    if (!l) {
+        swco__fail(-ENOMEM);
+        return NULL;
+    }
+    l->type = type;
+    l->creator = swco__pid();
+    int rc = 0;
+    switch (type) {
+    case SWCO_LOCK_MUTEX: {
+        pthread_mutexattr_t a;
+        pthread_mutexattr_init(&a);
+        pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+        pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+        pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+        rc = pthread_mutex_init(&l->u.mutex, &a);
+        pthread_mutexattr_destroy(&a);
+        break;
+    }
+    case SWCO_LOCK_RWLOCK: {
+        pthread_rwlockattr_t a;
+        pthread_rwlockattr_init(&a);
+        pthread_rwlockattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+        rc = pthread_rwlock_init(&l->u.rwlock, &a);
+        pthread_rwlockattr_destroy(&a);
+        break;
+    }
+    case SWCO_LOCK_SPINLOCK:
+        rc = pthread_spin_init(&l->u.spin, PTHREAD_PROCESS_SHARED);
+        break;
+    default:
+        rc = sem_init(&l->u.sem, 1, value) < 0 ? errno : 0;
+        break;
+    }
+    if (rc) {
+        swco__shm_free(l, sizeof *l);
+        swco__fail(-rc);
+        return NULL;
+    }
+    return l;
+}
+
+void swco_lock_free(swco_lock_t *l)
+{
+    if (!l)
+        return;
+    if (l->creator == swco__pid()) {
+        switch (l->type) {
+        case SWCO_LOCK_MUTEX: pthread_mutex_destroy(&l->u.mutex); break;
+        case SWCO_LOCK_RWLOCK: pthread_rwlock_destroy(&l->u.rwlock); break;
+        case SWCO_LOCK_SPINLOCK: pthread_spin_destroy(&l->u.spin); break;
+        default: sem_destroy(&l->u.sem); break;
+        }
+    }
+    swco__shm_free(l, sizeof *l);
+}
+
+static void wake_oldest(const swco_lock_t *l);
+static SWCO__TLS swco__list_t *tls_lock_waits;
+
+int swco_lock_type(const swco_lock_t *l) { return l ? l->type : swco__fail(-EINVAL); }
+
+/* Map a pthread result; a mutex whose holder died is made consistent. */
+static int mutex_result(swco_lock_t *l, int rc)
+{
+    if (rc == EOWNERDEAD) {
+        pthread_mutex_consistent(&l->u.mutex);
+        return swco__fail(SWCO_EOWNERDEAD);
+    }
+    return rc ? swco__fail(-rc) : 0;
+}
+
+static struct timespec deadline_of(double timeout)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long ns = (long long)ts.tv_nsec + (long long)(timeout * 1e9);
+    ts.tv_sec += (time_t)(ns / 1000000000LL);
+    ts.tv_nsec = (long)(ns % 1000000000LL);
+    return ts;
+}
+
+static int spin_timed(swco_lock_t *l, double timeout)
+{
+    uint64_t deadline = timeout > 0 ? swco__now_ns() + (uint64_t)(timeout * 1e9) : 0;
+    for (unsigned i = 0;; i++) {
+        if (pthread_spin_trylock(&l->u.spin) == 0)
+            return 0;
+        if ((i & 63) == 63) {
+            if (deadline && swco__now_ns() >= deadline)
+                return swco__fail(-ETIMEDOUT);
+            sched_yield();
+        }
+    }
+}
+
+/* read: 1 for a shared (read) lock; timeout: -1 blocking, -2 try, else limit. */
+static int do_lock(swco_lock_t *l, int read, double timeout)
+{
+    if (!l)
+        return swco__fail(-EINVAL);
+    int try = timeout == -2;
+    int timed = timeout > 0;
+    struct timespec ts;
+    if (timed)
+        ts = deadline_of(timeout);
+    int rc;
+    switch (l->type) {
+    case SWCO_LOCK_MUTEX:
+        rc = try ? pthread_mutex_trylock(&l->u.mutex)
+             : timed ? pthread_mutex_clocklock(&l->u.mutex, CLOCK_MONOTONIC, &ts)
+                     : pthread_mutex_lock(&l->u.mutex);
+        return mutex_result(l, rc);
+    case SWCO_LOCK_RWLOCK:
+        if (read)
+            rc = try ? pthread_rwlock_tryrdlock(&l->u.rwlock)
+                 : timed ? pthread_rwlock_clockrdlock(&l->u.rwlock, CLOCK_MONOTONIC, &ts)
+                         : pthread_rwlock_rdlock(&l->u.rwlock);
+        else
+            rc = try ? pthread_rwlock_trywrlock(&l->u.rwlock)
+                 : timed ? pthread_rwlock_clockwrlock(&l->u.rwlock, CLOCK_MONOTONIC, &ts)
+                         : pthread_rwlock_wrlock(&l->u.rwlock);
+        return rc ? swco__fail(-rc) : 0;
+    case SWCO_LOCK_SPINLOCK:
+        if (try) {
+            rc = pthread_spin_trylock(&l->u.spin);
+            return rc ? swco__fail(-EBUSY) : 0;
+        }
+        return spin_timed(l, timed ? timeout : -1);
+    default:
+        do {
+            rc = try ? sem_trywait(&l->u.sem)
+                 : timed ? sem_clockwait(&l->u.sem, CLOCK_MONOTONIC, &ts)
+                         : sem_wait(&l->u.sem);
+        } while (rc < 0 && errno == EINTR);
+        if (rc < 0)
+            return swco__fail(errno == EAGAIN ? -EBUSY : -errno);
+        return 0;
+    }
+}
+
+int swco_lock_lock(swco_lock_t *l) { return do_lock(l, 0, -1); }
+int swco_lock_trylock(swco_lock_t *l) { return do_lock(l, 0, -2); }
+int swco_lock_lock_read(swco_lock_t *l) { return do_lock(l, 1, -1); }
+int swco_lock_trylock_read(swco_lock_t *l) { return do_lock(l, 1, -2); }
+
+int swco_lock_timedlock(swco_lock_t *l, double timeout)
+{
+    return do_lock(l, 0, timeout > 0 ? timeout : -1);
+}
+
+int swco_lock_timedlock_read(swco_lock_t *l, double timeout)
+{
+    return do_lock(l, 1, timeout > 0 ? timeout : -1);
+}
+
+int swco_lock_unlock(swco_lock_t *l)
+{
+    if (!l)
+        return swco__fail(-EINVAL);
+    int rc;
+    switch (l->type) {
+    case SWCO_LOCK_MUTEX: rc = pthread_mutex_unlock(&l->u.mutex); break;
+    case SWCO_LOCK_RWLOCK: rc = pthread_rwlock_unlock(&l->u.rwlock); break;
+    case SWCO_LOCK_SPINLOCK: rc = pthread_spin_unlock(&l->u.spin); break;
+    default: rc = sem_post(&l->u.sem) < 0 ? errno : 0; break;
+    }
+    if (rc)
+        return swco__fail(-rc);
+    if (tls_lock_waits)
+        wake_oldest(l);
+    return 0;
+}
+
+/* Coroutines of one thread waiting in swco_lock_co_lock(), oldest first,
+ * whatever lock they wait for.  Only the oldest waiter of a lock polls it
+ * (another thread or process may release it); the others sleep until they
+ * are the oldest, and an unlock in this thread hands over at once.  This
+ * keeps the coroutines of a thread in arrival order. */
+typedef struct lock_wait {
+    swco__waiter_t w;
+    swco_lock_t *lock;
+    swco__list_t link;
+    int suspended;
+} lock_wait_t;
+
+static SWCO__TLS swco__list_t tls_lock_waits_head;
+static SWCO__TLS pid_t tls_lock_waits_pid;
+
+static swco__list_t *lock_waits(void)
+{
+    /* A forked child starts with none: the parent's waiters are not its. */
+    if (!tls_lock_waits || tls_lock_waits_pid != swco__pid()) {
+        swco__list_init(&tls_lock_waits_head);
+        tls_lock_waits = &tls_lock_waits_head;
+        tls_lock_waits_pid = swco__pid();
+    }
+    return tls_lock_waits;
+}
+
+static lock_wait_t *oldest_waiter(const swco_lock_t *l)
+{
+    swco__list_t *head = lock_waits();
+    for (swco__list_t *n = head->next; n != head; n = n->next) {
+        lock_wait_t *lw = SWCO__CONTAINER(n, lock_wait_t, link);
+        if (lw->lock == l)
+            return lw;
+    }
+    return NULL;
+}
+
+static void wake_oldest(const swco_lock_t *l)
+{
+    lock_wait_t *lw = oldest_waiter(l);
+    if (lw && lw->suspended) {
+        lw->suspended = 0;
+        swco__co_wake(&lw->w, 0);
+    }
+}
+
+static int co_lock(swco_lock_t *l, int read, double timeout)
+{
+    if (!l)
+        return swco__fail(-EINVAL);
+    if (!swco__co_current())
+        return do_lock(l, read, timeout > 0 ? timeout : -1);
+    int rc;
+    if (!oldest_waiter(l)) {
+        rc = do_lock(l, read, -2);
+        /* Another coroutine of this thread holding a mutex reads as EDEADLK. */
+        if (rc != -EBUSY && rc != -EDEADLK)
+            return rc;
+    }
+    rc = swco__co_can_wait();
+    if (rc < 0)
+        return swco__fail(rc);
+    uint64_t deadline = timeout > 0 ? swco__now_ns() + (uint64_t)(timeout * 1e9) : 0;
+    double pause = 0.0001;
+    lock_wait_t lw = {.lock = l};
+    lw.w.co = swco__co_current();
+    lw.w.what = "lock";
+    swco__list_push(lock_waits(), &lw.link);
+    for (;;) {
+        int oldest = oldest_waiter(l) == &lw;
+        if (oldest) {
+            rc = do_lock(l, read, -2);
+            if (rc != -EBUSY && rc != -EDEADLK)
+                break;
+        }
+        double left = -1;
+        if (deadline) {
+            uint64_t now = swco__now_ns();
+            if (now >= deadline) {
+                rc = swco__fail(-ETIMEDOUT);
+                break;
+            }
+            left = (double)(deadline - now) / 1e9;
+        }
+        /* The oldest polls with a growing pause; the others wait their turn. */
+        double wait = oldest && (left < 0 || pause < left) ? pause : left;
+        lw.suspended = 1;
+        rc = swco__wait(&lw.w, wait);
+        lw.suspended = 0;
+        if (rc == -ETIMEDOUT)
+            rc = 0;
+        if (rc < 0) {
+            swco__fail(rc);
+            break;
+        }
+        if (oldest && pause < 0.01)
+            pause *= 2;
+    }
+    int was_oldest = oldest_waiter(l) == &lw;
+    swco__list_unlink(&lw.link);
+    /* The next in line takes over polling; readers and semaphore takers
+     * may share the lock, so they try at once too. */
+    if (was_oldest && (rc != 0 || read || l->type == SWCO_LOCK_SEM))
+        wake_oldest(l);
+    return rc;
+}
+
+int swco_lock_co_lock(swco_lock_t *l, double timeout) { return co_lock(l, 0, timeout); }
+int swco_lock_co_lock_read(swco_lock_t *l, double timeout) { return co_lock(l, 1, timeout); }

@@ -1,0 +1,143 @@
+/* Channels: a ring buffer plus FIFO queues of waiting pushers and poppers.
+ * A value is handed straight to a waiting popper when there is one, and a
+ * waiting pusher's value moves into the buffer as soon as there is room, so
+ * arrival order is kept. */
+#include "internal.h"
+#include "sync/waitq.h"
+
+#include <stdlib.h>
+
+struct swco_channel {
+    long capacity;
+    long head, len;
+    void **ring;            /* max(capacity, 1) slots */
+    int closed;
+    swco_free_fn item_free;
+    waitq_t producers;      /* qwaiter.value: the value to push */
+    waitq_t consumers;      /* qwaiter.value: receives the value */
+};
+
+swco_channel_t *swco_channel_new_ex(long capacity, swco_free_fn item_free)
+{
+    if (capacity < 0 || capacity > (1L << 40)) {
+        swco__fail(-EINVAL);
+        return NULL;
+    }
+    swco_channel_t *ch = calloc(1, sizeof *ch);
+    long slots = capacity ? capacity : 1;
+    if (ch)
+        ch->ring = malloc(sizeof(void *) * (size_t)slots);
+    if (!ch || !ch->ring) {
+        free(ch);
+        swco__fail(-ENOMEM);
+        return NULL;
+    }
+    ch->capacity = capacity;
+    ch->item_free = item_free;
+    waitq_init(&ch->producers);
+    waitq_init(&ch->consumers);
+    return ch;
+}
+
+swco_channel_t *swco_channel_new(long capacity) { return swco_channel_new_ex(capacity, NULL); }
+
+static void ring_put(swco_channel_t *ch, void *v)
+{
+    ch->ring[(ch->head + ch->len) % ch->capacity] = v;
+    ch->len++;
+}
+
+static void *ring_take(swco_channel_t *ch)
+{
+    void *v = ch->ring[ch->head];
+    ch->head = (ch->head + 1) % ch->capacity;
+    ch->len--;
+    return v;
+}
+
+int swco_channel_push(swco_channel_t *ch, void *value, double timeout)
+{
+    if (!ch)
+        return swco__fail(-EINVAL);
+    if (ch->closed)
+        return swco__fail(SWCO_ECLOSED);
+    qwaiter_t *c = waitq_pop(&ch->consumers);
+    if (c) {
+        c->value = value;
+        swco__co_wake(&c->w, 0);
+        return 0;
+    }
+    if (ch->len < ch->capacity) {
+        ring_put(ch, value);
+        return 0;
+    }
+    qwaiter_t self = {.value = value};
+    int rc = waitq_wait(&ch->producers, &self, "channel push", timeout);
+    return rc ? swco__fail(rc) : 0;
+}
+
+int swco_channel_pop(swco_channel_t *ch, void **value, double timeout)
+{
+    if (!ch || !value)
+        return swco__fail(-EINVAL);
+    if (ch->len > 0) {
+        *value = ring_take(ch);
+        qwaiter_t *p = waitq_pop(&ch->producers);
+        if (p) {
+            ring_put(ch, p->value);
+            swco__co_wake(&p->w, 0);
+        }
+        return 0;
+    }
+    qwaiter_t *p = waitq_pop(&ch->producers); /* unbuffered: take from the pusher */
+    if (p) {
+        *value = p->value;
+        swco__co_wake(&p->w, 0);
+        return 0;
+    }
+    if (ch->closed)
+        return swco__fail(SWCO_ECLOSED);
+    qwaiter_t self = {.value = NULL};
+    int rc = waitq_wait(&ch->consumers, &self, "channel pop", timeout);
+    if (rc)
+        return swco__fail(rc);
+    *value = self.value;
+    return 0;
+}
+
+int swco_channel_close(swco_channel_t *ch)
+{
+    if (!ch)
+        return swco__fail(-EINVAL);
+    if (ch->closed)
+        return swco__fail(SWCO_ECLOSED);
+    ch->closed = 1;
+    /* Detach both queues first: a woken coroutine may free the channel. */
+    swco__list_t consumers, producers;
+    waitq_take(&ch->consumers, &consumers);
+    waitq_take(&ch->producers, &producers);
+    waitq_wake_list(&consumers, SWCO_ECLOSED);
+    waitq_wake_list(&producers, SWCO_ECLOSED);
+    return 0;
+}
+
+void swco_channel_free(swco_channel_t *ch)
+{
+    if (!ch)
+        return;
+    if (!ch->closed)
+        swco_channel_close(ch);
+    while (ch->len > 0) {
+        void *v = ring_take(ch);
+        if (ch->item_free)
+            ch->item_free(v);
+    }
+    free(ch->ring);
+    free(ch);
+}
+
+int swco_channel_is_closed(const swco_channel_t *ch) { return ch ? ch->closed : swco__fail(-EINVAL); }
+long swco_channel_length(const swco_channel_t *ch) { return ch ? ch->len : swco__fail(-EINVAL); }
+long swco_channel_capacity(const swco_channel_t *ch) { return ch ? ch->capacity : swco__fail(-EINVAL); }
+long swco_channel_producers(const swco_channel_t *ch) { return ch ? ch->producers.n : swco__fail(-EINVAL); }
+long swco_channel_consumers(const swco_channel_t *ch) { return ch ? ch->consumers.n : swco__fail(-EINVAL); }

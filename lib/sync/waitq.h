@@ -1,0 +1,90 @@
+/* Private to lib/sync/: a FIFO of waiting coroutines with a count. */
+#ifndef SWCO_WAITQ_H
+#define SWCO_WAITQ_H
+
+#include "internal.h"
+
+typedef struct waitq {
+    swco__list_t head;
+    long n;
+} waitq_t;
+
+/* A wait on one queue: the generic waiter plus what the queue needs. */
+typedef struct qwaiter {
+    swco__waiter_t w;
+    waitq_t *q;
+    void *value;
+} qwaiter_t;
+
+static inline void waitq_init(waitq_t *q)
+{
+    swco__list_init(&q->head);
+    q->n = 0;
+}
+
+static inline void waitq_unlink(swco__waiter_t *w)
+{
+    qwaiter_t *qw = SWCO__CONTAINER(w, qwaiter_t, w);
+    swco__list_unlink(&w->link);
+    qw->q->n--;
+}
+
+/* Oldest waiter, unlinked, or NULL. */
+static inline qwaiter_t *waitq_pop(waitq_t *q)
+{
+    if (swco__list_empty(&q->head))
+        return NULL;
+    swco__waiter_t *w = SWCO__CONTAINER(q->head.next, swco__waiter_t, link);
+    waitq_unlink(w);
+    return SWCO__CONTAINER(w, qwaiter_t, w);
+}
+
+/* Wait on q (FIFO) up to timeout seconds. */
+static inline int waitq_wait(waitq_t *q, qwaiter_t *qw, const char *what, double timeout)
+{
+    int rc = swco__co_can_wait();
+    if (rc != 0)
+        return rc;
+    qw->w.what = what;
+    qw->w.cancel = waitq_unlink;
+    qw->q = q;
+    swco__list_push(&q->head, &qw->w.link);
+    q->n++;
+    rc = swco__wait(&qw->w, timeout);
+    if (qw->w.link.next != &qw->w.link)
+        waitq_unlink(&qw->w); /* the wait failed before it began */
+    return rc;
+}
+
+/* Move every waiter of q to the local list *to (initialised here). */
+static inline void waitq_take(waitq_t *q, swco__list_t *to)
+{
+    swco__list_init(to);
+    while (!swco__list_empty(&q->head)) {
+        swco__list_t *l = q->head.next;
+        swco__list_unlink(l);
+        swco__list_push(to, l);
+    }
+    q->n = 0;
+}
+
+/* Wake every waiter of a detached list with result.  Woken coroutines run
+ * at once and may free the object the list came from: touch nothing else. */
+static inline void waitq_wake_list(swco__list_t *list, int result)
+{
+    while (!swco__list_empty(list)) {
+        swco__waiter_t *w = SWCO__CONTAINER(list->next, swco__waiter_t, link);
+        swco__list_unlink(&w->link);
+        swco__co_wake(w, result);
+    }
+}
+
+/* Wake every waiter of q with result. */
+static inline void waitq_wake_all(waitq_t *q, int result)
+{
+    swco__list_t local;
+    waitq_take(q, &local);
+    waitq_wake_list(&local, result);
+}
+
+#endif

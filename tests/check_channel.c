@@ -1,0 +1,278 @@
+/* Channels: buffered and unbuffered transfer, order, timeouts, close, stats,
+ * ownership of buffered values, bad arguments. */
+#include "testutil.h"
+
+#include <errno.h>
+
+static swco_channel_t *ch;
+
+static void producer(void *arg)
+{
+    long n = (long)arg;
+    for (long i = 1; i <= n; i++)
+        ck_assert_int_eq(swco_channel_push(ch, (void *)i, -1), 0);
+    out("producer done;");
+}
+
+static void consume_all(void *arg)
+{
+    long n = (long)arg, sum = 0;
+    for (long i = 1; i <= n; i++) {
+        void *v = NULL;
+        ck_assert_int_eq(swco_channel_pop(ch, &v, -1), 0);
+        ck_assert_int_eq((long)v, i); /* FIFO */
+        sum += (long)v;
+    }
+    out("sum %ld;", sum);
+}
+
+START_TEST(buffered_fifo)
+{
+    out_reset();
+    ch = swco_channel_new(3);
+    ck_assert_int_eq(swco_channel_capacity(ch), 3);
+    swco_coroutine_create(producer, (void *)10L);
+    /* The producer filled the buffer and waits for room. */
+    ck_assert_int_eq(swco_channel_length(ch), 3);
+    ck_assert_int_eq(swco_channel_producers(ch), 1);
+    swco_coroutine_create(consume_all, (void *)10L);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_str_eq(out_buf, "producer done;sum 55;");
+    ck_assert_int_eq(swco_channel_length(ch), 0);
+    swco_channel_free(ch);
+}
+END_TEST
+
+static void rendezvous_push(void *arg)
+{
+    out("push start;");
+    ck_assert_int_eq(swco_channel_push(ch, arg, -1), 0);
+    out("push returned;");
+}
+
+static void rendezvous_pop(void *arg)
+{
+    void *v;
+    out("pop start;");
+    ck_assert_int_eq(swco_channel_pop(ch, &v, -1), 0);
+    out("popped %s;", (char *)v);
+}
+
+START_TEST(unbuffered_rendezvous)
+{
+    out_reset();
+    ch = swco_channel_new(0);
+    swco_coroutine_create(rendezvous_push, "hello");
+    /* Nothing buffered: the pusher waits for a popper. */
+    ck_assert_int_eq(swco_channel_length(ch), 0);
+    ck_assert_int_eq(swco_channel_producers(ch), 1);
+    swco_coroutine_create(rendezvous_pop, NULL);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_str_eq(out_buf, "push start;pop start;push returned;popped hello;");
+    swco_channel_free(ch);
+}
+END_TEST
+
+static void timeouts(void *arg)
+{
+    void *v;
+    double t0 = now_s();
+    ck_assert_int_eq(swco_channel_pop(ch, &v, 0.05), -ETIMEDOUT);
+    ck_assert_double_ge(now_s() - t0, 0.045);
+    ck_assert_int_eq(swco_last_error(), -ETIMEDOUT);
+    ck_assert_int_eq(swco_channel_consumers(ch), 0); /* the waiter left the queue */
+    ck_assert_int_eq(swco_channel_push(ch, "a", 0.05), 0);
+    t0 = now_s();
+    ck_assert_int_eq(swco_channel_push(ch, "b", 0.05), -ETIMEDOUT); /* full */
+    ck_assert_double_ge(now_s() - t0, 0.045);
+    ck_assert_int_eq(swco_channel_producers(ch), 0);
+    /* The channel still works after a timeout. */
+    ck_assert_int_eq(swco_channel_pop(ch, &v, 0.05), 0);
+    ck_assert_str_eq(v, "a");
+}
+
+START_TEST(timeouts_leave_channel_usable)
+{
+    ch = swco_channel_new(1);
+    ck_assert_int_eq(swco_run(timeouts, NULL), 0);
+    swco_channel_free(ch);
+}
+END_TEST
+
+static int rc_pushers[3], rc_poppers[3];
+
+static void blocked_pusher(void *arg) { *(int *)arg = swco_channel_push(ch, "x", -1); }
+static void blocked_popper(void *arg)
+{
+    void *v = (void *)1;
+    *(int *)arg = swco_channel_pop(ch, &v, -1);
+    ck_assert_ptr_eq(v, (void *)1); /* untouched on failure */
+}
+
+START_TEST(close_wakes_poppers)
+{
+    ch = swco_channel_new(2);
+    for (int i = 0; i < 3; i++)
+        swco_coroutine_create(blocked_popper, &rc_poppers[i]);
+    ck_assert_int_eq(swco_channel_consumers(ch), 3);
+    ck_assert_int_eq(swco_channel_close(ch), 0);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(rc_poppers[i], SWCO_ECLOSED);
+    ck_assert_int_eq(swco_channel_consumers(ch), 0);
+    ck_assert_int_eq(swco_channel_is_closed(ch), 1);
+    ck_assert_int_eq(swco_channel_close(ch), SWCO_ECLOSED);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    swco_channel_free(ch);
+}
+END_TEST
+
+static void drain_after_close(void *arg)
+{
+    void *v;
+    ck_assert_int_eq(swco_channel_pop(ch, &v, -1), 0);
+    ck_assert_str_eq(v, "x");
+    ck_assert_int_eq(swco_channel_pop(ch, &v, -1), 0);
+    ck_assert_int_eq(swco_channel_pop(ch, &v, -1), SWCO_ECLOSED);
+    ck_assert_int_eq(swco_channel_push(ch, "late", -1), SWCO_ECLOSED);
+}
+
+START_TEST(close_wakes_pushers)
+{
+    ch = swco_channel_new(2);
+    for (int i = 0; i < 3; i++)
+        swco_coroutine_create(blocked_pusher, &rc_pushers[i]);
+    /* Two fit in the buffer, the third waits. */
+    ck_assert_int_eq(rc_pushers[0], 0);
+    ck_assert_int_eq(rc_pushers[1], 0);
+    ck_assert_int_eq(swco_channel_producers(ch), 1);
+    ck_assert_int_eq(swco_channel_close(ch), 0);
+    ck_assert_int_eq(rc_pushers[2], SWCO_ECLOSED);
+    ck_assert_int_eq(swco_channel_producers(ch), 0);
+    /* Buffered values survive the close. */
+    ck_assert_int_eq(swco_run(drain_after_close, NULL), 0);
+    swco_channel_free(ch);
+}
+END_TEST
+
+/* A popper that frees the channel once it is closed: close must not touch
+ * the channel after waking it (run under valgrind/ASan to see). */
+static void pop_then_free(void *arg)
+{
+    swco_channel_t *c = arg;
+    void *v;
+    ck_assert_int_eq(swco_channel_pop(c, &v, -1), SWCO_ECLOSED);
+    swco_channel_free(c);
+    out("freed;");
+}
+
+START_TEST(woken_popper_may_free_the_channel)
+{
+    out_reset();
+    swco_channel_t *c = swco_channel_new(1);
+    swco_coroutine_create(pop_then_free, c);
+    ck_assert_int_eq(swco_channel_close(c), 0);
+    out("close returned;");
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_str_eq(out_buf, "freed;close returned;");
+}
+END_TEST
+
+static int item_frees;
+static void item_free(void *v) { item_frees += (int)(long)v; }
+
+START_TEST(free_releases_buffered_values)
+{
+    item_frees = 0;
+    swco_channel_t *c = swco_channel_new_ex(4, item_free);
+    ck_assert_int_eq(swco_channel_push(c, (void *)1L, -1), 0); /* no wait: fine outside */
+    ck_assert_int_eq(swco_channel_push(c, (void *)2L, -1), 0);
+    swco_channel_free(c);
+    ck_assert_int_eq(item_frees, 3);
+    swco_channel_free(NULL);
+}
+END_TEST
+
+START_TEST(waiting_outside_a_coroutine)
+{
+    swco_channel_t *c = swco_channel_new(1);
+    void *v;
+    ck_assert_int_eq(swco_channel_pop(c, &v, 1), SWCO_ENOTCO);
+    ck_assert_int_eq(swco_channel_push(c, NULL, 1), 0);
+    ck_assert_int_eq(swco_channel_push(c, NULL, 1), SWCO_ENOTCO);
+    ck_assert_int_eq(swco_channel_pop(c, &v, 1), 0);
+    ck_assert_ptr_null(v);
+    swco_channel_free(c);
+}
+END_TEST
+
+START_TEST(bad_arguments)
+{
+    ck_assert_ptr_null(swco_channel_new(-1));
+    ck_assert_int_eq(swco_last_error(), -EINVAL);
+    void *v;
+    ck_assert_int_eq(swco_channel_push(NULL, NULL, 1), -EINVAL);
+    ck_assert_int_eq(swco_channel_pop(NULL, &v, 1), -EINVAL);
+    swco_channel_t *c = swco_channel_new(1);
+    ck_assert_int_eq(swco_channel_pop(c, NULL, 1), -EINVAL);
+    swco_channel_free(c);
+    ck_assert_int_eq(swco_channel_close(NULL), -EINVAL);
+    ck_assert_int_eq(swco_channel_is_closed(NULL), -EINVAL);
+    ck_assert_int_eq(swco_channel_length(NULL), -EINVAL);
+    ck_assert_int_eq(swco_channel_capacity(NULL), -EINVAL);
+    ck_assert_int_eq(swco_channel_producers(NULL), -EINVAL);
+    ck_assert_int_eq(swco_channel_consumers(NULL), -EINVAL);
+}
+END_TEST
+
+/* Ping-pong between two coroutines over two unbuffered channels. */
+static swco_channel_t *ping, *pong;
+static void ponger(void *arg)
+{
+    void *v;
+    while (swco_channel_pop(ping, &v, -1) == 0)
+        swco_channel_push(pong, (void *)((long)v + 1), -1);
+}
+
+static void pinger(void *arg)
+{
+    swco_coroutine_create(ponger, NULL);
+    long v = 0;
+    for (int i = 0; i < 10000; i++) {
+        swco_channel_push(ping, (void *)v, -1);
+        void *r;
+        swco_channel_pop(pong, &r, -1);
+        v = (long)r;
+    }
+    *(long *)arg = v;
+    swco_channel_close(ping);
+}
+
+START_TEST(ping_pong)
+{
+    ping = swco_channel_new(0);
+    pong = swco_channel_new(0);
+    long v = 0;
+    ck_assert_int_eq(swco_run(pinger, &v), 0);
+    ck_assert_int_eq(v, 10000);
+    swco_channel_free(ping);
+    swco_channel_free(pong);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("channel");
+    TCase *tc = tcase_create("channel");
+    tcase_add_test(tc, buffered_fifo);
+    tcase_add_test(tc, unbuffered_rendezvous);
+    tcase_add_test(tc, timeouts_leave_channel_usable);
+    tcase_add_test(tc, close_wakes_poppers);
+    tcase_add_test(tc, close_wakes_pushers);
+    tcase_add_test(tc, woken_popper_may_free_the_channel);
+    tcase_add_test(tc, free_releases_buffered_values);
+    tcase_add_test(tc, waiting_outside_a_coroutine);
+    tcase_add_test(tc, bad_arguments);
+    tcase_add_test(tc, ping_pong);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

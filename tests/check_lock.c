@@ -1,0 +1,216 @@
+#include "testutil.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int reap(pid_t pid)
+{
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Four processes increment a plain shared counter under the lock. */
+static void count_under_lock(int type)
+{
+    swco_lock_t *l = swco_lock_new(type, 1);
+    ck_assert_ptr_nonnull(l);
+    ck_assert_int_eq(swco_lock_type(l), type);
+    swco_atomic64_t *mem = swco_atomic64_new(0); /* used as plain shared memory */
+    pid_t pids[4];
+    for (int p = 0; p < 4; p++) {
+        pids[p] = fork();
+        if (pids[p] == 0) {
+            for (int i = 0; i < 20000; i++) {
+                if (swco_lock_lock(l) != 0)
+                    _exit(2);
+                int64_t v = swco_atomic64_get(mem);
+                swco_atomic64_set(mem, v + 1);
+                swco_lock_unlock(l);
+            }
+            _exit(0);
+        }
+    }
+    for (int p = 0; p < 4; p++)
+        ck_assert_int_eq(reap(pids[p]), 0);
+    ck_assert(swco_atomic64_get(mem) == 80000);
+    swco_atomic64_free(mem);
+    swco_lock_free(l);
+}
+
+START_TEST(lock_mutex_counts) { count_under_lock(SWCO_LOCK_MUTEX); }
+END_TEST
+START_TEST(lock_rwlock_counts) { count_under_lock(SWCO_LOCK_RWLOCK); }
+END_TEST
+START_TEST(lock_spin_counts) { count_under_lock(SWCO_LOCK_SPINLOCK); }
+END_TEST
+START_TEST(lock_sem_counts) { count_under_lock(SWCO_LOCK_SEM); }
+END_TEST
+
+START_TEST(lock_bad_input)
+{
+    ck_assert_ptr_null(swco_lock_new(9, 0));
+    ck_assert_int_eq(swco_last_error(), -EINVAL);
+    ck_assert_int_eq(swco_lock_lock(NULL), -EINVAL);
+    ck_assert_int_eq(swco_lock_unlock(NULL), -EINVAL);
+    ck_assert_int_eq(swco_lock_type(NULL), -EINVAL);
+    swco_lock_t *m = swco_lock_new(SWCO_LOCK_MUTEX, 0);
+    ck_assert_int_eq(swco_lock_unlock(m), -EPERM);
+    ck_assert_int_eq(swco_lock_lock(m), 0);
+    ck_assert_int_eq(swco_lock_lock(m), -EDEADLK);
+    ck_assert_int_eq(swco_lock_unlock(m), 0);
+    swco_lock_free(m);
+}
+END_TEST
+
+/* trylock and timedlock against a holder in another process. */
+static void try_and_timed(int type)
+{
+    swco_lock_t *l = swco_lock_new(type, 1);
+    swco_atomic_t *held = swco_atomic_new(0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        swco_lock_lock(l);
+        swco_atomic_set(held, 1);
+        usleep(300000);
+        swco_lock_unlock(l);
+        _exit(0);
+    }
+    while (!swco_atomic_get(held))
+        usleep(1000);
+    ck_assert_int_eq(swco_lock_trylock(l), -EBUSY);
+    double t0 = now_s();
+    ck_assert_int_eq(swco_lock_timedlock(l, 0.05), -ETIMEDOUT);
+    ck_assert(now_s() - t0 >= 0.045);
+    ck_assert_int_eq(swco_lock_timedlock(l, 5), 0);
+    ck_assert(now_s() - t0 >= 0.2);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    ck_assert_int_eq(reap(pid), 0);
+    swco_atomic_free(held);
+    swco_lock_free(l);
+}
+
+START_TEST(lock_try_timed_mutex) { try_and_timed(SWCO_LOCK_MUTEX); }
+END_TEST
+START_TEST(lock_try_timed_rwlock) { try_and_timed(SWCO_LOCK_RWLOCK); }
+END_TEST
+START_TEST(lock_try_timed_spin) { try_and_timed(SWCO_LOCK_SPINLOCK); }
+END_TEST
+START_TEST(lock_try_timed_sem) { try_and_timed(SWCO_LOCK_SEM); }
+END_TEST
+
+START_TEST(lock_rwlock_readers_share)
+{
+    swco_lock_t *l = swco_lock_new(SWCO_LOCK_RWLOCK, 0);
+    ck_assert_int_eq(swco_lock_lock_read(l), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int r1 = swco_lock_trylock_read(l);
+        if (r1 == 0)
+            swco_lock_unlock(l);
+        int r2 = swco_lock_trylock(l);
+        _exit(r1 == 0 && r2 == -EBUSY ? 0 : 1);
+    }
+    ck_assert_int_eq(reap(pid), 0);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    ck_assert_int_eq(swco_lock_timedlock_read(l, 0.1), 0);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    swco_lock_free(l);
+}
+END_TEST
+
+START_TEST(lock_sem_counts_down)
+{
+    swco_lock_t *l = swco_lock_new(SWCO_LOCK_SEM, 2);
+    ck_assert_int_eq(swco_lock_trylock(l), 0);
+    ck_assert_int_eq(swco_lock_trylock(l), 0);
+    ck_assert_int_eq(swco_lock_trylock(l), -EBUSY);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    ck_assert_int_eq(swco_lock_trylock(l), 0);
+    swco_lock_free(l);
+}
+END_TEST
+
+START_TEST(lock_mutex_owner_dies)
+{
+    swco_lock_t *l = swco_lock_new(SWCO_LOCK_MUTEX, 0);
+    swco_atomic_t *held = swco_atomic_new(0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        swco_lock_lock(l);
+        swco_atomic_set(held, 1);
+        pause();
+        _exit(0);
+    }
+    while (!swco_atomic_get(held))
+        usleep(1000);
+    kill(pid, SIGKILL);
+    ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+    ck_assert_int_eq(swco_lock_timedlock(l, 2), SWCO_EOWNERDEAD);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    /* Recovered: an ordinary lock again. */
+    ck_assert_int_eq(swco_lock_lock(l), 0);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    swco_atomic_free(held);
+    swco_lock_free(l);
+}
+END_TEST
+
+/* Two coroutines of one thread share the lock; the waiter yields, so the
+ * holder's coroutine (sleeping while it holds it) keeps running. */
+static swco_lock_t *co_l;
+static void co_holder(void *arg)
+{
+    ck_assert_int_eq(swco_lock_co_lock(co_l, 1), 0);
+    out("holder locked\n");
+    swco_sleep(0.05);
+    out("holder unlocks\n");
+    swco_lock_unlock(co_l);
+}
+static void co_waiter(void *arg)
+{
+    int rc = swco_lock_co_lock(co_l, 0.01);
+    out("waiter short: %s\n", swco_err_name(rc));
+    rc = swco_lock_co_lock(co_l, 2);
+    out("waiter got it: %d\n", rc);
+    swco_lock_unlock(co_l);
+}
+static void co_main(void *arg)
+{
+    swco_coroutine_create(co_holder, NULL);
+    swco_coroutine_create(co_waiter, NULL);
+}
+
+START_TEST(lock_coroutine_yields)
+{
+    co_l = swco_lock_new(SWCO_LOCK_MUTEX, 0);
+    out_reset();
+    ck_assert_int_eq(swco_run(co_main, NULL), 0);
+    ck_assert_str_eq(out_buf, "holder locked\nwaiter short: ETIMEDOUT\nholder unlocks\n"
+                              "waiter got it: 0\n");
+    swco_lock_free(co_l);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("lock");
+    TCase *tc = tcase_create("lock");
+    tcase_add_test(tc, lock_mutex_counts);
+    tcase_add_test(tc, lock_rwlock_counts);
+    tcase_add_test(tc, lock_spin_counts);
+    tcase_add_test(tc, lock_sem_counts);
+    tcase_add_test(tc, lock_bad_input);
+    tcase_add_test(tc, lock_try_timed_mutex);
+    tcase_add_test(tc, lock_try_timed_rwlock);
+    tcase_add_test(tc, lock_try_timed_spin);
+    tcase_add_test(tc, lock_try_timed_sem);
+    tcase_add_test(tc, lock_rwlock_readers_share);
+    tcase_add_test(tc, lock_sem_counts_down);
+    tcase_add_test(tc, lock_mutex_owner_dies);
+    tcase_add_test(tc, lock_coroutine_yields);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

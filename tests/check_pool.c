@@ -1,0 +1,481 @@
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static swco_table_t *info;      /* "w<id>" -> pid of the worker that started */
+static swco_atomic_t *starts, *stops, *handled;
+static swco_atomic64_t *sum;
+
+static void shared_setup(void)
+{
+    info = swco_table_new(64);
+    swco_table_column(info, "pid", SWCO_TABLE_INT, 0);
+    ck_assert_int_eq(swco_table_create(info), 0);
+    starts = swco_atomic_new(0);
+    stops = swco_atomic_new(0);
+    handled = swco_atomic_new(0);
+    sum = swco_atomic64_new(0);
+}
+
+static void shared_teardown(void)
+{
+    swco_table_free(info);
+    swco_atomic_free(starts);
+    swco_atomic_free(stops);
+    swco_atomic_free(handled);
+    swco_atomic64_free(sum);
+}
+
+static int64_t started_pid(int id)
+{
+    char key[16];
+    int64_t v = 0;
+    snprintf(key, sizeof key, "w%d", id);
+    swco_table_get_int(info, key, "pid", &v);
+    return v;
+}
+
+static void record_start(swco_pool_t *pool, int id, void *arg)
+{
+    char key[16];
+    snprintf(key, sizeof key, "w%d", id);
+    swco_table_set_int(info, key, "pid", getpid());
+    swco_atomic_add(starts, 1);
+}
+
+static void record_stop(swco_pool_t *pool, int id, void *arg) { swco_atomic_add(stops, 1); }
+
+static void idle_worker(swco_pool_t *pool, int id, void *arg)
+{
+    record_start(pool, id, arg);
+    while (!swco_pool_is_stopping(pool))
+        usleep(5000);
+}
+
+/* Run the manager in a child; returns its pid once every worker started. */
+static pid_t start_manager(swco_pool_t *pool, int workers)
+{
+    pid_t m = fork();
+    ck_assert_int_ge(m, 0);
+    if (m == 0)
+        _exit(swco_pool_start(pool) == 0 ? 0 : 1);
+    double t0 = now_s();
+    while (swco_atomic_get(starts) < (uint32_t)workers && now_s() - t0 < 5)
+        usleep(1000);
+    ck_assert_uint_ge(swco_atomic_get(starts), (uint32_t)workers);
+    ck_assert_int_eq(swco_pool_manager_pid(pool), m);
+    return m;
+}
+
+static int reap(pid_t pid)
+{
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void wait_count(swco_atomic_t *a, uint32_t want, double limit)
+{
+    double t0 = now_s();
+    while (swco_atomic_get(a) < want && now_s() - t0 < limit)
+        usleep(1000);
+    ck_assert_uint_eq(swco_atomic_get(a), want);
+}
+
+START_TEST(pool_restarts_killed_worker_same_id)
+{
+    shared_setup();
+    swco_pool_t *pool = swco_pool_new(3, SWCO_POOL_IPC_NONE, 0);
+    ck_assert_ptr_nonnull(pool);
+    swco_pool_on_worker_start(pool, idle_worker, NULL, NULL);
+    swco_pool_on_worker_stop(pool, record_stop, NULL, NULL);
+    pid_t m = start_manager(pool, 3);
+    for (int id = 0; id < 3; id++) {
+        double t0 = now_s();
+        while (started_pid(id) != swco_pool_worker_pid(pool, id) && now_s() - t0 < 2)
+            usleep(1000);
+        ck_assert_int_eq(started_pid(id), swco_pool_worker_pid(pool, id));
+    }
+    int64_t old = started_pid(1);
+    double t0 = now_s();
+    ck_assert_int_eq(swco_process_kill((int)old, SIGKILL), 0);
+    while ((started_pid(1) == old || started_pid(1) == 0) && now_s() - t0 < 2)
+        usleep(200);
+    double took = now_s() - t0;
+    ck_assert_msg(took < 0.1, "replacement took %.3f s", took);
+    ck_assert_int_ne(started_pid(1), old);
+    ck_assert_int_eq(swco_pool_worker_pid(pool, 1), started_pid(1));
+    wait_count(starts, 4, 1); /* counted just after the pid was recorded */
+    ck_assert_uint_eq(swco_atomic_get(stops), 0); /* a crash runs no stop callback */
+
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    ck_assert_uint_eq(swco_atomic_get(stops), 3);
+    ck_assert_int_eq(swco_pool_manager_pid(pool), 0);
+    ck_assert_int_eq(swco_pool_worker_pid(pool, 0), 0);
+    ck_assert_int_eq(swco_pool_shutdown(pool), -ESRCH);
+    swco_pool_free(pool);
+    shared_teardown();
+}
+END_TEST
+
+/* ------------------------------------------------------------ socket mode */
+
+static void echo_message(swco_pool_t *pool, int id, const void *data, size_t len, void *arg)
+{
+    char buf[128];
+    if (len == 4 && memcmp(data, "slow", 4) == 0)
+        usleep(300000);
+    int n = snprintf(buf, sizeof buf, "ok:%.*s", (int)len, (const char *)data);
+    swco_atomic_add(handled, 1);
+    swco_pool_reply(pool, buf, (size_t)n);
+}
+
+static int connect_to(int port, const char *path)
+{
+    int fd;
+    if (path) {
+        struct sockaddr_un sun = {.sun_family = AF_UNIX};
+        strcpy(sun.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+    } else {
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    }
+    return fd;
+}
+
+static void send_frame(int fd, const char *msg)
+{
+    uint32_t be = htonl((uint32_t)strlen(msg));
+    ck_assert_int_eq(write(fd, &be, 4), 4);
+    ck_assert_int_eq(write(fd, msg, strlen(msg)), (ssize_t)strlen(msg));
+}
+
+static void read_all(int fd, void *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, (char *)buf + got, len - got);
+        ck_assert_int_gt(n, 0);
+        got += (size_t)n;
+    }
+}
+
+/* One request, one reply. */
+static void request(int port, const char *path, const char *msg, char *reply, size_t cap)
+{
+    int fd = connect_to(port, path);
+    send_frame(fd, msg);
+    uint32_t be;
+    read_all(fd, &be, 4);
+    uint32_t len = ntohl(be);
+    ck_assert_uint_lt(len, cap);
+    read_all(fd, reply, len);
+    reply[len] = 0;
+    close(fd);
+}
+
+START_TEST(pool_socket_reload_loses_nothing)
+{
+    shared_setup();
+    swco_pool_t *pool = swco_pool_new(2, SWCO_POOL_IPC_SOCKET, 0);
+    ck_assert_int_eq(swco_pool_port(pool), -ENOTCONN);
+    ck_assert_int_eq(swco_pool_listen(pool, "127.0.0.1", 0, 128), 0);
+    int port = swco_pool_port(pool);
+    ck_assert_int_gt(port, 0);
+    swco_pool_on_worker_start(pool, record_start, NULL, NULL);
+    swco_pool_on_worker_stop(pool, record_stop, NULL, NULL);
+    swco_pool_on_message(pool, echo_message, NULL, NULL);
+    pid_t m = start_manager(pool, 2);
+    enum { N = 400 };
+    char msg[32], want[40], reply[64];
+    for (int i = 0; i < N; i++) {
+        if (i == 50)
+            ck_assert_int_eq(swco_pool_reload(pool), 0);
+        if (i == 250) {
+            wait_count(starts, 4, 5); /* first reload done while messages flowed */
+            ck_assert_int_eq(swco_pool_reload(pool), 0);
+        }
+        snprintf(msg, sizeof msg, "m%d", i);
+        snprintf(want, sizeof want, "ok:m%d", i);
+        request(port, NULL, msg, reply, sizeof reply);
+        ck_assert_str_eq(reply, want);
+    }
+    wait_count(starts, 6, 5);
+    ck_assert_uint_eq(swco_atomic_get(handled), N);
+    ck_assert_uint_eq(swco_atomic_get(stops), 4);
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    ck_assert_uint_eq(swco_atomic_get(stops), 6);
+    swco_pool_free(pool);
+    shared_teardown();
+}
+END_TEST
+
+START_TEST(pool_sigterm_finishes_current_message)
+{
+    shared_setup();
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/swco-pool-%d.sock", (int)getpid());
+    swco_pool_t *pool = swco_pool_new(1, SWCO_POOL_IPC_SOCKET, 0);
+    ck_assert_int_eq(swco_pool_listen_unix(pool, path, 16), 0);
+    swco_pool_on_worker_start(pool, record_start, NULL, NULL);
+    swco_pool_on_message(pool, echo_message, NULL, NULL);
+    pid_t m = start_manager(pool, 1);
+    char reply[64];
+    request(0, path, "fast", reply, sizeof reply);
+    ck_assert_str_eq(reply, "ok:fast");
+    int fd = connect_to(0, path);
+    send_frame(fd, "slow");
+    usleep(100000); /* the worker is inside the slow message now */
+    ck_assert_int_eq(kill(m, SIGTERM), 0);
+    uint32_t be;
+    read_all(fd, &be, 4);
+    ck_assert_uint_eq(ntohl(be), 7);
+    read_all(fd, reply, 7);
+    ck_assert(memcmp(reply, "ok:slow", 7) == 0);
+    close(fd);
+    ck_assert_int_eq(reap(m), 0);
+    ck_assert_uint_eq(swco_atomic_get(handled), 2);
+    swco_pool_free(pool);
+    ck_assert_int_eq(access(path, F_OK), -1); /* the socket file is removed */
+    shared_teardown();
+}
+END_TEST
+
+/* ----------------------------------------------------- message queue mode */
+
+static void add_message(swco_pool_t *pool, int id, const void *data, size_t len, void *arg)
+{
+    char buf[32];
+    memcpy(buf, data, len < 31 ? len : 31);
+    buf[len < 31 ? len : 31] = 0;
+    swco_atomic64_add(sum, atol(buf));
+    swco_atomic_add(handled, 1);
+}
+
+START_TEST(pool_message_queue)
+{
+    shared_setup();
+    swco_pool_t *pool = swco_pool_new(2, SWCO_POOL_IPC_MSGQUEUE, 0);
+    ck_assert_ptr_nonnull(pool);
+    swco_pool_on_worker_start(pool, record_start, NULL, NULL);
+    swco_pool_on_message(pool, add_message, NULL, NULL);
+    /* Messages pushed before the workers exist wait in the queue. */
+    char buf[16];
+    for (int i = 1; i <= 20; i++) {
+        snprintf(buf, sizeof buf, "%d", i);
+        ck_assert_int_eq(swco_pool_push(pool, buf, strlen(buf)), (long)strlen(buf));
+    }
+    pid_t m = start_manager(pool, 2);
+    for (int i = 21; i <= 300; i++) {
+        if (i == 100)
+            ck_assert_int_eq(swco_pool_reload(pool), 0);
+        snprintf(buf, sizeof buf, "%d", i);
+        ck_assert_int_eq(swco_pool_push(pool, buf, strlen(buf)), (long)strlen(buf));
+    }
+    wait_count(handled, 300, 5);
+    ck_assert(swco_atomic64_get(sum) == 300 * 301 / 2);
+    wait_count(starts, 4, 5);
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    swco_pool_free(pool);
+    shared_teardown();
+}
+END_TEST
+
+/* ------------------------------------------------------- unix socket mode */
+
+static void tagged_reply(swco_pool_t *pool, int id, const void *data, size_t len, void *arg)
+{
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "w%d:%.*s", id, (int)len, (const char *)data);
+    swco_atomic_add(handled, 1);
+    swco_pool_reply(pool, buf, (size_t)n);
+}
+
+START_TEST(pool_unixsock_reload_loses_nothing)
+{
+    shared_setup();
+    swco_pool_t *pool = swco_pool_new(2, SWCO_POOL_IPC_UNIXSOCK, 0);
+    ck_assert_ptr_nonnull(pool);
+    swco_pool_on_worker_start(pool, record_start, NULL, NULL);
+    swco_pool_on_message(pool, tagged_reply, NULL, NULL);
+    /* Sent before the workers exist: waits in the socket. */
+    ck_assert_int_eq(swco_pool_send(pool, 1, "early", 5), 5);
+    pid_t m = start_manager(pool, 2);
+    char reply[64], want[64], msg[32];
+    ck_assert_int_eq(swco_pool_recv(pool, 1, reply, sizeof reply - 1, 5), 8);
+    ck_assert(memcmp(reply, "w1:early", 8) == 0);
+    enum { N = 300 };
+    for (int i = 0; i < N; i++) {
+        int id = i % 2;
+        if (i == 40)
+            ck_assert_int_eq(swco_pool_reload(pool), 0);
+        snprintf(msg, sizeof msg, "m%d", i);
+        ck_assert_int_eq(swco_pool_send(pool, id, msg, strlen(msg)), (long)strlen(msg));
+        long n = swco_pool_recv(pool, id, reply, sizeof reply - 1, 5);
+        ck_assert_int_gt(n, 0);
+        reply[n] = 0;
+        snprintf(want, sizeof want, "w%d:%s", id, msg);
+        ck_assert_str_eq(reply, want);
+    }
+    ck_assert_int_eq(swco_pool_recv(pool, 0, reply, sizeof reply, 0.02), -ETIMEDOUT);
+    wait_count(starts, 4, 5);
+    ck_assert_uint_eq(swco_atomic_get(handled), N + 1);
+    ck_assert_int_eq(swco_pool_send(pool, 2, "x", 1), -EINVAL);
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    swco_pool_free(pool);
+    shared_teardown();
+}
+END_TEST
+
+/* ------------------------------------------------------ coroutine workers */
+
+static void co_nap(void *arg)
+{
+    swco_sleep(0.05);
+    swco_atomic_add(handled, 1);
+}
+
+static void co_main(void *arg)
+{
+    for (int i = 0; i < 3; i++)
+        swco_coroutine_create(co_nap, NULL);
+}
+
+static void co_worker(swco_pool_t *pool, int id, void *arg)
+{
+    double t0 = now_s();
+    swco_run(co_main, NULL);
+    double took = now_s() - t0;
+    swco_atomic64_set(sum, took < 0.12 ? 1 : -1); /* three naps ran together */
+    record_start(pool, id, arg);
+    while (!swco_pool_is_stopping(pool))
+        usleep(5000);
+}
+
+START_TEST(pool_worker_runs_coroutines)
+{
+    shared_setup();
+    swco_pool_t *pool = swco_pool_new(1, SWCO_POOL_IPC_NONE, 0);
+    swco_pool_on_worker_start(pool, co_worker, NULL, NULL);
+    pid_t m = start_manager(pool, 1);
+    ck_assert_uint_eq(swco_atomic_get(handled), 3);
+    ck_assert(swco_atomic64_get(sum) == 1);
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    swco_pool_free(pool);
+    shared_teardown();
+}
+END_TEST
+
+static int freed;
+static void count_free(void *arg) { freed++; }
+static void stubborn(swco_pool_t *pool, int id, void *arg)
+{
+    record_start(pool, id, arg);
+    for (;;)
+        pause();
+}
+
+START_TEST(pool_stubborn_worker_killed_after_max_wait)
+{
+    shared_setup();
+    swco_pool_t *pool = swco_pool_new(1, SWCO_POOL_IPC_NONE, 0);
+    swco_pool_on_worker_start(pool, stubborn, NULL, NULL);
+    ck_assert_int_eq(swco_pool_set_max_wait(pool, 0.2), 0);
+    pid_t m = start_manager(pool, 1);
+    double t0 = now_s();
+    swco_pool_shutdown(pool);
+    ck_assert_int_eq(reap(m), 0);
+    ck_assert(now_s() - t0 >= 0.15);
+    ck_assert(now_s() - t0 < 2);
+    swco_pool_free(pool);
+    shared_teardown();
+}
+END_TEST
+
+START_TEST(pool_throttles_worker_that_keeps_exiting)
+{
+    shared_setup();
+    swco_pool_t *pool = swco_pool_new(1, SWCO_POOL_IPC_NONE, 0);
+    swco_pool_on_worker_start(pool, record_start, NULL, NULL); /* returns at once */
+    swco_pool_on_worker_stop(pool, record_stop, NULL, NULL);
+    pid_t m = start_manager(pool, 1);
+    usleep(1000000);
+    uint32_t n = swco_atomic_get(starts);
+    /* Restarted again and again, but with a growing delay, not a fork storm:
+     * 5 at once, then 50, 100, 200, 400 ms apart. */
+    ck_assert_uint_ge(n, 6);
+    ck_assert_uint_le(n, 12);
+    ck_assert_uint_ge(swco_atomic_get(stops), n - 1);
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    swco_pool_free(pool);
+    shared_teardown();
+}
+END_TEST
+
+START_TEST(pool_bad_input)
+{
+    ck_assert_ptr_null(swco_pool_new(0, SWCO_POOL_IPC_NONE, 0));
+    ck_assert_int_eq(swco_last_error(), -EINVAL);
+    ck_assert_ptr_null(swco_pool_new(2, 7, 0));
+    swco_pool_t *pool = swco_pool_new(2, SWCO_POOL_IPC_NONE, 0);
+    ck_assert_int_eq(swco_pool_listen(pool, "127.0.0.1", 0, 8), -EINVAL);
+    ck_assert_int_eq(swco_pool_push(pool, "x", 1), -EINVAL);
+    ck_assert_int_eq(swco_pool_reply(pool, "x", 1), -EINVAL);
+    ck_assert_int_eq(swco_pool_worker_id(pool), -1);
+    ck_assert_int_eq(swco_pool_worker_pid(pool, 2), -EINVAL);
+    ck_assert_int_eq(swco_pool_is_stopping(pool), 0);
+    ck_assert_int_eq(swco_pool_reload(pool), -ESRCH);
+    ck_assert_int_eq(swco_pool_set_max_wait(pool, 0), -EINVAL);
+    freed = 0;
+    swco_pool_on_worker_start(pool, idle_worker, NULL, count_free);
+    swco_pool_on_worker_start(pool, idle_worker, NULL, count_free); /* replaces: frees the first */
+    ck_assert_int_eq(freed, 1);
+    swco_pool_free(pool);
+    ck_assert_int_eq(freed, 2);
+
+    pool = swco_pool_new(1, SWCO_POOL_IPC_SOCKET, 0);
+    ck_assert_int_eq(swco_pool_listen(pool, "not-an-address", 0, 8), -EINVAL);
+    swco_pool_on_message(pool, echo_message, NULL, NULL);
+    ck_assert_int_eq(swco_pool_start(pool), -EINVAL); /* not listening */
+    swco_pool_free(pool);
+    pool = swco_pool_new(1, SWCO_POOL_IPC_MSGQUEUE, 0);
+    ck_assert_int_eq(swco_pool_start(pool), -EINVAL); /* no message callback */
+    ck_assert_int_eq(swco_pool_push(pool, "", 0), -EINVAL);
+    swco_pool_free(pool);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("pool");
+    TCase *tc = tcase_create("pool");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, pool_restarts_killed_worker_same_id);
+    tcase_add_test(tc, pool_socket_reload_loses_nothing);
+    tcase_add_test(tc, pool_sigterm_finishes_current_message);
+    tcase_add_test(tc, pool_message_queue);
+    tcase_add_test(tc, pool_unixsock_reload_loses_nothing);
+    tcase_add_test(tc, pool_worker_runs_coroutines);
+    tcase_add_test(tc, pool_stubborn_worker_killed_after_max_wait);
+    tcase_add_test(tc, pool_throttles_worker_that_keeps_exiting);
+    tcase_add_test(tc, pool_bad_input);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

@@ -1,0 +1,314 @@
+/* The event loop: fd events, defers, cycle, signals, phase order, fd waits,
+ * exit, backends.  Every test runs on epoll and on poll. */
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const int backends[] = {SWCO_BACKEND_EPOLL, SWCO_BACKEND_POLL};
+
+static void use_backend(int i)
+{
+    ck_assert_int_eq(swco_event_set_backend(backends[i]), 0);
+    ck_assert_int_eq(swco_event_get_backend(), backends[i]);
+}
+
+static int pipefd[2];
+
+static void on_readable(int fd, int events, void *arg)
+{
+    char buf[16];
+    ssize_t n = read(fd, buf, sizeof buf);
+    ck_assert_int_gt(n, 0);
+    ck_assert(events & SWCO_EVENT_READ);
+    out("read %.*s;", (int)n, buf);
+    if (++*(int *)arg == 2)
+        swco_event_del(fd);
+}
+
+static void write_later(long id, void *arg) { ck_assert_int_eq(write(pipefd[1], "two", 3), 3); }
+
+START_TEST(fd_events)
+{
+    use_backend(_i);
+    out_reset();
+    ck_assert_int_eq(pipe2(pipefd, O_NONBLOCK), 0);
+    int calls = 0;
+    ck_assert_int_eq(swco_event_add(pipefd[0], SWCO_EVENT_READ, on_readable, &calls), 0);
+    ck_assert_int_eq(swco_event_isset(pipefd[0]), SWCO_EVENT_READ);
+    ck_assert_int_eq(swco_event_add(pipefd[0], SWCO_EVENT_READ, on_readable, &calls), -EEXIST);
+    ck_assert_int_eq(write(pipefd[1], "one", 3), 3);
+    swco_timer_add(20, SWCO_TIMER_NO_COROUTINE, write_later, NULL, NULL);
+    ck_assert_int_eq(swco_event_wait(), 0); /* returns once the fd is deleted */
+    ck_assert_str_eq(out_buf, "read one;read two;");
+    ck_assert_int_eq(swco_event_isset(pipefd[0]), -ENOENT);
+    close(pipefd[0]);
+    close(pipefd[1]);
+}
+END_TEST
+
+static void cb_noop(int fd, int events, void *arg) {}
+
+START_TEST(fd_bad_arguments)
+{
+    use_backend(_i);
+    ck_assert_int_eq(swco_event_add(-1, SWCO_EVENT_READ, cb_noop, NULL), -EBADF);
+    ck_assert_int_eq(swco_event_add(0, SWCO_EVENT_READ, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(swco_event_add(0, 0, cb_noop, NULL), -EINVAL);
+    ck_assert_int_eq(swco_event_modify(1000, SWCO_EVENT_READ), -ENOENT);
+    ck_assert_int_eq(swco_event_del(1000), -ENOENT);
+    ck_assert_int_eq(swco_event_defer(NULL, NULL), -EINVAL);
+    ck_assert_int_eq(swco_signal(SIGKILL, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(swco_signal(0, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(swco_event_set_backend(7), -EINVAL);
+    ck_assert_int_eq(swco_event_cycle(NULL, NULL), 0); /* creates the loop */
+    ck_assert_int_eq(swco_event_set_backend(SWCO_BACKEND_EPOLL), SWCO_ECOSTATE);
+    if (backends[_i] == SWCO_BACKEND_EPOLL) /* epoll refuses a regular file */
+        ck_assert_int_eq(swco_event_add(open("/dev/null", O_RDONLY), SWCO_EVENT_READ, cb_noop, NULL), -EPERM);
+    ck_assert_int_eq(swco_event_wait(), 0);
+}
+END_TEST
+
+static void deferred(void *arg)
+{
+    out("%s;", (const char *)arg);
+    if (strcmp(arg, "1") == 0)
+        swco_event_defer(deferred, "3 (next turn)");
+}
+
+static int turns;
+static void count_turn(void *arg) { turns++; }
+
+START_TEST(defers_in_order)
+{
+    use_backend(_i);
+    out_reset();
+    turns = 0;
+    swco_event_cycle(count_turn, NULL);
+    swco_event_defer(deferred, "1");
+    swco_event_defer(deferred, "2");
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_str_eq(out_buf, "1;2;3 (next turn);");
+    ck_assert_int_eq(turns, 2);
+}
+END_TEST
+
+/* One turn runs signals, defers, timers, fd events, cycle: in that order. */
+static void p_signal(int signo, void *arg)
+{
+    out("signal;");
+    swco_signal(SIGUSR1, NULL, NULL);
+}
+static void p_defer(void *arg) { out("defer;"); }
+static void p_timer(long id, void *arg) { out("timer;"); }
+static void p_io(int fd, int events, void *arg)
+{
+    out("io;");
+    swco_event_del(fd);
+}
+static void p_cycle(void *arg)
+{
+    out("cycle;");
+    swco_event_cycle(NULL, NULL);
+}
+
+START_TEST(phase_order)
+{
+    use_backend(_i);
+    out_reset();
+    ck_assert_int_eq(pipe2(pipefd, O_NONBLOCK), 0);
+    ck_assert_int_eq(write(pipefd[1], "x", 1), 1);
+    ck_assert_int_eq(swco_event_add(pipefd[0], SWCO_EVENT_READ, p_io, NULL), 0);
+    swco_event_cycle(p_cycle, NULL);
+    ck_assert_int_gt(swco_timer_add(1, SWCO_TIMER_NO_COROUTINE, p_timer, NULL, NULL), 0);
+    swco_event_defer(p_defer, NULL);
+    ck_assert_int_eq(swco_signal(SIGUSR1, p_signal, NULL), 0);
+    ck_assert_int_eq(raise(SIGUSR1), 0); /* blocked: delivered through the loop */
+    swco_sleep(0.005);                   /* the timer is due by the first turn */
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_str_eq(out_buf, "signal;defer;timer;io;cycle;");
+    close(pipefd[0]);
+    close(pipefd[1]);
+}
+END_TEST
+
+static void on_term(int signo, void *arg)
+{
+    out("got %d;", signo);
+    swco_signal(SIGTERM, NULL, NULL);
+}
+
+static void send_term(long id, void *arg) { kill(getpid(), SIGTERM); }
+
+START_TEST(signal_from_outside)
+{
+    use_backend(_i);
+    out_reset();
+    ck_assert_int_eq(swco_signal(SIGTERM, on_term, NULL), 0);
+    swco_timer_add(10, SWCO_TIMER_NO_COROUTINE, send_term, NULL, NULL);
+    ck_assert_int_eq(swco_event_wait(), 0); /* the handler keeps the loop alive */
+    char expect[32];
+    snprintf(expect, sizeof expect, "got %d;", SIGTERM);
+    ck_assert_str_eq(out_buf, expect);
+}
+END_TEST
+
+static void ticker(long id, void *arg)
+{
+    if (++*(int *)arg == 3)
+        swco_event_exit();
+}
+
+START_TEST(exit_loop)
+{
+    use_backend(_i);
+    int ticks = 0;
+    long id = swco_timer_add(5, SWCO_TIMER_TICK | SWCO_TIMER_NO_COROUTINE, ticker, &ticks, NULL);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_int_eq(ticks, 3);
+    ck_assert_int_eq(swco_timer_exists(id), 1);
+    ck_assert_int_eq(swco_timer_clear(id), 0);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_int_eq(ticks, 3);
+    long long a = swco_event_now();
+    swco_sleep(0.01);
+    ck_assert_int_ge(swco_event_now() - a, 10);
+}
+END_TEST
+
+/* swco_wait_fd over a socket pair. */
+static int sp[2];
+static int second_rc, timeout_rc, cancel_rc;
+
+static void fd_reader(void *arg)
+{
+    char c;
+    while (read(sp[0], &c, 1) < 0) {
+        ck_assert_int_eq(errno, EAGAIN);
+        int rc = swco_wait_fd(sp[0], SWCO_EVENT_READ, 2.0);
+        ck_assert_int_gt(rc, 0);
+        ck_assert(rc & SWCO_EVENT_READ);
+    }
+    out("reader got %c;", c);
+}
+
+static void fd_second_reader(void *arg) { second_rc = swco_wait_fd(sp[0], SWCO_EVENT_READ, 1.0); }
+
+static void fd_writer(void *arg)
+{
+    swco_sleep(0.02);
+    out("writer;");
+    ck_assert_int_eq(write(sp[1], "z", 1), 1);
+}
+
+static void fd_canceled(void *arg) { cancel_rc = swco_wait_fd(sp[0], SWCO_EVENT_READ, 5.0); }
+
+static void fd_main(void *arg)
+{
+    swco_coroutine_create(fd_reader, NULL);
+    swco_coroutine_create(fd_second_reader, NULL);
+    ck_assert_int_eq(second_rc, SWCO_EBUSY);
+    swco_coroutine_create(fd_writer, NULL);
+    swco_sleep(0.05);
+    double t0 = now_s();
+    timeout_rc = swco_wait_fd(sp[0], SWCO_EVENT_READ, 0.05);
+    ck_assert_double_ge(now_s() - t0, 0.045);
+    int w = swco_wait_fd(sp[1], SWCO_EVENT_WRITE, 1.0);
+    ck_assert(w & SWCO_EVENT_WRITE);
+    ck_assert_int_eq(swco_event_add(sp[0], SWCO_EVENT_READ, cb_noop, NULL), -EEXIST);
+    swco_coroutine_create(fd_canceled, NULL);
+    ck_assert_int_eq(swco_event_del(sp[0]), 0); /* the waiter is cancelled */
+    ck_assert_int_eq(cancel_rc, -ECANCELED);
+    swco_event_del(sp[1]);
+}
+
+START_TEST(wait_fd)
+{
+    use_backend(_i);
+    out_reset();
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp), 0);
+    ck_assert_int_eq(swco_wait_fd(sp[0], SWCO_EVENT_READ, 1), SWCO_ENOTCO);
+    double t0 = now_s();
+    ck_assert_int_eq(swco_run(fd_main, NULL), 0);
+    ck_assert_double_lt(now_s() - t0, 2.0 * slow());
+    ck_assert_str_eq(out_buf, "writer;reader got z;");
+    ck_assert_int_eq(timeout_rc, -ETIMEDOUT);
+    close(sp[0]);
+    close(sp[1]);
+}
+END_TEST
+
+static void bad_wait(void *arg)
+{
+    ck_assert_int_eq(swco_wait_fd(-1, SWCO_EVENT_READ, 1), -EBADF);
+    ck_assert_int_eq(swco_wait_fd(0, SWCO_EVENT_READ | SWCO_EVENT_WRITE, 1), -EINVAL);
+    ck_assert_int_eq(swco_wait_fd(0, 0, 1), -EINVAL);
+}
+
+START_TEST(wait_fd_bad_arguments)
+{
+    use_backend(_i);
+    ck_assert_int_eq(swco_run(bad_wait, NULL), 0);
+}
+END_TEST
+
+/* A child forked inside a coroutine gets a fresh loop; the parent's timers
+ * and coroutines stay with the parent. */
+static void child_sleeper(void *arg)
+{
+    *(int *)arg = swco_sleep(0.01) == 0 && swco_timer_count() == 0 ? 7 : 1;
+}
+
+static void parent_tick(long id, void *arg) { (*(int *)arg)++; }
+static void parent_sleeper(void *arg) { *(int *)arg = swco_sleep(0.05) == 0; }
+
+static void fork_main(void *arg)
+{
+    static int ticks, slept;
+    long tick = swco_timer_tick(5, parent_tick, &ticks);
+    swco_coroutine_create(parent_sleeper, &slept);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int code = 1;
+        if (swco_coroutine_id() == -1 && swco_coroutine_count() == 0 &&
+            swco_timer_exists(tick) == 0)
+            swco_run(child_sleeper, &code); /* a loop of its own */
+        _exit(code);
+    }
+    ck_assert_int_gt(pid, 0);
+    swco_sleep(0.1);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 7, "child status %d", status);
+    ck_assert_int_ge(ticks, 5); /* the parent's loop went on meanwhile */
+    ck_assert_int_eq(slept, 1);
+    swco_timer_clear(tick);
+}
+
+START_TEST(fork_gives_the_child_a_fresh_loop)
+{
+    use_backend(_i);
+    ck_assert_int_eq(swco_run(fork_main, NULL), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("reactor");
+    TCase *tc = tcase_create("reactor");
+    tcase_add_loop_test(tc, fd_events, 0, 2);
+    tcase_add_loop_test(tc, fd_bad_arguments, 0, 2);
+    tcase_add_loop_test(tc, defers_in_order, 0, 2);
+    tcase_add_loop_test(tc, phase_order, 0, 2);
+    tcase_add_loop_test(tc, signal_from_outside, 0, 2);
+    tcase_add_loop_test(tc, exit_loop, 0, 2);
+    tcase_add_loop_test(tc, wait_fd, 0, 2);
+    tcase_add_loop_test(tc, wait_fd_bad_arguments, 0, 2);
+    tcase_add_loop_test(tc, fork_gives_the_child_a_fresh_loop, 0, 2);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

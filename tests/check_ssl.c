@@ -1,0 +1,416 @@
+/* TLS over loopback with certificates made at test time by the openssl
+ * command: verification success and failure, host names, ALPN, session
+ * reuse, bad files, and real peers (openssl s_client, curl). */
+#include "testutil.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static char dir[64];
+static char ca[128], srv_cert[128], srv_key[128], cli_cert[128], cli_key[128], junk[128];
+
+static void make_certs(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/swco-ssl-XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        exit(EXIT_FAILURE);
+    }
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "(cd %s && "
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-keyout ca.key -out ca.pem -days 2 -subj /CN=swco-test-ca && "
+             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-keyout srv.key -out srv.csr -subj /CN=localhost && "
+             "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\n' "
+             "> srv.ext && "
+             "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+             "-out srv.pem -days 2 -extfile srv.ext && "
+             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-keyout cli.key -out cli.csr -subj /CN=swco-client && "
+             "openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+             "-out cli.pem -days 2 && echo 'not a certificate' > junk.pem)",
+             dir);
+    strcat(cmd, " >/dev/null 2>&1");
+    if (system(cmd) != 0) {
+        fprintf(stderr, "cannot make test certificates with openssl\n");
+        exit(77);
+    }
+    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    snprintf(srv_cert, sizeof srv_cert, "%s/srv.pem", dir);
+    snprintf(srv_key, sizeof srv_key, "%s/srv.key", dir);
+    snprintf(cli_cert, sizeof cli_cert, "%s/cli.pem", dir);
+    snprintf(cli_key, sizeof cli_key, "%s/cli.key", dir);
+    snprintf(junk, sizeof junk, "%s/junk.pem", dir);
+}
+
+/* ------------------------------------------------------------- a server */
+
+typedef struct {
+    swco_ssl_ctx_t *ctx;
+    swco_socket_t *ls;
+    int port;
+    int conns;
+    int handshake_rc[8];
+    char alpn[8][32];
+    char sni[8][64];
+    int served;
+} server_t;
+
+static server_t srv;
+
+static void serve_conn(void *arg)
+{
+    swco_socket_t *c = arg;
+    int i = srv.served++;
+    int rc = swco_ssl_handshake(c, 5);
+    srv.handshake_rc[i] = rc;
+    if (rc == 0) {
+        const char *a = swco_ssl_get_alpn(c);
+        snprintf(srv.alpn[i], sizeof srv.alpn[i], "%s", a ? a : "");
+        const char *sni = swco_ssl_get_server_name(c);
+        snprintf(srv.sni[i], sizeof srv.sni[i], "%s", sni ? sni : "");
+        swco_socket_set_package_eof(c, "\n", 1);
+        const char *p;
+        long n;
+        while ((n = swco_socket_recv_packet(c, &p, 5)) > 0) {
+            if (n >= 4 && memcmp(p, "GET ", 4) == 0) {
+                /* an HTTP request from curl: skip the headers, answer */
+                while ((n = swco_socket_recv_packet(c, &p, 5)) > 0 && !(n <= 2 && p[0] == '\r'))
+                    ;
+                const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n"
+                                   "Connection: close\r\n\r\nhello, curl\n";
+                swco_socket_send_all(c, resp, strlen(resp), 5);
+                break;
+            }
+            char out[256];
+            int m = snprintf(out, sizeof out, "pong:%.*s", (int)n, p);
+            if (swco_socket_send_all(c, out, (size_t)m, 5) < 0)
+                break;
+            if (n >= 4 && memcmp(p, "quit", 4) == 0)
+                break;
+        }
+    }
+    swco_socket_free(c);
+}
+
+static void server_loop(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < srv.conns; i++) {
+        swco_socket_t *c = swco_socket_accept(srv.ls, 10);
+        if (!c)
+            break;
+        swco_coroutine_create(serve_conn, c);
+    }
+    swco_socket_free(srv.ls);
+    swco_ssl_ctx_free(srv.ctx);
+}
+
+static void start_server(int conns, const char *alpn, int verify_clients)
+{
+    memset(&srv, 0, sizeof srv);
+    srv.ctx = swco_ssl_ctx_new(1);
+    ck_assert_ptr_nonnull(srv.ctx);
+    ck_assert_int_eq(swco_ssl_ctx_set_cert_file(srv.ctx, srv_cert, srv_key), 0);
+    if (alpn)
+        ck_assert_int_eq(swco_ssl_ctx_set_alpn(srv.ctx, alpn), 0);
+    if (verify_clients) {
+        ck_assert_int_eq(swco_ssl_ctx_set_ca(srv.ctx, ca, NULL), 0);
+        ck_assert_int_eq(swco_ssl_ctx_set_verify_peer(srv.ctx, 1), 0);
+    }
+    srv.ls = swco_socket_new(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(swco_socket_bind(srv.ls, "127.0.0.1", 0), 0);
+    ck_assert_int_eq(swco_socket_listen(srv.ls, 128), 0);
+    ck_assert_int_eq(swco_socket_getsockname(srv.ls, NULL, 0, &srv.port), 0);
+    ck_assert_int_eq(swco_socket_enable_ssl(srv.ls, srv.ctx, NULL), 0);
+    srv.conns = conns;
+    swco_coroutine_create(server_loop, NULL);
+}
+
+static swco_ssl_ctx_t *client_ctx(int verify, const char *alpn)
+{
+    swco_ssl_ctx_t *ctx = swco_ssl_ctx_new(0);
+    ck_assert_ptr_nonnull(ctx);
+    if (verify) {
+        ck_assert_int_eq(swco_ssl_ctx_set_ca(ctx, ca, NULL), 0);
+        ck_assert_int_eq(swco_ssl_ctx_set_verify_peer(ctx, 1), 0);
+    }
+    if (alpn)
+        ck_assert_int_eq(swco_ssl_ctx_set_alpn(ctx, alpn), 0);
+    return ctx;
+}
+
+/* Connect, ping, check the pong; returns the connect result. */
+static int ping(swco_ssl_ctx_t *ctx, const char *host, const char *verify_name, swco_socket_t **keep)
+{
+    swco_socket_t *c = swco_socket_new(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(swco_socket_enable_ssl(c, ctx, verify_name), 0);
+    int rc = swco_socket_connect(c, host, srv.port, 5);
+    if (rc == 0) {
+        ck_assert_int_eq(swco_socket_send_all(c, "hello\n", 6, 5), 6);
+        char buf[32] = {0};
+        ck_assert_int_eq(swco_socket_recv_all(c, buf, 11, 5), 11);
+        ck_assert_str_eq(buf, "pong:hello\n");
+    }
+    if (keep && rc == 0)
+        *keep = c;
+    else
+        swco_socket_free(c);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- tests */
+
+static void verify_ok(void *arg)
+{
+    (void)arg;
+    start_server(2, "h2,http/1.1", 0);
+    swco_ssl_ctx_t *ctx = client_ctx(1, "http/1.1,h2");
+    swco_socket_t *c = NULL;
+    ck_assert_int_eq(ping(ctx, "localhost", NULL, &c), 0);
+    ck_assert_str_eq(swco_ssl_get_alpn(c), "h2"); /* the server's preference */
+    ck_assert_str_eq(swco_ssl_get_version(c), "TLSv1.3");
+    char subject[256];
+    ck_assert_int_eq(swco_ssl_get_peer_subject(c, subject, sizeof subject), 0);
+    ck_assert_ptr_nonnull(strstr(subject, "CN=localhost"));
+    /* sendfile and peek through TLS: the server echoes each line */
+    char path[128];
+    snprintf(path, sizeof path, "%s/lines.txt", dir);
+    FILE *fp = fopen(path, "w");
+    fputs("a\nb\n", fp);
+    fclose(fp);
+    ck_assert_int_eq(swco_socket_sendfile(c, path, 0, 0, 5), 4);
+    char got[16] = {0};
+    ck_assert_int_eq(swco_socket_recv_all(c, got, 7, 5), 7);
+    ck_assert_str_eq(got, "pong:a\n");
+    swco_sleep(0.05);
+    ck_assert_int_eq(swco_socket_peek(c, got, 4), 4);
+    ck_assert_int_eq(swco_socket_recv_all(c, got, 7, 5), 7);
+    ck_assert(memcmp(got, "pong:b\n", 7) == 0);
+    swco_socket_free(c);
+    /* by IP address: the certificate has IP:127.0.0.1 */
+    ck_assert_int_eq(ping(ctx, "127.0.0.1", NULL, NULL), 0);
+    swco_ssl_ctx_free(ctx);
+    swco_sleep(0.05);
+    ck_assert_int_eq(srv.handshake_rc[0], 0);
+    ck_assert_str_eq(srv.alpn[0], "h2");
+    ck_assert_str_eq(srv.sni[0], "localhost");
+    ck_assert_str_eq(srv.sni[1], ""); /* no SNI for an IP address */
+}
+
+START_TEST(verify_success_alpn)
+{
+    ck_assert_int_eq(swco_run(verify_ok, NULL), 0);
+}
+END_TEST
+
+static void verify_bad(void *arg)
+{
+    (void)arg;
+    start_server(3, NULL, 0);
+    /* no CA given: the system store does not know our CA */
+    swco_ssl_ctx_t *ctx = swco_ssl_ctx_new(0);
+    ck_assert_int_eq(swco_ssl_ctx_set_verify_peer(ctx, 1), 0);
+    ck_assert_int_eq(ping(ctx, "localhost", NULL, NULL), SWCO_ESSLVERIFY);
+    swco_ssl_ctx_free(ctx);
+    /* the right CA, the wrong name */
+    ctx = client_ctx(1, NULL);
+    ck_assert_int_eq(ping(ctx, "127.0.0.1", "wrong.example", NULL), SWCO_ESSLVERIFY);
+    /* without verification the same connection works */
+    swco_ssl_ctx_t *lax = client_ctx(0, NULL);
+    ck_assert_int_eq(ping(lax, "127.0.0.1", "wrong.example", NULL), 0);
+    swco_ssl_ctx_free(lax);
+    swco_ssl_ctx_free(ctx);
+}
+
+START_TEST(verify_failure_and_wrong_host)
+{
+    ck_assert_int_eq(swco_run(verify_bad, NULL), 0);
+}
+END_TEST
+
+static void reuse(void *arg)
+{
+    int tls12 = *(int *)arg;
+    start_server(3, NULL, 0);
+    swco_ssl_ctx_t *ctx = client_ctx(1, NULL);
+    if (tls12)
+        ck_assert_int_eq(swco_ssl_ctx_set_protocols(ctx, SWCO_TLS1_2, SWCO_TLS1_2), 0);
+    swco_socket_t *c;
+    ck_assert_int_eq(ping(ctx, "localhost", NULL, &c), 0);
+    ck_assert_int_eq(swco_ssl_session_reused(c), 0);
+    ck_assert_str_eq(swco_ssl_get_version(c), tls12 ? "TLSv1.2" : "TLSv1.3");
+    swco_socket_free(c);
+    ck_assert_int_eq(ping(ctx, "localhost", NULL, &c), 0);
+    ck_assert_int_eq(swco_ssl_session_reused(c), 1);
+    swco_socket_free(c);
+    /* reuse off: a full handshake */
+    ck_assert_int_eq(swco_ssl_ctx_set_session_reuse(ctx, 0), 0);
+    ck_assert_int_eq(ping(ctx, "localhost", NULL, &c), 0);
+    ck_assert_int_eq(swco_ssl_session_reused(c), 0);
+    swco_socket_free(c);
+    swco_ssl_ctx_free(ctx);
+}
+
+START_TEST(session_reuse_tls13)
+{
+    int tls12 = 0;
+    ck_assert_int_eq(swco_run(reuse, &tls12), 0);
+}
+END_TEST
+
+START_TEST(session_reuse_tls12)
+{
+    int tls12 = 1;
+    ck_assert_int_eq(swco_run(reuse, &tls12), 0);
+}
+END_TEST
+
+static void mutual(void *arg)
+{
+    (void)arg;
+    start_server(2, NULL, 1);
+    swco_ssl_ctx_t *ctx = client_ctx(1, NULL);
+    ck_assert_int_eq(swco_ssl_ctx_set_cert_file(ctx, cli_cert, cli_key), 0);
+    ck_assert_int_eq(ping(ctx, "localhost", NULL, NULL), 0);
+    swco_ssl_ctx_free(ctx);
+    /* no client certificate: the server refuses */
+    ctx = client_ctx(1, NULL);
+    swco_socket_t *c = swco_socket_new(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(swco_socket_enable_ssl(c, ctx, NULL), 0);
+    int rc = swco_socket_connect(c, "localhost", srv.port, 5);
+    if (rc == 0) { /* TLS 1.3: the refusal arrives with the first read */
+        swco_socket_send_all(c, "hello\n", 6, 5);
+        char buf[16];
+        rc = (int)swco_socket_recv(c, buf, sizeof buf, 5);
+    }
+    ck_assert_msg(rc == SWCO_ESSL || rc == -ECONNRESET || rc == 0, "rc %d", rc);
+    swco_socket_free(c);
+    swco_ssl_ctx_free(ctx);
+    swco_sleep(0.05);
+    ck_assert_int_eq(srv.handshake_rc[0], 0);
+    ck_assert_int_ne(srv.handshake_rc[1], 0);
+}
+
+START_TEST(client_certificates)
+{
+    ck_assert_int_eq(swco_run(mutual, NULL), 0);
+}
+END_TEST
+
+START_TEST(bad_files)
+{
+    swco_ssl_ctx_t *ctx = swco_ssl_ctx_new(1);
+    ck_assert_int_eq(swco_ssl_ctx_set_cert_file(ctx, "/nonexistent/cert.pem", NULL), -ENOENT);
+    ck_assert_int_eq(swco_ssl_ctx_set_cert_file(ctx, srv_cert, "/nonexistent/key.pem"), -ENOENT);
+    ck_assert_int_eq(swco_ssl_ctx_set_cert_file(ctx, junk, srv_key), SWCO_ESSL);
+    ck_assert_int_eq(swco_ssl_ctx_set_cert_file(ctx, srv_cert, cli_key), SWCO_ESSL); /* mismatch */
+    ck_assert_int_eq(swco_ssl_ctx_set_ca(ctx, "/nonexistent/ca.pem", NULL), -ENOENT);
+    ck_assert_int_eq(swco_ssl_ctx_set_alpn(ctx, "h2,,x"), -EINVAL);
+    ck_assert_int_eq(swco_ssl_ctx_set_protocols(ctx, SWCO_TLS1_3, SWCO_TLS1_2), -EINVAL);
+    ck_assert_int_eq(swco_ssl_ctx_set_ciphers(ctx, "NO-SUCH-CIPHER"), SWCO_ESSL);
+    ck_assert_int_eq(swco_ssl_ctx_set_cert_file(ctx, srv_cert, srv_key), 0);
+    swco_socket_t *u = swco_socket_new(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_eq(swco_socket_enable_ssl(u, ctx, NULL), -EINVAL);
+    swco_socket_free(u);
+    swco_socket_t *s = swco_socket_new(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(swco_socket_enable_ssl(s, ctx, NULL), 0);
+    ck_assert_int_eq(swco_socket_enable_ssl(s, ctx, NULL), SWCO_ECOSTATE);
+    ck_assert_int_eq(swco_ssl_handshake(s, 1), -EINVAL); /* not connected */
+    swco_socket_free(s);
+    swco_ssl_ctx_free(ctx);
+}
+END_TEST
+
+/* A plain-TCP client against the TLS server: the handshake fails cleanly. */
+static void plain_client(void *arg)
+{
+    (void)arg;
+    start_server(1, NULL, 0);
+    swco_socket_t *c = swco_socket_new(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(swco_socket_connect(c, "127.0.0.1", srv.port, 1), 0);
+    ck_assert_int_eq(swco_socket_send_all(c, "GET / HTTP/1.0\r\n\r\n", 18, 1), 18);
+    char buf[64];
+    swco_socket_recv(c, buf, sizeof buf, 2);
+    swco_socket_free(c);
+    swco_sleep(0.05);
+    ck_assert_int_eq(srv.handshake_rc[0], SWCO_ESSL);
+}
+
+START_TEST(plain_peer)
+{
+    ck_assert_int_eq(swco_run(plain_client, NULL), 0);
+}
+END_TEST
+
+/* --------------------------------------------------------- real peers */
+
+static char peer_out[4096];
+static int peer_status;
+
+static void run_peer(void *arg)
+{
+    const char *fmt = arg;
+    char cmd[1024], *out = NULL;
+    snprintf(cmd, sizeof cmd, fmt, srv.port, ca);
+    int rc = swco_exec(cmd, &out, NULL, &peer_status, 10);
+    ck_assert_int_eq(rc, 0);
+    snprintf(peer_out, sizeof peer_out, "%s", out);
+    free(out);
+}
+
+static void with_peer(void *arg)
+{
+    start_server(1, "http/1.1", 0);
+    swco_coroutine_create(run_peer, arg);
+}
+
+START_TEST(openssl_s_client)
+{
+    const char *fmt = "(printf 'hello\\nquit\\n'; sleep 2) | openssl s_client -quiet "
+                      "-connect 127.0.0.1:%d -CAfile %s -verify_return_error "
+                      "-servername localhost -verify_hostname localhost 2>/dev/null";
+    ck_assert_int_eq(swco_run(with_peer, (void *)fmt), 0);
+    ck_assert_str_eq(peer_out, "pong:hello\npong:quit\n");
+    ck_assert_int_eq(srv.handshake_rc[0], 0);
+}
+END_TEST
+
+START_TEST(curl_https)
+{
+    if (system("command -v curl >/dev/null 2>&1") != 0)
+        return;
+    const char *fmt = "curl -sS --http1.1 https://localhost:%d/ --cacert %s";
+    ck_assert_int_eq(swco_run(with_peer, (void *)fmt), 0);
+    ck_assert_int_eq(peer_status, 0);
+    ck_assert_str_eq(peer_out, "hello, curl\n");
+    ck_assert_str_eq(srv.alpn[0], "http/1.1");
+}
+END_TEST
+
+int main(void)
+{
+    make_certs();
+    Suite *s = suite_create("ssl");
+    TCase *tc = tcase_create("tls");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, verify_success_alpn);
+    tcase_add_test(tc, verify_failure_and_wrong_host);
+    tcase_add_test(tc, session_reuse_tls13);
+    tcase_add_test(tc, session_reuse_tls12);
+    tcase_add_test(tc, client_certificates);
+    tcase_add_test(tc, bad_files);
+    tcase_add_test(tc, plain_peer);
+    tcase_add_test(tc, openssl_s_client);
+    tcase_add_test(tc, curl_https);
+    suite_add_tcase(s, tc);
+    int rc = run_suite(s);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        rc = EXIT_FAILURE;
+    return rc;
+}

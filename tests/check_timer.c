@@ -1,0 +1,217 @@
+/* Timers: after, tick, clear, coroutine mode, arg_free, tick correction. */
+#include "testutil.h"
+
+#include <errno.h>
+#include <math.h>
+#include <unistd.h>
+
+static void after_cb(long id, void *arg)
+{
+    long *seen = arg;
+    seen[0] = id;
+    seen[1] = swco_coroutine_id();
+    ck_assert_int_eq(swco_timer_exists(id), 0); /* a one-shot is done once it runs */
+    ck_assert_int_eq(swco_sleep(0.01), 0);      /* may wait: it is a coroutine */
+    seen[2] = 1;
+}
+
+START_TEST(after_runs_once_in_a_coroutine)
+{
+    long seen[3] = {0, 0, 0};
+    double t0 = now_s();
+    long id = swco_timer_after(30, after_cb, seen);
+    ck_assert_int_gt(id, 0);
+    ck_assert_int_eq(swco_timer_exists(id), 1);
+    ck_assert_int_eq(swco_timer_count(), 1);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    double elapsed = now_s() - t0;
+    ck_assert_double_ge(elapsed, 0.03);
+    ck_assert_double_lt(elapsed, 0.5 * slow());
+    ck_assert_int_eq(seen[0], id);
+    ck_assert_int_gt(seen[1], 0);
+    ck_assert_int_eq(seen[2], 1);
+    ck_assert_int_eq(swco_timer_count(), 0);
+}
+END_TEST
+
+static void plain_cb(long id, void *arg) { *(long *)arg = swco_coroutine_id(); }
+
+START_TEST(no_coroutine_mode)
+{
+    long cid = 0;
+    swco_timer_add(5, SWCO_TIMER_NO_COROUTINE, plain_cb, &cid, NULL);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_int_eq(cid, -1);
+}
+END_TEST
+
+static void tick_cb(long id, void *arg)
+{
+    int *n = arg;
+    if (++*n == 5)
+        ck_assert_int_eq(swco_timer_clear(id), 0);
+}
+
+START_TEST(tick_until_cleared)
+{
+    int n = 0;
+    double t0 = now_s();
+    long id = swco_timer_tick(10, tick_cb, &n);
+    ck_assert_int_gt(id, 0);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_int_eq(n, 5);
+    ck_assert_double_ge(now_s() - t0, 0.05);
+    ck_assert_int_eq(swco_timer_clear(id), SWCO_ENOTIMER);
+    long id2 = swco_timer_tick(10, tick_cb, &n);
+    ck_assert_int_gt(id2, id); /* ids are never reused */
+    ck_assert_int_eq(swco_timer_clear(id2), 0);
+    ck_assert_int_eq(swco_event_wait(), 0);
+}
+END_TEST
+
+/* Seed's timer correction: a 50 ms tick whose first callback runs for a
+ * while.  The next call is at the first point of the original schedule
+ * after that callback ended: on time when it took less than a period,
+ * dropping the points it overran otherwise.  Checked against the measured
+ * end of the callback, so a loaded machine cannot make it flaky. */
+static double fired[8], ended[8], added;
+static int nfired;
+static double block_first;
+
+static void busy_tick(long id, void *arg)
+{
+    int n = nfired++;
+    fired[n] = now_s();
+    if (n == 0)
+        usleep((useconds_t)(block_first * 1e6)); /* the callback itself takes this long */
+    ended[n] = now_s();
+    if (nfired == 3)
+        swco_timer_clear(id);
+}
+
+static void check_schedule(double period)
+{
+    ck_assert_int_eq(nfired, 3);
+    /* The schedule is added + k * period; the first call is at k = 1 (or
+     * later, on a loaded machine), the second at the first point after the
+     * first call's callback ended. */
+    double late = 0.03 * slow();
+    ck_assert_double_ge(fired[0], added + period - 0.001);
+    double k = floor((ended[0] - added) / period) + 1;
+    double expect1 = added + k * period;
+    ck_assert_msg(fired[1] >= expect1 - 0.003 && fired[1] <= expect1 + late,
+                  "second call at %.3f s; first at %.3f s, its callback ended at %.3f s; "
+                  "expected %.3f s", fired[1] - added, fired[0] - added, ended[0] - added,
+                  expect1 - added);
+    double expect2 = expect1 + period;
+    ck_assert_msg(fired[2] >= expect2 - 0.003 && fired[2] <= expect2 + late,
+                  "third call at %.3f s; expected %.3f s", fired[2] - added, expect2 - added);
+}
+
+START_TEST(tick_does_not_drift)
+{
+    nfired = 0;
+    block_first = 0.025; /* half a period: the schedule must not move */
+    added = now_s();
+    swco_timer_add(50, SWCO_TIMER_TICK | SWCO_TIMER_NO_COROUTINE, busy_tick, NULL, NULL);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    check_schedule(0.05);
+}
+END_TEST
+
+START_TEST(tick_drops_overrun_points)
+{
+    nfired = 0;
+    block_first = 0.075; /* runs past the 100 ms point: it is dropped */
+    added = now_s();
+    swco_timer_add(50, SWCO_TIMER_TICK | SWCO_TIMER_NO_COROUTINE, busy_tick, NULL, NULL);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_double_ge(ended[0] - fired[0], 0.075);
+    check_schedule(0.05); /* 50 -> (100 dropped) -> 150 -> 200 */
+    ck_assert_double_ge(fired[1] - added, 0.147);
+}
+END_TEST
+
+static int freed;
+static void arg_free(void *arg) { freed++; }
+static void nothing(long id, void *arg) {}
+
+START_TEST(arg_free_runs_once)
+{
+    freed = 0;
+    swco_timer_add(1, 0, nothing, NULL, arg_free);
+    long tick = swco_timer_add(1, SWCO_TIMER_TICK, nothing, NULL, arg_free);
+    long later = swco_timer_add(100000, 0, nothing, NULL, arg_free);
+    swco_sleep(0.01);
+    swco_timer_clear(tick);
+    ck_assert_int_eq(swco_timer_clear(later), 0);
+    ck_assert_int_eq(swco_timer_clear(later), SWCO_ENOTIMER);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_int_eq(freed, 3);
+}
+END_TEST
+
+START_TEST(many_timers)
+{
+    enum { N = 100000 };
+    static long ids[N];
+    for (int i = 0; i < N; i++)
+        ck_assert_int_gt(ids[i] = swco_timer_after(1000 + i, nothing, NULL), 0);
+    ck_assert_int_eq(swco_timer_count(), N);
+    for (int i = N - 1; i >= 0; i -= 2)
+        ck_assert_int_eq(swco_timer_clear(ids[i]), 0);
+    for (int i = 0; i < N; i += 2)
+        ck_assert_int_eq(swco_timer_clear(ids[i]), 0);
+    ck_assert_int_eq(swco_timer_count(), 0);
+    ck_assert_int_eq(swco_event_wait(), 0);
+}
+END_TEST
+
+START_TEST(bad_arguments)
+{
+    ck_assert_int_eq(swco_timer_after(0, nothing, NULL), -EINVAL);
+    ck_assert_int_eq(swco_timer_after(-5, nothing, NULL), -EINVAL);
+    ck_assert_int_eq(swco_timer_after(10, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(swco_timer_tick(0, nothing, NULL), -EINVAL);
+    ck_assert_int_eq(swco_timer_add(10, 64, nothing, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(swco_timer_clear(0), SWCO_ENOTIMER);
+    ck_assert_int_eq(swco_timer_clear(-1), SWCO_ENOTIMER);
+    ck_assert_int_eq(swco_timer_exists(987654), 0);
+    ck_assert_int_eq(swco_timer_count(), 0);
+}
+END_TEST
+
+static long internal_id;
+static void sleeping(void *arg) { *(int *)arg = swco_sleep(0.05); }
+
+START_TEST(internal_timers_are_not_public)
+{
+    /* A sleep's timer is the library's: not counted, not clearable. */
+    int rc = 1;
+    swco_coroutine_create(sleeping, &rc);
+    ck_assert_int_eq(swco_timer_count(), 0);
+    long probe = swco_timer_after(1, nothing, NULL);
+    internal_id = probe - 1; /* the sleep's timer came just before */
+    ck_assert_int_eq(swco_timer_exists(internal_id), 0);
+    ck_assert_int_eq(swco_timer_clear(internal_id), SWCO_ENOTIMER);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_int_eq(rc, 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("timer");
+    TCase *tc = tcase_create("timer");
+    tcase_add_test(tc, after_runs_once_in_a_coroutine);
+    tcase_add_test(tc, no_coroutine_mode);
+    tcase_add_test(tc, tick_until_cleared);
+    tcase_add_test(tc, tick_does_not_drift);
+    tcase_add_test(tc, tick_drops_overrun_points);
+    tcase_add_test(tc, arg_free_runs_once);
+    tcase_add_test(tc, many_timers);
+    tcase_add_test(tc, bad_arguments);
+    tcase_add_test(tc, internal_timers_are_not_public);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
