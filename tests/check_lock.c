@@ -194,6 +194,82 @@ START_TEST(lock_coroutine_yields)
 }
 END_TEST
 
+
+/* Coroutines of one thread queue in arrival order: the unlock hands the
+ * lock to the oldest waiter, a waiter that times out or is cancelled
+ * leaves the line without disturbing it. */
+static long queue_cids[6];
+static void queue_worker(void *arg)
+{
+    long k = (long)arg;
+    int rc = swco_lock_co_lock(co_l, k == 2 ? 0.01 : 5);
+    if (rc != 0) {
+        out("%ld:%s ", k, swco_err_name(rc));
+        return;
+    }
+    out("%ld+ ", k);
+    swco_sleep(k == 0 ? 0.05 : 0.002);
+    out("%ld- ", k);
+    swco_lock_unlock(co_l);
+}
+static void queue_main(void *arg)
+{
+    for (long k = 0; k < 6; k++)
+        queue_cids[k] = swco_coroutine_create(queue_worker, (void *)k);
+    swco_sleep(0.02);
+    ck_assert_int_eq(swco_coroutine_cancel(queue_cids[4]), 0);
+}
+
+START_TEST(lock_coroutines_in_order)
+{
+    static const int kinds[] = {SWCO_LOCK_MUTEX, SWCO_LOCK_RWLOCK, SWCO_LOCK_SPINLOCK,
+                                SWCO_LOCK_SEM};
+    for (int i = 0; i < 4; i++) {
+        co_l = swco_lock_new(kinds[i], 1);
+        out_reset();
+        ck_assert_int_eq(swco_run(queue_main, NULL), 0);
+        ck_assert_str_eq(out_buf, "0+ 2:ETIMEDOUT 4:ECANCELED 0- 1+ 1- 3+ 3- 5+ 5- ");
+        swco_lock_free(co_l);
+    }
+}
+END_TEST
+
+/* Readers queued behind a writer all get in once the writer leaves. */
+static void reader(void *arg)
+{
+    ck_assert_int_eq(swco_lock_co_lock_read(co_l, 5), 0);
+    out("r");
+    swco_sleep(0.02);
+    swco_lock_unlock(co_l);
+}
+static void writer(void *arg)
+{
+    ck_assert_int_eq(swco_lock_co_lock(co_l, 5), 0);
+    out("W");
+    swco_sleep(0.02);
+    out("w");
+    swco_lock_unlock(co_l);
+}
+static void readers_main(void *arg)
+{
+    swco_coroutine_create(writer, NULL);
+    for (int i = 0; i < 3; i++)
+        swco_coroutine_create(reader, NULL);
+    /* 10 ms after the writer left the three readers hold it together. */
+    swco_sleep(0.03);
+    out("%d", swco_lock_trylock(co_l));
+}
+
+START_TEST(lock_coroutine_readers_share)
+{
+    co_l = swco_lock_new(SWCO_LOCK_RWLOCK, 0);
+    out_reset();
+    ck_assert_int_eq(swco_run(readers_main, NULL), 0);
+    ck_assert_str_eq(out_buf, "Wwrrr-16");
+    swco_lock_free(co_l);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lock");
@@ -211,6 +287,8 @@ int main(void)
     tcase_add_test(tc, lock_sem_counts_down);
     tcase_add_test(tc, lock_mutex_owner_dies);
     tcase_add_test(tc, lock_coroutine_yields);
+    tcase_add_test(tc, lock_coroutines_in_order);
+    tcase_add_test(tc, lock_coroutine_readers_share);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
