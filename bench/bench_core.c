@@ -46,7 +46,12 @@ static void bench_raw_switch(void)
     static char stack[64 * 1024] __attribute__((aligned(16)));
     unsigned long long *sp = (unsigned long long *)(stack + sizeof stack - 24) - 7;
     memset(sp, 0, 64);
-    sp[0] = 0x1F80u | (0x037Full << 32);
+    /* The control words in force, as swco__ctx_make() does: a frame whose
+     * MXCSR differed would measure the cost of loading MXCSR instead. */
+    unsigned mxcsr;
+    unsigned short fpucw;
+    __asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(fpucw));
+    sp[0] = (mxcsr & 0xffc0u) | ((unsigned long long)fpucw << 32);
     sp[1] = (unsigned long long)(size_t)raw_entry;
     sp[7] = (unsigned long long)(size_t)swco__ctx_trampoline;
     raw_co = sp;

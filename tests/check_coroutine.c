@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fenv.h>
 #include <signal.h>
 #include <pthread.h>
 #include <sys/wait.h>
@@ -501,12 +502,70 @@ START_TEST(threads_run_their_own_loops)
 }
 END_TEST
 
+
+/* Each coroutine keeps its own rounding mode (and on x86_64 its own x87
+ * precision), and a new one starts with its creator's, as threads do. */
+#if defined(__x86_64__)
+#include <fpu_control.h>
+#endif
+static int fp_child_first, fp_child_later;
+static unsigned fp_child_cw;
+static void fp_child(void *arg)
+{
+    fp_child_first = fegetround();
+    fesetround(FE_UPWARD);
+#if defined(__x86_64__)
+    fpu_control_t cw;
+    _FPU_GETCW(cw);
+    cw = (fpu_control_t)((cw & ~_FPU_EXTENDED) | _FPU_SINGLE);
+    _FPU_SETCW(cw);
+#endif
+    volatile double x = 1.0;
+    x /= 3.0; /* raises "inexact" in this coroutine */
+    swco_coroutine_yield();
+    fp_child_later = fegetround();
+#if defined(__x86_64__)
+    _FPU_GETCW(cw);
+    fp_child_cw = cw & _FPU_EXTENDED;
+#endif
+}
+static void fp_main(void *arg)
+{
+    fesetround(FE_DOWNWARD);
+#if defined(__x86_64__)
+    fpu_control_t before, after;
+    _FPU_GETCW(before);
+#endif
+    long cid = swco_coroutine_create(fp_child, NULL);
+    ck_assert_int_eq(fegetround(), FE_DOWNWARD);
+#if defined(__x86_64__)
+    _FPU_GETCW(after);
+    ck_assert_uint_eq(after, before);
+#endif
+    ck_assert_int_eq(swco_coroutine_resume(cid), 0);
+    ck_assert_int_eq(fegetround(), FE_DOWNWARD);
+    fesetround(FE_TONEAREST);
+}
+
+START_TEST(fp_environment_per_coroutine)
+{
+    ck_assert_int_eq(swco_run(fp_main, NULL), 0);
+    ck_assert_int_eq(fp_child_first, FE_DOWNWARD);
+    ck_assert_int_eq(fp_child_later, FE_UPWARD);
+#if defined(__x86_64__)
+    ck_assert_uint_eq(fp_child_cw, _FPU_SINGLE);
+#endif
+    ck_assert_int_eq(fegetround(), FE_TONEAREST);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("coroutine");
     TCase *tc = tcase_create("coroutine");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, yield_and_resume);
+    tcase_add_test(tc, fp_environment_per_coroutine);
     tcase_add_test(tc, ids_and_introspection);
     tcase_add_test(tc, locals_and_defer);
     tcase_add_test(tc, create_ex_arg_free_and_stack);

@@ -66,7 +66,12 @@ void swco__ctx_make(void **ctx, swco__stack_t *st, void (*entry)(void *))
     uint64_t *ret = (uint64_t *)(top - 24);
     uint64_t *sp = ret - 7;
     memset(sp, 0, 8 * 8);
-    sp[0] = 0x1F80u | ((uint64_t)0x037Fu << 32); /* MXCSR default, x87 CW default */
+    /* The creator's MXCSR control bits and x87 control word, as a new
+     * thread inherits its creator's floating-point environment. */
+    uint32_t mxcsr;
+    uint16_t fpucw;
+    __asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(fpucw));
+    sp[0] = (mxcsr & 0xffc0u) | ((uint64_t)fpucw << 32);
     sp[1] = (uint64_t)(uintptr_t)entry;          /* r12 */
     sp[7] = (uint64_t)(uintptr_t)swco__ctx_trampoline;
     *ctx = sp;
@@ -75,6 +80,9 @@ void swco__ctx_make(void **ctx, swco__stack_t *st, void (*entry)(void *))
     memset(sp, 0, 176);
     sp[0] = (uint64_t)(uintptr_t)entry;                  /* x19 */
     sp[11] = (uint64_t)(uintptr_t)swco__ctx_trampoline;  /* x30 */
+    uint64_t fpcr;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+    sp[20] = fpcr; /* the creator's, as a new thread inherits it */
     *ctx = sp;
 #else
 #error "no assembly context switch for this CPU: configure --with-context=ucontext"

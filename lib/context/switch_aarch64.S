@@ -6,7 +6,8 @@
  *   x2 = value handed to the entered context (returned in x0)
  *
  * Saved: x19-x28, x29 (frame), x30 (return address), d8-d15 and FPCR in a
- * 176-byte frame.
+ * 176-byte frame.  Writing FPCR can be slow, so it is written only when
+ * the entered context's differs from the one in force.
  */
     .text
     .globl  swco__ctx_switch
@@ -40,8 +41,11 @@ swco__ctx_switch:
     ldp     d10, d11, [sp, #112]
     ldp     d12, d13, [sp, #128]
     ldp     d14, d15, [sp, #144]
-    ldr     x9, [sp, #160]
-    msr     fpcr, x9
+    ldr     x10, [sp, #160]
+    cmp     x9, x10
+    b.eq    1f
+    msr     fpcr, x10
+1:
     add     sp, sp, #176
     mov     x0, x2
     ret
