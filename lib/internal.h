@@ -90,13 +90,6 @@ extern const char swco__wait_yield[];  /* what of a swco_coroutine_yield() wait 
 /* The running coroutine, or NULL in the thread's own context. */
 swco__co_t *swco__co_current(void);
 long swco__co_cid(const swco__co_t *co);
-/* 0 when the calling context may wait; else SWCO_ENOTCO or -ECANCELED. */
-int swco__co_can_wait(void);
-/* Suspend the current coroutine on w until swco__co_wake(w); returns
- * w->result, or -ECANCELED at once if the coroutine was cancelled. */
-int swco__co_suspend(swco__waiter_t *w);
-/* Resume w's coroutine with result; the caller continues when it yields. */
-void swco__co_wake(swco__waiter_t *w, int result);
 /* Number of live coroutines in this thread and a walk over them. */
 long swco__co_live(void);
 void swco__co_foreach(void (*fn)(swco__co_t *co, void *arg), void *arg);
@@ -104,6 +97,8 @@ const swco__waiter_t *swco__co_waiter(const swco__co_t *co);
 void swco__co_cancel_all(void);
 /* Release the thread's scheduler once no coroutine is left. */
 void swco__sched_release(void);
+/* swco__co_suspend() and swco__co_wake(), inline. */
+#include "coroutine/sched.h"
 
 /* --------------------------------------------------------------- reactor */
 
@@ -121,9 +116,27 @@ int swco__reactor_post(swco__reactor_t *r, swco_fn fn, void *arg);
  * swco_timer_count().  Return the id or a negative code. */
 long swco__timer_add(long ms, swco_timer_fn fn, void *arg);
 int swco__timer_del(long id);
+/* The timeout of swco__wait(): w->cancel, then wake with -ETIMEDOUT. */
+void swco__wait_timeout(long id, void *w);
 /* Suspend on w with a timeout in seconds (<= 0: none): a timeout wakes the
- * coroutine with -ETIMEDOUT after w->cancel unlinked it. */
-int swco__wait(swco__waiter_t *w, double timeout);
+ * coroutine with -ETIMEDOUT after w->cancel unlinked it.  Inline: see
+ * coroutine/sched.h for why. */
+static inline __attribute__((always_inline)) int swco__wait(swco__waiter_t *w, double timeout)
+{
+    w->timer = 0;
+    if (timeout > 0) {
+        long id = swco__timer_add(swco__seconds_to_ms(timeout), swco__wait_timeout, w);
+        if (id < 0)
+            return (int)id;
+        w->timer = id;
+    }
+    int rc = swco__co_suspend(w);
+    if (w->timer) {
+        swco__timer_del(w->timer);
+        w->timer = 0;
+    }
+    return rc;
+}
 /* Run the loop until nothing is left; shared by swco_run and swco_event_wait. */
 int swco__loop_run(void);
 

@@ -1,10 +1,10 @@
 /* The scheduler: coroutine create/resume/yield, waits, cancel, defer, local
  * storage, stats, binding hooks, and the guard-page overflow report.
  *
- * Each thread has one scheduler (tls_sched).  A coroutine's control block
+ * Each thread has one scheduler (swco__tls_sched).  A coroutine's control block
  * sits at the top of its own stack mapping, so creating one from the stack
  * pool costs no malloc and an idle coroutine touches as few pages as
- * possible.  Every switch into a coroutine goes through co_resume(), which
+ * possible.  Every switch into a coroutine goes through swco__co_resume(), which
  * records who to return to (origin) and frees the coroutine once it is dead;
  * every switch out goes back to that origin (Swoole's order). */
 #include "internal.h"
@@ -23,87 +23,19 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-/* Stacks kept for reuse per thread: enough for a few hundred coroutines
- * coming and going (a server's requests) without an mmap each.  A pooled
- * stack keeps the pages its last coroutine touched. */
-#define STACK_POOL_MAX 256
 #define STACK_MIN (16 * 1024)
 #define STACK_MAX ((size_t)1 << 30)
 
-enum { CO_READY, CO_RUNNING, CO_SUSPENDED, CO_DEAD };
-
-typedef struct defer_entry {
-    struct defer_entry *next;
-    swco_fn fn;
-    void *arg;
-} defer_entry_t;
-
-typedef struct local_entry {
-    struct local_entry *next;
-    const void *key;
-    void *value;
-    swco_free_fn value_free;
-} local_entry_t;
-
-struct swco__co {
-    void *ctx;               /* saved stack pointer while not running */
-    swco__co_t *origin;      /* where a yield goes back to */
-    swco__waiter_t *waiter;  /* current wait, NULL when not waiting */
-    long cid;
-    long pcid;
-    int state;
-    int cancelled;
-    swco_fn fn;
-    void *arg;
-    swco_free_fn arg_free;
-    defer_entry_t *defers;
-    local_entry_t *locals;
-    void *hook_slot;
-    swco__co_t *hnext;       /* cid hash chain */
-    swco__list_t link;       /* all live coroutines of the thread */
-    swco__stack_t stack;
-    int pooled;              /* stack has the default size and may be reused */
-};
-
-/* A backtrace request: the target fills it on its own stack. */
-typedef struct bt_request {
-    swco__co_t *target;
-    void **frames;
-    int max;
-    int n;
-} bt_request_t;
-
-typedef struct sched {
-    swco__co_t *current;     /* running context: a coroutine or &main */
-    swco__co_t main;         /* the thread's own context (cid -1, no stack) */
-    swco__co_t **buckets;
-    size_t nbuckets;         /* power of two */
-    swco__list_t all;
-    long live, peak;
-    unsigned long long created;
-    size_t stack_bytes;
-    swco__stack_t pool[STACK_POOL_MAX];
-    int npool;
-    size_t pool_usable;      /* usable size of the pooled stacks */
-    void *altstack;
-    bt_request_t *bt;        /* pending swco_coroutine_backtrace() */
-    struct sched *forgotten_next; /* chain of schedulers a forked child left behind */
-#ifdef SWCO_ASAN
-    const void *main_bottom;
-    size_t main_size;
-#endif
-} sched_t;
-
 const char swco__wait_yield[] = "yield";
 
-static SWCO__TLS sched_t *tls_sched;
+SWCO__TLS sched_t *swco__tls_sched;
 
 static long process_live;           /* atomic: coroutines alive in the process */
 static long next_cid = 1;           /* atomic */
 static long max_coroutine = 100000;
 static size_t default_stack_size = SWCO_DEFAULT_STACK_SIZE;
-static swco_coroutine_hook_fn hook_fn;
-static void *hook_arg;
+swco_coroutine_hook_fn swco__hook_fn;
+void *swco__hook_arg;
 
 static void guard_install(sched_t *s);
 static void guard_release(sched_t *s);
@@ -117,11 +49,11 @@ static sched_t *forgotten; /* kept reachable, never used again */
 
 static void sched_forget_after_fork(void)
 {
-    if (tls_sched) {
-        tls_sched->forgotten_next = forgotten;
-        forgotten = tls_sched;
+    if (swco__tls_sched) {
+        swco__tls_sched->forgotten_next = forgotten;
+        forgotten = swco__tls_sched;
     }
-    tls_sched = NULL;
+    swco__tls_sched = NULL;
     __atomic_store_n(&process_live, 0, __ATOMIC_RELAXED);
 }
 
@@ -130,7 +62,7 @@ static void atfork_register(void) { pthread_atfork(NULL, NULL, sched_forget_afte
 
 static sched_t *sched_get(void)
 {
-    sched_t *s = tls_sched;
+    sched_t *s = swco__tls_sched;
     if (SWCO__LIKELY(s != NULL))
         return s;
     pthread_once(&atfork_once, atfork_register);
@@ -160,23 +92,23 @@ static sched_t *sched_get(void)
     }
 #endif
     guard_install(s);
-    tls_sched = s;
+    swco__tls_sched = s;
     return s;
 }
 
 void swco__sched_release(void)
 {
-    sched_t *s = tls_sched;
+    sched_t *s = swco__tls_sched;
     if (!s || s->live > 0 || s->current != &s->main)
         return;
     for (int i = 0; i < s->npool; i++)
         swco__stack_free(&s->pool[i]);
-    if (hook_fn && s->main.hook_slot)
-        hook_fn(SWCO_COROUTINE_END, -1, &s->main.hook_slot, hook_arg);
+    if (swco__hook_fn && s->main.hook_slot)
+        swco__hook_fn(SWCO_COROUTINE_END, -1, &s->main.hook_slot, swco__hook_arg);
     guard_release(s);
     free(s->buckets);
     free(s);
-    tls_sched = NULL;
+    swco__tls_sched = NULL;
 }
 
 static void table_insert(sched_t *s, swco__co_t *co)
@@ -215,7 +147,7 @@ static void table_remove(sched_t *s, swco__co_t *co)
 
 static swco__co_t *lookup(long cid)
 {
-    sched_t *s = tls_sched;
+    sched_t *s = swco__tls_sched;
     if (!s || cid <= 0)
         return NULL;
     swco__co_t *co = s->buckets[(size_t)cid & (s->nbuckets - 1)];
@@ -226,33 +158,7 @@ static swco__co_t *lookup(long cid)
 
 /* --------------------------------------------------------------- switch */
 
-/* Leave from (NULL: the thread's context) for to.  Returns when something
- * switches back to from. */
-static inline __attribute__((always_inline)) void switch_to(sched_t *s, swco__co_t *from, swco__co_t *to)
-{
-    if (hook_fn) {
-        hook_fn(SWCO_COROUTINE_SWITCH_OUT, from->cid, &from->hook_slot, hook_arg);
-        hook_fn(SWCO_COROUTINE_SWITCH_IN, to->cid, &to->hook_slot, hook_arg);
-    }
-    s->current = to;
-    void **from_ctx = &from->ctx;
-    void *to_ctx = to->ctx;
-#ifdef SWCO_ASAN
-    void *fake = NULL;
-    int dying = from->state == CO_DEAD;
-    if (to != &s->main)
-        __sanitizer_start_switch_fiber(dying ? NULL : &fake, to->stack.lo,
-                                       (size_t)((char *)to->stack.hi - (char *)to->stack.lo));
-    else
-        __sanitizer_start_switch_fiber(dying ? NULL : &fake, s->main_bottom, s->main_size);
-    swco__ctx_switch(from_ctx, to_ctx, to);
-    __sanitizer_finish_switch_fiber(fake, NULL, NULL);
-#else
-    swco__ctx_switch(from_ctx, to_ctx, to);
-#endif
-}
-
-static void co_free(sched_t *s, swco__co_t *co)
+void swco__co_free(sched_t *s, swco__co_t *co)
 {
     swco__stack_t st = co->stack;
     int pooled = co->pooled;
@@ -269,41 +175,16 @@ static void co_free(sched_t *s, swco__co_t *co)
     }
 }
 
-/* Switch into co; come back when it yields or ends. */
-static inline __attribute__((always_inline)) void co_resume(sched_t *s, swco__co_t *co)
-{
-    swco__co_t *self = s->current;
-    co->origin = self;
-    co->state = CO_RUNNING;
-    self->state = CO_SUSPENDED;
-    switch_to(s, self, co);
-    self->state = CO_RUNNING;
-    if (co->state == CO_DEAD)
-        co_free(s, co);
-}
-
-static void answer_backtrace(sched_t *s, swco__co_t *co);
-
-/* Leave the current coroutine for its origin. */
-static inline __attribute__((always_inline)) void co_yield(sched_t *s)
-{
-    swco__co_t *co = s->current;
-    co->state = CO_SUSPENDED;
-    switch_to(s, co, co->origin);
-    if (SWCO__UNLIKELY(s->bt != NULL))
-        answer_backtrace(s, co);
-}
-
 /* Entered only to report where we wait: unwind our own stack, go back to
  * the asker, and stay suspended until really resumed. */
-static __attribute__((noinline)) void answer_backtrace(sched_t *s, swco__co_t *co)
+__attribute__((noinline)) void swco__co_answer_backtrace(sched_t *s, swco__co_t *co)
 {
     while (s->bt && s->bt->target == co) {
         bt_request_t *req = s->bt;
         req->n = backtrace(req->frames, req->max);
         s->bt = NULL;
         co->state = CO_SUSPENDED;
-        switch_to(s, co, co->origin);
+        swco__switch_to(s, co, co->origin);
     }
 }
 
@@ -340,11 +221,11 @@ static void co_entry(void *arg)
     run_defers_and_locals(co);
     if (co->arg_free)
         co->arg_free(co->arg);
-    if (hook_fn)
-        hook_fn(SWCO_COROUTINE_END, co->cid, &co->hook_slot, hook_arg);
-    sched_t *s = tls_sched;
+    if (swco__hook_fn)
+        swco__hook_fn(SWCO_COROUTINE_END, co->cid, &co->hook_slot, swco__hook_arg);
+    sched_t *s = swco__tls_sched;
     co->state = CO_DEAD;
-    switch_to(s, co, co->origin);
+    swco__switch_to(s, co, co->origin);
     abort(); /* a dead coroutine is never switched to */
 }
 
@@ -423,10 +304,10 @@ long swco_coroutine_create_ex(swco_fn fn, void *arg, swco_free_fn arg_free, size
     s->created++;
     table_insert(s, co);
     swco__list_push(&s->all, &co->link);
-    if (hook_fn)
-        hook_fn(SWCO_COROUTINE_CREATE, co->cid, &co->hook_slot, hook_arg);
-    long cid = co->cid; /* co may be gone when co_resume returns */
-    co_resume(s, co);
+    if (swco__hook_fn)
+        swco__hook_fn(SWCO_COROUTINE_CREATE, co->cid, &co->hook_slot, swco__hook_arg);
+    long cid = co->cid; /* co may be gone when swco__co_resume returns */
+    swco__co_resume(s, co);
     return cid;
 }
 
@@ -439,53 +320,17 @@ long swco_coroutine_create(swco_fn fn, void *arg)
 
 swco__co_t *swco__co_current(void)
 {
-    sched_t *s = tls_sched;
+    sched_t *s = swco__tls_sched;
     return s && s->current != &s->main ? s->current : NULL;
 }
 
 long swco__co_cid(const swco__co_t *co) { return co ? co->cid : -1; }
 
-int swco__co_can_wait(void)
-{
-    sched_t *s = tls_sched;
-    if (!s || s->current == &s->main)
-        return SWCO_ENOTCO;
-    return s->current->cancelled ? -ECANCELED : 0;
-}
 
-/* Inlined into the public yield/resume too: every call level between a
- * switch and the code that resumes costs a mispredicted return. */
-static inline __attribute__((always_inline)) int co_suspend(swco__waiter_t *w)
-{
-    sched_t *s = tls_sched;
-    swco__co_t *co = s ? s->current : NULL;
-    if (!co || co == &s->main)
-        return SWCO_ENOTCO;
-    if (co->cancelled)
-        return -ECANCELED;
-    w->co = co;
-    w->result = 0;
-    co->waiter = w;
-    co_yield(s);
-    co->waiter = NULL;
-    return w->result;
-}
-
-static inline __attribute__((always_inline)) void co_wake(swco__waiter_t *w, int result)
-{
-    swco__co_t *co = w->co;
-    w->result = result;
-    co->waiter = NULL;
-    co_resume(tls_sched, co);
-}
-
-int swco__co_suspend(swco__waiter_t *w) { return co_suspend(w); }
-
-void swco__co_wake(swco__waiter_t *w, int result) { co_wake(w, result); }
 
 long swco__co_live(void)
 {
-    sched_t *s = tls_sched;
+    sched_t *s = swco__tls_sched;
     return s ? s->live : 0;
 }
 
@@ -493,7 +338,7 @@ const swco__waiter_t *swco__co_waiter(const swco__co_t *co) { return co->waiter;
 
 void swco__co_foreach(void (*fn)(swco__co_t *co, void *arg), void *arg)
 {
-    sched_t *s = tls_sched;
+    sched_t *s = swco__tls_sched;
     if (!s)
         return;
     for (swco__list_t *l = s->all.next; l != &s->all; l = l->next)
@@ -513,7 +358,7 @@ static void cancel_co(swco__co_t *co)
 
 void swco__co_cancel_all(void)
 {
-    sched_t *s = tls_sched;
+    sched_t *s = swco__tls_sched;
     if (!s)
         return;
     /* Waking one may end or create others: collect ids first. */
@@ -536,7 +381,7 @@ void swco__co_cancel_all(void)
 int swco_coroutine_yield(void)
 {
     swco__waiter_t w = {.what = swco__wait_yield};
-    int rc = co_suspend(&w);
+    int rc = swco__co_suspend(&w);
     return rc < 0 ? swco__fail(rc) : 0;
 }
 
@@ -547,7 +392,7 @@ int swco_coroutine_resume(long cid)
         return swco__fail(SWCO_ENOCO);
     if (!co->waiter || co->waiter->what != swco__wait_yield)
         return swco__fail(SWCO_ECOSTATE);
-    co_wake(co->waiter, 0);
+    swco__co_wake(co->waiter, 0);
     return 0;
 }
 
@@ -556,7 +401,7 @@ int swco_coroutine_cancel(long cid)
     swco__co_t *co = lookup(cid);
     if (!co)
         return swco__fail(SWCO_ENOCO);
-    if (co == tls_sched->current)
+    if (co == swco__tls_sched->current)
         return swco__fail(SWCO_ECOSTATE);
     cancel_co(co);
     return 0;
@@ -570,7 +415,7 @@ int swco_coroutine_is_cancelled(void)
 
 long swco_coroutine_id(void)
 {
-    sched_t *s = tls_sched;
+    sched_t *s = swco__tls_sched;
     return s ? s->current->cid : -1;
 }
 
@@ -595,14 +440,14 @@ const char *swco_coroutine_wait_reason(long cid)
         return NULL;
     if (co->waiter)
         return co->waiter->what;
-    return co == tls_sched->current ? "running" : "runnable";
+    return co == swco__tls_sched->current ? "running" : "runnable";
 }
 
 long swco_coroutine_backtrace(long cid, void **frames, long max)
 {
     if (!frames || max <= 0 || max > 4096)
         return swco__fail(-EINVAL);
-    sched_t *s = tls_sched;
+    sched_t *s = swco__tls_sched;
     if (cid == swco_coroutine_id() && cid > 0)
         return backtrace(frames, (int)max);
     swco__co_t *co = lookup(cid);
@@ -615,7 +460,7 @@ long swco_coroutine_backtrace(long cid, void **frames, long max)
     s->bt = &req;
     co->origin = self;
     self->state = CO_SUSPENDED;
-    switch_to(s, self, co);
+    swco__switch_to(s, self, co);
     self->state = CO_RUNNING;
     return req.n;
 }
@@ -691,7 +536,7 @@ int swco_coroutine_stats(swco_coroutine_stats_t *out)
 {
     if (!out)
         return swco__fail(-EINVAL);
-    sched_t *s = tls_sched;
+    sched_t *s = swco__tls_sched;
     memset(out, 0, sizeof *out);
     out->max = max_coroutine;
     out->stack_size = default_stack_size;
@@ -711,7 +556,7 @@ long swco_coroutine_list(long *cids, long max)
 {
     if (max < 0 || (max > 0 && !cids))
         return swco__fail(-EINVAL);
-    sched_t *s = tls_sched;
+    sched_t *s = swco__tls_sched;
     if (!s)
         return 0;
     long k = 0;
@@ -745,8 +590,8 @@ int swco_coroutine_set_hook(swco_coroutine_hook_fn fn, void *arg)
 {
     if (__atomic_load_n(&process_live, __ATOMIC_RELAXED) > 0)
         return swco__fail(SWCO_ECOSTATE);
-    hook_fn = fn;
-    hook_arg = fn ? arg : NULL;
+    swco__hook_fn = fn;
+    swco__hook_arg = fn ? arg : NULL;
     return 0;
 }
 
@@ -770,7 +615,7 @@ static size_t fmt_ulong(char *p, unsigned long v)
 
 static void guard_handler(int sig, siginfo_t *si, void *uc)
 {
-    sched_t *s = tls_sched;
+    sched_t *s = swco__tls_sched;
     swco__co_t *co = s && s->current != &s->main ? s->current : NULL;
     char *addr = si->si_addr;
     /* An overflow touches the guard page, or, with a frame larger than a

@@ -718,30 +718,13 @@ int swco_run(swco_fn fn, void *arg)
     return swco__loop_run();
 }
 
-static void wait_timeout(long id, void *arg)
+void swco__wait_timeout(long id, void *arg)
 {
     swco__waiter_t *w = arg;
     w->timer = 0;
     if (w->cancel)
         w->cancel(w);
     swco__co_wake(w, -ETIMEDOUT);
-}
-
-int swco__wait(swco__waiter_t *w, double timeout)
-{
-    w->timer = 0;
-    if (timeout > 0) {
-        long id = swco__timer_add(swco__seconds_to_ms(timeout), wait_timeout, w);
-        if (id < 0)
-            return (int)id;
-        w->timer = id;
-    }
-    int rc = swco__co_suspend(w);
-    if (w->timer) {
-        swco__timer_del(w->timer);
-        w->timer = 0;
-    }
-    return rc;
 }
 
 static void sleep_done(long id, void *arg)

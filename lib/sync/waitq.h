@@ -39,8 +39,8 @@ static inline qwaiter_t *waitq_pop(waitq_t *q)
     return SWCO__CONTAINER(w, qwaiter_t, w);
 }
 
-/* Wait on q (FIFO) up to timeout seconds. */
-static inline int waitq_wait(waitq_t *q, qwaiter_t *qw, const char *what, double timeout)
+/* Wait on q (FIFO) up to timeout seconds.  Always inline, as swco__wait. */
+static inline __attribute__((always_inline)) int waitq_wait(waitq_t *q, qwaiter_t *qw, const char *what, double timeout)
 {
     int rc = swco__co_can_wait();
     if (rc != 0)

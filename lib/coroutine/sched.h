@@ -1,0 +1,182 @@
+/* The scheduler's state and its switch path, shared by lib/ so that the
+ * waits of channels, locks, sockets and timers switch inline.
+ *
+ * Every function call level between a context switch and the code that
+ * continues after it costs a mispredicted return on each switch (the
+ * return-stack predictor holds the other stack's calls), so suspend and
+ * wake are always_inline into the public calls that wait.  Not installed. */
+#ifndef SWCO_SCHED_H
+#define SWCO_SCHED_H
+
+#ifdef SWCO_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+/* Stacks kept for reuse per thread: enough for a few hundred coroutines
+ * coming and going (a server's requests) without an mmap each.  A pooled
+ * stack keeps the pages its last coroutine touched. */
+#define STACK_POOL_MAX 256
+
+enum { CO_READY, CO_RUNNING, CO_SUSPENDED, CO_DEAD };
+
+typedef struct defer_entry {
+    struct defer_entry *next;
+    swco_fn fn;
+    void *arg;
+} defer_entry_t;
+
+typedef struct local_entry {
+    struct local_entry *next;
+    const void *key;
+    void *value;
+    swco_free_fn value_free;
+} local_entry_t;
+
+struct swco__co {
+    void *ctx;               /* saved stack pointer while not running */
+    swco__co_t *origin;      /* where a yield goes back to */
+    swco__waiter_t *waiter;  /* current wait, NULL when not waiting */
+    long cid;
+    long pcid;
+    int state;
+    int cancelled;
+    swco_fn fn;
+    void *arg;
+    swco_free_fn arg_free;
+    defer_entry_t *defers;
+    local_entry_t *locals;
+    void *hook_slot;
+    swco__co_t *hnext;       /* cid hash chain */
+    swco__list_t link;       /* all live coroutines of the thread */
+    swco__stack_t stack;
+    int pooled;              /* stack has the default size and may be reused */
+};
+
+/* A backtrace request: the target fills it on its own stack. */
+typedef struct bt_request {
+    swco__co_t *target;
+    void **frames;
+    int max;
+    int n;
+} bt_request_t;
+
+typedef struct sched {
+    swco__co_t *current;     /* running context: a coroutine or &main */
+    swco__co_t main;         /* the thread's own context (cid -1, no stack) */
+    swco__co_t **buckets;
+    size_t nbuckets;         /* power of two */
+    swco__list_t all;
+    long live, peak;
+    unsigned long long created;
+    size_t stack_bytes;
+    swco__stack_t pool[STACK_POOL_MAX];
+    int npool;
+    size_t pool_usable;      /* usable size of the pooled stacks */
+    void *altstack;
+    bt_request_t *bt;        /* pending swco_coroutine_backtrace() */
+    struct sched *forgotten_next; /* chain of schedulers a forked child left behind */
+#ifdef SWCO_ASAN
+    const void *main_bottom;
+    size_t main_size;
+#endif
+} sched_t;
+
+
+extern SWCO__TLS sched_t *swco__tls_sched;
+extern swco_coroutine_hook_fn swco__hook_fn;
+extern void *swco__hook_arg;
+
+/* Release a dead coroutine's stack and slot. */
+void swco__co_free(sched_t *s, swco__co_t *co);
+/* A suspended coroutine asked for its backtrace answers it. */
+void swco__co_answer_backtrace(sched_t *s, swco__co_t *co);
+
+/* Leave from (NULL: the thread's context) for to.  Returns when something
+ * switches back to from. */
+static inline __attribute__((always_inline)) void
+swco__switch_to(sched_t *s, swco__co_t *from, swco__co_t *to)
+{
+    if (swco__hook_fn) {
+        swco__hook_fn(SWCO_COROUTINE_SWITCH_OUT, from->cid, &from->hook_slot, swco__hook_arg);
+        swco__hook_fn(SWCO_COROUTINE_SWITCH_IN, to->cid, &to->hook_slot, swco__hook_arg);
+    }
+    s->current = to;
+    void **from_ctx = &from->ctx;
+    void *to_ctx = to->ctx;
+#ifdef SWCO_ASAN
+    void *fake = NULL;
+    int dying = from->state == CO_DEAD;
+    if (to != &s->main)
+        __sanitizer_start_switch_fiber(dying ? NULL : &fake, to->stack.lo,
+                                       (size_t)((char *)to->stack.hi - (char *)to->stack.lo));
+    else
+        __sanitizer_start_switch_fiber(dying ? NULL : &fake, s->main_bottom, s->main_size);
+    swco__ctx_switch(from_ctx, to_ctx, to);
+    __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#else
+    swco__ctx_switch(from_ctx, to_ctx, to);
+#endif
+}
+
+
+/* Switch into co; come back when it yields or ends. */
+static inline __attribute__((always_inline)) void swco__co_resume(sched_t *s, swco__co_t *co)
+{
+    swco__co_t *self = s->current;
+    co->origin = self;
+    co->state = CO_RUNNING;
+    self->state = CO_SUSPENDED;
+    swco__switch_to(s, self, co);
+    self->state = CO_RUNNING;
+    if (co->state == CO_DEAD)
+        swco__co_free(s, co);
+}
+
+/* Leave the current coroutine for its origin. */
+static inline __attribute__((always_inline)) void swco__co_yield(sched_t *s)
+{
+    swco__co_t *co = s->current;
+    co->state = CO_SUSPENDED;
+    swco__switch_to(s, co, co->origin);
+    if (SWCO__UNLIKELY(s->bt != NULL))
+        swco__co_answer_backtrace(s, co);
+}
+
+
+/* 0 when the calling context may wait; else SWCO_ENOTCO or -ECANCELED. */
+static inline int swco__co_can_wait(void)
+{
+    sched_t *s = swco__tls_sched;
+    if (!s || s->current == &s->main)
+        return SWCO_ENOTCO;
+    return s->current->cancelled ? -ECANCELED : 0;
+}
+
+/* Suspend the current coroutine on w until swco__co_wake(w); returns
+ * w->result, or -ECANCELED at once if the coroutine was cancelled. */
+static inline __attribute__((always_inline)) int swco__co_suspend(swco__waiter_t *w)
+{
+    sched_t *s = swco__tls_sched;
+    swco__co_t *co = s ? s->current : NULL;
+    if (!co || co == &s->main)
+        return SWCO_ENOTCO;
+    if (co->cancelled)
+        return -ECANCELED;
+    w->co = co;
+    w->result = 0;
+    co->waiter = w;
+    swco__co_yield(s);
+    co->waiter = NULL;
+    return w->result;
+}
+
+/* Resume w's coroutine with result; the caller continues when it yields. */
+static inline __attribute__((always_inline)) void swco__co_wake(swco__waiter_t *w, int result)
+{
+    swco__co_t *co = w->co;
+    w->result = result;
+    co->waiter = NULL;
+    swco__co_resume(swco__tls_sched, co);
+}
+
+#endif /* SWCO_SCHED_H */
