@@ -88,8 +88,11 @@ struct swco__reactor {
     size_t nheap, heap_cap;
     size_t heap_dead;        /* entries of cleared timers, dropped lazily */
     swco__timer_t **tchunks;  /* timers live in fixed chunks, found by slot */
-    size_t ntchunks;
-    swco__timer_t *tfree;     /* free timer structs */
+    size_t ntchunks, tchunks_cap;
+    long *tids;              /* per slot: the id of its active timer, else 0 */
+    int *tfree;              /* free slots, a stack (the last freed first) */
+    size_t ntfree;
+    long seq_next, seq_end;  /* timer id sequence numbers reserved by this loop */
     long ntimers;            /* active timers, internal ones included */
     long npublic;            /* active timers added through timer.h */
 

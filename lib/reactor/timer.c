@@ -4,10 +4,14 @@
  * its low bits (and a process-wide sequence number above, so ids are never
  * reused), so finding a timer by id is one array access.
  *
- * Clearing is O(1): the timer leaves the active set and its heap entry is marked
- * dead, to be dropped when it reaches the top, or all at once when dead
- * entries are more than half the heap.  The common pattern (arm a timeout,
- * clear it when the I/O completes) so never sifts on clear.
+ * Clearing is O(1): the timer's slot forgets its id and the timer is freed
+ * at once; its heap entry goes dead, to be dropped when it reaches the top,
+ * or all at once when dead entries are more than half the heap.  The
+ * common pattern (arm a timeout, clear it when the I/O completes) so never
+ * sifts on clear.  Whether an entry is alive is read from a dense array of
+ * the slots' ids, not from the timers, and free slots are a dense stack:
+ * with many timers the timers themselves are cache misses, and neither
+ * allocation nor compaction waits on one.
  *
  * A tick timer is put back after its callback returns (or, in coroutine
  * mode, first yields), at the next point of its original schedule that is
@@ -31,10 +35,7 @@ struct swco__timer {
     swco_timer_fn fn;
     void *arg;
     swco_free_fn arg_free;
-    union {
-        swco__timer_t *next_free; /* while free */
-        int refs;                 /* +1 while active, +1 while in the heap, +1 per running callback */
-    };
+    int refs;                     /* +1 while active, +1 per running callback */
     int slot;
     unsigned char flags;
     unsigned char internal;
@@ -43,6 +44,13 @@ struct swco__timer {
 } __attribute__((aligned(64)));
 
 static long next_timer_seq = 1; /* atomic: ids are never reused in the process */
+#define SEQ_BATCH 4096            /* sequence numbers a loop takes at a time */
+
+/* Is the heap entry's timer still the active one of its slot? */
+static inline int ent_alive(const swco__reactor_t *r, const struct swco__heap_ent *e)
+{
+    return r->tids[e->id & SLOT_MASK] == e->id;
+}
 
 /* ------------------------------------------------------------------ heap */
 
@@ -83,7 +91,6 @@ static void sift_down(swco__reactor_t *r, size_t i)
     r->heap[i] = e;
 }
 
-/* Takes over one reference of t. */
 static int heap_push(swco__reactor_t *r, swco__timer_t *t)
 {
     if (r->nheap == r->heap_cap) {
@@ -101,34 +108,28 @@ static int heap_push(swco__reactor_t *r, swco__timer_t *t)
     return 0;
 }
 
-/* Remove the top entry; the caller gets its reference. */
+/* Remove the top entry: its timer, or NULL when the entry was dead. */
 static swco__timer_t *heap_pop(swco__reactor_t *r)
 {
-    swco__timer_t *t = r->heap[0].t;
+    struct swco__heap_ent top = r->heap[0];
     r->heap[0] = r->heap[--r->nheap];
     if (r->nheap > 0)
         sift_down(r, 0);
-    t->in_heap = 0;
-    if (!t->active)
+    if (!ent_alive(r, &top)) {
         r->heap_dead--;
-    return t;
+        return NULL;
+    }
+    top.t->in_heap = 0;
+    return top.t;
 }
-
-static void timer_unref(void *arg);
 
 /* Drop every dead entry and rebuild the heap: O(n). */
 static void heap_compact(swco__reactor_t *r)
 {
     size_t k = 0;
-    for (size_t i = 0; i < r->nheap; i++) {
-        swco__timer_t *t = r->heap[i].t;
-        if (t->active) {
+    for (size_t i = 0; i < r->nheap; i++)
+        if (ent_alive(r, &r->heap[i]))
             r->heap[k++] = r->heap[i];
-        } else {
-            t->in_heap = 0;
-            timer_unref(t);
-        }
-    }
     r->nheap = k;
     r->heap_dead = 0;
     for (size_t i = k / 2; i-- > 0;)
@@ -137,31 +138,54 @@ static void heap_compact(swco__reactor_t *r)
 
 /* ------------------------------------------------------------- slots */
 
+static swco__timer_t *timer_at(swco__reactor_t *r, size_t slot)
+{
+    return &r->tchunks[slot / CHUNK][slot % CHUNK];
+}
+
+/* One more chunk of timers; the per-slot arrays grow by doubling. */
+static int timers_grow(swco__reactor_t *r)
+{
+    size_t n = r->ntchunks + 1;
+    if (n * CHUNK > (size_t)SLOT_MASK)
+        return -ENOMEM;
+    if (n > r->tchunks_cap) {
+        size_t cap = r->tchunks_cap ? r->tchunks_cap * 2 : 4;
+        swco__timer_t **c = realloc(r->tchunks, sizeof *c * cap);
+        if (!c)
+            return -ENOMEM;
+        r->tchunks = c;
+        long *ids = realloc(r->tids, sizeof *ids * cap * CHUNK);
+        if (!ids)
+            return -ENOMEM;
+        r->tids = ids;
+        int *fr = realloc(r->tfree, sizeof *fr * cap * CHUNK);
+        if (!fr)
+            return -ENOMEM;
+        r->tfree = fr;
+        r->tchunks_cap = cap;
+    }
+    swco__timer_t **c = r->tchunks;
+    long *ids = r->tids;
+    swco__timer_t *chunk = aligned_alloc(64, CHUNK * sizeof *chunk);
+    if (!chunk)
+        return -ENOMEM;
+    memset(chunk, 0, CHUNK * sizeof *chunk);
+    size_t base = r->ntchunks * CHUNK;
+    memset(ids + base, 0, sizeof *ids * CHUNK);
+    for (size_t i = 0; i < CHUNK; i++) {
+        chunk[i].slot = (int)(base + i);
+        r->tfree[r->ntfree++] = (int)(base + CHUNK - 1 - i); /* lowest slot on top */
+    }
+    c[r->ntchunks++] = chunk;
+    return 0;
+}
+
 static swco__timer_t *timer_alloc(swco__reactor_t *r)
 {
-    if (!r->tfree) {
-        if ((r->ntchunks + 1) * CHUNK > (size_t)SLOT_MASK)
-            return NULL;
-        swco__timer_t **c = realloc(r->tchunks, sizeof *c * (r->ntchunks + 1));
-        if (!c)
-            return NULL;
-        r->tchunks = c;
-        swco__timer_t *chunk = aligned_alloc(64, CHUNK * sizeof *chunk);
-        if (!chunk)
-            return NULL;
-        memset(chunk, 0, CHUNK * sizeof *chunk);
-        c[r->ntchunks] = chunk;
-        for (long i = CHUNK - 1; i >= 0; i--) {
-            chunk[i].slot = (int)(r->ntchunks * CHUNK + (size_t)i);
-            chunk[i].next_free = r->tfree;
-            r->tfree = &chunk[i];
-        }
-        r->ntchunks++;
-    }
-    swco__timer_t *t = r->tfree;
-    r->tfree = t->next_free;
-    t->next_free = NULL;
-    return t;
+    if (!r->ntfree && timers_grow(r) != 0)
+        return NULL;
+    return timer_at(r, (size_t)r->tfree[--r->ntfree]);
 }
 
 static void timer_release(swco__reactor_t *r, swco__timer_t *t)
@@ -169,8 +193,7 @@ static void timer_release(swco__reactor_t *r, swco__timer_t *t)
     int slot = t->slot;
     memset(t, 0, sizeof *t);
     t->slot = slot;
-    t->next_free = r->tfree;
-    r->tfree = t;
+    r->tfree[r->ntfree++] = slot;
 }
 
 static swco__timer_t *timer_find(swco__reactor_t *r, long id)
@@ -178,10 +201,9 @@ static swco__timer_t *timer_find(swco__reactor_t *r, long id)
     if (!r || id <= 0)
         return NULL;
     size_t slot = (size_t)(id & SLOT_MASK);
-    if (slot >= r->ntchunks * CHUNK)
+    if (slot >= r->ntchunks * CHUNK || r->tids[slot] != id)
         return NULL;
-    swco__timer_t *t = &r->tchunks[slot / CHUNK][slot % CHUNK];
-    return t->id == id && t->active ? t : NULL;
+    return timer_at(r, slot);
 }
 
 /* --------------------------------------------------------- life of one */
@@ -204,11 +226,14 @@ static void timer_deactivate(swco__reactor_t *r, swco__timer_t *t)
     if (!t->active)
         return;
     t->active = 0;
+    r->tids[t->slot] = 0;
     r->ntimers--;
     if (!t->internal)
         r->npublic--;
+    int dead_entry = t->in_heap;
+    t->in_heap = 0;
     timer_unref(t);
-    if (t->in_heap && ++r->heap_dead > 64 && r->heap_dead * 2 > r->nheap)
+    if (dead_entry && ++r->heap_dead > 64 && r->heap_dead * 2 > r->nheap)
         heap_compact(r);
 }
 
@@ -221,8 +246,11 @@ static long timer_add(long ms, int flags, int internal, swco_timer_fn fn, void *
     swco__timer_t *t = timer_alloc(r);
     if (!t)
         return -ENOMEM;
-    long seq = __atomic_fetch_add(&next_timer_seq, 1, __ATOMIC_RELAXED);
-    t->id = (seq << SLOT_BITS) | (long)t->slot;
+    if (r->seq_next == r->seq_end) {
+        r->seq_next = __atomic_fetch_add(&next_timer_seq, SEQ_BATCH, __ATOMIC_RELAXED);
+        r->seq_end = r->seq_next + SEQ_BATCH;
+    }
+    t->id = (r->seq_next++ << SLOT_BITS) | (long)t->slot;
     /* Round the start up to the next whole millisecond, so a timer never
      * fires before ms have fully passed. */
     uint64_t ns = swco__now_ns();
@@ -238,7 +266,8 @@ static long timer_add(long ms, int flags, int internal, swco_timer_fn fn, void *
         return -ENOMEM;
     }
     t->active = 1;
-    t->refs = 2; /* active, and in the heap */
+    t->refs = 1; /* active */
+    r->tids[t->slot] = t->id;
     r->ntimers++;
     if (!internal)
         r->npublic++;
@@ -253,9 +282,9 @@ static void timer_co_main(void *arg)
     t->fn(t->id, t->arg);
 }
 
+/* Run t's callback; the caller took a reference for the run. */
 static void fire(swco__reactor_t *r, swco__timer_t *t)
 {
-    t->refs++; /* held by this callback run */
     if (t->flags & SWCO_TIMER_NO_COROUTINE) {
         t->fn(t->id, t->arg);
         timer_unref(t);
@@ -272,17 +301,16 @@ static void fire(swco__reactor_t *r, swco__timer_t *t)
 void swco__timers_run(swco__reactor_t *r)
 {
     while (r->nheap > 0 && r->heap[0].when <= r->now) {
-        swco__timer_t *t = heap_pop(r); /* we hold the heap's reference now */
-        if (!t->active) {
-            timer_unref(t);
-            continue;
-        }
+        swco__timer_t *t = heap_pop(r);
+        if (!t)
+            continue; /* cleared */
+        t->refs++; /* held across the callback */
         if (!t->interval) {
             timer_deactivate(r, t);
             fire(r, t);
-            timer_unref(t);
             continue;
         }
+        t->refs++; /* and across the reschedule below */
         fire(r, t);
         if (t->active) {
             long long now = swco__now_ms();
@@ -290,10 +318,10 @@ void swco__timers_run(swco__reactor_t *r)
             if (next <= now) /* overran: drop the missed points */
                 next += ((now - next) / t->interval + 1) * t->interval;
             t->when = next;
-            if (heap_push(r, t) == 0)
-                continue; /* the heap keeps our reference */
-            swco__log(SWCO_LOG_ERROR, "timer %ld: out of memory, stopped", t->id);
-            timer_deactivate(r, t);
+            if (heap_push(r, t) != 0) {
+                swco__log(SWCO_LOG_ERROR, "timer %ld: out of memory, stopped", t->id);
+                timer_deactivate(r, t);
+            }
         }
         timer_unref(t);
     }
@@ -301,8 +329,8 @@ void swco__timers_run(swco__reactor_t *r)
 
 long long swco__timers_next(swco__reactor_t *r)
 {
-    while (r->nheap > 0 && !r->heap[0].t->active)
-        timer_unref(heap_pop(r));
+    while (r->nheap > 0 && !ent_alive(r, &r->heap[0]))
+        heap_pop(r);
     if (r->nheap == 0)
         return -1;
     long long d = r->heap[0].when - swco__now_ms();
@@ -313,17 +341,20 @@ void swco__timers_destroy(swco__reactor_t *r)
 {
     while (r->nheap > 0) {
         swco__timer_t *t = heap_pop(r);
-        timer_deactivate(r, t);
-        timer_unref(t);
+        if (t)
+            timer_deactivate(r, t);
     }
     free(r->heap);
     for (size_t i = 0; i < r->ntchunks; i++)
         free(r->tchunks[i]);
     free(r->tchunks);
+    free(r->tids);
+    free(r->tfree);
     r->heap = NULL;
     r->tchunks = NULL;
+    r->tids = NULL;
     r->tfree = NULL;
-    r->nheap = r->heap_cap = r->ntchunks = 0;
+    r->nheap = r->heap_cap = r->ntchunks = r->tchunks_cap = r->ntfree = 0;
 }
 
 /* ------------------------------------------------------------ interface */
