@@ -186,6 +186,21 @@ START_TEST(max_coroutine)
     for (int i = 1; i < 10; i++)
         ck_assert_int_eq(swco_coroutine_resume(ids[i]), 0);
     ck_assert_int_eq(swco_coroutine_count(), 0);
+    /* Lowered while coroutines are alive: exact still. */
+    ck_assert_int_eq(swco_coroutine_set_max(100000), 0);
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_gt(ids[i] = swco_coroutine_create(yield_forever, NULL), 0);
+    ck_assert_int_eq(swco_coroutine_set_max(12), 0);
+    ck_assert_int_gt(swco_coroutine_create(noop, NULL), 0);
+    long extra[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_gt(extra[i] = swco_coroutine_create(yield_forever, NULL), 0);
+    ck_assert_int_eq(swco_coroutine_create(yield_forever, NULL), SWCO_ECOLIMIT);
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_eq(swco_coroutine_resume(ids[i]), 0);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(swco_coroutine_resume(extra[i]), 0);
+    ck_assert_int_eq(swco_coroutine_count(), 0);
     swco_coroutine_set_max(100000);
 }
 END_TEST

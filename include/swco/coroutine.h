@@ -294,7 +294,8 @@ typedef void (*swco_coroutine_hook_fn)(int event, long cid, void **slot, void *a
  * a coroutine ends, in the thread doing it.  Interpreters use it to save and
  * restore their per-thread state (frame, stack, exception) per coroutine in
  * *slot.  One hook per process; fn NULL removes it.  Set it before any
- * coroutine exists.  Returns 0, or SWCO_ECOSTATE when coroutines are alive.
+ * coroutine exists.  Returns 0, or SWCO_ECOSTATE when coroutines are alive
+ * (another thread counts as having them until its loop has ended).
  */
 SWCO_API int swco_coroutine_set_hook(swco_coroutine_hook_fn fn, void *arg);
 

@@ -30,12 +30,46 @@ const char swco__wait_yield[] = "yield";
 
 SWCO__TLS sched_t *swco__tls_sched;
 
-static long process_live;           /* atomic: coroutines alive in the process */
+/* max_coroutine is per process, but one atomic add and one subtract per
+ * coroutine would be a third of a create+exit.  So each thread holds
+ * permits, counted in process_live, taken LIVE_BATCH at a time while far
+ * from the limit and one at a time near it, and gives back what it holds
+ * beyond twice that; its scheduler's release returns them all. */
+static long process_live;           /* atomic: permits held in the process */
+#define LIVE_BATCH 64
 static long next_cid = 1;           /* atomic */
+#define CID_BATCH 1024              /* cids a thread takes at a time */
 static long max_coroutine = 100000;
 static size_t default_stack_size = SWCO_DEFAULT_STACK_SIZE;
 swco_coroutine_hook_fn swco__hook_fn;
 void *swco__hook_arg;
+
+static void permits_give(sched_t *s, long n);
+
+/* One more permit for s, or -1 at the limit. */
+static __attribute__((noinline)) int permits_take(sched_t *s)
+{
+    if (s->live < s->permits) /* the limit was lowered: hand back the spare */
+        permits_give(s, s->permits - s->live);
+    long cur = __atomic_load_n(&process_live, __ATOMIC_RELAXED);
+    for (;;) {
+        long room = max_coroutine - cur;
+        if (room <= 0)
+            return -1;
+        long take = room > 4 * LIVE_BATCH ? LIVE_BATCH : 1;
+        if (__atomic_compare_exchange_n(&process_live, &cur, cur + take, 0, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED)) {
+            s->permits += take;
+            return 0;
+        }
+    }
+}
+
+static void permits_give(sched_t *s, long n)
+{
+    s->permits -= n;
+    __atomic_sub_fetch(&process_live, n, __ATOMIC_RELAXED);
+}
 
 static void guard_install(sched_t *s);
 static void guard_release(sched_t *s);
@@ -101,6 +135,7 @@ void swco__sched_release(void)
     sched_t *s = swco__tls_sched;
     if (!s || s->live > 0 || s->current != &s->main)
         return;
+    permits_give(s, s->permits);
     for (int i = 0; i < s->npool; i++)
         swco__stack_free(&s->pool[i]);
     if (swco__hook_fn && s->main.hook_slot)
@@ -165,7 +200,8 @@ void swco__co_free(sched_t *s, swco__co_t *co)
     table_remove(s, co);
     swco__list_unlink(&co->link);
     s->live--;
-    __atomic_sub_fetch(&process_live, 1, __ATOMIC_RELAXED);
+    if (s->permits - s->live > 2 * LIVE_BATCH)
+        permits_give(s, LIVE_BATCH);
     size_t usable = (size_t)((char *)st.hi - (char *)st.lo);
     if (pooled && s->npool < STACK_POOL_MAX && usable == s->pool_usable) {
         s->pool[s->npool++] = st;
@@ -274,27 +310,37 @@ long swco_coroutine_create_ex(swco_fn fn, void *arg, swco_free_fn arg_free, size
     sched_t *s = sched_get();
     if (!s)
         return swco__fail(-ENOMEM);
-    if (__atomic_add_fetch(&process_live, 1, __ATOMIC_RELAXED) > max_coroutine) {
-        __atomic_sub_fetch(&process_live, 1, __ATOMIC_RELAXED);
+    if ((s->live == s->permits ||
+         __atomic_load_n(&process_live, __ATOMIC_RELAXED) > max_coroutine) &&
+        permits_take(s) != 0)
         return swco__fail(SWCO_ECOLIMIT);
-    }
     swco__stack_t st;
     int pooled;
-    if (stack_get(s, &st, stack_size, &pooled) != 0) {
-        __atomic_sub_fetch(&process_live, 1, __ATOMIC_RELAXED);
+    if (stack_get(s, &st, stack_size, &pooled) != 0)
         return swco__fail(-ENOMEM);
-    }
     /* The control block lives at the top of the stack. */
     swco__co_t *co = (swco__co_t *)(((uintptr_t)st.hi - sizeof(swco__co_t)) & ~(uintptr_t)63);
-    memset(co, 0, sizeof *co);
-    co->stack = st;
-    co->pooled = pooled;
+    if (s->cid_next == s->cid_end) {
+        s->cid_next = __atomic_fetch_add(&next_cid, CID_BATCH, __ATOMIC_RELAXED);
+        s->cid_end = s->cid_next + CID_BATCH;
+    }
+    /* Every field set one by one: a zero fill of the block first would be
+     * a rep stos, slower than the stores.  (link and ctx are set below.) */
+    co->origin = NULL;
+    co->waiter = NULL;
+    co->cid = s->cid_next++;
+    co->pcid = s->current->cid;
+    co->state = CO_READY;
+    co->cancelled = 0;
     co->fn = fn;
     co->arg = arg;
     co->arg_free = arg_free;
-    co->cid = __atomic_fetch_add(&next_cid, 1, __ATOMIC_RELAXED);
-    co->pcid = s->current->cid;
-    co->state = CO_READY;
+    co->defers = NULL;
+    co->locals = NULL;
+    co->hook_slot = NULL;
+    co->hnext = NULL;
+    co->stack = st;
+    co->pooled = pooled;
     swco__stack_t usable = st;
     usable.hi = co;
     swco__ctx_make(&co->ctx, &usable, co_entry);
@@ -588,7 +634,10 @@ size_t swco_coroutine_get_stack_size(void) { return default_stack_size; }
 
 int swco_coroutine_set_hook(swco_coroutine_hook_fn fn, void *arg)
 {
-    if (__atomic_load_n(&process_live, __ATOMIC_RELAXED) > 0)
+    /* Permits this thread holds beyond its live coroutines are no one's. */
+    sched_t *s = swco__tls_sched;
+    long spare = s ? s->permits - s->live : 0;
+    if (__atomic_load_n(&process_live, __ATOMIC_RELAXED) - spare > 0)
         return swco__fail(SWCO_ECOSTATE);
     swco__hook_fn = fn;
     swco__hook_arg = fn ? arg : NULL;

@@ -67,6 +67,8 @@ typedef struct sched {
     size_t nbuckets;         /* power of two */
     swco__list_t all;
     long live, peak;
+    long cid_next, cid_end;  /* cids reserved by this thread */
+    long permits;            /* of process_live held by this thread, >= live */
     unsigned long long created;
     size_t stack_bytes;
     swco__stack_t pool[STACK_POOL_MAX];
