@@ -7,6 +7,7 @@
 
 #include <nghttp2/nghttp2.h>
 #include <swco/curl.h>
+#include <swco/socket.h>
 
 static int port;
 static char url_base[64];
@@ -244,6 +245,87 @@ static void pipe_main(void *arg)
 START_TEST(write_callback_to_pipe)
 {
     ck_assert_int_eq(swco_run(pipe_main, NULL), 0);
+    swco_curl_cleanup();
+}
+END_TEST
+
+
+/* The write callback sends each chunk over a coroutine TCP socket to a
+ * reader that is slower than the network, so the sends wait. */
+typedef struct sock_sink {
+    swco_socket_t *s;
+    long cid;
+    size_t written;
+    int wrong_stack;
+} sock_sink_t;
+
+static size_t to_socket(char *p, size_t size, size_t n, void *arg)
+{
+    sock_sink_t *k = arg;
+    if (swco_coroutine_id() != k->cid)
+        k->wrong_stack = 1;
+    long w = swco_socket_send_all(k->s, p, size * n, 5);
+    if (w != (long)(size * n))
+        return 0;
+    k->written += size * n;
+    return size * n;
+}
+
+typedef struct sock_reader {
+    swco_socket_t *listener;
+    size_t got;
+    int bad;
+} sock_reader_t;
+
+static void read_socket(void *arg)
+{
+    sock_reader_t *r = arg;
+    swco_socket_t *c = swco_socket_accept(r->listener, 5);
+    ck_assert_ptr_nonnull(c);
+    char buf[2048];
+    long n;
+    while ((n = swco_socket_recv(c, buf, sizeof buf, 5)) > 0) {
+        for (long i = 0; i < n; i++)
+            if (buf[i] != (char)('a' + (r->got + (size_t)i) % 26))
+                r->bad = 1;
+        r->got += (size_t)n;
+        swco_sleep(0.0005);
+    }
+    swco_socket_free(c);
+}
+
+static void socket_sink_main(void *arg)
+{
+    swco_socket_t *l = swco_socket_new(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(swco_socket_bind(l, "127.0.0.1", 0), 0);
+    ck_assert_int_eq(swco_socket_listen(l, 4), 0);
+    char addr[64];
+    int port = 0;
+    ck_assert_int_eq(swco_socket_getsockname(l, addr, sizeof addr, &port), 0);
+    sock_reader_t r = {.listener = l};
+    swco_coroutine_create(read_socket, &r);
+    sock_sink_t k = {.s = swco_socket_new(AF_INET, SOCK_STREAM, 0), .cid = swco_coroutine_id()};
+    swco_socket_set_buffer_size(k.s, 4096, 4096);
+    ck_assert_int_eq(swco_socket_connect(k.s, "127.0.0.1", port, 5), 0);
+    body_t unused = {0};
+    CURL *e = easy_for("/big/300000", &unused);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, to_socket);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &k);
+    ck_assert_int_eq(swco_curl_perform(e), CURLE_OK);
+    curl_easy_cleanup(e);
+    ck_assert_int_eq(k.written, 300000);
+    ck_assert_int_eq(k.wrong_stack, 0);
+    swco_socket_free(k.s); /* the reader sees the end */
+    while (r.got < 300000 && swco_sleep(0.01) == 0)
+        ;
+    ck_assert_int_eq(r.got, 300000);
+    ck_assert_int_eq(r.bad, 0);
+    swco_socket_free(l);
+}
+
+START_TEST(write_callback_to_socket)
+{
+    ck_assert_int_eq(swco_run(socket_sink_main, NULL), 0);
     swco_curl_cleanup();
 }
 END_TEST
@@ -825,6 +907,7 @@ int main(void)
     tcase_add_test(tc, get_outside_coroutine);
     tcase_add_test(tc, concurrent_200);
     tcase_add_test(tc, write_callback_to_pipe);
+    tcase_add_test(tc, write_callback_to_socket);
     tcase_add_test(tc, callback_wait_does_not_block_others);
     tcase_add_test(tc, connection_reused);
     tcase_add_test(tc, timeout);
