@@ -45,8 +45,7 @@ typedef struct swco__timer swco__timer_t;
 
 struct swco__heap_ent {
     long long when;
-    long id;
-    swco__timer_t *t;
+    long id; /* its low bits are the timer's slot */
 };
 
 typedef struct defer_call {

@@ -27,21 +27,19 @@
 #define SLOT_MASK ((1L << SLOT_BITS) - 1)
 #define CHUNK 1024
 
-/* One cache line. */
+/* 48 bytes: its due time lives in its heap entry, its slot in its id. */
 struct swco__timer {
-    long long when;
     long id;
     long interval;
     swco_timer_fn fn;
     void *arg;
     swco_free_fn arg_free;
     int refs;                     /* +1 while active, +1 per running callback */
-    int slot;
     unsigned char flags;
     unsigned char internal;
     unsigned char active;         /* neither cleared nor finished */
     unsigned char in_heap;
-} __attribute__((aligned(64)));
+};
 
 static long next_timer_seq = 1; /* atomic: ids are never reused in the process */
 #define SEQ_BATCH 4096            /* sequence numbers a loop takes at a time */
@@ -91,7 +89,9 @@ static void sift_down(swco__reactor_t *r, size_t i)
     r->heap[i] = e;
 }
 
-static int heap_push(swco__reactor_t *r, swco__timer_t *t)
+static inline swco__timer_t *timer_at(swco__reactor_t *r, size_t slot);
+
+static int heap_push(swco__reactor_t *r, swco__timer_t *t, long long when)
 {
     if (r->nheap == r->heap_cap) {
         size_t n = r->heap_cap ? r->heap_cap * 2 : 64;
@@ -102,16 +102,17 @@ static int heap_push(swco__reactor_t *r, swco__timer_t *t)
         r->heap_cap = n;
     }
     size_t i = r->nheap++;
-    r->heap[i] = (heap_ent_t){t->when, t->id, t};
+    r->heap[i] = (heap_ent_t){when, t->id};
     t->in_heap = 1;
     sift_up(r, i);
     return 0;
 }
 
-/* Remove the top entry: its timer, or NULL when the entry was dead. */
-static swco__timer_t *heap_pop(swco__reactor_t *r)
+/* Remove the top entry: its timer (and *when), or NULL when it was dead. */
+static swco__timer_t *heap_pop(swco__reactor_t *r, long long *when)
 {
     struct swco__heap_ent top = r->heap[0];
+    *when = top.when;
     r->heap[0] = r->heap[--r->nheap];
     if (r->nheap > 0)
         sift_down(r, 0);
@@ -119,8 +120,9 @@ static swco__timer_t *heap_pop(swco__reactor_t *r)
         r->heap_dead--;
         return NULL;
     }
-    top.t->in_heap = 0;
-    return top.t;
+    swco__timer_t *t = timer_at(r, (size_t)(top.id & SLOT_MASK));
+    t->in_heap = 0;
+    return t;
 }
 
 /* Drop every dead entry and rebuild the heap: O(n). */
@@ -138,7 +140,7 @@ static void heap_compact(swco__reactor_t *r)
 
 /* ------------------------------------------------------------- slots */
 
-static swco__timer_t *timer_at(swco__reactor_t *r, size_t slot)
+static inline swco__timer_t *timer_at(swco__reactor_t *r, size_t slot)
 {
     return &r->tchunks[slot / CHUNK][slot % CHUNK];
 }
@@ -167,33 +169,29 @@ static int timers_grow(swco__reactor_t *r)
     }
     swco__timer_t **c = r->tchunks;
     long *ids = r->tids;
-    swco__timer_t *chunk = aligned_alloc(64, CHUNK * sizeof *chunk);
+    swco__timer_t *chunk = calloc(CHUNK, sizeof *chunk);
     if (!chunk)
         return -ENOMEM;
-    memset(chunk, 0, CHUNK * sizeof *chunk);
     size_t base = r->ntchunks * CHUNK;
     memset(ids + base, 0, sizeof *ids * CHUNK);
-    for (size_t i = 0; i < CHUNK; i++) {
-        chunk[i].slot = (int)(base + i);
+    for (size_t i = 0; i < CHUNK; i++)
         r->tfree[r->ntfree++] = (int)(base + CHUNK - 1 - i); /* lowest slot on top */
-    }
     c[r->ntchunks++] = chunk;
     return 0;
 }
 
-static swco__timer_t *timer_alloc(swco__reactor_t *r)
+/* A free slot, or -1. */
+static long timer_alloc(swco__reactor_t *r)
 {
     if (!r->ntfree && timers_grow(r) != 0)
-        return NULL;
-    return timer_at(r, (size_t)r->tfree[--r->ntfree]);
+        return -1;
+    return r->tfree[--r->ntfree];
 }
 
 static void timer_release(swco__reactor_t *r, swco__timer_t *t)
 {
-    int slot = t->slot;
-    memset(t, 0, sizeof *t);
-    t->slot = slot;
-    r->tfree[r->ntfree++] = slot;
+    r->tfree[r->ntfree++] = (int)(t->id & SLOT_MASK);
+    t->id = 0;
 }
 
 static swco__timer_t *timer_find(swco__reactor_t *r, long id)
@@ -226,7 +224,7 @@ static void timer_deactivate(swco__reactor_t *r, swco__timer_t *t)
     if (!t->active)
         return;
     t->active = 0;
-    r->tids[t->slot] = 0;
+    r->tids[t->id & SLOT_MASK] = 0;
     r->ntimers--;
     if (!t->internal)
         r->npublic--;
@@ -243,31 +241,33 @@ static long timer_add(long ms, int flags, int internal, swco_timer_fn fn, void *
     swco__reactor_t *r = swco__reactor_get();
     if (!r)
         return -ENOMEM;
-    swco__timer_t *t = timer_alloc(r);
-    if (!t)
+    long slot = timer_alloc(r);
+    if (slot < 0)
         return -ENOMEM;
+    swco__timer_t *t = timer_at(r, (size_t)slot);
     if (r->seq_next == r->seq_end) {
         r->seq_next = __atomic_fetch_add(&next_timer_seq, SEQ_BATCH, __ATOMIC_RELAXED);
         r->seq_end = r->seq_next + SEQ_BATCH;
     }
-    t->id = (r->seq_next++ << SLOT_BITS) | (long)t->slot;
+    t->id = (r->seq_next++ << SLOT_BITS) | slot;
     /* Round the start up to the next whole millisecond, so a timer never
      * fires before ms have fully passed. */
     uint64_t ns = swco__now_ns();
-    t->when = (long long)((ns + 999999u) / 1000000u) + ms;
+    long long when = (long long)((ns + 999999u) / 1000000u) + ms;
     t->interval = (flags & SWCO_TIMER_TICK) ? ms : 0;
     t->flags = (unsigned char)flags;
     t->internal = (unsigned char)internal;
     t->fn = fn;
     t->arg = arg;
     t->arg_free = arg_free;
-    if (heap_push(r, t) != 0) {
+    t->in_heap = 0;
+    if (heap_push(r, t, when) != 0) {
         timer_release(r, t);
         return -ENOMEM;
     }
     t->active = 1;
     t->refs = 1; /* active */
-    r->tids[t->slot] = t->id;
+    r->tids[slot] = t->id;
     r->ntimers++;
     if (!internal)
         r->npublic++;
@@ -301,7 +301,8 @@ static void fire(swco__reactor_t *r, swco__timer_t *t)
 void swco__timers_run(swco__reactor_t *r)
 {
     while (r->nheap > 0 && r->heap[0].when <= r->now) {
-        swco__timer_t *t = heap_pop(r);
+        long long when;
+        swco__timer_t *t = heap_pop(r, &when);
         if (!t)
             continue; /* cleared */
         t->refs++; /* held across the callback */
@@ -314,11 +315,10 @@ void swco__timers_run(swco__reactor_t *r)
         fire(r, t);
         if (t->active) {
             long long now = swco__now_ms();
-            long long next = t->when + t->interval;
+            long long next = when + t->interval;
             if (next <= now) /* overran: drop the missed points */
                 next += ((now - next) / t->interval + 1) * t->interval;
-            t->when = next;
-            if (heap_push(r, t) != 0) {
+            if (heap_push(r, t, next) != 0) {
                 swco__log(SWCO_LOG_ERROR, "timer %ld: out of memory, stopped", t->id);
                 timer_deactivate(r, t);
             }
@@ -329,8 +329,9 @@ void swco__timers_run(swco__reactor_t *r)
 
 long long swco__timers_next(swco__reactor_t *r)
 {
+    long long when;
     while (r->nheap > 0 && !ent_alive(r, &r->heap[0]))
-        heap_pop(r);
+        heap_pop(r, &when);
     if (r->nheap == 0)
         return -1;
     long long d = r->heap[0].when - swco__now_ms();
@@ -339,8 +340,9 @@ long long swco__timers_next(swco__reactor_t *r)
 
 void swco__timers_destroy(swco__reactor_t *r)
 {
+    long long when;
     while (r->nheap > 0) {
-        swco__timer_t *t = heap_pop(r);
+        swco__timer_t *t = heap_pop(r, &when);
         if (t)
             timer_deactivate(r, t);
     }
