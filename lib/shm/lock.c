@@ -299,7 +299,8 @@ static int co_lock(swco_lock_t *l, int read, double timeout)
     swco__list_unlink(&lw.link);
     /* The next in line takes over polling; readers and semaphore takers
      * may share the lock, so they try at once too. */
-    if (was_oldest && (rc != 0 || read || l->type == SWCO_LOCK_SEM))
+    int got = rc == 0 || rc == SWCO_EOWNERDEAD;
+    if (was_oldest && (!got || read || l->type == SWCO_LOCK_SEM))
         wake_oldest(l);
     return rc;
 }
