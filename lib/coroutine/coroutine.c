@@ -372,8 +372,6 @@ swco__co_t *swco__co_current(void)
 
 long swco__co_cid(const swco__co_t *co) { return co ? co->cid : -1; }
 
-
-
 long swco__co_live(void)
 {
     sched_t *s = swco__tls_sched;

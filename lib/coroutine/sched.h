@@ -83,7 +83,6 @@ typedef struct sched {
 #endif
 } sched_t;
 
-
 extern SWCO__TLS sched_t *swco__tls_sched;
 extern swco_coroutine_hook_fn swco__hook_fn;
 extern void *swco__hook_arg;
@@ -120,7 +119,6 @@ swco__switch_to(sched_t *s, swco__co_t *from, swco__co_t *to)
 #endif
 }
 
-
 /* Switch into co; come back when it yields or ends. */
 static inline __attribute__((always_inline)) void swco__co_resume(sched_t *s, swco__co_t *co)
 {
@@ -143,7 +141,6 @@ static inline __attribute__((always_inline)) void swco__co_yield(sched_t *s)
     if (SWCO__UNLIKELY(s->bt != NULL))
         swco__co_answer_backtrace(s, co);
 }
-
 
 /* 0 when the calling context may wait; else SWCO_ENOTCO or -ECANCELED. */
 static inline int swco__co_can_wait(void)

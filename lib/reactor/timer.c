@@ -40,6 +40,9 @@ struct swco__timer {
     unsigned char active;         /* neither cleared nor finished */
     unsigned char in_heap;
 };
+#if __SIZEOF_POINTER__ == 8
+_Static_assert(sizeof(struct swco__timer) == 48, "a timer is 48 bytes on LP64");
+#endif
 
 static long next_timer_seq = 1; /* atomic: ids are never reused in the process */
 #define SEQ_BATCH 4096            /* sequence numbers a loop takes at a time */
