@@ -62,14 +62,165 @@ START_TEST(unbuffered_rendezvous)
 {
     out_reset();
     ch = swco_channel_new(0);
-    swco_coroutine_create(rendezvous_push, "hello");
+    long pusher = swco_coroutine_create(rendezvous_push, "hello");
     /* Nothing buffered: the pusher waits for a popper. */
     ck_assert_int_eq(swco_channel_length(ch), 0);
     ck_assert_int_eq(swco_channel_producers(ch), 1);
     swco_coroutine_create(rendezvous_pop, NULL);
+    /* Go's order: the pop that arrived second completes and goes on; the
+     * pusher runs once the popper is done, at the loop's next turn. */
+    ck_assert_str_eq(out_buf, "push start;pop start;popped hello;");
+    ck_assert_str_eq(swco_coroutine_wait_reason(pusher), "runnable");
     ck_assert_int_eq(swco_event_wait(), 0);
-    ck_assert_str_eq(out_buf, "push start;pop start;push returned;popped hello;");
+    ck_assert_str_eq(out_buf, "push start;pop start;popped hello;push returned;");
     swco_channel_free(ch);
+}
+END_TEST
+
+static void rendezvous_push_then_wait(void *arg)
+{
+    out("push start;");
+    ck_assert_int_eq(swco_channel_push(ch, arg, -1), 0);
+    out("push returned;");
+    swco_sleep(0.001); /* the popper runs here, before this sleep ends */
+    out("pusher slept;");
+}
+
+START_TEST(unbuffered_popper_first)
+{
+    out_reset();
+    ch = swco_channel_new(0);
+    swco_coroutine_create(rendezvous_pop, NULL);
+    ck_assert_int_eq(swco_channel_consumers(ch), 1);
+    swco_coroutine_create(rendezvous_push_then_wait, "hi");
+    /* The pusher's wait handed control to the popper, which ended; the
+     * create returned when that chain reached a wait of its own. */
+    ck_assert_str_eq(out_buf, "pop start;push start;push returned;popped hi;");
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_str_eq(out_buf, "pop start;push start;push returned;popped hi;pusher slept;");
+    ck_assert_int_eq(swco_coroutine_count(), 0);
+    swco_channel_free(ch);
+}
+END_TEST
+
+static void push_outside(void *arg)
+{
+    void *v;
+    ck_assert_int_eq(swco_channel_pop(ch, &v, -1), 0);
+    out("popped %s;", (char *)v);
+}
+
+START_TEST(unbuffered_push_outside_a_coroutine)
+{
+    /* The thread's own context cannot wait, so the popper runs at once. */
+    out_reset();
+    ch = swco_channel_new(0);
+    swco_coroutine_create(push_outside, NULL);
+    ck_assert_int_eq(swco_channel_push(ch, "now", -1), 0);
+    ck_assert_str_eq(out_buf, "popped now;");
+    ck_assert_int_eq(swco_channel_push(ch, "nobody", -1), SWCO_ENOTCO);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    swco_channel_free(ch);
+}
+END_TEST
+
+static int handed_rc;
+static void pop_with_timeout(void *arg)
+{
+    void *v = NULL;
+    handed_rc = swco_channel_pop(ch, &v, 0.02);
+    out("pop %d %s;", handed_rc, v ? (char *)v : "-");
+}
+
+static void push_then_spin(void *arg)
+{
+    ck_assert_int_eq(swco_channel_push(ch, "late", -1), 0);
+    /* The popper now waits in the run queue, past its 20 ms timeout. */
+    double t0 = now_s();
+    while (now_s() - t0 < 0.05)
+        ;
+    out("pusher ends;");
+}
+
+START_TEST(unbuffered_handoff_stops_the_timeout)
+{
+    out_reset();
+    handed_rc = 1;
+    ch = swco_channel_new(0);
+    swco_coroutine_create(pop_with_timeout, NULL);
+    swco_coroutine_create(push_then_spin, NULL);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_int_eq(handed_rc, 0); /* the value, not -ETIMEDOUT */
+    ck_assert_str_eq(out_buf, "pusher ends;pop 0 late;");
+    ck_assert_int_eq(swco_channel_consumers(ch), 0);
+    swco_channel_free(ch);
+}
+END_TEST
+
+static long popper_cid;
+static void push_then_cancel(void *arg)
+{
+    ck_assert_int_eq(swco_channel_push(ch, "kept", -1), 0);
+    ck_assert_int_eq(swco_coroutine_cancel(popper_cid), 0);
+}
+
+static void pop_twice(void *arg)
+{
+    void *v = NULL;
+    ck_assert_int_eq(swco_channel_pop(ch, &v, -1), 0); /* it had the value */
+    out("got %s;", (char *)v);
+    ck_assert_int_eq(swco_channel_pop(ch, &v, -1), -ECANCELED);
+    out("then cancelled;");
+}
+
+START_TEST(unbuffered_cancel_after_handoff)
+{
+    out_reset();
+    ch = swco_channel_new(0);
+    popper_cid = swco_coroutine_create(pop_twice, NULL);
+    swco_coroutine_create(push_then_cancel, NULL);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_str_eq(out_buf, "got kept;then cancelled;");
+    ck_assert_int_eq(swco_coroutine_count(), 0);
+    swco_channel_free(ch);
+}
+END_TEST
+
+/* Three coroutines in a ring of unbuffered channels: each hands over by
+ * waiting, and the last ones to end were entered through the run queue, so
+ * they are freed by a resume that did not start them. */
+static swco_channel_t *ring[3];
+static void ring_member(void *arg)
+{
+    long me = (long)arg;
+    for (int i = 0; i < 100; i++) {
+        void *v;
+        if (me == 0 && i == 0)
+            ck_assert_int_eq(swco_channel_push(ring[1], (void *)1L, -1), 0);
+        ck_assert_int_eq(swco_channel_pop(ring[me], &v, -1), 0);
+        if (me == 0 && i == 99)
+            break;
+        ck_assert_int_eq(swco_channel_push(ring[(me + 1) % 3], (void *)((long)v + 1), -1), 0);
+    }
+    out("%ld;", me);
+}
+
+START_TEST(unbuffered_ring)
+{
+    out_reset();
+    for (int i = 0; i < 3; i++)
+        ring[i] = swco_channel_new(0);
+    swco_coroutine_create(ring_member, (void *)1L);
+    swco_coroutine_create(ring_member, (void *)2L);
+    swco_coroutine_create(ring_member, (void *)0L);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_int_eq(swco_coroutine_count(), 0);
+    /* Member 0 pushed first, so 1 gets its hundredth value first and ends
+     * (back to this context, inside the create of member 0, where member 0
+     * started the chain), then 2 and 0 from the loop's run queue. */
+    ck_assert_str_eq(out_buf, "1;2;0;");
+    for (int i = 0; i < 3; i++)
+        swco_channel_free(ring[i]);
 }
 END_TEST
 
@@ -265,6 +416,11 @@ int main(void)
     TCase *tc = tcase_create("channel");
     tcase_add_test(tc, buffered_fifo);
     tcase_add_test(tc, unbuffered_rendezvous);
+    tcase_add_test(tc, unbuffered_popper_first);
+    tcase_add_test(tc, unbuffered_push_outside_a_coroutine);
+    tcase_add_test(tc, unbuffered_handoff_stops_the_timeout);
+    tcase_add_test(tc, unbuffered_cancel_after_handoff);
+    tcase_add_test(tc, unbuffered_ring);
     tcase_add_test(tc, timeouts_leave_channel_usable);
     tcase_add_test(tc, close_wakes_poppers);
     tcase_add_test(tc, close_wakes_pushers);

@@ -4,6 +4,16 @@
  * capacity 0 it is an unbuffered rendezvous: push returns once a popper has
  * taken the value.  Waiting pushers and poppers are served first come, first
  * served.  Timeouts are seconds: < 0 or 0 wait for ever, > 0 the limit.
+ *
+ * Who runs next when a call ends another coroutine's wait:
+ * - capacity > 0 (Swoole's channels): the woken coroutine runs at once; the
+ *   caller continues when it waits, yields or ends.
+ * - capacity 0 (Go's unbuffered channels): the caller's push or pop completes
+ *   and the caller goes on; the coroutine whose wait it ended runs as soon as
+ *   the caller waits or yields (before the caller's own origin), or at the
+ *   event loop's next turn if the caller ends first.  Called outside any
+ *   coroutine, it runs at once.
+ * - swco_channel_close(): every woken waiter runs at once.
  */
 #ifndef SWCO_CHANNEL_H
 #define SWCO_CHANNEL_H
@@ -43,7 +53,8 @@ SWCO_API void swco_channel_free(swco_channel_t *chan);
 /**
  * swco_channel_push - send a value
  *
- * Stores value, handing it straight to a waiting popper when there is one.
+ * Stores value, handing it straight to a waiting popper when there is one
+ * (see the top of this header for which of the two runs first).
  * When the channel is full (always, when unbuffered and nobody pops) the
  * coroutine waits up to timeout seconds.  Returns 0, -ETIMEDOUT,
  * SWCO_ECLOSED (closed before or while waiting; the value was not taken),
@@ -56,7 +67,8 @@ SWCO_API int swco_channel_push(swco_channel_t *chan, void *value, double timeout
  * swco_channel_pop - receive a value
  *
  * Takes the oldest value into *value, waiting up to timeout seconds when the
- * channel is empty.  A closed channel still gives its buffered values, then
+ * channel is empty; on an unbuffered channel it takes the value of the
+ * oldest waiting pusher, whose push then returns 0.  A closed channel still gives its buffered values, then
  * SWCO_ECLOSED.  Returns 0, -ETIMEDOUT, SWCO_ECLOSED, -ECANCELED, SWCO_ENOTCO,
  * or -EINVAL (chan or value NULL).  *value is untouched on failure.
  */

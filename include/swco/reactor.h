@@ -2,7 +2,8 @@
  *
  * Each thread has one loop (epoll, or poll when chosen), created when first
  * used.  One turn of the loop runs, in this order: signal handlers, deferred
- * calls, expired timers, fd events, the cycle callback.  swco_run() and
+ * calls, coroutines an unbuffered channel made runnable (swco/channel.h),
+ * expired timers, fd events, the cycle callback.  swco_run() and
  * swco_event_wait() turn it until nothing keeps it alive.
  */
 #ifndef SWCO_REACTOR_H

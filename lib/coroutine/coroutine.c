@@ -5,8 +5,10 @@
  * sits at the top of its own stack mapping, so creating one from the stack
  * pool costs no malloc and an idle coroutine touches as few pages as
  * possible.  Every switch into a coroutine goes through swco__co_resume(), which
- * records who to return to (origin) and frees the coroutine once it is dead;
- * every switch out goes back to that origin (Swoole's order). */
+ * records who to return to (origin) and frees a coroutine that ended; every
+ * switch out goes back to that origin (Swoole's order), unless the run queue
+ * holds a coroutine that a rendezvous made runnable: that one goes first and
+ * inherits the origin (Go's order, for unbuffered channels only). */
 #include "internal.h"
 
 #include <execinfo.h>
@@ -261,6 +263,7 @@ static void co_entry(void *arg)
         swco__hook_fn(SWCO_COROUTINE_END, co->cid, &co->hook_slot, swco__hook_arg);
     sched_t *s = swco__tls_sched;
     co->state = CO_DEAD;
+    s->zombie = co; /* freed off this stack, by the resume it returns to */
     swco__switch_to(s, co, co->origin);
     abort(); /* a dead coroutine is never switched to */
 }
@@ -418,6 +421,21 @@ void swco__co_cancel_all(void)
             cancel_co(co);
     }
     free(ids);
+}
+
+long swco__co_run_ready(void)
+{
+    sched_t *s = swco__tls_sched;
+    long n = 0;
+    if (!s || s->current != &s->main)
+        return 0;
+    while (s->ready_head) {
+        swco__co_t *co = s->ready_head;
+        s->ready_head = co->rnext;
+        swco__co_resume(s, co);
+        n++;
+    }
+    return n;
 }
 
 /* ------------------------------------------------------------ public API */

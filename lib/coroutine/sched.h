@@ -47,6 +47,7 @@ struct swco__co {
     local_entry_t *locals;
     void *hook_slot;
     swco__co_t *hnext;       /* cid hash chain */
+    swco__co_t *rnext;       /* run queue (sched.ready_head) */
     swco__list_t link;       /* all live coroutines of the thread */
     swco__stack_t stack;
     int pooled;              /* stack has the default size and may be reused */
@@ -63,6 +64,9 @@ typedef struct bt_request {
 typedef struct sched {
     swco__co_t *current;     /* running context: a coroutine or &main */
     swco__co_t main;         /* the thread's own context (cid -1, no stack) */
+    swco__co_t *ready_head;  /* run queue: woken by a handoff, not yet run */
+    swco__co_t *ready_tail;
+    swco__co_t *zombie;      /* a coroutine that ended, freed by the next resume to return */
     swco__co_t **buckets;
     size_t nbuckets;         /* power of two */
     swco__list_t all;
@@ -119,7 +123,9 @@ swco__switch_to(sched_t *s, swco__co_t *from, swco__co_t *to)
 #endif
 }
 
-/* Switch into co; come back when it yields or ends. */
+/* Switch into co; come back when it, or the coroutines it handed over to,
+ * yield or end.  A coroutine that ended on the way is freed here: the one
+ * that ends need not be co when the run queue passed control along. */
 static inline __attribute__((always_inline)) void swco__co_resume(sched_t *s, swco__co_t *co)
 {
     swco__co_t *self = s->current;
@@ -128,16 +134,28 @@ static inline __attribute__((always_inline)) void swco__co_resume(sched_t *s, sw
     self->state = CO_SUSPENDED;
     swco__switch_to(s, self, co);
     self->state = CO_RUNNING;
-    if (co->state == CO_DEAD)
-        swco__co_free(s, co);
+    if (s->zombie) {
+        swco__co_free(s, s->zombie);
+        s->zombie = NULL;
+    }
 }
 
-/* Leave the current coroutine for its origin. */
+/* Leave the current coroutine: for the oldest coroutine of the run queue if
+ * there is one (it inherits our origin, as Go's scheduler runs the next
+ * runnable goroutine), else for our origin. */
 static inline __attribute__((always_inline)) void swco__co_yield(sched_t *s)
 {
     swco__co_t *co = s->current;
+    swco__co_t *to = co->origin;
+    swco__co_t *next = s->ready_head;
+    if (next) {
+        s->ready_head = next->rnext;
+        next->origin = to;
+        next->state = CO_RUNNING;
+        to = next;
+    }
     co->state = CO_SUSPENDED;
-    swco__switch_to(s, co, co->origin);
+    swco__switch_to(s, co, to);
     if (SWCO__UNLIKELY(s->bt != NULL))
         swco__co_answer_backtrace(s, co);
 }
@@ -176,6 +194,32 @@ static inline __attribute__((always_inline)) void swco__co_wake(swco__waiter_t *
     w->result = result;
     co->waiter = NULL;
     swco__co_resume(swco__tls_sched, co);
+}
+
+/* End w's wait with result without switching: its coroutine joins the run
+ * queue and runs when the caller next waits or yields, or at the loop's next
+ * turn (Go's order for a rendezvous).  The caller has stopped w's timer. */
+static inline void swco__co_ready(sched_t *s, swco__waiter_t *w, int result)
+{
+    swco__co_t *co = w->co;
+    w->result = result;
+    co->waiter = NULL;
+    co->rnext = NULL;
+    if (s->ready_head)
+        s->ready_tail->rnext = co;
+    else
+        s->ready_head = co;
+    s->ready_tail = co;
+}
+
+/* Run the coroutines of the run queue from the thread's context, each until
+ * it and those it hands over to wait again.  Returns how many were run. */
+long swco__co_run_ready(void);
+/* Whether the run queue holds a coroutine. */
+static inline int swco__co_ready_pending(void)
+{
+    sched_t *s = swco__tls_sched;
+    return s && s->ready_head != NULL;
 }
 
 #endif /* SWCO_SCHED_H */

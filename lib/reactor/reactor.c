@@ -563,12 +563,13 @@ static void run_signals(swco__reactor_t *r)
 static int loop_alive(swco__reactor_t *r)
 {
     return r->nref_fds > 0 || r->ntimers > 0 || r->ndefers > 0 ||
-           __atomic_load_n(&r->refs, __ATOMIC_RELAXED) > 0 || r->nsignals > 0;
+           __atomic_load_n(&r->refs, __ATOMIC_RELAXED) > 0 || r->nsignals > 0 ||
+           swco__co_ready_pending();
 }
 
 static int poll_timeout(swco__reactor_t *r)
 {
-    if (r->ndefers > 0 || r->stop)
+    if (r->ndefers > 0 || r->stop || swco__co_ready_pending())
         return 0;
     long long next = swco__timers_next(r);
     if (next < 0)
@@ -622,6 +623,7 @@ static void loop_once(swco__reactor_t *r)
     r->now = swco__now_ms();
     run_signals(r);
     run_defers(r);
+    swco__co_run_ready(); /* woken by a rendezvous, not yet run */
     swco__timers_run(r);
     run_io(r);
     run_cycle(r);

@@ -1,7 +1,13 @@
 /* Channels: a ring buffer plus FIFO queues of waiting pushers and poppers.
  * A value is handed straight to a waiting popper when there is one, and a
  * waiting pusher's value moves into the buffer as soon as there is room, so
- * arrival order is kept. */
+ * arrival order is kept.
+ *
+ * Who runs next: with a buffer (Swoole's channels) the woken side runs at
+ * once and the waker continues when it yields.  Unbuffered, a push and a pop
+ * meet as in Go: the side that arrives second completes and goes on, and the
+ * waiting side runs when it next waits or yields.  A ping-pong then costs two
+ * switches per round trip instead of four. */
 #include "internal.h"
 #include "sync/waitq.h"
 
@@ -64,7 +70,10 @@ int swco_channel_push(swco_channel_t *ch, void *value, double timeout)
     qwaiter_t *c = waitq_pop(&ch->consumers);
     if (c) {
         c->value = value;
-        swco__co_wake(&c->w, 0);
+        if (ch->capacity == 0)
+            waitq_handoff(c);
+        else
+            swco__co_wake(&c->w, 0);
         return 0;
     }
     if (ch->len < ch->capacity) {
@@ -92,7 +101,7 @@ int swco_channel_pop(swco_channel_t *ch, void **value, double timeout)
     qwaiter_t *p = waitq_pop(&ch->producers); /* unbuffered: take from the pusher */
     if (p) {
         *value = p->value;
-        swco__co_wake(&p->w, 0);
+        waitq_handoff(p);
         return 0;
     }
     if (ch->closed)

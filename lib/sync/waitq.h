@@ -39,6 +39,24 @@ static inline qwaiter_t *waitq_pop(waitq_t *q)
     return SWCO__CONTAINER(w, qwaiter_t, w);
 }
 
+/* End qw's wait without a switch, for a rendezvous (Go's order): from a
+ * coroutine, qw's coroutine joins the run queue and runs when the caller
+ * next waits or yields; the thread's own context cannot wait, so there it
+ * runs at once, as swco__co_wake() does. */
+static inline void waitq_handoff(qwaiter_t *qw)
+{
+    sched_t *s = swco__tls_sched;
+    if (s->current == &s->main) {
+        swco__co_wake(&qw->w, 0);
+        return;
+    }
+    if (qw->w.timer) { /* the wait is over: its timeout must not fire */
+        swco__timer_del(qw->w.timer);
+        qw->w.timer = 0;
+    }
+    swco__co_ready(s, &qw->w, 0);
+}
+
 /* Wait on q (FIFO) up to timeout seconds.  Always inline, as swco__wait. */
 static inline __attribute__((always_inline)) int waitq_wait(waitq_t *q, qwaiter_t *qw, const char *what, double timeout)
 {
