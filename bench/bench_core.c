@@ -51,7 +51,7 @@ static void bench_raw_switch(void)
     unsigned mxcsr;
     unsigned short fpucw;
     __asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(fpucw));
-    sp[0] = (mxcsr & 0xffc0u) | ((unsigned long long)fpucw << 32);
+    sp[0] = mxcsr | ((unsigned long long)fpucw << 32);
     sp[1] = (unsigned long long)(size_t)raw_entry;
     sp[7] = (unsigned long long)(size_t)swco__ctx_trampoline;
     raw_co = sp;

@@ -66,12 +66,12 @@ void swco__ctx_make(void **ctx, swco__stack_t *st, void (*entry)(void *))
     uint64_t *ret = (uint64_t *)(top - 24);
     uint64_t *sp = ret - 7;
     memset(sp, 0, 8 * 8);
-    /* The creator's MXCSR control bits and x87 control word, as a new
+    /* The creator's whole MXCSR and its x87 control word, as a new
      * thread inherits its creator's floating-point environment. */
     uint32_t mxcsr;
     uint16_t fpucw;
     __asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(fpucw));
-    sp[0] = (mxcsr & 0xffc0u) | ((uint64_t)fpucw << 32);
+    sp[0] = mxcsr | ((uint64_t)fpucw << 32); /* flags too: see switch_x86_64.S */
     sp[1] = (uint64_t)(uintptr_t)entry;          /* r12 */
     sp[7] = (uint64_t)(uintptr_t)swco__ctx_trampoline;
     *ctx = sp;

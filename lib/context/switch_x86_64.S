@@ -10,13 +10,17 @@
  * pushed by the call.
  *
  * The ABI makes the MXCSR control bits and the x87 control word
- * callee-saved and the MXCSR status flags caller-saved.  Loading MXCSR is
- * slow (on some CPUs ~50 ns when the value changes, which it does whenever
- * either side has raised a sticky flag such as "inexact"), so the entered
- * context's control words are loaded only when they differ from the ones in
- * force, keeping the current status flags; the common switch loads neither.
- * Caller-saved registers need no care:
- * the switch is an ordinary call for the compiler.
+ * callee-saved (the MXCSR status flags are caller-saved), so each context
+ * keeps its own.  MXCSR is stored and loaded on every switch, as
+ * Boost.Context does: deciding whether a load is needed means reading back
+ * the value stmxcsr just stored, and that read waits for the store to
+ * complete on some CPUs (AMD Zen), costing more than the load it would
+ * save.  A context's flags travel with it; a new context starts with its
+ * creator's whole MXCSR (swco__ctx_make), so loads of a different value,
+ * slow on some Intel CPUs, happen only after one side raised a new flag.
+ * The x87 control word, whose load is costly and which almost nobody
+ * changes, is loaded only when it differs.  Caller-saved registers need no
+ * care: the switch is an ordinary call for the compiler.
  */
     .text
     .globl  swco__ctx_switch
@@ -35,15 +39,12 @@ swco__ctx_switch:
     movq    %rbx, 0x28(%rsp)
     movq    %rbp, 0x30(%rsp)
     movq    %rsp, (%rdi)
-    movl    (%rsp), %r9d            /* MXCSR in force (forwarded store) */
-    movzwl  4(%rsp), %r11d          /* x87 control word in force */
+    movq    %rsp, %r9               /* the frame just left */
     movq    %rsi, %rsp
     movq    0x38(%rsp), %r8         /* where the entered context resumes */
-    movl    (%rsp), %r10d
-    xorl    %r9d, %r10d
-    testl   $0xffc0, %r10d          /* MXCSR control bits: 6..15 */
-    jnz     2f
-    cmpw    4(%rsp), %r11w
+    ldmxcsr (%rsp)
+    movzwl  4(%rsp), %r11d
+    cmpw    4(%r9), %r11w           /* x87 control word: load if it differs */
     jne     2f
 1:
     movq    0x08(%rsp), %r12
@@ -59,13 +60,6 @@ swco__ctx_switch:
      * return-stack predictor on every switch. */
     jmpq    *%r8
 2:
-    /* The entered context's control bits with the flags now in force. */
-    andl    $0x3f, %r9d
-    movl    (%rsp), %r10d
-    andl    $0xffc0, %r10d
-    orl     %r9d, %r10d
-    movl    %r10d, (%rsp)
-    ldmxcsr (%rsp)
     fldcw   4(%rsp)
     jmp     1b
     .cfi_endproc
