@@ -35,20 +35,10 @@ func main() {
 	wg.Wait()
 	fmt.Printf("go goroutine create+exit        : %8.1f ns\n", float64(time.Since(t0).Nanoseconds())/n)
 
-	// unbuffered channel round trip
-	ping, pong := make(chan int), make(chan int)
-	go func() {
-		for v := range ping {
-			pong <- v
-		}
-	}()
-	t0 = time.Now()
-	for i := 0; i < n; i++ {
-		ping <- i
-		<-pong
+	// channel round trips: unbuffered, and with a one-value buffer
+	for _, capacity := range []int{0, 1} {
+		fmt.Printf("go channel round trip (cap %d)   : %8.1f ns\n", capacity, roundTrip(capacity, n))
 	}
-	fmt.Printf("go channel round trip           : %8.1f ns\n", float64(time.Since(t0).Nanoseconds())/n)
-	close(ping)
 
 	// 100,000 timers
 	const nt = 100000
@@ -72,4 +62,23 @@ func main() {
 	after := rss()
 	fmt.Printf("go memory per idle goroutine    : %8.2f KiB resident\n", float64(after-before)/nt/1024)
 	close(block)
+}
+
+// roundTrip sends n values to a goroutine and waits for each answer, over
+// two channels of the given capacity; it returns ns per round trip.
+func roundTrip(capacity, n int) float64 {
+	ping, pong := make(chan int, capacity), make(chan int, capacity)
+	go func() {
+		for v := range ping {
+			pong <- v
+		}
+	}()
+	t0 := time.Now()
+	for i := 0; i < n; i++ {
+		ping <- i
+		<-pong
+	}
+	t := float64(time.Since(t0).Nanoseconds()) / float64(n)
+	close(ping)
+	return t
 }
