@@ -515,6 +515,69 @@ PyObject *pyswco_wait(PyObject *on_signal)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------ arguments */
+/* Arguments of a METH_FASTCALL | METH_KEYWORDS call, by position and then
+ * by name: out[i] gets names[i]'s (borrowed), or NULL when it was not given;
+ * the first `required` must be.  0, or -1 with TypeError set. */
+static int unpack_args(const char *fname, const char *const names[], int n, int required,
+                       PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                       PyObject **out)
+{
+    if (nargs > n) {
+        PyErr_Format(PyExc_TypeError, "%s() takes at most %d argument%s (%zd given)", fname, n,
+                     n == 1 ? "" : "s", nargs);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = i < nargs ? args[i] : NULL;
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+        int i = 0;
+        while (i < n && PyUnicode_CompareWithASCIIString(key, names[i]) != 0)
+            i++;
+        if (i == n) {
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", fname,
+                         key);
+            return -1;
+        }
+        if (out[i]) {
+            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname,
+                         names[i]);
+            return -1;
+        }
+        out[i] = args[nargs + k];
+    }
+    for (int i = 0; i < required; i++) {
+        if (!out[i]) {
+            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fname, names[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+#define FOREVER (-1.0) /* swco.FOREVER */
+
+/* float(obj) as a timeout; FOREVER when not given. */
+static int timeout_arg(PyObject *obj, double *timeout)
+{
+    if (!obj) {
+        *timeout = FOREVER;
+        return 0;
+    }
+    if (PyFloat_CheckExact(obj)) {
+        *timeout = PyFloat_AS_DOUBLE(obj);
+        return 0;
+    }
+    PyObject *f = PyNumber_Float(obj);
+    if (!f)
+        return -1;
+    *timeout = PyFloat_AS_DOUBLE(f);
+    Py_DECREF(f);
+    return 0;
+}
+
 /* ------------------------------------------------------------- channels */
 
 swco_channel_t *pyswco_channel_new(long capacity)
@@ -544,6 +607,233 @@ PyObject *pyswco_channel_pop(swco_channel_t *chan, double timeout)
         return pyswco_raise(rc);
     return value; /* the channel's reference becomes the caller's */
 }
+
+/* swco.Channel is a C type, so that push() and pop() are one C call from
+ * Python.  chan is NULL until __init__ runs (a subclass may skip it); every
+ * call then fails as libswco does for a NULL channel, with -EINVAL.  Not
+ * GC-tracked: buffered values cannot be visited through libswco's API. */
+typedef struct {
+    PyObject_HEAD
+    swco_channel_t *chan;
+    PyObject *weakrefs;
+} channel_object;
+
+#define CHAN(op) (((channel_object *)(op))->chan)
+
+static int channel_init(PyObject *op, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"capacity", NULL};
+    PyObject *cap = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:Channel", kwlist, &cap))
+        return -1;
+    long capacity = 0;
+    if (cap) {
+        if (!PyLong_Check(cap)) {
+            PyErr_SetString(PyExc_TypeError, "capacity must be an int");
+            return -1;
+        }
+        capacity = PyLong_AsLong(cap);
+        if (capacity == -1 && PyErr_Occurred())
+            return -1;
+    }
+    swco_channel_t *chan = pyswco_channel_new(capacity);
+    if (!chan)
+        return -1;
+    /* __init__ again: the old channel is closed (its waiters wake with
+     * ClosedError) and its values released, after the new one is in place */
+    swco_channel_t *old = CHAN(op);
+    CHAN(op) = chan;
+    if (old)
+        swco_channel_free(old);
+    return 0;
+}
+
+static void channel_dealloc(PyObject *op)
+{
+    channel_object *self = (channel_object *)op;
+    if (self->weakrefs)
+        PyObject_ClearWeakRefs(op);
+    swco_channel_t *chan = self->chan;
+    self->chan = NULL;
+    if (chan)
+        swco_channel_free(chan); /* releases buffered values */
+    Py_TYPE(op)->tp_free(op);
+}
+
+static PyObject *channel_push(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+                              PyObject *kwnames)
+{
+    static const char *const names[] = {"value", "timeout"};
+    PyObject *arg[2];
+    double timeout;
+    if (unpack_args("Channel.push", names, 2, 1, args, nargs, kwnames, arg) < 0 ||
+        timeout_arg(arg[1], &timeout) < 0)
+        return NULL;
+    return pyswco_channel_push(CHAN(op), arg[0], timeout);
+}
+
+static PyObject *channel_pop(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames)
+{
+    static const char *const names[] = {"timeout"};
+    PyObject *arg[1];
+    double timeout;
+    if (unpack_args("Channel.pop", names, 1, 0, args, nargs, kwnames, arg) < 0 ||
+        timeout_arg(arg[0], &timeout) < 0)
+        return NULL;
+    return pyswco_channel_pop(CHAN(op), timeout);
+}
+
+static PyObject *channel_close(PyObject *op, PyObject *unused)
+{
+    int rc = swco_channel_close(CHAN(op));
+    if (rc == SWCO_ECLOSED)
+        Py_RETURN_FALSE;
+    if (rc < 0)
+        return pyswco_raise(rc);
+    Py_RETURN_TRUE;
+}
+
+/* A count, or the negative code it is instead. */
+static PyObject *count_result(long n)
+{
+    return n < 0 ? pyswco_raise((int)n) : PyLong_FromLong(n);
+}
+
+static PyObject *channel_get_closed(PyObject *op, void *unused)
+{
+    int rc = swco_channel_is_closed(CHAN(op));
+    return rc < 0 ? pyswco_raise(rc) : PyBool_FromLong(rc);
+}
+
+static PyObject *channel_get_capacity(PyObject *op, void *unused)
+{
+    return count_result(swco_channel_capacity(CHAN(op)));
+}
+
+static PyObject *channel_get_producers(PyObject *op, void *unused)
+{
+    return count_result(swco_channel_producers(CHAN(op)));
+}
+
+static PyObject *channel_get_consumers(PyObject *op, void *unused)
+{
+    return count_result(swco_channel_consumers(CHAN(op)));
+}
+
+static Py_ssize_t channel_length(PyObject *op)
+{
+    long n = swco_channel_length(CHAN(op));
+    if (n < 0) {
+        pyswco_raise((int)n);
+        return -1;
+    }
+    return n;
+}
+
+/* iter(channel): pops until the channel is closed and drained.  Like the
+ * generator it replaces, it is finished once a pop raised. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *channel; /* NULL once finished */
+} channel_iter_object;
+
+static PyObject *channel_iter_next(PyObject *op)
+{
+    channel_iter_object *it = (channel_iter_object *)op;
+    PyObject *channel = it->channel;
+    if (!channel)
+        return NULL;
+    Py_INCREF(channel); /* another next() may finish the iterator meanwhile */
+    PyObject *value = pyswco_channel_pop(CHAN(channel), FOREVER);
+    if (!value) {
+        if (PyErr_ExceptionMatches(exc_closed))
+            PyErr_Clear();
+        Py_CLEAR(it->channel);
+    }
+    Py_DECREF(channel);
+    return value;
+}
+
+static void channel_iter_dealloc(PyObject *op)
+{
+    Py_XDECREF(((channel_iter_object *)op)->channel);
+    PyObject_Free(op);
+}
+
+static PyTypeObject channel_iter_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "swco.ChannelIterator",
+    .tp_basicsize = sizeof(channel_iter_object),
+    .tp_dealloc = channel_iter_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Iterator over a Channel's values until it is closed and drained.",
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = channel_iter_next,
+};
+
+static PyObject *channel_iter(PyObject *op)
+{
+    channel_iter_object *it = PyObject_New(channel_iter_object, &channel_iter_type);
+    if (!it)
+        return NULL;
+    Py_INCREF(op);
+    it->channel = op;
+    return (PyObject *)it;
+}
+
+static PyMethodDef channel_methods[] = {
+    {"push", (PyCFunction)(void (*)(void))channel_push, METH_FASTCALL | METH_KEYWORDS,
+     "push($self, /, value, timeout=-1.0)\n--\n\n"
+     "Send value, waiting up to timeout seconds while the channel is full.\n\n"
+     "Raises swco.TimeoutError, swco.ClosedError (closed before or while\n"
+     "waiting), CancelledError, or swco.Error (SWCO_ENOTCO) when it would\n"
+     "have to wait outside a coroutine."},
+    {"pop", (PyCFunction)(void (*)(void))channel_pop, METH_FASTCALL | METH_KEYWORDS,
+     "pop($self, /, timeout=-1.0)\n--\n\n"
+     "Receive the oldest value, waiting up to timeout seconds.\n\n"
+     "A closed channel still gives its buffered values, then raises\n"
+     "swco.ClosedError.  Raises swco.TimeoutError, CancelledError, or\n"
+     "swco.Error (SWCO_ENOTCO) as push() does."},
+    {"close", channel_close, METH_NOARGS,
+     "close($self, /)\n--\n\n"
+     "Close the channel: waiters wake with ClosedError.\n\n"
+     "Returns False when it was already closed, True otherwise."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef channel_getset[] = {
+    {"closed", channel_get_closed, NULL, "True once close() was called.", NULL},
+    {"capacity", channel_get_capacity, NULL, "The capacity given at creation.", NULL},
+    {"producers", channel_get_producers, NULL, "Number of coroutines waiting to push.", NULL},
+    {"consumers", channel_get_consumers, NULL, "Number of coroutines waiting to pop.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PySequenceMethods channel_as_sequence = {
+    .sq_length = channel_length,
+};
+
+static PyTypeObject channel_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "swco.Channel",
+    .tp_basicsize = sizeof(channel_object),
+    .tp_dealloc = channel_dealloc,
+    .tp_as_sequence = &channel_as_sequence,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "Channel(capacity=0)\n--\n\n"
+              "A bounded channel of Python objects between coroutines of a thread.\n\n"
+              "Channel(capacity): capacity values are buffered (0: unbuffered, push\n"
+              "waits for a popper).  The channel holds a reference to each value it\n"
+              "buffers.  Timeouts are seconds; a negative or zero timeout waits for\n"
+              "ever.  Raises swco.Error with code -EINVAL for a negative capacity.",
+    .tp_weaklistoffset = offsetof(channel_object, weakrefs),
+    .tp_iter = channel_iter,
+    .tp_methods = channel_methods,
+    .tp_getset = channel_getset,
+    .tp_init = channel_init,
+    .tp_new = PyType_GenericNew,
+};
 
 /* ------------------------------------------------------------ introspection */
 
@@ -655,6 +945,10 @@ int pyswco_module_init(PyObject *dict)
         "The coroutine was cancelled (code -ECANCELED); it should unwind.  Derives from "
         "BaseException so that 'except Exception' does not stop the unwinding.");
     if (!exc_timeout || !exc_closed || !exc_cancelled)
+        return -1;
+    /* Channel, named as in swco (which exports it) */
+    if (PyType_Ready(&channel_type) < 0 || PyType_Ready(&channel_iter_type) < 0 ||
+        PyDict_SetItemString(dict, "Channel", (PyObject *)&channel_type) < 0)
         return -1;
     /* Python coroutines need big stacks; make that the default so that the
      * scheduler pools them (only default-sized stacks are reused). */

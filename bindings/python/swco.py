@@ -362,88 +362,11 @@ def clear(timer_id):
     _state.timers.discard(timer_id)
 
 
-class Channel:
-    """A bounded channel of Python objects between coroutines of a thread.
-
-    Channel(capacity): capacity values are buffered (0: unbuffered, push
-    waits for a popper).  The channel holds a reference to each value it
-    buffers.  Timeouts are seconds; a negative or zero timeout waits for
-    ever.  Raises swco.Error with code -EINVAL for a negative capacity.
-    """
-
-    __slots__ = ("_c", "__weakref__")
-
-    def __init__(self, capacity=0):
-        self._c = None
-        if not isinstance(capacity, int):
-            raise TypeError("capacity must be an int")
-        self._c = _swco.pyswco_channel_new(capacity)
-
-    def push(self, value, timeout=FOREVER):
-        """Send value, waiting up to timeout seconds while the channel is full.
-
-        Raises swco.TimeoutError, swco.ClosedError (closed before or while
-        waiting), CancelledError, or swco.Error (SWCO_ENOTCO) when it would
-        have to wait outside a coroutine.
-        """
-        _swco.pyswco_channel_push(self._c, value, float(timeout))
-
-    def pop(self, timeout=FOREVER):
-        """Receive the oldest value, waiting up to timeout seconds.
-
-        A closed channel still gives its buffered values, then raises
-        swco.ClosedError.  Raises swco.TimeoutError, CancelledError, or
-        swco.Error (SWCO_ENOTCO) as push() does.
-        """
-        return _swco.pyswco_channel_pop(self._c, float(timeout))
-
-    def close(self):
-        """Close the channel: waiters wake with ClosedError.
-
-        Returns False when it was already closed, True otherwise.
-        """
-        try:
-            _swco.swco_channel_close(self._c)
-        except ClosedError:
-            return False
-        return True
-
-    @property
-    def closed(self):
-        """True once close() was called."""
-        return bool(_swco.swco_channel_is_closed(self._c))
-
-    @property
-    def capacity(self):
-        """The capacity given at creation."""
-        return _swco.swco_channel_capacity(self._c)
-
-    @property
-    def producers(self):
-        """Number of coroutines waiting to push."""
-        return _swco.swco_channel_producers(self._c)
-
-    @property
-    def consumers(self):
-        """Number of coroutines waiting to pop."""
-        return _swco.swco_channel_consumers(self._c)
-
-    def __len__(self):
-        """Number of buffered values."""
-        return _swco.swco_channel_length(self._c)
-
-    def __iter__(self):
-        """Pop values until the channel is closed and drained."""
-        while True:
-            try:
-                yield self.pop()
-            except ClosedError:
-                return
-
-    def __del__(self, _free=_swco.swco_channel_free):
-        if self._c is not None:
-            _free(self._c)  # releases buffered values
-            self._c = None
+# Channel is a C type (pyswco.c): push() and pop() are one C call each.
+# push(value, timeout=FOREVER), pop(timeout=FOREVER), close(), the closed,
+# capacity, producers and consumers properties, len() and iteration until
+# closed and drained; weak references and subclasses are allowed.
+Channel = _swco.Channel
 
 
 class WaitGroup:

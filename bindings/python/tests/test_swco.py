@@ -481,6 +481,216 @@ class TestChannel(unittest.TestCase):
         self.assertEqual(out["closed"], _swco_code("SWCO_ECLOSED"))
 
 
+class TestChannelType(unittest.TestCase):
+    """swco.Channel is a C type: what the Python class used to check."""
+
+    def test_bad_arguments(self):
+        for cap in ("3", 1.5, None):
+            with self.assertRaises(TypeError):
+                swco.Channel(cap)
+        with self.assertRaises(swco.Error) as cm:
+            swco.Channel(capacity=-1)
+        self.assertEqual(cm.exception.code, -errno.EINVAL)
+        with self.assertRaises(OverflowError):
+            swco.Channel(2 ** 70)
+        with self.assertRaisesRegex(TypeError, "size"):
+            swco.Channel(size=1)
+        with self.assertRaises(TypeError):
+            swco.Channel(1, 2)
+        self.assertEqual(swco.Channel(True).capacity, 1)  # an int, as isinstance() said
+        self.assertEqual(swco.Channel(capacity=3).capacity, 3)
+
+        chan = swco.Channel(1)
+        obj = object()
+        base = sys.getrefcount(obj)
+        with self.assertRaisesRegex(TypeError, "value"):
+            chan.push()
+        with self.assertRaises(TypeError):
+            chan.push(obj, 1, 2)
+        with self.assertRaisesRegex(TypeError, "unexpected keyword argument 'bogus'"):
+            chan.push(obj, bogus=1)
+        with self.assertRaisesRegex(TypeError, "multiple values for argument 'value'"):
+            chan.push(obj, value=obj)
+        with self.assertRaises(TypeError):
+            chan.push(obj, timeout=None)
+        with self.assertRaises(ValueError):  # float("soon")
+            chan.push(obj, timeout="soon")
+        with self.assertRaises(TypeError):
+            chan.pop(1, 2)
+        with self.assertRaisesRegex(TypeError, "unexpected keyword argument 'value'"):
+            chan.pop(value=1)
+        with self.assertRaises(TypeError):
+            chan.close(1)
+        self.assertEqual(sys.getrefcount(obj), base)
+        self.assertEqual(len(chan), 0)
+        with self.assertRaises(AttributeError):
+            chan.capacity = 3
+        with self.assertRaises(AttributeError):
+            chan.other = 1  # no __dict__, as with __slots__
+
+    def test_timeout_forms(self):
+        out = []
+
+        class Seconds:
+            def __float__(self):
+                return 0.01
+
+        def main():
+            chan = swco.Channel(1)
+            for call in (lambda: chan.pop(0.01), lambda: chan.pop(timeout=0.01),
+                         lambda: chan.pop(timeout=Seconds()), lambda: chan.pop("0.01")):
+                try:
+                    call()
+                except swco.TimeoutError:
+                    out.append("pop")
+            chan.push(value=1, timeout=1)
+            for call in (lambda: chan.push(2, 0.01), lambda: chan.push(2, timeout=0.01),
+                         lambda: chan.push(value=2, timeout=Seconds())):
+                try:
+                    call()
+                except swco.TimeoutError:
+                    out.append("push")
+            out.append(chan.pop(timeout=-1))
+
+        swco.run(main)
+        self.assertEqual(out, ["pop"] * 4 + ["push"] * 3 + [1])
+
+    def test_value_references(self):
+        obj = object()
+        base = sys.getrefcount(obj)
+        chan = swco.Channel(2)
+        chan.push(obj)
+        self.assertEqual(sys.getrefcount(obj), base + 1, "the channel holds the value")
+        got = chan.pop()
+        self.assertIs(got, obj)
+        del got
+        self.assertEqual(sys.getrefcount(obj), base, "pop hands the reference over")
+        chan.close()
+        with self.assertRaises(swco.ClosedError):
+            chan.push(obj)
+        self.assertEqual(sys.getrefcount(obj), base, "a failed push keeps no reference")
+
+        def main():
+            ping, pong = swco.Channel(0), swco.Channel(0)
+            swco.go(lambda: pong.push(ping.pop()))
+            ping.push(obj)
+            self.assertIs(pong.pop(), obj)
+            with self.assertRaises(swco.TimeoutError):
+                ping.push(obj, timeout=0.01)
+
+        swco.run(main)
+        self.assertEqual(sys.getrefcount(obj), base)
+
+    def test_subclass_and_weakref(self):
+        class Named(swco.Channel):
+            def __init__(self, name, capacity=0):
+                super().__init__(capacity)
+                self.name = name
+
+            def push(self, value, timeout=swco.FOREVER):
+                super().push((self.name, value), timeout)
+
+        chan = Named("n", 2)
+        chan.push(1)
+        self.assertEqual(chan.pop(), ("n", 1))
+        self.assertIsInstance(chan, swco.Channel)
+        self.assertEqual((chan.capacity, chan.name), (2, "n"))
+        dead = []
+        ref = weakref.ref(chan, dead.append)
+        self.assertIs(ref(), chan)
+        del chan
+        gc.collect()
+        self.assertIsNone(ref())
+        self.assertEqual(len(dead), 1)
+        plain = swco.Channel()
+        self.assertIs(weakref.ref(plain)(), plain)
+        self.assertIs(type(plain), swco.Channel)
+
+        class Skipped(swco.Channel):
+            def __init__(self):
+                pass  # no channel: every call fails as for a NULL one
+
+        lost = Skipped()
+        for call in (lambda: lost.push(1), lost.pop, lost.close, lambda: len(lost),
+                     lambda: lost.closed, lambda: lost.capacity):
+            with self.assertRaises(swco.Error) as cm:
+                call()
+            self.assertEqual(cm.exception.code, -errno.EINVAL)
+
+    def test_init_again_closes_the_old_channel(self):
+        class Item:
+            pass
+
+        out = []
+
+        def waiter(chan):
+            try:
+                chan.pop()
+            except swco.ClosedError:
+                out.append("closed")
+
+        def main():
+            chan = swco.Channel(2)
+            item = Item()
+            ref = weakref.ref(item)
+            chan.push(item)
+            del item
+            chan.__init__(5)
+            out.append(ref())
+            swco.go(waiter, chan)
+            self.assertEqual(chan.consumers, 1)
+            chan.__init__(1)
+            swco.sleep(0.01)
+            out.append((chan.capacity, len(chan), chan.closed, chan.consumers))
+
+        swco.run(main)
+        self.assertEqual(out, [None, "closed", (1, 0, False, 0)])
+
+    def test_iteration_and_waiter_counts(self):
+        out = {}
+
+        def main():
+            chan = swco.Channel(0)
+            swco.go(chan.push, "a")
+            swco.go(chan.push, "b")
+            out["producers"] = (chan.producers, chan.consumers)
+            it = iter(chan)
+            self.assertIs(iter(it), it)
+            out["first"] = [next(it), next(it)]
+            swco.go(lambda: out.setdefault("rest", list(it)))
+            out["consumers"] = chan.consumers
+            chan.close()
+            swco.sleep(0.01)
+            with self.assertRaises(StopIteration):
+                next(it)
+
+        swco.run(main)
+        self.assertEqual(out, {"producers": (2, 0), "first": ["a", "b"], "consumers": 1,
+                               "rest": []})
+        with self.assertRaises(swco.Error):  # pop outside a coroutine: finished after
+            it = iter(swco.Channel(0))
+            next(it)
+        with self.assertRaises(StopIteration):
+            next(it)
+
+    def test_waiting_coroutine_backtrace_ends_at_the_call(self):
+        out = {}
+
+        def blocked(chan):
+            with self.assertRaises(swco.ClosedError):
+                chan.pop()
+
+        def main():
+            chan = swco.Channel(0)
+            cid = swco.go(blocked, chan)
+            bt = swco.backtrace(cid)
+            out["last"] = (bt[-1].name, bt[-1].line)
+            chan.close()
+
+        swco.run(main)
+        self.assertEqual(out["last"], ("blocked", "chan.pop()"))  # pop has no Python frame
+
+
 def _swco_code(name):
     import _swco
     return getattr(_swco, name)
