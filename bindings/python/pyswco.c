@@ -835,6 +835,45 @@ static PyTypeObject channel_type = {
     .tp_new = PyType_GenericNew,
 };
 
+/* ------------------------------------------------------- yield, resume */
+
+/* swco.yield_() and swco.resume(): C functions, as Channel's methods are,
+ * so that a switch costs no Python frame. */
+static PyObject *py_yield(PyObject *module, PyObject *unused)
+{
+    int rc = swco_coroutine_yield();
+    if (rc < 0)
+        return pyswco_raise(rc);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_resume(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames)
+{
+    static const char *const names[] = {"cid"};
+    PyObject *arg[1];
+    if (unpack_args("resume", names, 1, 1, args, nargs, kwnames, arg) < 0)
+        return NULL;
+    long cid = PyLong_AsLong(arg[0]);
+    if (cid == -1 && PyErr_Occurred())
+        return NULL;
+    int rc = swco_coroutine_resume(cid);
+    if (rc < 0)
+        return pyswco_raise(rc);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef module_functions[] = {
+    {"yield_", py_yield, METH_NOARGS,
+     "yield_()\n--\n\n"
+     "Suspend the current coroutine until swco.resume(its cid).\n\n"
+     "Raises CancelledError when cancelled instead."},
+    {"resume", (PyCFunction)(void (*)(void))py_resume, METH_FASTCALL | METH_KEYWORDS,
+     "resume(cid)\n--\n\n"
+     "Resume coroutine cid suspended by swco.yield_(); runs it at once."},
+    {NULL, NULL, 0, NULL},
+};
+
 /* ------------------------------------------------------------ introspection */
 
 PyObject *pyswco_coroutine_list(void)
@@ -946,10 +985,24 @@ int pyswco_module_init(PyObject *dict)
         "BaseException so that 'except Exception' does not stop the unwinding.");
     if (!exc_timeout || !exc_closed || !exc_cancelled)
         return -1;
-    /* Channel, named as in swco (which exports it) */
+    /* Channel and the switching functions, named as in swco (which
+     * exports them) */
     if (PyType_Ready(&channel_type) < 0 || PyType_Ready(&channel_iter_type) < 0 ||
         PyDict_SetItemString(dict, "Channel", (PyObject *)&channel_type) < 0)
         return -1;
+    PyObject *modname = PyUnicode_FromString("swco");
+    if (!modname)
+        return -1;
+    for (PyMethodDef *def = module_functions; def->ml_name; def++) {
+        PyObject *fn = PyCFunction_NewEx(def, NULL, modname);
+        if (!fn || PyDict_SetItemString(dict, def->ml_name, fn) < 0) {
+            Py_XDECREF(fn);
+            Py_DECREF(modname);
+            return -1;
+        }
+        Py_DECREF(fn);
+    }
+    Py_DECREF(modname);
     /* Python coroutines need big stacks; make that the default so that the
      * scheduler pools them (only default-sized stacks are reused). */
     if (swco_coroutine_get_stack_size() < PYSWCO_STACK_SIZE)

@@ -482,7 +482,7 @@ class TestChannel(unittest.TestCase):
 
 
 class TestChannelType(unittest.TestCase):
-    """swco.Channel is a C type: what the Python class used to check."""
+    """swco.Channel and yield_/resume are C: what Python used to check."""
 
     def test_bad_arguments(self):
         for cap in ("3", 1.5, None):
@@ -689,6 +689,31 @@ class TestChannelType(unittest.TestCase):
 
         swco.run(main)
         self.assertEqual(out["last"], ("blocked", "chan.pop()"))  # pop has no Python frame
+
+    def test_yield_resume_arguments(self):
+        out = []
+
+        def waiter():
+            out.append(swco.yield_())
+
+        def main():
+            cid = swco.go(waiter)
+            out.append(swco.resume(cid=cid))
+            with self.assertRaises(TypeError):
+                swco.resume(str(cid))
+            with self.assertRaises(TypeError):
+                swco.resume()
+            with self.assertRaises(TypeError):
+                swco.yield_(1)
+            with self.assertRaises(swco.Error) as cm:
+                swco.resume(10 ** 9)
+            out.append(cm.exception.name)
+
+        swco.run(main)
+        self.assertEqual(out, [None, None, "SWCO_ENOCO"])
+        with self.assertRaises(swco.Error) as cm:
+            swco.yield_()
+        self.assertEqual(cm.exception.name, "SWCO_ENOTCO")
 
 
 def _swco_code(name):
