@@ -624,10 +624,9 @@ class TestChannelType(unittest.TestCase):
         out = []
 
         def waiter(chan):
-            try:
+            with self.assertRaises(swco.ClosedError):
                 chan.pop()
-            except swco.ClosedError:
-                out.append("closed")
+            out.append("closed")
 
         def main():
             chan = swco.Channel(2)
