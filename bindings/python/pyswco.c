@@ -824,9 +824,12 @@ static PyTypeObject channel_type = {
     .tp_doc = "Channel(capacity=0)\n--\n\n"
               "A bounded channel of Python objects between coroutines of a thread.\n\n"
               "Channel(capacity): capacity values are buffered (0: unbuffered, push\n"
-              "waits for a popper).  The channel holds a reference to each value it\n"
-              "buffers.  Timeouts are seconds; a negative or zero timeout waits for\n"
-              "ever.  Raises swco.Error with code -EINVAL for a negative capacity.",
+              "waits for a popper).  A wake runs the woken coroutine at once, except\n"
+              "unbuffered: there push and pop meet as in Go, the caller goes on and\n"
+              "the other side runs when the caller next waits or yields.  The\n"
+              "channel holds a reference to each value it buffers.  Timeouts are\n"
+              "seconds; a negative or zero timeout waits for ever.  Raises\n"
+              "swco.Error with code -EINVAL for a negative capacity.",
     .tp_weaklistoffset = offsetof(channel_object, weakrefs),
     .tp_iter = channel_iter,
     .tp_methods = channel_methods,
