@@ -35,7 +35,7 @@ bindings/python/swco_wrap.c: $(PY_SWIG_DEPS)
 
 # make check: run the unittest suite against the build tree.  The
 # interpreter is not built with AddressSanitizer, so under --enable-asan the
-# runner reports SKIP (exit 77) and only the C tests run.
+# runner preloads the sanitizer runtimes for the instrumented module.
 TESTS += bindings/python/run-tests.sh
 AM_TESTS_ENVIRONMENT += PYTHON='$(PYTHON)' SWCO_PY_ASAN='$(enable_asan)' \
 	abs_top_srcdir='$(abs_top_srcdir)' abs_top_builddir='$(abs_top_builddir)'; \
