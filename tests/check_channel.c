@@ -186,6 +186,30 @@ START_TEST(unbuffered_cancel_after_handoff)
 }
 END_TEST
 
+static void push_then_yield(void *arg)
+{
+    ck_assert_int_eq(swco_channel_push(ch, "x", -1), 0);
+    ck_assert_int_eq(swco_coroutine_yield(), 0); /* the popper runs first */
+    out("pusher resumed;");
+}
+
+START_TEST(unbuffered_handoff_on_yield)
+{
+    out_reset();
+    ch = swco_channel_new(0);
+    swco_coroutine_create(push_outside, NULL); /* pops and prints */
+    long pusher = swco_coroutine_create(push_then_yield, NULL);
+    /* The yield went to the popper, which ended back here. */
+    ck_assert_str_eq(out_buf, "popped x;");
+    ck_assert_int_eq(swco_coroutine_count(), 1);
+    ck_assert_str_eq(swco_coroutine_wait_reason(pusher), "yield");
+    ck_assert_int_eq(swco_coroutine_resume(pusher), 0);
+    ck_assert_str_eq(out_buf, "popped x;pusher resumed;");
+    ck_assert_int_eq(swco_coroutine_count(), 0);
+    swco_channel_free(ch);
+}
+END_TEST
+
 /* Three coroutines in a ring of unbuffered channels: each hands over by
  * waiting, and the last ones to end were entered through the run queue, so
  * they are freed by a resume that did not start them. */
@@ -420,6 +444,7 @@ int main(void)
     tcase_add_test(tc, unbuffered_push_outside_a_coroutine);
     tcase_add_test(tc, unbuffered_handoff_stops_the_timeout);
     tcase_add_test(tc, unbuffered_cancel_after_handoff);
+    tcase_add_test(tc, unbuffered_handoff_on_yield);
     tcase_add_test(tc, unbuffered_ring);
     tcase_add_test(tc, timeouts_leave_channel_usable);
     tcase_add_test(tc, close_wakes_poppers);
