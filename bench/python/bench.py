@@ -5,7 +5,9 @@ One line per figure, the peers measured in the same run:
   switch      one coroutine switch (a yield/resume pair is two switches)
   round trip  a value sent to another coroutine and an answer sent back
               (swco: two unbuffered Channels; greenlet: switch(value), the
-              floor any channel built on it pays; asyncio: two Queues)
+              floor any channel built on it pays; asyncio: two Queues; and,
+              where python3-gevent is installed, gevent's greenlet-based
+              unbuffered gevent.queue.Channel, the same work as swco's)
   spawn       create a coroutine that ends at once
 
 Run by make bench (or make bench-python) from the build tree.  SWCO_BENCH_N
@@ -21,6 +23,12 @@ try:
     import greenlet
 except ImportError:  # the peer is optional
     greenlet = None
+
+try:
+    import gevent
+    import gevent.queue
+except ImportError:  # the peer is optional
+    gevent = None
 
 N = int(os.environ.get("SWCO_BENCH_N", "200000"))
 
@@ -132,6 +140,23 @@ def greenlet_spawn():
     return time.perf_counter() - t0, N // 10
 
 
+def gevent_round_trip():
+    ping, pong = gevent.queue.Channel(), gevent.queue.Channel()
+
+    def echo():
+        for _ in range(N):
+            pong.put(ping.get())
+
+    task = gevent.spawn(echo)
+    t0 = time.perf_counter()
+    for i in range(N):
+        ping.put(i)
+        pong.get()
+    t = time.perf_counter() - t0
+    task.join()
+    return t, N
+
+
 # --------------------------------------------------------------- asyncio
 def asyncio_switch():
     async def loop(n):
@@ -196,6 +221,11 @@ def main():
           % (N, greenlet.__version__ if greenlet else "not installed"))
     line("switch", swco_switch, greenlet_switch, asyncio_switch)
     line("round trip", swco_round_trip, greenlet_round_trip, asyncio_round_trip)
+    if gevent is not None:
+        print("python round trip, gevent %s Channel: %.0f ns"
+              % (gevent.__version__, ns(best(gevent_round_trip))), flush=True)
+    else:
+        print("python round trip, gevent: not installed, skipped (python3-gevent)")
     line("spawn", swco_spawn, greenlet_spawn, asyncio_spawn)
 
 
