@@ -37,6 +37,7 @@ PyObject *pyswco_table_get(swco_table_t *t, const char *key, PyObject *column);
 PyObject *pyswco_table_incr(swco_table_t *t, const char *key, const char *column, PyObject *by);
 PyObject *pyswco_table_keys(swco_table_t *t);
 PyObject *pyswco_table_stats(swco_table_t *t);
+PyObject *pyswco_table_update(swco_table_t *t, const char *key, PyObject *values);
 swco_process_t *pyswco_process_new(PyObject *fn, int ipc, int redirect_stdio);
 PyObject *pyswco_process_start(swco_process_t *proc);
 PyObject *pyswco_process_write(swco_process_t *proc, PyObject *data, double timeout);

@@ -53,6 +53,21 @@ static PyObject *table_value(swco_table_row_t *row, const char *col, int type)
     }
 }
 
+/* Every column of the row buffer as a dict. */
+static PyObject *row_dict(swco_table_t *t, swco_table_row_t *row)
+{
+    PyObject *result = PyDict_New();
+    int n = swco_table_column_count(t);
+    for (int i = 0; result && i < n; i++) {
+        const char *col = swco_table_column_name(t, i);
+        PyObject *v = table_value(row, col, swco_table_column_type(t, col));
+        if (!v || PyDict_SetItemString(result, col, v) < 0)
+            Py_CLEAR(result);
+        Py_XDECREF(v);
+    }
+    return result;
+}
+
 PyObject *pyswco_table_get(swco_table_t *t, const char *key, PyObject *column)
 {
     swco_table_row_t *row = swco_table_row_new(t);
@@ -70,15 +85,7 @@ PyObject *pyswco_table_get(swco_table_t *t, const char *key, PyObject *column)
         else if (col)
             result = table_value(row, col, type);
     } else {
-        result = PyDict_New();
-        int n = swco_table_column_count(t);
-        for (int i = 0; result && i < n; i++) {
-            const char *col = swco_table_column_name(t, i);
-            PyObject *v = table_value(row, col, swco_table_column_type(t, col));
-            if (!v || PyDict_SetItemString(result, col, v) < 0)
-                Py_CLEAR(result);
-            Py_XDECREF(v);
-        }
+        result = row_dict(t, row);
     }
     swco_table_row_free(row);
     return result;
@@ -122,28 +129,35 @@ static int row_put(swco_table_t *t, swco_table_row_t *row, const char *col, PyOb
     return 0;
 }
 
-PyObject *pyswco_table_set(swco_table_t *t, const char *key, PyObject *values)
+/* The dict values ({column: value}) into the row buffer: 0, or -1 with an
+ * exception set. */
+static int row_fill(swco_table_t *t, swco_table_row_t *row, PyObject *values)
 {
     if (!PyDict_Check(values)) {
         PyErr_SetString(PyExc_TypeError, "a table row is a dict of column values");
-        return NULL;
+        return -1;
     }
-    swco_table_row_t *row = swco_table_row_new(t);
-    if (!row)
-        return pyswco_raise(swco_last_error());
     PyObject *k, *v;
     Py_ssize_t pos = 0;
-    int ok = 1;
-    while (ok && PyDict_Next(values, &pos, &k, &v)) {
+    while (PyDict_Next(values, &pos, &k, &v)) {
         const char *col = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
         if (!col) {
             if (!PyErr_Occurred())
                 PyErr_SetString(PyExc_TypeError, "column names are str");
-            ok = 0;
-        } else if (row_put(t, row, col, v) < 0) {
-            ok = 0;
+            return -1;
         }
+        if (row_put(t, row, col, v) < 0)
+            return -1;
     }
+    return 0;
+}
+
+PyObject *pyswco_table_set(swco_table_t *t, const char *key, PyObject *values)
+{
+    swco_table_row_t *row = swco_table_row_new(t);
+    if (!row)
+        return pyswco_raise(swco_last_error());
+    int ok = row_fill(t, row, values) == 0;
     if (ok && PyDict_Size(values) > 0) {
         int rc = swco_table_set_row(t, key, row);
         if (rc < 0) {
@@ -223,6 +237,58 @@ PyObject *pyswco_table_stats(swco_table_t *t)
                          "conflict_capacity", (Py_ssize_t)s.conflict_capacity, "conflict_used",
                          (Py_ssize_t)s.conflict_used, "longest_chain",
                          (Py_ssize_t)s.longest_chain, "memory_size", (Py_ssize_t)s.memory_size);
+}
+
+/* --------------------------------------------------------- table update */
+
+/* swco_table_update() with a Python callable (or a dict of new values):
+ * the callable gets the row as a dict while the row is locked and returns
+ * the columns to write.  A Python exception makes the callback return
+ * UPDATE_RAISED, so that the row is left as it was. */
+#define UPDATE_RAISED 1
+
+typedef struct update_call {
+    swco_table_t *t;
+    PyObject *values; /* dict, or callable(row) -> dict or None */
+    PyObject *row;    /* owned: the row as written */
+} update_call_t;
+
+static int update_row(swco_table_row_t *row, void *arg)
+{
+    update_call_t *u = arg;
+    PyObject *values = u->values;
+    if (PyCallable_Check(values)) {
+        PyObject *now = row_dict(u->t, row);
+        values = now ? PyObject_CallFunctionObjArgs(u->values, now, NULL) : NULL;
+        Py_XDECREF(now);
+        if (!values)
+            return UPDATE_RAISED;
+    } else {
+        Py_INCREF(values);
+    }
+    int rc = values == Py_None ? 0 : row_fill(u->t, row, values);
+    Py_DECREF(values);
+    /* the buffer holds the old row with the new columns set */
+    u->row = rc == 0 ? row_dict(u->t, row) : NULL;
+    return u->row ? 0 : UPDATE_RAISED;
+}
+
+PyObject *pyswco_table_update(swco_table_t *t, const char *key, PyObject *values)
+{
+    if (!PyDict_Check(values) && !PyCallable_Check(values)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "update() takes a dict of column values or a callable(row)");
+        return NULL;
+    }
+    update_call_t u = {t, values, NULL};
+    int rc = swco_table_update(t, key, update_row, &u);
+    if (rc == UPDATE_RAISED && PyErr_Occurred())
+        return NULL;
+    if (rc != 0) {
+        Py_XDECREF(u.row);
+        return pyswco_raise(rc);
+    }
+    return u.row;
 }
 
 /* ------------------------------------------------------------- forking */

@@ -488,7 +488,10 @@ class Table:
         t = swco.Table(1024, columns=[("name", swco.Table.STRING, 64),
                                       ("n", swco.Table.INT)])
 
-    or add them with column() and then call create().  INT columns hold
+    or add them with column() and then call create().  With name="/x"
+    (a shm_open() name) the table is named instead: unrelated processes
+    open it with Table.attach("/x", columns) and it stays until
+    Table.unlink("/x").  INT columns hold
     64-bit signed ints, DOUBLE floats, STRING up to size bytes (given as str
     or bytes, read back as str; bytes that are not UTF-8 come back as
     surrogate escapes).  Errors raise swco.Error with the libswco code:
@@ -498,11 +501,12 @@ class Table:
     INT = _swco.SWCO_TABLE_INT
     DOUBLE = _swco.SWCO_TABLE_DOUBLE
     STRING = _swco.SWCO_TABLE_STRING
-    __slots__ = ("_c", "_created")
+    __slots__ = ("_c", "_created", "_name")
 
-    def __init__(self, size, columns=None):
+    def __init__(self, size, columns=None, name=None):
         self._c = None
         self._created = False
+        self._name = name
         self._c = _swco.swco_table_new(int(size))
         if columns is not None:
             for col in columns:
@@ -515,9 +519,43 @@ class Table:
         _swco.swco_table_column(self._c, name, type, int(size))
 
     def create(self):
-        """Allocate the table in anonymous shared memory (before forking)."""
-        _swco.swco_table_create(self._c)
+        """Allocate the table: in anonymous shared memory (share it by
+        forking afterwards), or, for a Table made with name=, in named
+        shared memory (swco.Error -EEXIST when the name is taken)."""
+        if self._name is None:
+            _swco.swco_table_create(self._c)
+        else:
+            _swco.swco_table_create_named(self._c, self._name)
         self._created = True
+
+    @classmethod
+    def attach(cls, name, columns):
+        """Open the named table another process (or this one) created with
+        Table(size, columns, name=name); return a new Table handle on it.
+
+        columns must be the creator's, in the same order with the same
+        types and string sizes (else swco.Error SWCO_ESCHEMA); the capacity
+        is the creator's.  Raises swco.Error -ENOENT when no table has that
+        name and -EAGAIN while its creator is still setting it up.
+        """
+        table = cls(1, name=name)
+        for col in columns:
+            table.column(*col)
+        _swco.swco_table_attach(table._c, name)
+        table._created = True
+        return table
+
+    @staticmethod
+    def unlink(name):
+        """Remove the name of a named table (shm_unlink); processes that
+        have it open keep using it, and the memory goes with the last one.
+        Raises swco.Error -ENOENT for an unknown name."""
+        _swco.swco_table_unlink(name)
+
+    @property
+    def name(self):
+        """The shm_open() name of a named table, None for an anonymous one."""
+        return self._name
 
     @property
     def columns(self):
@@ -544,6 +582,21 @@ class Table:
             if exc.code == -_errno.ENOENT:
                 return default
             raise
+
+    def update(self, key, values):
+        """Read, change and write back row key under its lock; return the
+        row as written (a dict of every column).
+
+        values is a dict of the columns to change, or a callable fn(row)
+        that gets the row as a dict and returns the dict of columns to
+        change (None: none).  A row that is absent is created first, with
+        every column zero (and stays when fn raises).  fn runs with the row
+        locked, so its read-modify-write is atomic across processes: keep it
+        short, and let it neither wait (sleep, channel, socket: another
+        coroutine touching the row would spin for ever) nor use the table.
+        An exception from fn leaves the row unchanged and propagates.
+        """
+        return _swco.pyswco_table_update(self._c, key, values)
 
     def incr(self, key, column, by=1):
         """Add by to an INT or DOUBLE column (creating the row) and return

@@ -1042,6 +1042,112 @@ class TestTable(unittest.TestCase):
         self.assertEqual(t["count"]["n"], 11)
 
 
+class TestTableUpdateAndNamed(unittest.TestCase):
+    COLUMNS = [("name", swco.Table.STRING, 8), ("n", swco.Table.INT), ("x", swco.Table.DOUBLE)]
+
+    def test_update_present_and_absent_rows(self):
+        t = swco.Table(16, columns=self.COLUMNS)
+        t["a"] = {"name": "alice", "n": 1}
+        row = t.update("a", lambda row: {"n": row["n"] + 1})
+        self.assertEqual(row, {"name": "alice", "n": 2, "x": 0.0})
+        self.assertEqual(t["a"], row)
+        seen = []
+        row = t.update("new", lambda row: seen.append(row) or {"x": 1.5})
+        self.assertEqual(seen, [{"name": "", "n": 0, "x": 0.0}])  # created, zero
+        self.assertEqual(t["new"], row)
+        self.assertEqual(row, {"name": "", "n": 0, "x": 1.5})
+        self.assertEqual(t.update("a", lambda row: None), t["a"])  # nothing written
+        self.assertEqual(t.update("a", {"name": b"bob"})["name"], "bob")  # a dict
+        self.assertEqual(t.update("d", {"n": 4}), {"name": "", "n": 4, "x": 0.0})
+        before = t["a"]
+        with self.assertRaises(ZeroDivisionError):
+            t.update("a", lambda row: 1 / 0)
+        with self.assertRaises(swco.Error) as cm:
+            t.update("a", {"n": 9, "nope": 1})
+        self.assertEqual(cm.exception.code, _swco_code("SWCO_ENOCOLUMN"))
+        with self.assertRaises(TypeError):
+            t.update("a", lambda row: {"n": "nine"})
+        with self.assertRaises(TypeError):
+            t.update("a", lambda row: 5)
+        self.assertEqual(t["a"], before)  # unchanged by every failure
+        with self.assertRaises(ZeroDivisionError):
+            t.update("z", lambda row: 1 / 0)
+        self.assertEqual(t["z"], {"name": "", "n": 0, "x": 0.0})  # created, stays
+        with self.assertRaises(TypeError):
+            t.update("a", 5)
+        with self.assertRaises(swco.Error) as cm:
+            t.update("k" * 64, {"n": 1})
+        self.assertEqual(cm.exception.code, _swco_code("SWCO_EKEYTOOLONG"))
+
+    def test_update_is_atomic_across_processes(self):
+        t = swco.Table(4, columns=self.COLUMNS)
+        go = swco.Atomic(0)
+
+        def bump(proc, times):
+            while not go.get():  # start together
+                pass
+            for _ in range(times):
+                t.update("count", lambda row: {"n": row["n"] + 1, "x": row["x"] + 0.5})
+
+        procs = [swco.Process(bump, 2000, ipc=swco.Process.IPC_NONE) for _ in range(3)]
+        for p in procs:
+            p.start()
+        go.set(1)
+        bump(None, 2000)
+        self.assertEqual([p.wait(10 * SLOW) for p in procs], [0, 0, 0])
+        self.assertEqual(t["count"], {"name": "", "n": 8000, "x": 4000.0})
+
+    def test_named_table_attached_by_another_process(self):
+        name = "/swco-test-%d" % os.getpid()
+        t = swco.Table(16, columns=self.COLUMNS, name=name)
+        try:
+            self.assertEqual(t.name, name)
+            self.assertIsNone(swco.Table(4, columns=self.COLUMNS).name)
+            t["a"] = {"name": "alice", "n": 1}
+            second = swco.Table.attach(name, self.COLUMNS)  # a second handle here
+            self.assertEqual(second["a"], {"name": "alice", "n": 1, "x": 0.0})
+            self.assertEqual(second.incr("a", "n", 2), 3)
+            self.assertEqual(t["a"]["n"], 3)
+            self.assertEqual(second.stats()["capacity"], t.stats()["capacity"])
+
+            def child(proc):
+                mine = swco.Table.attach(name, TestTableUpdateAndNamed.COLUMNS)
+                mine.update("child", {"n": os.getpid()})
+                mine.update("a", lambda row: {"n": row["n"] * 10})
+
+            proc = swco.Process(child, ipc=swco.Process.IPC_NONE)
+            pid = proc.start()
+            self.assertEqual(proc.wait(10 * SLOW), 0)
+            self.assertEqual(t["child"]["n"], pid)
+            self.assertEqual(second["a"]["n"], 30)
+            with self.assertRaises(swco.Error) as cm:
+                swco.Table(16, columns=self.COLUMNS, name=name)
+            self.assertEqual(cm.exception.code, -errno.EEXIST)
+            with self.assertRaises(swco.Error) as cm:
+                swco.Table.attach(name, self.COLUMNS[:2])
+            self.assertEqual(cm.exception.code, _swco_code("SWCO_ESCHEMA"))
+            with self.assertRaises(swco.Error) as cm:
+                swco.Table.attach(name, [("name", swco.Table.STRING, 9)] + self.COLUMNS[1:])
+            self.assertEqual(cm.exception.code, _swco_code("SWCO_ESCHEMA"))
+            with self.assertRaises(swco.Error) as cm:
+                swco.Table.attach(name + "-none", self.COLUMNS)
+            self.assertEqual(cm.exception.code, -errno.ENOENT)
+            later = swco.Table(4, name=name + "-later")  # columns, then create()
+            later.column("hits", swco.Table.INT)
+            later.create()
+            swco.Table.unlink(later.name)
+        finally:
+            swco.Table.unlink(name)
+        with self.assertRaises(swco.Error) as cm:
+            swco.Table.attach(name, self.COLUMNS)
+        self.assertEqual(cm.exception.code, -errno.ENOENT)
+        with self.assertRaises(swco.Error) as cm:
+            swco.Table.unlink(name)
+        self.assertEqual(cm.exception.code, -errno.ENOENT)
+        t["b"] = {"n": 5}  # the handles stay usable once the name is gone
+        self.assertEqual(second["b"]["n"], 5)
+
+
 class TestAtomicAndLock(unittest.TestCase):
     def test_atomic_ops(self):
         a = swco.Atomic(5)
