@@ -10,7 +10,7 @@ PY_SWIG_DEPS = $(srcdir)/bindings/swco.i $(srcdir)/bindings/python/swco_python.i
 	$(srcdir)/bindings/python/pyswco.h $(include_HEADERS) $(swcoinclude_HEADERS) \
 	include/swco/version.h
 EXTRA_DIST += bindings/python/swco_python.i bindings/python/pyswco.h bindings/python/pyswco.c \
-	bindings/python/pyswco_proc.c \
+	bindings/python/pyswco_proc.c bindings/python/pyswco_curl.c \
 	bindings/python/swco.py bindings/python/run-tests.sh bindings/python/tests/test_swco.py \
 	examples/python/hello.py bench/python/bench.py
 
@@ -18,13 +18,13 @@ if ENABLE_PYTHON
 pyexec_LTLIBRARIES = bindings/python/_swco.la
 python_PYTHON = bindings/python/swco.py
 bindings_python__swco_la_SOURCES = bindings/python/pyswco.c bindings/python/pyswco.h \
-	bindings/python/pyswco_proc.c
+	bindings/python/pyswco_proc.c bindings/python/pyswco_curl.c
 nodist_bindings_python__swco_la_SOURCES = bindings/python/swco_wrap.c
 bindings_python__swco_la_CPPFLAGS = -I$(top_srcdir)/include -I$(top_builddir)/include \
 	-I$(top_srcdir)/bindings/python $(PYTHON_INCLUDES)
-bindings_python__swco_la_CFLAGS = $(SWCO_CFLAGS) -fno-strict-aliasing
+bindings_python__swco_la_CFLAGS = $(SWCO_CFLAGS) $(CURL_CFLAGS) -fno-strict-aliasing
 bindings_python__swco_la_LDFLAGS = -module -shared -avoid-version -shrext $(PYTHON_EXT_SUFFIX)
-bindings_python__swco_la_LIBADD = libswco.la
+bindings_python__swco_la_LIBADD = libswco.la $(CURL_LIBS)
 CLEANFILES += bindings/python/swco_wrap.c
 
 bindings/python/swco_wrap.c: $(PY_SWIG_DEPS)

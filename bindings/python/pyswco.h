@@ -31,6 +31,12 @@ PyObject *pyswco_coroutine_list(void);
 PyObject *pyswco_coroutine_stats(void);
 PyObject *pyswco_backtrace(long cid);
 
+/* HTTP client over swco_curl_perform() (pyswco_curl.c).  pyswco_curl_init()
+ * adds CurlError and CurlTimeoutError to the module: 0 or -1. */
+int pyswco_curl_init(PyObject *module_dict);
+PyObject *pyswco_curl_request(PyObject *url, PyObject *method, PyObject *body, PyObject *headers,
+                              double timeout, int follow, int verify);
+
 /* Shared memory and processes (pyswco_proc.c). */
 PyObject *pyswco_table_set(swco_table_t *t, const char *key, PyObject *values);
 PyObject *pyswco_table_get(swco_table_t *t, const char *key, PyObject *column);

@@ -24,6 +24,7 @@ Times are in seconds (floats), as in time.sleep().
 """
 
 import atexit as _atexit
+import collections as _collections
 import contextvars as _contextvars
 import errno as _errno
 import os as _os
@@ -1077,6 +1078,93 @@ def exec(cmd, timeout=FOREVER):  # noqa: A001 (Swoole's System::exec)
     raises swco.TimeoutError.
     """
     return _swco.pyswco_exec(cmd, float(timeout))
+
+
+# ------------------------------------------------------------ HTTP (curl)
+
+__all__ += ["HttpResponse", "CurlError", "CurlTimeoutError", "http_request", "curl_get",
+            "curl_cleanup"]
+
+CurlError = _swco.CurlError
+CurlTimeoutError = _swco.CurlTimeoutError
+
+
+class HttpResponse(_collections.namedtuple("HttpResponse", "status headers body url")):
+    """The answer to http_request(), a named tuple.
+
+    status: the HTTP status code (int; 404 and 500 are answers, not
+    errors).  headers: the final response's header lines as a list of
+    (name, value) str pairs, in order and with repeats (Set-Cookie).
+    body: bytes, as sent (not decompressed).  url: the effective URL,
+    after any redirects followed.
+    """
+
+    __slots__ = ()
+
+    def header(self, name, default=None):
+        """The first value of header name (any case), default when absent."""
+        name = name.lower()
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return default
+
+    def header_values(self, name):
+        """Every value of header name (any case), in order."""
+        name = name.lower()
+        return [value for key, value in self.headers if key.lower() == name]
+
+
+def http_request(url, method="GET", body=None, headers=None, timeout=30.0,
+                 follow_redirects=False, verify=True):
+    """Make an HTTP or HTTPS request with libcurl; return an HttpResponse.
+
+    Inside a coroutine only the calling coroutine waits (swco_curl_perform)
+    while the others run, so many requests proceed at once; outside one
+    the thread blocks (releasing the GIL).  method is any HTTP method
+    (upper-cased); body is bytes, a bytes-like object or str (sent as
+    UTF-8), sent with POST when method is POST (which sends an empty body
+    without one); headers is a dict or an iterable of (name, value) pairs
+    (str or bytes; "" sends an empty header).  No "Expect: 100-continue"
+    is sent unless given.  timeout is seconds for the whole transfer (None
+    or <= 0: no limit).  follow_redirects follows up to 20 redirects, to
+    http and https URLs only; verify=False skips the TLS certificate and
+    host name checks.
+
+    Raises CurlError (.curl_code, libcurl's message) when the transfer
+    fails: a malformed URL (3), a scheme other than http/https (1), a
+    refused connection (7), ...; CurlTimeoutError, which is also a
+    swco.TimeoutError, when it runs out of time (28); CancelledError when
+    the coroutine is cancelled.  Bad argument types raise TypeError, and
+    header names, values or methods with bad characters ValueError.
+    """
+    if isinstance(method, str):
+        method = method.upper()
+    if timeout is None:
+        timeout = FOREVER
+    elif isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError("timeout must be a number of seconds or None, not %s"
+                        % type(timeout).__name__)
+    status, header_list, data, where = _swco.pyswco_curl_request(
+        url, method, body, headers, float(timeout), 1 if follow_redirects else 0,
+        1 if verify else 0)
+    return HttpResponse(status, header_list, data, where)
+
+
+def curl_get(url, **kwargs):
+    """http_request(url, "GET", **kwargs): return the HttpResponse."""
+    return http_request(url, "GET", **kwargs)
+
+
+def curl_cleanup():
+    """Close the calling thread's idle HTTP connections.
+
+    Requests made in coroutines keep their connections (and libcurl's multi
+    handles) per thread for reuse by later requests; this closes them, for
+    instance when a thread is done with HTTP.  Requests still running are
+    not affected.
+    """
+    _swco.swco_curl_cleanup()
 
 
 def async_call(fn, *args, timeout=FOREVER, **kwargs):

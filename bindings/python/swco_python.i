@@ -103,6 +103,15 @@ PyObject *pyswco_coroutine_stats(void);
 PyObject *pyswco_backtrace(long cid);
 PyObject *pyswco_raise(int code);
 
+/* HTTP client over swco_curl_perform() (pyswco_curl.c). */
+%init %{
+    if (pyswco_curl_init(d) < 0)
+        return NULL;
+%}
+PyObject *pyswco_curl_request(PyObject *url, PyObject *method, PyObject *body, PyObject *headers,
+                              double timeout, int follow, int verify);
+int swco_curl_cleanup(void);
+
 /* Shared memory and processes (pyswco_proc.c). */
 %newobject pyswco_process_new;
 PyObject *pyswco_table_set(swco_table_t *t, const char *key, PyObject *values);

@@ -1362,6 +1362,272 @@ class TestExec(unittest.TestCase):
         self.assertEqual(sorted(out), [(0, "0\n"), (0, "1\n"), (0, "2\n")])
 
 
+class _HttpServer:
+    """A small HTTP/1.1 server on swco.Socket for the curl tests, served by
+    coroutines of the test's own swco.run() while the client coroutines wait
+    in libcurl.  One answer per connection (Connection: close).  Routes:
+    /hello, /echo (method and body back), /headers (the request's headers
+    back, repeated reply headers), /sleep (0.2 s), /stall (no answer until
+    the client hangs up), /redirect (302 to /hello); anything else 404."""
+
+    def __init__(self):
+        self.sock = swco.Socket()
+        self.sock.set_reuseaddr()
+        self.sock.bind("127.0.0.1", 0)
+        self.sock.listen(256)
+        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.active = self.peak = 0
+        swco.go(self._serve)
+
+    def close(self):
+        self.sock.close()  # the accept loop ends
+
+    def _serve(self):
+        while True:
+            try:
+                conn = self.sock.accept(timeout=-1)
+            except swco.Error:
+                return
+            swco.go(self._handle, conn)
+
+    @staticmethod
+    def _read_request(conn):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(timeout=5)
+            if not chunk:
+                return None
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        method, path, _ = lines[0].split(" ", 2)
+        headers = [tuple(p.strip() for p in line.split(":", 1)) for line in lines[1:]]
+        length = int(dict((k.lower(), v) for k, v in headers).get("content-length", 0))
+        while len(body) < length:
+            chunk = conn.recv(timeout=5)
+            if not chunk:
+                return None
+            body += chunk
+        return method, path, headers, body
+
+    def _route(self, conn, method, path, headers, body):
+        if path == "/hello":
+            return 200, [], b"hello world"
+        if path == "/echo":
+            return 200, [], method.encode() + b" " + body
+        if path == "/headers":
+            lines = "".join("%s: %s\n" % (k.lower(), v) for k, v in headers)
+            return 200, [("X-Reply", "one"), ("X-Reply", "two")], lines.encode("latin-1")
+        if path == "/sleep":
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+            swco.sleep(0.2)
+            self.active -= 1
+            return 200, [], b"slept"
+        if path == "/stall":
+            conn.recv(timeout=5)  # b"" once the client gives up
+            return None
+        if path == "/redirect":
+            return 302, [("Location", "/hello")], b""
+        return 404, [], b"not found"
+
+    def _handle(self, conn):
+        with conn:
+            req = self._read_request(conn)
+            answer = req and self._route(conn, *req)
+            if not answer:
+                return
+            status, extra, body = answer
+            head = "HTTP/1.1 %d X\r\nContent-Length: %d\r\nConnection: close\r\n" % (
+                status, len(body))
+            head += "".join("%s: %s\r\n" % kv for kv in extra) + "\r\n"
+            conn.sendall(head.encode("latin-1") + body, timeout=5)
+
+
+class TestHttpRequest(unittest.TestCase):
+    def serve(self, client):
+        """Run client(server) in a coroutine beside a _HttpServer."""
+        def main():
+            server = _HttpServer()
+            try:
+                client(server)
+            finally:
+                server.close()
+        swco.run(main)
+
+    def tearDown(self):
+        swco.curl_cleanup()
+
+    def test_get_post_status_and_headers(self):
+        def client(server):
+            r = swco.curl_get(server.url + "/hello", timeout=5)
+            self.assertIsInstance(r, swco.HttpResponse)
+            self.assertEqual((r.status, r.body, r.url), (200, b"hello world",
+                                                          server.url + "/hello"))
+            self.assertEqual(r.header("content-length"), "11")
+            big = bytes(range(256)) * 1000
+            r = swco.http_request(server.url + "/echo", "post", body=big, timeout=5)
+            self.assertEqual((r.status, r.body), (200, b"POST " + big))
+            r = swco.http_request(server.url + "/echo", "PUT", body="é", timeout=5)
+            self.assertEqual(r.body, "PUT é".encode())
+            r = swco.http_request(server.url + "/echo", "POST", timeout=5)
+            self.assertEqual(r.body, b"POST ")
+            r = swco.http_request(server.url + "/echo", "DELETE", timeout=5)
+            self.assertEqual(r.body, b"DELETE ")
+            r = swco.http_request(server.url + "/hello", "HEAD", timeout=5)
+            self.assertEqual((r.status, r.body, r.header("Content-Length")), (200, b"", "11"))
+            r = swco.curl_get(server.url + "/headers", timeout=5,
+                              headers={"X-Test": "yes", "X-Empty": "", b"X-Bytes": b"b"})
+            sent = r.body.decode().splitlines()
+            for line in ("x-test: yes", "x-empty: ", "x-bytes: b"):
+                self.assertIn(line.rstrip(), [s.rstrip() for s in sent])
+            self.assertFalse([s for s in sent if s.startswith("expect")])
+            r = swco.curl_get(server.url + "/headers", timeout=5,
+                              headers=[("X-Rep", "1"), ["X-Rep", "2"]])
+            self.assertIn("x-rep: 1\nx-rep: 2\n", r.body.decode())
+            self.assertEqual(r.header_values("x-reply"), ["one", "two"])
+            self.assertEqual([kv for kv in r.headers if kv[0] == "X-Reply"],
+                             [("X-Reply", "one"), ("X-Reply", "two")])
+            self.assertIsNone(r.header("X-Absent"))
+            r = swco.curl_get(server.url + "/missing", timeout=5)
+            self.assertEqual((r.status, r.body), (404, b"not found"))
+            r = swco.curl_get(server.url + "/redirect", timeout=5)
+            self.assertEqual((r.status, r.header("location")), (302, "/hello"))
+            r = swco.curl_get(server.url + "/redirect", timeout=5, follow_redirects=True)
+            self.assertEqual((r.status, r.body, r.url), (200, b"hello world",
+                                                          server.url + "/hello"))
+            self.assertIsNone(r.header("location"))  # the final response's headers
+
+        self.serve(client)
+
+    def test_concurrent_requests_overlap(self):
+        spans = []
+        n = 100
+
+        def one():
+            try:
+                start = time.monotonic()
+                r = swco.curl_get(url[0] + "/sleep", timeout=20)
+                spans.append((start, time.monotonic(), r.status, r.body))
+            finally:
+                wg.done()
+
+        def client(server):
+            url.append(server.url)
+            t0 = time.monotonic()
+            for _ in range(n):
+                wg.add()
+                swco.go(one)
+            wg.wait(30)
+            elapsed.append(time.monotonic() - t0)
+            peak.append(server.peak)
+
+        url, elapsed, peak, wg = [], [], [], swco.WaitGroup()
+        self.serve(client)
+        self.assertEqual(len(spans), n)
+        self.assertEqual({(s[2], s[3]) for s in spans}, {(200, b"slept")})
+        self.assertLess(elapsed[0], 5 * SLOW, "one after another they take %d s" % (n * 0.2))
+        # By their own start and end times, most requests were in flight at once.
+        events = sorted([(s[0], 1) for s in spans] + [(s[1], -1) for s in spans])
+        level = most = 0
+        for _, delta in events:
+            level += delta
+            most = max(most, level)
+        self.assertGreaterEqual(most, n // 4)
+        self.assertGreaterEqual(peak[0], n // 4)
+
+    def test_errors(self):
+        import socket
+        holder = socket.socket()  # bound, not listening: connections are refused
+        holder.bind(("127.0.0.1", 0))
+        closed = "http://127.0.0.1:%d/" % holder.getsockname()[1]
+
+        def client(server):
+            with self.assertRaises(swco.CurlError) as cm:
+                swco.curl_get(closed, timeout=5)
+            self.assertEqual(cm.exception.curl_code, 7)  # CURLE_COULDNT_CONNECT
+            self.assertEqual(cm.exception.name, "SWCO_ECURL")
+            self.assertIsInstance(cm.exception, swco.Error)
+            self.assertNotIsInstance(cm.exception, swco.TimeoutError)
+            self.assertIn("127.0.0.1", str(cm.exception))
+            t0 = time.monotonic()
+            with self.assertRaises(swco.TimeoutError) as cm:
+                swco.curl_get(server.url + "/stall", timeout=0.3)
+            self.assertLess(time.monotonic() - t0, 3 * SLOW)
+            self.assertIsInstance(cm.exception, swco.CurlTimeoutError)
+            self.assertIsInstance(cm.exception, swco.CurlError)
+            self.assertEqual((cm.exception.curl_code, cm.exception.code), (28, -errno.ETIMEDOUT))
+            # a cancelled coroutine leaves its transfer with CancelledError
+            out = []
+
+            def stalled():
+                try:
+                    swco.curl_get(server.url + "/stall", timeout=5)
+                except swco.CancelledError:
+                    out.append("cancelled")
+            cid = swco.go(stalled)
+            swco.sleep(0.05)
+            swco.cancel(cid)
+            swco.sleep(0.05)
+            self.assertEqual(out, ["cancelled"])
+
+        try:
+            self.serve(client)
+        finally:
+            holder.close()
+        with self.assertRaises(swco.CurlError) as cm:
+            swco.curl_get("http://[::1", timeout=5)
+        self.assertEqual(cm.exception.curl_code, 3)  # CURLE_URL_MALFORMAT
+        with self.assertRaises(swco.CurlError) as cm:
+            swco.curl_get("file:///etc/passwd", timeout=5)
+        self.assertEqual(cm.exception.curl_code, 1)  # only http and https
+        url = "http://127.0.0.1:1/"
+        for kwargs, exc in [
+                (dict(url=b"http://x/"), TypeError),
+                (dict(url="http://x\0/"), ValueError),
+                (dict(url=url, method=5), TypeError),
+                (dict(url=url, method="GE T"), ValueError),
+                (dict(url=url, method="HEAD", body=b"x"), ValueError),
+                (dict(url=url, body=123), TypeError),
+                (dict(url=url, headers=5), TypeError),
+                (dict(url=url, headers=[("X-A",)]), TypeError),
+                (dict(url=url, headers={"X-A": 1}), TypeError),
+                (dict(url=url, headers={"X-A": "a\r\nInjected: 1"}), ValueError),
+                (dict(url=url, headers={"Bad Name": "x"}), ValueError),
+                (dict(url=url, timeout="1"), TypeError)]:
+            with self.assertRaises(exc, msg=repr(kwargs)):
+                swco.http_request(**kwargs)
+        with self.assertRaises(TypeError):
+            swco.curl_get(url, method="POST")
+
+    def test_outside_a_coroutine(self):
+        # swco_curl_perform() is curl_easy_perform() there, without the
+        # GIL: the server thread answers meanwhile.
+        import http.server
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b"plain " + self.path.encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            r = swco.curl_get("http://127.0.0.1:%d/x" % server.server_address[1], timeout=5)
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(5)
+        self.assertEqual((r.status, r.body), (200, b"plain /x"))
+
+
 class TestAsyncCall(unittest.TestCase):
     def test_runs_on_pool_threads_concurrently(self):
         out = {}
