@@ -27,7 +27,7 @@
 #define SWCO_PLAIN_RESULTS \
     int swco_last_error, long swco_coroutine_id, long swco_coroutine_parent_id, \
     long swco_coroutine_get_pcid, int swco_pool_worker_id, int swco_process_exit_code, \
-    int swco_process_fd
+    int swco_process_fd, int swco_socket_fd
 
 /* ---------------------------------------------------------- ownership */
 %newobject swco_channel_new;

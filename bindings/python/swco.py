@@ -1189,8 +1189,11 @@ class Socket:
     constants (AF_INET, AF_INET6, AF_UNIX; SOCK_STREAM, SOCK_DGRAM).
     Timeouts are seconds: < 0 never, 0 (the default) the socket's own
     timeout (set_timeout()), else libswco's defaults (connect 1 s, read and
-    write never).  Waiting calls need a coroutine.  Usable as a context
-    manager (closed on exit).
+    write never).  Waiting calls need a coroutine; one coroutine reads and
+    one writes at a time (a second raises swco.Error SWCO_EBUSY).  Data
+    arguments are bytes-like objects (bytes, bytearray, memoryview);
+    anything else raises TypeError.  Usable as a context manager (closed on
+    exit).
     """
 
     __slots__ = ("_c",)
@@ -1198,6 +1201,12 @@ class Socket:
     def __init__(self, family=2, type=1, proto=0, _handle=None):  # noqa: A002
         self._c = None
         self._c = _handle if _handle is not None else _swco.swco_socket_new(family, type, proto)
+
+    @staticmethod
+    def _bytes(data):
+        """data as bytes; TypeError unless it is bytes-like (bytes(5) would
+        be five NUL bytes)."""
+        return data if type(data) is bytes else bytes(memoryview(data))
 
     def fileno(self):
         """The file descriptor, -1 once closed."""
@@ -1216,16 +1225,19 @@ class Socket:
         _swco.swco_socket_listen(self._c, int(backlog))
 
     def accept(self, timeout=0):
-        """Wait for a connection; return it as a new Socket."""
+        """Wait for a connection; return it as a new Socket.
+
+        It inherits this socket's timeouts.
+        """
         return Socket(_handle=_swco.swco_socket_accept(self._c, float(timeout)))
 
     def send(self, data, timeout=0):
         """Send some of data (bytes); return how many bytes were sent."""
-        return _swco.pyswco_socket_send(self._c, bytes(data), 0, float(timeout))
+        return _swco.pyswco_socket_send(self._c, self._bytes(data), 0, float(timeout))
 
     def sendall(self, data, timeout=0):
         """Send all of data; the timeout covers the whole call."""
-        _swco.pyswco_socket_send(self._c, bytes(data), 1, float(timeout))
+        _swco.pyswco_socket_send(self._c, self._bytes(data), 1, float(timeout))
 
     def recv(self, size=65536, timeout=0):
         """Receive up to size bytes; b"" when the peer closed."""
@@ -1260,10 +1272,11 @@ class Socket:
         _swco.swco_socket_shutdown(self._c, int(how))
 
     def close(self):
-        """Close the socket; coroutines waiting on it wake with an error."""
-        if self._c is not None:
-            _swco.swco_socket_free(self._c)
-            self._c = None
+        """Close the socket; coroutines waiting on it wake with
+        CancelledError and later calls raise swco.ClosedError.  Closing
+        again does nothing."""
+        if self._c is not None and _swco.swco_socket_fd(self._c) >= 0:
+            _swco.swco_socket_close(self._c)
 
     def __enter__(self):
         return self

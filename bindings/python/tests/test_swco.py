@@ -1693,6 +1693,32 @@ class TestSocket(unittest.TestCase):
         self.assertEqual(out, ["127.0.0.1", b"HELLO " * 1000, b""])
 
 
+class TestSocketArguments(unittest.TestCase):
+    def test_closed_socket_raises(self):
+        s = swco.Socket()
+        s.close()
+        s.close()  # again: nothing
+        self.assertEqual(s.fileno(), -1)
+        for call in (lambda: s.send(b"x"), lambda: s.recv(), lambda: s.recv_exactly(1),
+                     lambda: s.connect("127.0.0.1", 9), lambda: s.bind("127.0.0.1"),
+                     lambda: s.listen(), lambda: s.accept(), lambda: s.getsockname(),
+                     lambda: s.getpeername(), lambda: s.shutdown()):
+            with self.assertRaises(swco.ClosedError):
+                call()
+        with s:  # the context manager closes a closed socket quietly too
+            pass
+
+    def test_data_must_be_bytes_like(self):
+        with swco.Socket() as s:
+            for data in (5, "text", None, [1, 2]):
+                with self.assertRaises(TypeError):
+                    s.send(data)
+                with self.assertRaises(TypeError):
+                    s.sendall(data)
+            with self.assertRaises(swco.Error):  # bytearray reaches libswco: not connected
+                s.send(bytearray(b"x"))
+
+
 class TestProcessPool(unittest.TestCase):
     def run_pool(self, pool):
         signal.alarm(20)  # a stuck manager fails loudly instead of hanging
