@@ -37,6 +37,13 @@ int pyswco_curl_init(PyObject *module_dict);
 PyObject *pyswco_curl_request(PyObject *url, PyObject *method, PyObject *body, PyObject *headers,
                               double timeout, int follow, int verify);
 
+/* Socket calls with buffers and out-parameters (pyswco_proc.c). */
+PyObject *pyswco_socket_sendto(swco_socket_t *s, const char *host, int port, PyObject *data,
+                               double timeout);
+PyObject *pyswco_socket_recvfrom(swco_socket_t *s, long size, double timeout);
+PyObject *pyswco_socket_peek(swco_socket_t *s, long size);
+PyObject *pyswco_socket_get_timeout(swco_socket_t *s, int kind);
+
 /* Shared memory and processes (pyswco_proc.c). */
 PyObject *pyswco_table_set(swco_table_t *t, const char *key, PyObject *values);
 PyObject *pyswco_table_get(swco_table_t *t, const char *key, PyObject *column);

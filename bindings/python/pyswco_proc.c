@@ -634,6 +634,53 @@ PyObject *pyswco_socket_name(swco_socket_t *s, int peer)
     return Py_BuildValue("(si)", addr, port);
 }
 
+/* Socket calls whose data or results pass through buffers and
+ * out-parameters. */
+
+PyObject *pyswco_socket_sendto(swco_socket_t *s, const char *host, int port, PyObject *data,
+                               double timeout)
+{
+    const char *buf;
+    Py_ssize_t len;
+    if (!bytes_arg(data, &buf, &len))
+        return NULL;
+    Py_INCREF(data); /* the buffer must outlive a yield */
+    long n = swco_socket_sendto(s, host, port, buf, (size_t)len, timeout);
+    Py_DECREF(data);
+    return n < 0 ? pyswco_raise((int)n) : PyLong_FromLong(n);
+}
+
+PyObject *pyswco_socket_recvfrom(swco_socket_t *s, long size, double timeout)
+{
+    PyObject *b = bytes_buffer(size);
+    if (!b)
+        return NULL;
+    char addr[256] = "";
+    int port = 0;
+    long n = swco_socket_recvfrom(s, PyBytes_AS_STRING(b), (size_t)size, addr, sizeof addr, &port,
+                                  timeout);
+    b = bytes_result(b, n, size);
+    return b ? Py_BuildValue("(N(si))", b, addr, port) : NULL;
+}
+
+PyObject *pyswco_socket_peek(swco_socket_t *s, long size)
+{
+    PyObject *b = bytes_buffer(size);
+    if (!b)
+        return NULL;
+    return bytes_result(b, swco_socket_peek(s, PyBytes_AS_STRING(b), (size_t)size), size);
+}
+
+/* The timeout of one kind for s, or the process-wide default when s is
+ * NULL; -1 is "never", other negative values are error codes. */
+PyObject *pyswco_socket_get_timeout(swco_socket_t *s, int kind)
+{
+    double t = s ? swco_socket_get_timeout(s, kind) : swco_socket_get_default_timeout(kind);
+    if (t < 0 && t != -1)
+        return pyswco_raise((int)t);
+    return PyFloat_FromDouble(t);
+}
+
 /* -------------------------------------------------------- process queue */
 
 PyObject *pyswco_process_push(swco_process_t *proc, PyObject *data)

@@ -1188,12 +1188,12 @@ class Socket:
     Socket(family=AF_INET, type=SOCK_STREAM) with the socket module's
     constants (AF_INET, AF_INET6, AF_UNIX; SOCK_STREAM, SOCK_DGRAM).
     Timeouts are seconds: < 0 never, 0 (the default) the socket's own
-    timeout (set_timeout()), else libswco's defaults (connect 1 s, read and
-    write never).  Waiting calls need a coroutine; one coroutine reads and
-    one writes at a time (a second raises swco.Error SWCO_EBUSY).  Data
-    arguments are bytes-like objects (bytes, bytearray, memoryview);
-    anything else raises TypeError.  Usable as a context manager (closed on
-    exit).
+    timeout (set_timeout()), else the process-wide defaults
+    (set_default_timeout(): connect 1 s, read and write never).  Waiting
+    calls need a coroutine; one coroutine reads and one writes at a time (a
+    second raises swco.Error SWCO_EBUSY).  Data arguments are bytes-like
+    objects (bytes, bytearray, memoryview); anything else raises TypeError.
+    Usable as a context manager (closed on exit).
     """
 
     __slots__ = ("_c",)
@@ -1247,6 +1247,33 @@ class Socket:
         """Receive size bytes (fewer only when the peer closed first)."""
         return _swco.pyswco_socket_recv(self._c, int(size), 1, float(timeout))
 
+    def peek(self, size=65536):
+        """Return up to size pending bytes without consuming them.
+
+        Never waits: swco.Error (EAGAIN) when nothing is pending, b"" at
+        end of stream.
+        """
+        return _swco.pyswco_socket_peek(self._c, int(size))
+
+    def sendto(self, data, host, port=0, timeout=0):
+        """Send data as one datagram to host (name or address; a path for
+        AF_UNIX) and port; return how many bytes were sent."""
+        return _swco.pyswco_socket_sendto(self._c, host, int(port), self._bytes(data),
+                                          float(timeout))
+
+    def recvfrom(self, size=65536, timeout=0):
+        """Receive one datagram (cut to size bytes); return (data, (host,
+        port)) with the sender's numeric address (its path for AF_UNIX)."""
+        return _swco.pyswco_socket_recvfrom(self._c, int(size), float(timeout))
+
+    def sendfile(self, path, offset=0, length=0, timeout=0):
+        """Send length bytes (0: up to its end) of the file at path from
+        offset, with sendfile(2) (through TLS in chunks on a TLS socket);
+        return how many bytes were sent.  The timeout covers the whole call.
+        """
+        return _swco.swco_socket_sendfile(self._c, _os.fspath(path), int(offset), int(length),
+                                          float(timeout))
+
     def getsockname(self):
         """The local (address, port)."""
         return _swco.pyswco_socket_name(self._c, 0)
@@ -1256,20 +1283,46 @@ class Socket:
         return _swco.pyswco_socket_name(self._c, 1)
 
     def set_timeout(self, seconds, kinds=_swco.SWCO_TIMEOUT_ALL):
-        """Set this socket's timeouts (kinds: SWCO_TIMEOUT_* bits, all by default)."""
+        """Set this socket's timeouts (kinds: swco.TIMEOUT_* bits, all by
+        default); seconds < 0 never, 0 leaves them as they are."""
         _swco.swco_socket_set_timeout(self._c, int(kinds), float(seconds))
+
+    def get_timeout(self, kind):
+        """The timeout in force for one kind (swco.TIMEOUT_CONNECT, _READ or
+        _WRITE): the socket's own, else the default; -1.0 means never."""
+        return _swco.pyswco_socket_get_timeout(self._c, int(kind))
 
     def set_nodelay(self, on=True):
         """Turn Nagle's algorithm off (True) or on."""
         _swco.swco_socket_set_nodelay(self._c, 1 if on else 0)
 
+    def set_keepalive(self, on=True, idle=0, interval=0, count=0):
+        """TCP keepalive: idle and interval seconds, count probes (0 keeps
+        the system's value)."""
+        _swco.swco_socket_set_keepalive(self._c, 1 if on else 0, int(idle), int(interval),
+                                        int(count))
+
     def set_reuseaddr(self, on=True):
         """Set SO_REUSEADDR."""
         _swco.swco_socket_set_reuseaddr(self._c, 1 if on else 0)
 
+    def set_reuseport(self, on=True):
+        """Set SO_REUSEPORT."""
+        _swco.swco_socket_set_reuseport(self._c, 1 if on else 0)
+
+    def set_buffer_size(self, recv=0, send=0):
+        """Set the kernel's receive and send buffer sizes (0 leaves one)."""
+        _swco.swco_socket_set_buffer_size(self._c, int(recv), int(send))
+
     def shutdown(self, how=1):
         """Shut down reading (0), writing (1) or both (2)."""
         _swco.swco_socket_shutdown(self._c, int(how))
+
+    def cancel(self):
+        """Wake the coroutines waiting on this socket: their calls raise
+        CancelledError (catch it to go on: the coroutines are not
+        cancelled); the socket stays open."""
+        _swco.swco_socket_cancel(self._c)
 
     def close(self):
         """Close the socket; coroutines waiting on it wake with
@@ -1289,6 +1342,30 @@ class Socket:
         if self._c is not None:
             _free(self._c)
             self._c = None
+
+
+TIMEOUT_CONNECT = _swco.SWCO_TIMEOUT_CONNECT
+TIMEOUT_READ = _swco.SWCO_TIMEOUT_READ
+TIMEOUT_WRITE = _swco.SWCO_TIMEOUT_WRITE
+TIMEOUT_RW = _swco.SWCO_TIMEOUT_RW
+TIMEOUT_ALL = _swco.SWCO_TIMEOUT_ALL
+
+
+def set_default_timeout(seconds, kinds=TIMEOUT_ALL):
+    """Set the process-wide socket timeouts of the given kinds (TIMEOUT_*
+    bits), used by sockets without their own: seconds < 0 never, 0 leaves
+    them.  libswco starts with connect 1 s, read and write never."""
+    _swco.swco_socket_set_default_timeout(int(kinds), float(seconds))
+
+
+def get_default_timeout(kind):
+    """The process-wide timeout of one kind (TIMEOUT_CONNECT, TIMEOUT_READ
+    or TIMEOUT_WRITE); -1.0 means never."""
+    return _swco.pyswco_socket_get_timeout(None, int(kind))
+
+
+__all__ += ["set_default_timeout", "get_default_timeout", "TIMEOUT_CONNECT",
+            "TIMEOUT_READ", "TIMEOUT_WRITE", "TIMEOUT_RW", "TIMEOUT_ALL"]
 
 
 def _shutdown():

@@ -112,6 +112,13 @@ PyObject *pyswco_curl_request(PyObject *url, PyObject *method, PyObject *body, P
                               double timeout, int follow, int verify);
 int swco_curl_cleanup(void);
 
+/* Socket calls with buffers and out-parameters (pyswco_proc.c). */
+PyObject *pyswco_socket_sendto(swco_socket_t *s, const char *host, int port, PyObject *data,
+                               double timeout);
+PyObject *pyswco_socket_recvfrom(swco_socket_t *s, long size, double timeout);
+PyObject *pyswco_socket_peek(swco_socket_t *s, long size);
+PyObject *pyswco_socket_get_timeout(swco_socket_t *s, int kind);
+
 /* Shared memory and processes (pyswco_proc.c). */
 %newobject pyswco_process_new;
 PyObject *pyswco_table_set(swco_table_t *t, const char *key, PyObject *values);

@@ -1719,6 +1719,254 @@ class TestSocketArguments(unittest.TestCase):
                 s.send(bytearray(b"x"))
 
 
+def _stream_pair(server, client, conns=1):
+    """Run server(conn) on each of conns connections accepted on
+    127.0.0.1 (port 0) and client(port), in one swco.run; return what
+    server returned or raised for each, and what client returned."""
+    import socket
+    served, out = [], {}
+    done = swco.Channel(conns)
+
+    def serve(ls):
+        for _ in range(conns):
+            swco.go(serve_conn, ls.accept(timeout=5))
+
+    def serve_conn(conn):
+        try:
+            served.append(server(conn))
+        except BaseException as exc:  # noqa: B902 (checked by the test)
+            served.append(exc)
+        finally:
+            conn.close()
+            done.push(None)
+
+    def main():
+        with swco.Socket(socket.AF_INET, socket.SOCK_STREAM) as ls:
+            ls.bind("127.0.0.1", 0)
+            ls.listen()
+            swco.go(serve, ls)
+            out["client"] = client(ls.getsockname()[1])
+            for _ in range(conns):
+                done.pop(timeout=5)
+
+    swco.run(main)
+    return served, out["client"]
+
+
+def _connect(port):
+    """A client Socket connected to 127.0.0.1:port."""
+    sock = swco.Socket()
+    sock.connect("127.0.0.1", port, timeout=5)
+    return sock
+
+
+def _have_ipv6_loopback():
+    import socket
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+class TestSocketDatagram(unittest.TestCase):
+    def udp_echo(self, family, host):
+        import socket
+        out = {}
+
+        def serve(srv):
+            data, addr = srv.recvfrom(timeout=5)
+            out["from"] = addr
+            srv.sendto(bytearray(data.upper()), addr[0], addr[1], timeout=5)
+
+        def main():
+            with swco.Socket(family, socket.SOCK_DGRAM) as srv, \
+                    swco.Socket(family, socket.SOCK_DGRAM) as cli:
+                srv.bind(host, 0)
+                out["server"] = srv.getsockname()
+                swco.go(serve, srv)
+                out["sent"] = cli.sendto(b"ping", *out["server"], timeout=5)
+                out["reply"] = cli.recvfrom(timeout=5)
+                out["client"] = cli.getsockname()
+
+        swco.run(main)
+        self.assertEqual(out["sent"], 4)
+        self.assertEqual(out["reply"], (b"PING", out["server"]))
+        self.assertEqual(out["from"], (host, out["client"][1]))  # bound to any address
+
+    def test_udp_echo_ipv4(self):
+        self.udp_echo(2, "127.0.0.1")
+
+    def test_udp_echo_ipv6(self):
+        import socket
+        if not _have_ipv6_loopback():
+            self.skipTest("no IPv6 loopback")
+        self.udp_echo(socket.AF_INET6, "::1")
+
+    def test_recvfrom_timeout_and_truncation(self):
+        import socket
+        out = []
+
+        def main():
+            with swco.Socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind("127.0.0.1", 0)
+                t0 = time.monotonic()
+                with self.assertRaises(swco.TimeoutError):
+                    s.recvfrom(timeout=0.05)
+                out.append(time.monotonic() - t0)
+                s.set_timeout(0.05, swco.TIMEOUT_READ)  # the socket's own timeout
+                with self.assertRaises(TimeoutError):
+                    s.recvfrom()
+                s.sendto(b"abcdef", *s.getsockname())  # still usable
+                out.append(s.recvfrom(3, timeout=5)[0])
+
+        swco.run(main)
+        self.assertGreaterEqual(out[0], 0.04)
+        self.assertEqual(out[1], b"abc")
+
+    def test_cancel_wakes_waiter(self):
+        import socket
+        out = []
+
+        def waiter(s):
+            try:
+                s.recvfrom(timeout=5)
+            except swco.CancelledError:
+                out.append(("cancelled", swco.is_cancelled()))
+            # wait again once cancel() has returned: a wait begun while it
+            # wakes the waiters is dropped with the fd's registration
+            swco.sleep(0.005)
+            out.append(s.recvfrom(timeout=5)[0])  # the socket stays open
+
+        def main():
+            with swco.Socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind("127.0.0.1", 0)
+                swco.go(waiter, s)
+                s.cancel()
+                swco.sleep(0.02)
+                s.sendto(b"again", *s.getsockname())
+                swco.sleep(0.01)
+
+        swco.run(main)
+        self.assertEqual(out, [("cancelled", False), b"again"])
+
+    def test_bad_arguments(self):
+        import socket
+        with swco.Socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for call in (lambda: s.sendto("text", "127.0.0.1", 9),
+                         lambda: s.sendto(b"x", 9), lambda: s.recvfrom("big")):
+                with self.assertRaises((TypeError, ValueError)):
+                    call()
+            for call, code in ((lambda: s.recvfrom(0), -errno.EINVAL),
+                               (lambda: s.sendto(b"x", "127.0.0.1", -1), -errno.EINVAL),
+                               (lambda: s.recvfrom(), _swco_code("SWCO_ENOTCO"))):
+                with self.assertRaises(swco.Error) as cm:
+                    call()
+                self.assertEqual(cm.exception.code, code)
+        for call in (lambda: s.sendto(b"x", "127.0.0.1", 9), lambda: s.recvfrom(),
+                     lambda: s.cancel()):
+            with self.assertRaises(swco.ClosedError):
+                call()
+
+
+class TestSocketStream(unittest.TestCase):
+    def test_sendfile_and_peek(self):
+        import tempfile
+        data = os.urandom(300000)
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(data)
+            f.flush()
+
+            def server(conn):
+                got = conn.recv_exactly(len(data) + 100, timeout=5)
+                conn.sendall(b"peekaboo")
+                conn.recv(timeout=5)  # until the client closes
+                return got
+
+            def client(port):
+                out = []
+                with _connect(port) as c:
+                    out.append(c.sendfile(f.name, timeout=5))
+                    out.append(c.sendfile(f.name, offset=10, length=100, timeout=5))
+                    with self.assertRaises(swco.Error) as cm:
+                        c.sendfile(f.name + ".missing")
+                    out.append(cm.exception.code)
+                    deadline = time.monotonic() + 5
+                    while True:
+                        try:
+                            out.append(c.peek(4))
+                            break
+                        except swco.Error as exc:
+                            if exc.code != -errno.EAGAIN or time.monotonic() > deadline:
+                                raise
+                            swco.sleep(0.002)
+                    swco.sleep(0.01)
+                    out.append(c.peek())
+                    out.append(c.recv_exactly(8, timeout=5))
+                    with self.assertRaises(swco.Error) as cm:
+                        c.peek()  # nothing pending: never waits
+                    out.append(cm.exception.code)
+                return out
+
+            served, out = _stream_pair(server, client)
+        self.assertEqual(served, [data + data[10:110]])
+        self.assertEqual(out, [len(data), 100, -errno.ENOENT, b"peek", b"peekaboo", b"peekaboo",
+                               -errno.EAGAIN])
+
+    def test_options_and_timeouts(self):
+        import socket
+        with swco.Socket() as s:
+            s.set_keepalive(True, idle=30, interval=5, count=3)
+            s.set_reuseport()
+            s.set_buffer_size(65536, 32768)
+            s.set_buffer_size(0, 0)
+            with socket.socket(fileno=os.dup(s.fileno())) as py:
+                self.assertEqual(py.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE), 1)
+                self.assertEqual(py.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE), 30)
+                self.assertEqual(py.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT), 3)
+                self.assertEqual(py.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT), 1)
+                self.assertGreaterEqual(py.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF), 65536)
+            self.assertEqual(s.get_timeout(swco.TIMEOUT_CONNECT), 1.0)
+            self.assertEqual(s.get_timeout(swco.TIMEOUT_READ), -1.0)
+            s.set_timeout(2.5, swco.TIMEOUT_READ)
+            s.set_timeout(0)  # 0 keeps them
+            self.assertEqual(s.get_timeout(swco.TIMEOUT_READ), 2.5)
+            self.assertEqual(s.get_timeout(swco.TIMEOUT_WRITE), -1.0)
+            with self.assertRaises(swco.Error) as cm:
+                s.get_timeout(swco.TIMEOUT_RW)  # one kind at a time
+            self.assertEqual(cm.exception.code, -errno.EINVAL)
+        self.assertEqual(swco.get_default_timeout(swco.TIMEOUT_CONNECT), 1.0)
+        try:
+            swco.set_default_timeout(3, swco.TIMEOUT_CONNECT | swco.TIMEOUT_WRITE)
+            with swco.Socket() as s:
+                self.assertEqual(s.get_timeout(swco.TIMEOUT_CONNECT), 3.0)
+                self.assertEqual(s.get_timeout(swco.TIMEOUT_WRITE), 3.0)
+                self.assertEqual(s.get_timeout(swco.TIMEOUT_READ), -1.0)
+            with self.assertRaises(swco.Error):
+                swco.set_default_timeout(float("nan"))
+            with self.assertRaises(swco.Error):
+                swco.get_default_timeout(0)
+        finally:
+            swco.set_default_timeout(1, swco.TIMEOUT_CONNECT)
+            swco.set_default_timeout(-1, swco.TIMEOUT_RW)
+        self.assertEqual(swco.get_default_timeout(swco.TIMEOUT_WRITE), -1.0)
+
+    def test_bad_arguments(self):
+        with swco.Socket() as s:
+            with self.assertRaises(TypeError):
+                s.sendfile(42)
+            with self.assertRaises(swco.Error) as cm:
+                s.peek(-1)
+            self.assertEqual(cm.exception.code, -errno.EINVAL)
+            with self.assertRaises(swco.Error) as cm:
+                s.sendfile(__file__, offset=-1)
+            self.assertEqual(cm.exception.code, -errno.EINVAL)
+        for call in (lambda: s.peek(), lambda: s.sendfile(__file__)):
+            with self.assertRaises(swco.ClosedError):
+                call()
+
+
 class TestProcessPool(unittest.TestCase):
     def run_pool(self, pool):
         signal.alarm(20)  # a stuck manager fails loudly instead of hanging
