@@ -671,6 +671,28 @@ PyObject *pyswco_socket_peek(swco_socket_t *s, long size)
     return bytes_result(b, swco_socket_peek(s, PyBytes_AS_STRING(b), (size_t)size), size);
 }
 
+PyObject *pyswco_socket_set_package_eof(swco_socket_t *s, PyObject *eof)
+{
+    const char *buf = NULL;
+    Py_ssize_t len = 0;
+    if (eof != Py_None && !bytes_arg(eof, &buf, &len))
+        return NULL;
+    int rc = swco_socket_set_package_eof(s, buf, (size_t)len);
+    if (rc < 0)
+        return pyswco_raise(rc);
+    Py_RETURN_NONE;
+}
+
+PyObject *pyswco_socket_recv_packet(swco_socket_t *s, double timeout)
+{
+    const char *data = NULL;
+    long n = swco_socket_recv_packet(s, &data, timeout);
+    if (n < 0)
+        return pyswco_raise((int)n);
+    /* copied at once: the packet is valid until the next receive */
+    return PyBytes_FromStringAndSize(n ? data : "", n);
+}
+
 /* The timeout of one kind for s, or the process-wide default when s is
  * NULL; -1 is "never", other negative values are error codes. */
 PyObject *pyswco_socket_get_timeout(swco_socket_t *s, int kind)

@@ -1193,7 +1193,8 @@ class Socket:
     calls need a coroutine; one coroutine reads and one writes at a time (a
     second raises swco.Error SWCO_EBUSY).  Data arguments are bytes-like
     objects (bytes, bytearray, memoryview); anything else raises TypeError.
-    Usable as a context manager (closed on exit).
+    recv_packet() returns one whole packet framed by set_package_eof() or
+    set_package_length().  Usable as a context manager (closed on exit).
     """
 
     __slots__ = ("_c",)
@@ -1227,7 +1228,7 @@ class Socket:
     def accept(self, timeout=0):
         """Wait for a connection; return it as a new Socket.
 
-        It inherits this socket's timeouts.
+        It inherits this socket's timeouts and framing.
         """
         return Socket(_handle=_swco.swco_socket_accept(self._c, float(timeout)))
 
@@ -1313,6 +1314,33 @@ class Socket:
     def set_buffer_size(self, recv=0, send=0):
         """Set the kernel's receive and send buffer sizes (0 leaves one)."""
         _swco.swco_socket_set_buffer_size(self._c, int(recv), int(send))
+
+    def set_package_eof(self, eof):
+        """Frame packets by a delimiter of 1 to 8 bytes that ends each one
+        (recv_packet() includes it); None or b"" turns framing off."""
+        _swco.pyswco_socket_set_package_eof(self._c, None if eof is None else self._bytes(eof))
+
+    def set_package_length(self, length_size, big_endian=True, length_offset=0,
+                           body_offset=None):
+        """Frame packets by a length header: a length_size (1, 2 or 4) byte
+        field at length_offset counting the bytes after body_offset (None:
+        just after the field), so a packet is body_offset + length bytes."""
+        if body_offset is None:
+            body_offset = int(length_offset) + int(length_size)
+        _swco.swco_socket_set_package_length(self._c, int(length_size), 1 if big_endian else 0,
+                                             int(length_offset), int(body_offset))
+
+    def set_package_max_length(self, size):
+        """The largest packet recv_packet() accepts (default 2 MiB)."""
+        _swco.swco_socket_set_package_max_length(self._c, int(size))
+
+    def recv_packet(self, timeout=0):
+        """Receive exactly one framed packet (bytes); b"" when the peer
+        closed (a partial packet is dropped).  Without framing, whatever is
+        available.  A packet over set_package_max_length() raises
+        swco.Error SWCO_EPKGTOOBIG and a malformed header SWCO_EPROTO; the
+        socket is then closed."""
+        return _swco.pyswco_socket_recv_packet(self._c, float(timeout))
 
     def shutdown(self, how=1):
         """Shut down reading (0), writing (1) or both (2)."""

@@ -117,6 +117,8 @@ PyObject *pyswco_socket_sendto(swco_socket_t *s, const char *host, int port, PyO
                                double timeout);
 PyObject *pyswco_socket_recvfrom(swco_socket_t *s, long size, double timeout);
 PyObject *pyswco_socket_peek(swco_socket_t *s, long size);
+PyObject *pyswco_socket_set_package_eof(swco_socket_t *s, PyObject *eof);
+PyObject *pyswco_socket_recv_packet(swco_socket_t *s, double timeout);
 PyObject *pyswco_socket_get_timeout(swco_socket_t *s, int kind);
 
 /* Shared memory and processes (pyswco_proc.c). */

@@ -1967,6 +1967,72 @@ class TestSocketStream(unittest.TestCase):
                 call()
 
 
+class TestSocketFraming(unittest.TestCase):
+    def test_eof_framing(self):
+        def server(conn):
+            conn.set_package_eof(b"\r\n")
+            return [conn.recv_packet(timeout=5) for _ in range(4)]
+
+        def client(port):
+            with _connect(port) as c:
+                for part in (b"hel", b"lo\r\nwor", b"ld\r", b"\n!\r\n"):
+                    c.sendall(part)
+                    swco.sleep(0.005)
+                c.shutdown()
+                return c.recv(timeout=5)
+
+        served, rest = _stream_pair(server, client)
+        self.assertEqual(served, [[b"hello\r\n", b"world\r\n", b"!\r\n", b""]])
+        self.assertEqual(rest, b"")
+
+    def test_length_framing_and_oversize(self):
+        import struct
+        body = bytes(range(256)) * 2
+
+        def server(conn):
+            conn.set_package_length(2, big_endian=True)  # body right after the field
+            conn.set_package_max_length(1024)
+            got = [conn.recv_packet(timeout=5) for _ in range(3)]
+            with self.assertRaises(swco.Error) as cm:
+                conn.recv_packet(timeout=5)
+            got.append(cm.exception.name)
+            with self.assertRaises(swco.ClosedError):  # the stream is given up
+                conn.recv(timeout=5)
+            return got
+
+        def client(port):
+            wire = (struct.pack(">H", 5) + b"hello" + struct.pack(">H", 0)
+                    + struct.pack(">H", len(body)) + body + struct.pack(">H", 4000) + b"x" * 64)
+            with _connect(port) as c:
+                for i in range(0, len(wire), 97):  # headers split across sends too
+                    c.sendall(memoryview(wire)[i:i + 97])
+                    swco.sleep(0.002)
+                return c.recv(timeout=5)
+
+        served, rest = _stream_pair(server, client)
+        self.assertEqual(served, [[b"\x00\x05hello", b"\x00\x00",
+                                   struct.pack(">H", len(body)) + body, "SWCO_EPKGTOOBIG"]])
+        self.assertEqual(rest, b"")
+
+    def test_bad_arguments(self):
+        with swco.Socket() as s:
+            with self.assertRaises(TypeError):
+                s.set_package_eof("\n")
+            for call in (lambda: s.set_package_eof(b"123456789"),
+                         lambda: s.set_package_length(3),
+                         lambda: s.set_package_length(2, length_offset=100000),
+                         lambda: s.set_package_max_length(0)):
+                with self.assertRaises(swco.Error) as cm:
+                    call()
+                self.assertEqual(cm.exception.code, -errno.EINVAL)
+            with self.assertRaises(OverflowError):
+                s.set_package_max_length(-1)
+            s.set_package_eof(b"\n")
+            s.set_package_eof(None)  # framing off
+        with self.assertRaises(swco.ClosedError):
+            s.recv_packet()
+
+
 class TestProcessPool(unittest.TestCase):
     def run_pool(self, pool):
         signal.alarm(20)  # a stuck manager fails loudly instead of hanging
