@@ -52,6 +52,8 @@
 %newobject swco_socket_new_fd;
 %newobject swco_socket_accept;
 %delobject swco_socket_free;
+%newobject swco_ssl_ctx_new;
+%delobject swco_ssl_ctx_free;
 %delobject swco_pool_free;
 %delobject swco_process_free;
 
@@ -142,6 +144,9 @@
 %ignore swco_socket_get_timeout;
 %ignore swco_socket_get_default_timeout;
 
+/* TLS: the peer's subject is copied into the caller's buffer. */
+%ignore swco_ssl_get_peer_subject;
+
 /* The function shares its name with the enum's tag. */
 %rename(swco_lock_get_type) swco_lock_type(const swco_lock_t *); /* keeps the Python name stable */
 
@@ -166,3 +171,4 @@ SWCO_LANGUAGE_TYPEMAPS
 %include <swco/process.h>
 %include <swco/pool.h>
 %include <swco/socket.h>
+%include <swco/ssl.h>

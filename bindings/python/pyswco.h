@@ -45,6 +45,7 @@ PyObject *pyswco_socket_peek(swco_socket_t *s, long size);
 PyObject *pyswco_socket_set_package_eof(swco_socket_t *s, PyObject *eof);
 PyObject *pyswco_socket_recv_packet(swco_socket_t *s, double timeout);
 PyObject *pyswco_socket_get_timeout(swco_socket_t *s, int kind);
+PyObject *pyswco_ssl_peer_subject(swco_socket_t *s);
 
 /* Shared memory and processes (pyswco_proc.c). */
 PyObject *pyswco_table_set(swco_table_t *t, const char *key, PyObject *values);

@@ -703,6 +703,18 @@ PyObject *pyswco_socket_get_timeout(swco_socket_t *s, int kind)
     return PyFloat_FromDouble(t);
 }
 
+/* The peer certificate's subject, None when the peer sent none. */
+PyObject *pyswco_ssl_peer_subject(swco_socket_t *s)
+{
+    char subject[1024] = "";
+    int rc = swco_ssl_get_peer_subject(s, subject, sizeof subject);
+    if (rc == -ENOENT)
+        Py_RETURN_NONE;
+    if (rc < 0)
+        return pyswco_raise(rc);
+    return PyUnicode_DecodeUTF8(subject, (Py_ssize_t)strlen(subject), "surrogateescape");
+}
+
 /* -------------------------------------------------------- process queue */
 
 PyObject *pyswco_process_push(swco_process_t *proc, PyObject *data)

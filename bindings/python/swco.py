@@ -1194,13 +1194,15 @@ class Socket:
     second raises swco.Error SWCO_EBUSY).  Data arguments are bytes-like
     objects (bytes, bytearray, memoryview); anything else raises TypeError.
     recv_packet() returns one whole packet framed by set_package_eof() or
-    set_package_length().  Usable as a context manager (closed on exit).
+    set_package_length(); after enable_ssl() the same calls go over TLS.
+    Usable as a context manager (closed on exit).
     """
 
-    __slots__ = ("_c",)
+    __slots__ = ("_c", "_ctx")
 
     def __init__(self, family=2, type=1, proto=0, _handle=None):  # noqa: A002
         self._c = None
+        self._ctx = None  # the SSLContext in use, kept alive with the socket
         self._c = _handle if _handle is not None else _swco.swco_socket_new(family, type, proto)
 
     @staticmethod
@@ -1214,7 +1216,11 @@ class Socket:
         return _swco.swco_socket_fd(self._c)
 
     def connect(self, host, port=0, timeout=0):
-        """Connect to host (name or address; a path for AF_UNIX) and port."""
+        """Connect to host (name or address; a path for AF_UNIX) and port.
+
+        On a TLS socket (enable_ssl()) the handshake is part of the call:
+        swco.Error SWCO_ESSL or SWCO_ESSLVERIFY when it fails.
+        """
         _swco.swco_socket_connect(self._c, host, int(port), float(timeout))
 
     def bind(self, host, port=0):
@@ -1228,9 +1234,13 @@ class Socket:
     def accept(self, timeout=0):
         """Wait for a connection; return it as a new Socket.
 
-        It inherits this socket's timeouts and framing.
+        It inherits this socket's timeouts, framing and TLS context (a TLS
+        connection handshakes on its first read or write, or in
+        ssl_handshake()).
         """
-        return Socket(_handle=_swco.swco_socket_accept(self._c, float(timeout)))
+        conn = Socket(_handle=_swco.swco_socket_accept(self._c, float(timeout)))
+        conn._ctx = self._ctx
+        return conn
 
     def send(self, data, timeout=0):
         """Send some of data (bytes); return how many bytes were sent."""
@@ -1342,6 +1352,55 @@ class Socket:
         socket is then closed."""
         return _swco.pyswco_socket_recv_packet(self._c, float(timeout))
 
+    def enable_ssl(self, ctx, server_hostname=None):
+        """Run TLS over this stream socket with ctx, an SSLContext.
+
+        Before connect() on a client (server_hostname, when given, is sent
+        as SNI and checked against the certificate instead of the connect
+        host), or before accept() on a listening socket.  The socket keeps
+        ctx alive.  Raises TypeError for another ctx, swco.Error EINVAL
+        (not a stream socket) or SWCO_ECOSTATE (TLS already on).
+        """
+        if not isinstance(ctx, SSLContext):
+            raise TypeError("enable_ssl() needs an swco.SSLContext, not %s" % type(ctx).__name__)
+        _swco.swco_socket_enable_ssl(self._c, ctx._c, server_hostname)
+        self._ctx = ctx
+
+    def ssl_handshake(self, timeout=0):
+        """Complete the TLS handshake now (accepted sockets otherwise do it
+        on first use); nothing when done already.  swco.Error SWCO_ESSL,
+        SWCO_ESSLVERIFY, or EINVAL without TLS."""
+        _swco.swco_ssl_handshake(self._c, float(timeout))
+
+    @property
+    def ssl_alpn(self):
+        """The ALPN protocol selected (str), None without one."""
+        return _swco.swco_ssl_get_alpn(self._c)
+
+    @property
+    def ssl_version(self):
+        """The negotiated TLS version ("TLSv1.3"), None before the handshake."""
+        return _swco.swco_ssl_get_version(self._c)
+
+    @property
+    def ssl_server_name(self):
+        """The SNI host name: the one the client sent (server side) or
+        sends (client side); None without one."""
+        return _swco.swco_ssl_get_server_name(self._c)
+
+    @property
+    def ssl_session_reused(self):
+        """True when the handshake resumed an earlier session; swco.Error
+        EINVAL without a TLS connection."""
+        return bool(_swco.swco_ssl_session_reused(self._c))
+
+    @property
+    def ssl_peer_subject(self):
+        """The peer certificate's subject on one line ("/CN=..."), None
+        when the peer sent none; swco.Error EINVAL without a TLS
+        connection."""
+        return _swco.pyswco_ssl_peer_subject(self._c)
+
     def shutdown(self, how=1):
         """Shut down reading (0), writing (1) or both (2)."""
         _swco.swco_socket_shutdown(self._c, int(how))
@@ -1392,7 +1451,83 @@ def get_default_timeout(kind):
     return _swco.pyswco_socket_get_timeout(None, int(kind))
 
 
-__all__ += ["set_default_timeout", "get_default_timeout", "TIMEOUT_CONNECT",
+class SSLContext:
+    """TLS settings shared by many sockets: SSLContext(server=False).
+
+    Configure it, then give it to Socket.enable_ssl().  Defaults: TLS 1.2
+    and 1.3, no peer verification, no ALPN, session reuse on clients.
+    Changes apply to later handshakes.  Failures raise swco.Error: -ENOENT
+    (or another -errno) for an unreadable file, SWCO_ESSL for contents
+    OpenSSL refuses, EINVAL for bad values.
+    """
+
+    TLS_ANY = _swco.SWCO_TLS_ANY
+    TLS1_2 = _swco.SWCO_TLS1_2
+    TLS1_3 = _swco.SWCO_TLS1_3
+    __slots__ = ("_c", "_server", "__weakref__")
+
+    def __init__(self, server=False):
+        self._c = None
+        self._server = bool(server)
+        self._c = _swco.swco_ssl_ctx_new(1 if server else 0)
+
+    @property
+    def server(self):
+        """True for a server context."""
+        return self._server
+
+    def load_cert_chain(self, certfile, keyfile=None):
+        """Load a PEM certificate chain and its private key (keyfile None:
+        the key is in certfile); SWCO_ESSL when the key does not match."""
+        _swco.swco_ssl_ctx_set_cert_file(self._c, _os.fspath(certfile),
+                                         None if keyfile is None else _os.fspath(keyfile))
+
+    def load_verify_locations(self, cafile=None, capath=None):
+        """Trust the CAs in a PEM file and/or a hashed directory (one at
+        least) instead of the system's store."""
+        _swco.swco_ssl_ctx_set_ca(self._c, None if cafile is None else _os.fspath(cafile),
+                                  None if capath is None else _os.fspath(capath))
+
+    def set_verify_peer(self, on=True):
+        """Require and verify the peer's certificate: on a client its chain
+        and host name (a failed check raises swco.Error SWCO_ESSLVERIFY in
+        connect()), on a server a client certificate."""
+        _swco.swco_ssl_ctx_set_verify_peer(self._c, 1 if on else 0)
+
+    def set_alpn_protocols(self, protocols):
+        """The ALPN protocols, most preferred first: a list of str (or one
+        comma-separated str); a client offers them, a server picks the
+        first of its own the client offers.  None or [] clears them."""
+        if protocols is None:
+            protocols = ""
+        elif not isinstance(protocols, str):
+            protocols = list(protocols)
+            if not all(isinstance(p, str) and p and "," not in p for p in protocols):
+                _swco.pyswco_raise(-_errno.EINVAL)
+            protocols = ",".join(protocols)
+        _swco.swco_ssl_ctx_set_alpn(self._c, protocols)
+
+    def set_protocols(self, min_version=TLS_ANY, max_version=TLS_ANY):
+        """Limit the TLS versions to min_version..max_version
+        (SSLContext.TLS1_2, TLS1_3; TLS_ANY leaves that bound open)."""
+        _swco.swco_ssl_ctx_set_protocols(self._c, int(min_version), int(max_version))
+
+    def set_ciphers(self, ciphers):
+        """Set the TLS 1.2 cipher list (OpenSSL syntax)."""
+        _swco.swco_ssl_ctx_set_ciphers(self._c, ciphers)
+
+    def set_session_reuse(self, on=True):
+        """Clients: remember the last session per host and port and offer
+        it on the next connection (on by default)."""
+        _swco.swco_ssl_ctx_set_session_reuse(self._c, 1 if on else 0)
+
+    def __del__(self, _free=_swco.swco_ssl_ctx_free):
+        if self._c is not None:
+            _free(self._c)
+            self._c = None
+
+
+__all__ += ["SSLContext", "set_default_timeout", "get_default_timeout", "TIMEOUT_CONNECT",
             "TIMEOUT_READ", "TIMEOUT_WRITE", "TIMEOUT_RW", "TIMEOUT_ALL"]
 
 

@@ -70,6 +70,7 @@ SWCO_PY_CTOR(pyswco_process_new)
 SWCO_PY_CTOR(swco_socket_new)
 SWCO_PY_CTOR(swco_socket_new_fd)
 SWCO_PY_CTOR(swco_socket_accept)
+SWCO_PY_CTOR(swco_ssl_ctx_new)
 
 /* Calls that block the thread without switching coroutines: other Python
  * threads run meanwhile. */
@@ -120,6 +121,7 @@ PyObject *pyswco_socket_peek(swco_socket_t *s, long size);
 PyObject *pyswco_socket_set_package_eof(swco_socket_t *s, PyObject *eof);
 PyObject *pyswco_socket_recv_packet(swco_socket_t *s, double timeout);
 PyObject *pyswco_socket_get_timeout(swco_socket_t *s, int kind);
+PyObject *pyswco_ssl_peer_subject(swco_socket_t *s);
 
 /* Shared memory and processes (pyswco_proc.c). */
 %newobject pyswco_process_new;

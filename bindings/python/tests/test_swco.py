@@ -1719,10 +1719,11 @@ class TestSocketArguments(unittest.TestCase):
                 s.send(bytearray(b"x"))
 
 
-def _stream_pair(server, client, conns=1):
+def _stream_pair(server, client, server_ctx=None, conns=1):
     """Run server(conn) on each of conns connections accepted on
-    127.0.0.1 (port 0) and client(port), in one swco.run; return what
-    server returned or raised for each, and what client returned."""
+    127.0.0.1 (port 0, TLS with server_ctx) and client(port), in one
+    swco.run; return what server returned or raised for each, and what
+    client returned."""
     import socket
     served, out = [], {}
     done = swco.Channel(conns)
@@ -1744,6 +1745,8 @@ def _stream_pair(server, client, conns=1):
         with swco.Socket(socket.AF_INET, socket.SOCK_STREAM) as ls:
             ls.bind("127.0.0.1", 0)
             ls.listen()
+            if server_ctx is not None:
+                ls.enable_ssl(server_ctx)
             swco.go(serve, ls)
             out["client"] = client(ls.getsockname()[1])
             for _ in range(conns):
@@ -1753,9 +1756,11 @@ def _stream_pair(server, client, conns=1):
     return served, out["client"]
 
 
-def _connect(port):
-    """A client Socket connected to 127.0.0.1:port."""
+def _connect(port, ctx=None, hostname=None):
+    """A client Socket connected to 127.0.0.1:port (TLS with ctx)."""
     sock = swco.Socket()
+    if ctx is not None:
+        sock.enable_ssl(ctx, hostname)
     sock.connect("127.0.0.1", port, timeout=5)
     return sock
 
@@ -2031,6 +2036,207 @@ class TestSocketFraming(unittest.TestCase):
             s.set_package_eof(None)  # framing off
         with self.assertRaises(swco.ClosedError):
             s.recv_packet()
+
+
+class TestSocketTLS(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        import shutil
+        import tempfile
+        if not shutil.which("openssl"):
+            raise unittest.SkipTest("no openssl command")
+        cls.dir = tempfile.mkdtemp(prefix="swco-py-ssl-")
+        # the sanitizer runtimes preloaded for the module are not for openssl
+        cls.env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+        ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+        script = (
+            "openssl req -x509 %(ec)s -keyout ca.key -out ca.pem -days 2 -subj /CN=swco-test-ca"
+            " && openssl req -x509 %(ec)s -keyout other.key -out other.pem -days 2"
+            " -subj /CN=other-ca"
+            " && openssl req %(ec)s -keyout srv.key -out srv.csr -subj /CN=localhost"
+            " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\n'"
+            " > srv.ext"
+            " && openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial"
+            " -out srv.pem -days 2 -extfile srv.ext" % {"ec": ec})
+        res = subprocess.run(["sh", "-c", script], cwd=cls.dir, env=cls.env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if res.returncode != 0:
+            shutil.rmtree(cls.dir)
+            raise unittest.SkipTest("cannot make certificates: %s" % res.stderr[-200:])
+
+    @classmethod
+    def tearDownClass(cls):
+        import shutil
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def server_ctx(self, alpn=None):
+        ctx = swco.SSLContext(server=True)
+        ctx.load_cert_chain(self.path("srv.pem"), self.path("srv.key"))
+        if alpn:
+            ctx.set_alpn_protocols(alpn)
+        return ctx
+
+    def client_ctx(self, ca="ca.pem", alpn=None):
+        ctx = swco.SSLContext()
+        ctx.load_verify_locations(self.path(ca))
+        ctx.set_verify_peer()
+        if alpn:
+            ctx.set_alpn_protocols(alpn)
+        return ctx
+
+    @staticmethod
+    def echo_upper(conn):
+        conn.ssl_handshake(timeout=5)
+        info = (conn.ssl_server_name, conn.ssl_alpn, conn.ssl_version, conn.ssl_peer_subject)
+        while True:
+            data = conn.recv(timeout=5)
+            if not data:
+                return info
+            conn.sendall(data.upper())
+
+    def test_echo_alpn_sni_and_reuse(self):
+        sctx = self.server_ctx(["h2", "http/1.1"])
+        cctx = self.client_ctx(alpn="http/1.1,h2")
+        lines = b"hello over tls\n" * 2000
+
+        def client(port):
+            out = []
+            for _ in range(2):
+                with _connect(port, cctx, "localhost") as c:
+                    c.sendall(lines, timeout=5)
+                    self.assertEqual(c.recv_exactly(len(lines), timeout=5), lines.upper())
+                    out.append((c.ssl_alpn, c.ssl_version, c.ssl_server_name,
+                                c.ssl_peer_subject, c.ssl_session_reused))
+            return out
+
+        served, out = _stream_pair(client=client, server=self.echo_upper, server_ctx=sctx,
+                                   conns=2)
+        self.assertEqual(served, [("localhost", "h2", "TLSv1.3", None)] * 2)
+        self.assertEqual(out[0][:3], ("h2", "TLSv1.3", "localhost"))
+        self.assertIn("CN=localhost", out[0][3])
+        self.assertEqual([o[4] for o in out], [False, True])
+
+    def test_context_kept_alive_and_tls12(self):
+        sctx = self.server_ctx()
+
+        def client(port):
+            ctx = self.client_ctx()
+            ctx.set_protocols(swco.SSLContext.TLS1_2, swco.SSLContext.TLS1_2)
+            ctx.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256")
+            ctx.set_session_reuse(False)
+            ref = weakref.ref(ctx)
+            c = swco.Socket()
+            c.enable_ssl(ctx, "localhost")
+            del ctx
+            gc.collect()
+            alive = ref() is not None
+            c.connect("127.0.0.1", port, timeout=5)
+            c.sendall(b"ping")
+            out = (alive, c.recv_exactly(4, timeout=5), c.ssl_version)
+            c.close()
+            del c
+            gc.collect()
+            return out + (ref() is None,)
+
+        served, out = _stream_pair(self.echo_upper, client, server_ctx=sctx)
+        self.assertEqual(out, (True, b"PING", "TLSv1.2", True))
+        self.assertEqual(served[0][2], "TLSv1.2")
+
+    def test_verify_failures_raise(self):
+        sctx = self.server_ctx()
+
+        def client(port):
+            codes = []
+            for ctx, name in ((self.client_ctx("other.pem"), "localhost"),  # unknown CA
+                              (self.client_ctx(), "wrong.example")):  # wrong name
+                with self.assertRaises(swco.Error) as cm:
+                    _connect(port, ctx, name)
+                codes.append(cm.exception.code)
+            return codes
+
+        served, codes = _stream_pair(self.echo_upper, client, server_ctx=sctx, conns=2)
+        self.assertEqual(codes, [_swco_code("SWCO_ESSLVERIFY")] * 2)
+        for exc in served:  # the server's handshakes fail cleanly
+            self.assertIsInstance(exc, swco.Error)
+
+    def test_openssl_s_client_peer(self):
+        sctx = self.server_ctx(["http/1.1"])
+        out = {}
+
+        def server(conn):
+            conn.ssl_handshake(timeout=5)
+            out["sni"] = conn.ssl_server_name
+            conn.set_package_eof(b"\n")
+            while True:
+                line = conn.recv_packet(timeout=5)
+                if not line:
+                    break
+                conn.sendall(b"pong:" + line)
+                if line == b"quit\n":
+                    break
+
+        def client(port):
+            proc = subprocess.Popen(
+                ["openssl", "s_client", "-quiet", "-connect", "127.0.0.1:%d" % port,
+                 "-CAfile", self.path("ca.pem"), "-verify_return_error",
+                 "-servername", "localhost", "-verify_hostname", "localhost",
+                 "-alpn", "http/1.1"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env=self.env)
+            try:  # the pool thread waits for it while the server coroutine runs
+                return swco.async_call(lambda: proc.communicate(b"hello\nquit\n", timeout=10))[0]
+            finally:
+                if proc.poll() is None:
+                    os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+        served, output = _stream_pair(server, client, server_ctx=sctx)
+        self.assertEqual(served, [None])
+        self.assertEqual(output, b"pong:hello\npong:quit\n")
+        self.assertEqual(out["sni"], "localhost")
+
+    def test_bad_arguments(self):
+        import socket
+        ctx = swco.SSLContext(server=True)
+        self.assertTrue(ctx.server)
+        for call, code in ((lambda: ctx.load_cert_chain("/nonexistent/c.pem"), -errno.ENOENT),
+                           (lambda: ctx.load_cert_chain(self.path("srv.pem"),
+                                                        self.path("other.key")),
+                            _swco_code("SWCO_ESSL")),  # the key does not match
+                           (lambda: ctx.load_verify_locations(), -errno.EINVAL),
+                           (lambda: ctx.set_alpn_protocols(["h2", ""]), -errno.EINVAL),
+                           (lambda: ctx.set_alpn_protocols(["h2,x"]), -errno.EINVAL),
+                           (lambda: ctx.set_alpn_protocols([b"h2"]), -errno.EINVAL),
+                           (lambda: ctx.set_protocols(ctx.TLS1_3, ctx.TLS1_2), -errno.EINVAL),
+                           (lambda: ctx.set_protocols(11), -errno.EINVAL),
+                           (lambda: ctx.set_ciphers("NO-SUCH-CIPHER"), _swco_code("SWCO_ESSL"))):
+            with self.assertRaises(swco.Error) as cm:
+                call()
+            self.assertEqual(cm.exception.code, code)
+        with self.assertRaises(TypeError):
+            ctx.load_cert_chain(None)
+        ctx.set_alpn_protocols(None)
+        with swco.Socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            with self.assertRaises(TypeError):
+                u.enable_ssl("ctx")
+            with self.assertRaises(swco.Error) as cm:
+                u.enable_ssl(ctx)  # not a stream socket
+            self.assertEqual(cm.exception.code, -errno.EINVAL)
+        with swco.Socket() as s:
+            s.enable_ssl(ctx)
+            with self.assertRaises(swco.Error) as cm:
+                s.enable_ssl(ctx)
+            self.assertEqual(cm.exception.name, "SWCO_ECOSTATE")
+        with swco.Socket() as s:  # plain TCP: no TLS details
+            for call in (lambda: s.ssl_handshake(), lambda: s.ssl_session_reused,
+                         lambda: s.ssl_peer_subject):
+                with self.assertRaises(swco.Error) as cm:
+                    call()
+                self.assertEqual(cm.exception.code, -errno.EINVAL)
+            self.assertEqual((s.ssl_alpn, s.ssl_version, s.ssl_server_name), (None,) * 3)
 
 
 class TestProcessPool(unittest.TestCase):
