@@ -114,6 +114,9 @@ void swco__reactor_unref(swco__reactor_t *r);
 int swco__reactor_post(swco__reactor_t *r, swco_fn fn, void *arg);
 /* Internal timers: never run in a coroutine, not counted by
  * swco_timer_count().  Return the id or a negative code. */
+/* Wake the coroutines waiting in swco_wait_fd() on fd with -ECANCELED,
+ * keeping fd registered: a woken coroutine may wait on it again at once. */
+void swco__fd_cancel_waits(int fd);
 long swco__timer_add(long ms, swco_timer_fn fn, void *arg);
 int swco__timer_del(long id);
 /* The timeout of swco__wait(): w->cancel, then wake with -ETIMEDOUT. */

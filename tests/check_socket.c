@@ -630,6 +630,45 @@ START_TEST(busy_cancel_close)
 }
 END_TEST
 
+/* A reader woken by a cancel waits again at once, inside the cancel call;
+ * that new wait must hold and see the data sent after the cancel. */
+static long rewait_rc[2];
+static double rewait_t;
+static void rewaiting_reader(void *arg)
+{
+    (void)arg;
+    char buf[4];
+    rewait_rc[0] = swco_socket_recv(shared, buf, sizeof buf, 2);
+    double t0 = now_s();
+    rewait_rc[1] = swco_socket_recv(shared, buf, sizeof buf, 2);
+    rewait_t = now_s() - t0;
+}
+
+static void cancel_then_send(void *arg)
+{
+    (void)arg;
+    swco_socket_t *a, *b;
+    pair(&a, &b);
+    shared = b;
+    swco_coroutine_create(rewaiting_reader, NULL);
+    ck_assert_int_eq(swco_socket_cancel(b), 0);
+    ck_assert_int_eq(rewait_rc[0], -ECANCELED);
+    swco_sleep(0.02);
+    ck_assert_int_eq(swco_socket_send_all(a, "y", 1, 1), 1);
+    swco_sleep(0.05);
+    ck_assert_int_eq(rewait_rc[1], 1); /* not -ETIMEDOUT after 2 s */
+    ck_assert(rewait_t < 1.0 * slow());
+    swco_socket_free(a);
+    swco_socket_free(b);
+}
+
+START_TEST(wait_again_inside_cancel)
+{
+    rewait_rc[0] = rewait_rc[1] = 0;
+    ck_assert_int_eq(swco_run(cancel_then_send, NULL), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ bad input */
 
 static void bad_input(void *arg)
@@ -730,6 +769,7 @@ int main(void)
     tcase_add_test(tc, timeout_connect);
     tcase_add_test(tc, timeout_read_write);
     tcase_add_test(tc, busy_cancel_close);
+    tcase_add_test(tc, wait_again_inside_cancel);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, bad_inputs);

@@ -158,7 +158,7 @@ int swco_socket_cancel(swco_socket_t *s)
         return swco__fail(-EINVAL);
     if (s->fd < 0)
         return swco__fail(SWCO_ECLOSED);
-    swco_event_del(s->fd);
+    swco__fd_cancel_waits(s->fd); /* not swco_event_del(): a new wait must stay */
     return 0;
 }
 

@@ -324,6 +324,21 @@ static void fd_wait_cancel(swco__waiter_t *w)
         sync_backend(r, fw->fd, s, fd_wait_interest(r, s));
 }
 
+void swco__fd_cancel_waits(int fd)
+{
+    swco__reactor_t *r = tls_reactor;
+    fd_slot_t *s = slot_find(r, fd);
+    if (!s || !s->waitmode)
+        return;
+    unsigned gen = s->gen;
+    swco__waiter_t *wr = s->wr; /* a writer that waits again later is not this one */
+    if (s->rd)
+        fd_wait_wake(s, &s->rd, -ECANCELED);
+    s = slot_find(r, fd); /* the woken coroutine may have closed it */
+    if (s && s->gen == gen && s->waitmode && s->wr && s->wr == wr)
+        fd_wait_wake(s, &s->wr, -ECANCELED);
+}
+
 int swco_wait_fd(int fd, int events, double timeout)
 {
     if (fd < 0)
