@@ -320,7 +320,19 @@ START_TEST(bad_files)
     ck_assert_int_eq(swco_socket_enable_ssl(s, ctx, NULL), 0);
     ck_assert_int_eq(swco_socket_enable_ssl(s, ctx, NULL), SWCO_ECOSTATE);
     ck_assert_int_eq(swco_ssl_handshake(s, 1), -EINVAL); /* not connected */
+    /* A server context makes a TLS server: connect refuses it rather than
+     * go on in plaintext; a client context cannot listen. */
+    ck_assert_int_eq(swco_socket_connect(s, "127.0.0.1", 9, 1), -EINVAL);
     swco_socket_free(s);
+    swco_ssl_ctx_t *cli = swco_ssl_ctx_new(0);
+    s = swco_socket_new(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(swco_socket_bind(s, "127.0.0.1", 0), 0);
+    ck_assert_int_eq(swco_socket_enable_ssl(s, cli, NULL), 0);
+    ck_assert_int_eq(swco_socket_listen(s, 8), -EINVAL);
+    ck_assert_int_eq(swco_socket_close(s), 0);
+    ck_assert_int_eq(swco_socket_enable_ssl(s, ctx, NULL), SWCO_ECLOSED);
+    swco_socket_free(s);
+    swco_ssl_ctx_free(cli);
     swco_ssl_ctx_free(ctx);
 }
 END_TEST

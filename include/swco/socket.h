@@ -72,7 +72,8 @@ SWCO_API int swco_socket_fd(const swco_socket_t *s);
  * AF_UNIX it is the socket's path and port is ignored.  timeout covers the
  * name lookup, the connect and, on a TLS socket, the handshake.  Returns 0,
  * -ECONNREFUSED, -ETIMEDOUT, SWCO_EDNS, -ECANCELED, SWCO_ESSL,
- * SWCO_ESSLVERIFY, or another -errno.
+ * SWCO_ESSLVERIFY, -EINVAL (host NULL, or TLS enabled with a server
+ * context), or another -errno.
  */
 SWCO_API int swco_socket_connect(swco_socket_t *s, const char *host, int port, double timeout);
 
@@ -88,7 +89,7 @@ SWCO_API int swco_socket_bind(swco_socket_t *s, const char *host, int port);
 /**
  * swco_socket_listen - start listening (backlog <= 0 picks 512)
  *
- * Returns 0 or -errno.
+ * Returns 0, -EINVAL when TLS is enabled with a client context, or -errno.
  */
 SWCO_API int swco_socket_listen(swco_socket_t *s, int backlog);
 

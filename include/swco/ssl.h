@@ -108,8 +108,9 @@ SWCO_API int swco_ssl_ctx_set_session_reuse(swco_ssl_ctx_t *ctx, int on);
  * is sent as SNI and checked against the certificate instead of the connect
  * host) or before accepting on a listening socket (host_name is ignored).
  * The socket holds a reference on ctx.  Returns 0, -EINVAL (not a stream
- * socket, or a server context on a client), or SWCO_ECOSTATE when TLS is
- * already on.
+ * socket), SWCO_ECLOSED, or SWCO_ECOSTATE when TLS is already on.  The
+ * context's kind decides the socket's role: swco_socket_connect() refuses
+ * a server context and swco_socket_listen() a client one, with -EINVAL.
  */
 SWCO_API int swco_socket_enable_ssl(swco_socket_t *s, swco_ssl_ctx_t *ctx, const char *host_name);
 

@@ -278,6 +278,8 @@ int swco_socket_listen(swco_socket_t *s, int backlog)
         return swco__fail(-EINVAL);
     if (s->fd < 0)
         return swco__fail(SWCO_ECLOSED);
+    if (s->ssl_ctx && !s->ssl_server) /* accepted sockets would be TLS servers */
+        return swco__fail(-EINVAL);
     if (listen(s->fd, backlog > 0 ? backlog : 512) != 0)
         return swco__fail(-errno);
     return 0;
@@ -289,6 +291,8 @@ int swco_socket_connect(swco_socket_t *s, const char *host, int port, double tim
         return swco__fail(-EINVAL);
     if (s->fd < 0)
         return swco__fail(SWCO_ECLOSED);
+    if (s->ssl_ctx && s->ssl_server) /* not plaintext in TLS's place */
+        return swco__fail(-EINVAL);
     double t = effective(s, 0, timeout);
     long long deadline = swco__deadline(t);
     swco__addr_t a;

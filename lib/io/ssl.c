@@ -288,6 +288,8 @@ int swco_socket_enable_ssl(swco_socket_t *s, swco_ssl_ctx_t *c, const char *host
 {
     if (!s || !c || s->type != SOCK_STREAM)
         return swco__fail(-EINVAL);
+    if (s->fd < 0)
+        return swco__fail(SWCO_ECLOSED);
     if (s->ssl_ctx)
         return swco__fail(SWCO_ECOSTATE);
     if (host_name && !(s->ssl_host = strdup(host_name)))
