@@ -77,6 +77,12 @@ def excepthook(cid, exc):
     _traceback.print_exception(type(exc), exc, exc.__traceback__, file=_sys.stderr)
 
 
+def _as_bytes(data):
+    """data as bytes; TypeError unless it is bytes-like (bytes(5) would be
+    five NUL bytes, silently)."""
+    return data if type(data) is bytes else bytes(memoryview(data))
+
+
 def _check_callable(fn):
     if not callable(fn):
         _swco.pyswco_raise(-_errno.EINVAL)
@@ -891,7 +897,7 @@ class Process:
 
     def write(self, data, timeout=FOREVER):
         """Send bytes over the channel; return how many were sent."""
-        return _swco.pyswco_process_write(self._c, bytes(data), float(timeout))
+        return _swco.pyswco_process_write(self._c, _as_bytes(data), float(timeout))
 
     def read(self, size=65536, timeout=FOREVER):
         """Receive up to size bytes (b"" at end of stream)."""
@@ -908,7 +914,7 @@ class Process:
 
     def push(self, data):
         """Put one message (bytes, 1..65536) on the queue."""
-        return _swco.pyswco_process_push(self._c, bytes(data))
+        return _swco.pyswco_process_push(self._c, _as_bytes(data))
 
     def pop(self, size=65536, timeout=FOREVER):
         """Take the oldest message from the queue (cut to size bytes)."""
@@ -1011,7 +1017,7 @@ class ProcessPool:
     def send(self, worker_id, data):
         """Send one message to worker worker_id (IPC_UNIXSOCK), before or
         after start()."""
-        return _swco.pyswco_pool_send(self._c, worker_id, bytes(data))
+        return _swco.pyswco_pool_send(self._c, worker_id, _as_bytes(data))
 
     def recv(self, worker_id, size=65536, timeout=FOREVER):
         """Read one reply worker worker_id sent with reply() (IPC_UNIXSOCK)."""
@@ -1019,11 +1025,11 @@ class ProcessPool:
 
     def push(self, data):
         """Put a message on the pool's queue (IPC_MSGQUEUE)."""
-        return _swco.pyswco_pool_push(self._c, bytes(data))
+        return _swco.pyswco_pool_push(self._c, _as_bytes(data))
 
     def reply(self, data):
         """In on_message: answer the message being handled."""
-        return _swco.pyswco_pool_reply(self._c, bytes(data))
+        return _swco.pyswco_pool_reply(self._c, _as_bytes(data))
 
     def listen(self, host, port=0, backlog=128):
         """Listen on a TCP address (IPC_SOCKET) before start()."""
@@ -1205,12 +1211,6 @@ class Socket:
         self._ctx = None  # the SSLContext in use, kept alive with the socket
         self._c = _handle if _handle is not None else _swco.swco_socket_new(family, type, proto)
 
-    @staticmethod
-    def _bytes(data):
-        """data as bytes; TypeError unless it is bytes-like (bytes(5) would
-        be five NUL bytes)."""
-        return data if type(data) is bytes else bytes(memoryview(data))
-
     def fileno(self):
         """The file descriptor, -1 once closed."""
         return _swco.swco_socket_fd(self._c)
@@ -1244,11 +1244,11 @@ class Socket:
 
     def send(self, data, timeout=0):
         """Send some of data (bytes); return how many bytes were sent."""
-        return _swco.pyswco_socket_send(self._c, self._bytes(data), 0, float(timeout))
+        return _swco.pyswco_socket_send(self._c, _as_bytes(data), 0, float(timeout))
 
     def sendall(self, data, timeout=0):
         """Send all of data; the timeout covers the whole call."""
-        _swco.pyswco_socket_send(self._c, self._bytes(data), 1, float(timeout))
+        _swco.pyswco_socket_send(self._c, _as_bytes(data), 1, float(timeout))
 
     def recv(self, size=65536, timeout=0):
         """Receive up to size bytes; b"" when the peer closed."""
@@ -1269,7 +1269,7 @@ class Socket:
     def sendto(self, data, host, port=0, timeout=0):
         """Send data as one datagram to host (name or address; a path for
         AF_UNIX) and port; return how many bytes were sent."""
-        return _swco.pyswco_socket_sendto(self._c, host, int(port), self._bytes(data),
+        return _swco.pyswco_socket_sendto(self._c, host, int(port), _as_bytes(data),
                                           float(timeout))
 
     def recvfrom(self, size=65536, timeout=0):
@@ -1328,7 +1328,7 @@ class Socket:
     def set_package_eof(self, eof):
         """Frame packets by a delimiter of 1 to 8 bytes that ends each one
         (recv_packet() includes it); None or b"" turns framing off."""
-        _swco.pyswco_socket_set_package_eof(self._c, None if eof is None else self._bytes(eof))
+        _swco.pyswco_socket_set_package_eof(self._c, None if eof is None else _as_bytes(eof))
 
     def set_package_length(self, length_size, big_endian=True, length_offset=0,
                            body_offset=None):

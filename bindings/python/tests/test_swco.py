@@ -1268,6 +1268,21 @@ class TestAtomicAndLock(unittest.TestCase):
 
 
 class TestProcess(unittest.TestCase):
+    def test_data_must_be_bytes_like(self):
+        # bytes(5) would be five NUL bytes: refused before anything is sent
+        proc = swco.Process(lambda p: None)
+        proc.use_queue()
+        for call in (lambda: proc.write(5), lambda: proc.push(5),
+                     lambda: proc.write("text")):
+            with self.assertRaises(TypeError):
+                call()
+        pool = swco.ProcessPool(1)
+        for call in (lambda: pool.send(0, 5), lambda: pool.push(3),
+                     lambda: pool.reply(2)):
+            with self.assertRaises(TypeError):
+                call()
+        proc.remove_queue()
+
     def test_echo_and_exit_code(self):
         def child(proc, prefix):
             data = proc.read()
