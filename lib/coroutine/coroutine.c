@@ -423,19 +423,16 @@ void swco__co_cancel_all(void)
     free(ids);
 }
 
-long swco__co_run_ready(void)
+void swco__co_run_ready(void)
 {
     sched_t *s = swco__tls_sched;
-    long n = 0;
     if (!s || s->current != &s->main)
-        return 0;
+        return;
     while (s->ready_head) {
         swco__co_t *co = s->ready_head;
         s->ready_head = co->rnext;
         swco__co_resume(s, co);
-        n++;
     }
-    return n;
 }
 
 /* ------------------------------------------------------------ public API */

@@ -213,8 +213,8 @@ static inline void swco__co_ready(sched_t *s, swco__waiter_t *w, int result)
 }
 
 /* Run the coroutines of the run queue from the thread's context, each until
- * it and those it hands over to wait again.  Returns how many were run. */
-long swco__co_run_ready(void);
+ * it and those it hands over to wait again. */
+void swco__co_run_ready(void);
 /* Whether the run queue holds a coroutine. */
 static inline int swco__co_ready_pending(void)
 {

@@ -6,7 +6,7 @@
  * Who runs next: with a buffer (Swoole's channels) the woken side runs at
  * once and the waker continues when it yields.  Unbuffered, a push and a pop
  * meet as in Go: the side that arrives second completes and goes on, and the
- * waiting side runs when it next waits or yields.  A ping-pong then costs two
+ * waiting side runs when that caller next waits or yields.  A ping-pong costs two
  * switches per round trip instead of four. */
 #include "internal.h"
 #include "sync/waitq.h"
