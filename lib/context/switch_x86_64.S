@@ -30,19 +30,19 @@
 swco__ctx_switch:
     .cfi_startproc
     leaq    -0x38(%rsp), %rsp
-    stmxcsr (%rsp)
-    fnstcw  4(%rsp)
     movq    %r12, 0x08(%rsp)
     movq    %r13, 0x10(%rsp)
     movq    %r14, 0x18(%rsp)
     movq    %r15, 0x20(%rsp)
     movq    %rbx, 0x28(%rsp)
     movq    %rbp, 0x30(%rsp)
+    stmxcsr (%rsp)
+    fnstcw  4(%rsp)
     movq    %rsp, (%rdi)
     movq    %rsp, %r9               /* the frame just left */
     movq    %rsi, %rsp
-    movq    0x38(%rsp), %r8         /* where the entered context resumes */
     ldmxcsr (%rsp)
+    movq    0x38(%rsp), %r8         /* where the entered context resumes */
     movzwl  4(%rsp), %r11d
     cmpw    4(%r9), %r11w           /* x87 control word: load if it differs */
     jne     2f
