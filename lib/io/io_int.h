@@ -85,4 +85,15 @@ void swco__ssl_detach(swco_socket_t *s);
 void swco__ssl_ctx_ref(swco_ssl_ctx_t *ctx);
 void swco__ssl_ctx_unref(swco_ssl_ctx_t *ctx);
 
+/* ALPN lists (alpn.c).  swco__alpn_wire turns the comma-separated list
+ * (list, n) into wire format in out (n + 1 bytes): its length, 0 for an
+ * empty list, -EINVAL for an empty or over-255-byte name.
+ * swco__alpn_wire_valid: whether (list, n) is a non-empty, well-formed wire
+ * list.  swco__alpn_select: the first of ours that peer offers, pointed to
+ * inside peer; 0 when none or either list is malformed. */
+long swco__alpn_wire(const char *list, size_t n, unsigned char *out);
+int swco__alpn_wire_valid(const unsigned char *list, size_t n);
+int swco__alpn_select(const unsigned char *ours, size_t ours_len, const unsigned char *peer,
+                      size_t peer_len, const unsigned char **sel, unsigned char *sel_len);
+
 #endif /* SWCO_IO_INT_H */

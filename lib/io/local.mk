@@ -5,6 +5,7 @@ swcoinclude_HEADERS += include/swco/aio.h include/swco/dns.h include/swco/socket
 noinst_HEADERS += lib/io/io_int.h
 libswco_la_SOURCES += lib/io/aio.c lib/io/dns.c lib/io/framing.c lib/io/socket.c lib/io/ssl.c \
 	lib/io/file.c lib/io/exec.c
+libswco_la_SOURCES += lib/io/alpn.c
 
 if HAVE_CHECK
 io_tests = tests/check_aio
@@ -48,8 +49,8 @@ io_tests += tests/check_ssl
 endif
 tests_check_ssl_SOURCES = tests/check_ssl.c
 tests_check_ssl_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_check_ssl_CFLAGS = $(TEST_CFLAGS)
-tests_check_ssl_LDADD = $(TEST_LIBS)
+tests_check_ssl_CFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
+tests_check_ssl_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 
 # make bench: loopback round trips beside Go's (bench/peers/bench_socket.sh).
 bench_bench_socket_SOURCES = bench/bench_socket.c
@@ -74,3 +75,12 @@ examples_tcp_echo_CPPFLAGS = $(EXAMPLE_CPPFLAGS)
 examples_tcp_echo_LDADD = libswco.la
 check_PROGRAMS += examples/tcp_echo
 TESTS += examples/tcp_echo
+
+# Fuzz target for the ALPN lists (lib/io/alpn.c: the user's list to wire
+# format, the server's pick among a client's); make check runs its corpus.
+tests_fuzz_fuzz_alpn_SOURCES = tests/fuzz/fuzz_alpn.c lib/io/alpn.c
+tests_fuzz_fuzz_alpn_CPPFLAGS = $(AM_CPPFLAGS)
+tests_fuzz_fuzz_alpn_CFLAGS = $(AM_CFLAGS)
+check_PROGRAMS += tests/fuzz/fuzz_alpn
+TESTS += tests/fuzz/run-alpn.sh
+EXTRA_DIST += tests/fuzz/run-alpn.sh tests/fuzz/corpus/alpn
