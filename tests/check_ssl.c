@@ -4,8 +4,13 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
+#include <swco/curl.h>
 
 static char dir[64];
 static char ca[128], srv_cert[128], srv_key[128], cli_cert[128], cli_key[128], junk[128];
@@ -130,14 +135,16 @@ static void start_server(int conns, const char *alpn, int verify_clients)
     swco_coroutine_create(server_loop, NULL);
 }
 
+/* verify: trust the test CA (clients verify by default); 0 opts out. */
 static swco_ssl_ctx_t *client_ctx(int verify, const char *alpn)
 {
     swco_ssl_ctx_t *ctx = swco_ssl_ctx_new(0);
     ck_assert_ptr_nonnull(ctx);
     if (verify) {
         ck_assert_int_eq(swco_ssl_ctx_set_ca(ctx, ca, NULL), 0);
-        ck_assert_int_eq(swco_ssl_ctx_set_verify_peer(ctx, 1), 0);
-    }
+        ck_assert_int_eq(swco_ssl_ctx_set_verify_peer(ctx, 1), 0); /* the default */
+    } else
+        ck_assert_int_eq(swco_ssl_ctx_set_verify_peer(ctx, 0), 0);
     if (alpn)
         ck_assert_int_eq(swco_ssl_ctx_set_alpn(ctx, alpn), 0);
     return ctx;
@@ -403,6 +410,280 @@ START_TEST(curl_https)
 }
 END_TEST
 
+/* ------------------------------------------- issue 10: resumption, SIGPIPE */
+
+/* Connect to 127.0.0.1 expecting name; 1 when the handshake resumed, 0
+ * when not, or the connect error. */
+static int ping_reused(swco_ssl_ctx_t *ctx, const char *name)
+{
+    swco_socket_t *c = NULL;
+    int rc = ping(ctx, "127.0.0.1", name, &c);
+    if (rc != 0)
+        return rc;
+    rc = swco_ssl_session_reused(c);
+    swco_socket_free(c); /* the session (and TLS 1.3 ticket) is kept here */
+    return rc;
+}
+
+/* A session verified for one name is not resumed for another: resumption
+ * skips the certificate, and with it the host-name check. */
+static void resume_names(void *arg)
+{
+    int tls12 = *(int *)arg;
+    start_server(7, NULL, 0);
+    swco_ssl_ctx_t *ctx = client_ctx(1, NULL);
+    int v = tls12 ? SWCO_TLS1_2 : SWCO_TLS1_3;
+    ck_assert_int_eq(swco_ssl_ctx_set_protocols(ctx, v, v), 0);
+    ck_assert_int_eq(ping_reused(ctx, "localhost"), 0);
+    /* the pong was read, so under TLS 1.3 the ticket was too: resumable */
+    ck_assert_int_eq(ping_reused(ctx, "localhost"), 1);
+    /* same address, another name: a full handshake, which fails */
+    ck_assert_int_eq(ping_reused(ctx, "wrong.example"), SWCO_ESSLVERIFY);
+    ck_assert_int_eq(ping_reused(ctx, "localhost"), 1); /* still there */
+    swco_ssl_ctx_free(ctx);
+    /* A session made without verification is not resumed once it is on. */
+    ctx = client_ctx(0, NULL);
+    ck_assert_int_eq(swco_ssl_ctx_set_protocols(ctx, v, v), 0);
+    ck_assert_int_eq(ping_reused(ctx, "wrong.example"), 0);
+    ck_assert_int_eq(ping_reused(ctx, "wrong.example"), 1);
+    ck_assert_int_eq(swco_ssl_ctx_set_ca(ctx, ca, NULL), 0);
+    ck_assert_int_eq(swco_ssl_ctx_set_verify_peer(ctx, 1), 0);
+    ck_assert_int_eq(ping_reused(ctx, "wrong.example"), SWCO_ESSLVERIFY);
+    swco_ssl_ctx_free(ctx);
+}
+
+START_TEST(resume_other_name_tls12)
+{
+    int tls12 = 1;
+    ck_assert_int_eq(swco_run(resume_names, &tls12), 0);
+}
+END_TEST
+
+START_TEST(resume_other_name_tls13)
+{
+    int tls12 = 0;
+    ck_assert_int_eq(swco_run(resume_names, &tls12), 0);
+}
+END_TEST
+
+/* A TLS server whose SIGPIPE is at its default action, in a child process.
+ * For each connection it completes the handshake, reads one byte, answers
+ * "k", waits for the parent's word on a pipe that the client has closed,
+ * then writes until a write fails: the peer has gone, so with write() the
+ * kernel raises SIGPIPE and the child dies with it.  It exits 0 when every
+ * TLS connection ended in -EPIPE or -ECONNRESET. */
+#define SIGPIPE_TLS_CONNS 2
+
+static int sp_port[2], sp_go[2];
+
+static void sigpipe_server(void *arg)
+{
+    (void)arg;
+    int *bad = arg;
+    swco_ssl_ctx_t *ctx = swco_ssl_ctx_new(1);
+    if (!ctx || swco_ssl_ctx_set_cert_file(ctx, srv_cert, srv_key) != 0)
+        _exit(3);
+    swco_socket_t *ls = swco_socket_new(AF_INET, SOCK_STREAM, 0);
+    int port = 0;
+    if (swco_socket_bind(ls, "127.0.0.1", 0) != 0 || swco_socket_listen(ls, 8) != 0 ||
+        swco_socket_getsockname(ls, NULL, 0, &port) != 0 ||
+        swco_socket_enable_ssl(ls, ctx, NULL) != 0)
+        _exit(3);
+    if (write(sp_port[1], &port, sizeof port) != sizeof port)
+        _exit(3);
+    for (int i = 0; i < SIGPIPE_TLS_CONNS + 1; i++) {
+        swco_socket_t *c = swco_socket_accept(ls, 10 * slow());
+        if (!c)
+            _exit(4);
+        long rc = swco_ssl_handshake(c, 10 * slow());
+        char b;
+        if (i < SIGPIPE_TLS_CONNS) {
+            if (rc != 0 || swco_socket_recv(c, &b, 1, 10 * slow()) != 1 ||
+                swco_socket_send(c, "k", 1, 10 * slow()) != 1)
+                _exit(5);
+            if (read(sp_go[0], &b, 1) != 1) /* the client is gone */
+                _exit(6);
+            for (int j = 0; j < 1000 && (rc = swco_socket_send(c, "pong", 4, 10 * slow())) > 0;
+                 j++)
+                ;
+            if (rc != -EPIPE && rc != -ECONNRESET)
+                (*bad)++;
+        } /* else: the one-byte plain client, whose handshake fails */
+        swco_socket_free(c);
+    }
+    swco_socket_free(ls);
+    swco_ssl_ctx_free(ctx);
+}
+
+/* The clients, in the parent: the first failure's line, 0 when none. */
+static int sp_failed;
+
+#define SP_CHECK(cond)                                                                             \
+    do {                                                                                           \
+        if (!(cond) && !sp_failed)                                                                 \
+            sp_failed = __LINE__;                                                                  \
+    } while (0)
+
+static void sigpipe_clients(void *arg)
+{
+    int port = *(int *)arg;
+    for (int i = 0; i < SIGPIPE_TLS_CONNS && !sp_failed; i++) {
+        swco_ssl_ctx_t *ctx = client_ctx(1, NULL);
+        int v = i == 0 ? SWCO_TLS1_3 : SWCO_TLS1_2;
+        ck_assert_int_eq(swco_ssl_ctx_set_protocols(ctx, v, v), 0);
+        swco_socket_t *c = swco_socket_new(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_eq(swco_socket_enable_ssl(c, ctx, "localhost"), 0);
+        SP_CHECK(swco_socket_connect(c, "127.0.0.1", port, 10 * slow()) == 0);
+        SP_CHECK(swco_socket_send(c, "x", 1, 10 * slow()) == 1);
+        char b = 0;
+        SP_CHECK(swco_socket_recv(c, &b, 1, 10 * slow()) == 1); /* the tickets too */
+        SP_CHECK(b == 'k');
+        swco_socket_free(c); /* nothing unread: close_notify and FIN */
+        swco_ssl_ctx_free(ctx);
+        SP_CHECK(write(sp_go[1], "g", 1) == 1);
+    }
+    if (sp_failed)
+        return;
+    /* connect, send one byte, close */
+    swco_socket_t *c = swco_socket_new(AF_INET, SOCK_STREAM, 0);
+    SP_CHECK(swco_socket_connect(c, "127.0.0.1", port, 10 * slow()) == 0);
+    SP_CHECK(swco_socket_send(c, "\x16", 1, 10 * slow()) == 1);
+    swco_socket_free(c);
+}
+
+START_TEST(server_survives_sigpipe)
+{
+    ck_assert_int_eq(pipe(sp_port), 0);
+    ck_assert_int_eq(pipe(sp_go), 0);
+    pid_t pid = fork();
+    ck_assert_int_ne(pid, -1);
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        close(sp_go[1]); /* a dead parent ends the wait with EOF */
+        int bad = 0;
+        int rc = swco_run(sigpipe_server, &bad);
+        _exit(rc != 0 ? 7 : bad ? 8 : 0);
+    }
+    close(sp_go[0]);
+    int port = 0;
+    ck_assert_int_eq(read(sp_port[0], &port, sizeof port), (ssize_t)sizeof port);
+    sp_failed = 0;
+    ck_assert_int_eq(swco_run(sigpipe_clients, &port), 0);
+    close(sp_go[1]);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(!WIFSIGNALED(status), "the TLS server died of signal %d (SIGPIPE is %d)",
+                  WTERMSIG(status), SIGPIPE);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_msg(sp_failed == 0, "client check at line %d failed", sp_failed);
+    close(sp_port[0]);
+    close(sp_port[1]);
+}
+END_TEST
+
+/* Clients verify by default: a default context refuses the test server
+ * (its CA is not in the system store); trusting the CA is enough; the
+ * host name is checked without asking; the opt-outs work. */
+static void defaults(void *arg)
+{
+    (void)arg;
+    start_server(7, NULL, 0);
+    swco_ssl_ctx_t *ctx = swco_ssl_ctx_new(0);
+    ck_assert_int_eq(ping(ctx, "localhost", NULL, NULL), SWCO_ESSLVERIFY);
+    ck_assert_int_eq(swco_ssl_ctx_get_verify(ctx), SWCO_SSL_VERIFY_PEER | SWCO_SSL_VERIFY_HOST);
+    ck_assert_int_eq(swco_ssl_ctx_set_ca(ctx, ca, NULL), 0);
+    ck_assert_int_eq(ping(ctx, "localhost", NULL, NULL), 0);
+    ck_assert_int_eq(ping(ctx, "127.0.0.1", NULL, NULL), 0);  /* IP SAN */
+    ck_assert_int_eq(ping(ctx, "127.0.0.1", "wrong.example", NULL), SWCO_ESSLVERIFY);
+    /* chain only: any name the CA vouched for */
+    ck_assert_int_eq(swco_ssl_ctx_set_check_hostname(ctx, 0), 0);
+    ck_assert_int_eq(swco_ssl_ctx_get_verify(ctx), SWCO_SSL_VERIFY_PEER);
+    ck_assert_int_eq(ping(ctx, "127.0.0.1", "wrong.example", NULL), 0);
+    ck_assert_int_eq(swco_ssl_ctx_set_check_hostname(ctx, 1), 0);
+    ck_assert_int_eq(ping(ctx, "127.0.0.1", "wrong.example", NULL), SWCO_ESSLVERIFY);
+    swco_ssl_ctx_free(ctx);
+    /* no verification at all, explicitly */
+    ctx = swco_ssl_ctx_new(0);
+    ck_assert_int_eq(swco_ssl_ctx_set_verify_peer(ctx, 0), 0);
+    ck_assert_int_eq(swco_ssl_ctx_get_verify(ctx), 0);
+    ck_assert_int_eq(ping(ctx, "127.0.0.1", "wrong.example", NULL), 0);
+    swco_ssl_ctx_free(ctx);
+    /* servers: no client certificate asked; no host names to check */
+    ctx = swco_ssl_ctx_new(1);
+    ck_assert_int_eq(swco_ssl_ctx_get_verify(ctx), 0);
+    ck_assert_int_eq(swco_ssl_ctx_set_check_hostname(ctx, 1), -EINVAL);
+    swco_ssl_ctx_free(ctx);
+    ck_assert_int_eq(swco_ssl_ctx_get_verify(NULL), -EINVAL);
+    ck_assert_int_eq(swco_ssl_ctx_set_check_hostname(NULL, 0), -EINVAL);
+    /* Unix socket: no name to check, so connect refuses */
+    ctx = client_ctx(1, NULL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/tls.sock", dir);
+    swco_socket_t *ul = swco_socket_new(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_eq(swco_socket_bind(ul, path, 0), 0);
+    ck_assert_int_eq(swco_socket_listen(ul, 1), 0);
+    swco_socket_t *u = swco_socket_new(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_eq(swco_socket_enable_ssl(u, ctx, NULL), 0);
+    ck_assert_int_eq(swco_socket_connect(u, path, 0, 5), -EINVAL);
+    swco_socket_free(u);
+    swco_socket_free(ul);
+    unlink(path);
+    swco_ssl_ctx_free(ctx);
+}
+
+START_TEST(client_verifies_by_default)
+{
+    ck_assert_int_eq(swco_run(defaults, NULL), 0);
+}
+END_TEST
+
+/* libcurl through swco_curl_perform verifies by default too. */
+static int curl_codes[2];
+
+static size_t discard_body(char *p, size_t size, size_t n, void *u)
+{
+    (void)p;
+    (void)u;
+    return size * n;
+}
+
+static void curl_get(void *arg)
+{
+    (void)arg;
+    char url[64];
+    snprintf(url, sizeof url, "https://localhost:%d/", srv.port);
+    for (int i = 0; i < 2; i++) {
+        CURL *e = curl_easy_init();
+        ck_assert_ptr_nonnull(e);
+        curl_easy_setopt(e, CURLOPT_URL, url);
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+        if (i == 1)
+            curl_easy_setopt(e, CURLOPT_CAINFO, ca);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
+        curl_codes[i] = swco_curl_perform(e);
+        curl_easy_cleanup(e);
+    }
+}
+
+static void with_curl(void *arg)
+{
+    (void)arg;
+    start_server(2, "http/1.1", 0);
+    swco_coroutine_create(curl_get, NULL);
+}
+
+START_TEST(curl_verifies_by_default)
+{
+    ck_assert_int_eq(swco_run(with_curl, NULL), 0);
+    swco_curl_cleanup();
+    ck_assert_int_eq(curl_codes[0], CURLE_PEER_FAILED_VERIFICATION);
+    ck_assert_int_eq(curl_codes[1], CURLE_OK);
+}
+END_TEST
+
 int main(void)
 {
     make_certs();
@@ -418,6 +699,11 @@ int main(void)
     tcase_add_test(tc, plain_peer);
     tcase_add_test(tc, openssl_s_client);
     tcase_add_test(tc, curl_https);
+    tcase_add_test(tc, resume_other_name_tls12);
+    tcase_add_test(tc, resume_other_name_tls13);
+    tcase_add_test(tc, server_survives_sigpipe);
+    tcase_add_test(tc, client_verifies_by_default);
+    tcase_add_test(tc, curl_verifies_by_default);
     suite_add_tcase(s, tc);
     int rc = run_suite(s);
     char cmd[128];

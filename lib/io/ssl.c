@@ -7,8 +7,11 @@
 #include <openssl/x509v3.h>
 #include <arpa/inet.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,7 +27,10 @@ struct swco_ssl_ctx {
     SSL_CTX *ctx;
     int refs;
     int server;
-    int verify;
+    int verify;       /* check the peer's chain (clients: on by default) */
+    int check_host;   /* clients: check the name too (on by default) */
+    int ca_set;       /* swco_ssl_ctx_set_ca() called: no system store */
+    int ca_default;   /* the system store is loaded */
     int reuse;
     unsigned char *alpn; /* wire format */
     unsigned alpn_len;
@@ -51,11 +57,8 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 {
     (void)ssl;
     swco_ssl_ctx_t *c = arg;
-    unsigned char *sel;
-    if (!c->alpn || SSL_select_next_proto(&sel, outlen, c->alpn, c->alpn_len, in, inlen) !=
-                        OPENSSL_NPN_NEGOTIATED)
+    if (!swco__alpn_select(c->alpn, c->alpn_len, in, inlen, out, outlen))
         return SSL_TLSEXT_ERR_NOACK;
-    *out = sel;
     return SSL_TLSEXT_ERR_OK;
 }
 
@@ -75,9 +78,13 @@ swco_ssl_ctx_t *swco_ssl_ctx_new(int server)
     c->refs = 1;
     c->server = server != 0;
     c->reuse = !server;
+    /* Clients verify the server's chain and name unless told not to; a
+     * server asks for client certificates only when told to. */
+    c->verify = !server;
+    c->check_host = !server;
     SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
     SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_verify(c->ctx, server ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
     if (server)
         SSL_CTX_set_alpn_select_cb(c->ctx, alpn_select, c);
     else
@@ -87,16 +94,25 @@ swco_ssl_ctx_t *swco_ssl_ctx_new(int server)
 
 void swco__ssl_ctx_ref(swco_ssl_ctx_t *c) { c->refs++; }
 
-void swco__ssl_ctx_unref(swco_ssl_ctx_t *c)
+/* Forget every cached session: a session verified under other settings
+ * must not be resumed, as resumption skips the certificate check. */
+static void sessions_flush(swco_ssl_ctx_t *c)
 {
-    if (!c || --c->refs > 0)
-        return;
     for (cached_session_t *e = c->sessions, *n; e; e = n) {
         n = e->next;
         SSL_SESSION_free(e->sess);
         free(e->key);
         free(e);
     }
+    c->sessions = NULL;
+    c->nsessions = 0;
+}
+
+void swco__ssl_ctx_unref(swco_ssl_ctx_t *c)
+{
+    if (!c || --c->refs > 0)
+        return;
+    sessions_flush(c);
     SSL_CTX_free(c->ctx);
     free(c->alpn);
     free(c);
@@ -131,6 +147,7 @@ int swco_ssl_ctx_set_cert_file(swco_ssl_ctx_t *c, const char *cert, const char *
         return swco__fail(ssl_error(SWCO_ESSL, key));
     if (SSL_CTX_check_private_key(c->ctx) != 1)
         return swco__fail(ssl_error(SWCO_ESSL, "key does not match certificate"));
+    sessions_flush(c); /* sessions made with another client identity */
     return 0;
 }
 
@@ -145,7 +162,8 @@ int swco_ssl_ctx_set_ca(swco_ssl_ctx_t *c, const char *ca_file, const char *ca_p
         return swco__fail(rc);
     if (SSL_CTX_load_verify_locations(c->ctx, ca_file, ca_path) != 1)
         return swco__fail(ssl_error(SWCO_ESSL, "CA"));
-    c->verify |= 2; /* CAs given: no need for the default store */
+    c->ca_set = 1; /* CAs given: no need for the default store */
+    sessions_flush(c);
     return 0;
 }
 
@@ -153,45 +171,55 @@ int swco_ssl_ctx_set_verify_peer(swco_ssl_ctx_t *c, int on)
 {
     if (!c)
         return swco__fail(-EINVAL);
-    c->verify = (c->verify & 2) | (on != 0);
+    c->verify = on != 0;
     int mode = SSL_VERIFY_NONE;
     if (on) {
         mode = SSL_VERIFY_PEER;
         if (c->server)
             mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-        else if (!(c->verify & 2))
-            SSL_CTX_set_default_verify_paths(c->ctx);
     }
     SSL_CTX_set_verify(c->ctx, mode, NULL);
+    sessions_flush(c);
     return 0;
+}
+
+int swco_ssl_ctx_set_check_hostname(swco_ssl_ctx_t *c, int on)
+{
+    if (!c || c->server)
+        return swco__fail(-EINVAL);
+    c->check_host = on != 0;
+    sessions_flush(c);
+    return 0;
+}
+
+int swco_ssl_ctx_get_verify(const swco_ssl_ctx_t *c)
+{
+    if (!c)
+        return swco__fail(-EINVAL);
+    return (c->verify ? SWCO_SSL_VERIFY_PEER : 0) |
+           (c->verify && c->check_host ? SWCO_SSL_VERIFY_HOST : 0);
 }
 
 int swco_ssl_ctx_set_alpn(swco_ssl_ctx_t *c, const char *protocols)
 {
     if (!c)
         return swco__fail(-EINVAL);
+    size_t n = protocols ? strlen(protocols) : 0;
+    unsigned char *w = NULL;
+    long len = 0;
+    if (n > 0) {
+        if (n >= UINT_MAX || !(w = malloc(n + 1)))
+            return swco__fail(n >= UINT_MAX ? -EINVAL : -ENOMEM);
+        if ((len = swco__alpn_wire(protocols, n, w)) < 0) {
+            free(w); /* the old list stays */
+            return swco__fail((int)len);
+        }
+    }
     free(c->alpn);
     c->alpn = NULL;
     c->alpn_len = 0;
-    if (!protocols || !*protocols)
+    if (n == 0)
         return c->server ? 0 : (SSL_CTX_set_alpn_protos(c->ctx, NULL, 0), 0);
-    size_t n = strlen(protocols);
-    unsigned char *w = malloc(n + 1);
-    if (!w)
-        return swco__fail(-ENOMEM);
-    size_t len = 0;
-    for (const char *p = protocols; *p;) {
-        const char *e = strchr(p, ',');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        if (l == 0 || l > 255) {
-            free(w);
-            return swco__fail(-EINVAL);
-        }
-        w[len++] = (unsigned char)l;
-        memcpy(w + len, p, l);
-        len += l;
-        p += l + (e ? 1 : 0);
-    }
     c->alpn = w;
     c->alpn_len = (unsigned)len;
     if (!c->server && SSL_CTX_set_alpn_protos(c->ctx, w, (unsigned)len) != 0)
@@ -306,25 +334,135 @@ static int is_ip(const char *h)
     return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
 }
 
+/* A BIO on the socket's fd that writes with send(MSG_NOSIGNAL): OpenSSL's
+ * socket BIO uses write(), which raises SIGPIPE when the peer has gone, and
+ * a server must not die because a client hung up. */
+static BIO_METHOD *nosig_method;
+static pthread_once_t nosig_once = PTHREAD_ONCE_INIT;
+
+static int nosig_fd(BIO *b) { return (int)(intptr_t)BIO_get_data(b); }
+
+static int nosig_write(BIO *b, const char *buf, int len)
+{
+    BIO_clear_retry_flags(b);
+    ssize_t n = send(nosig_fd(b), buf, (size_t)len, MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_write(b);
+    return (int)n;
+}
+
+static int nosig_read(BIO *b, char *buf, int len)
+{
+    BIO_clear_retry_flags(b);
+    ssize_t n = recv(nosig_fd(b), buf, (size_t)len, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_read(b);
+    else if (n == 0)
+        BIO_set_flags(b, BIO_FLAGS_IN_EOF); /* OpenSSL asks with BIO_eof() */
+    return (int)n;
+}
+
+static int nosig_puts(BIO *b, const char *str) { return nosig_write(b, str, (int)strlen(str)); }
+
+static long nosig_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)num;
+    switch (cmd) {
+    case BIO_C_GET_FD:
+        if (ptr)
+            *(int *)ptr = nosig_fd(b);
+        return nosig_fd(b);
+    case BIO_CTRL_EOF:
+        return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+    case BIO_CTRL_FLUSH:
+    case BIO_CTRL_DUP:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int nosig_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static void nosig_init(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                                 "swco socket");
+    if (!m)
+        return;
+    if (!BIO_meth_set_write(m, nosig_write) || !BIO_meth_set_read(m, nosig_read) ||
+        !BIO_meth_set_puts(m, nosig_puts) || !BIO_meth_set_ctrl(m, nosig_ctrl) ||
+        !BIO_meth_set_create(m, nosig_create)) {
+        BIO_meth_free(m);
+        return;
+    }
+    nosig_method = m;
+}
+
+static BIO *nosig_bio(int fd)
+{
+    pthread_once(&nosig_once, nosig_init);
+    BIO *b = nosig_method ? BIO_new(nosig_method) : NULL;
+    if (b)
+        BIO_set_data(b, (void *)(intptr_t)fd);
+    return b;
+}
+
+/* The cache key of a client connection: the connect address, the name the
+ * certificate must match and the verification in force.  A session made
+ * for one name is never offered for another (resumption skips the
+ * certificate, so it would skip the host-name check too). */
+static char *session_key(swco_socket_t *s, swco_ssl_ctx_t *c)
+{
+    const char *addr = s->ssl_key, *name = s->ssl_host ? s->ssl_host : "";
+    size_t n = strlen(addr) + strlen(name) + 8;
+    char *k = malloc(n);
+    if (k)
+        snprintf(k, n, "%s\n%s\n%d%d", addr, name, c->verify, c->verify && c->check_host);
+    return k;
+}
+
 int swco__ssl_attach(swco_socket_t *s, swco_ssl_ctx_t *c, int server)
 {
+    const char *h = s->ssl_host;
+    if (!server && c->verify && c->check_host && !h)
+        return -EINVAL; /* no name to check: refuse rather than check less */
     SSL *ssl = SSL_new(c->ctx);
     if (!ssl)
         return ssl_error(SWCO_ESSL, "SSL_new");
-    SSL_set_fd(ssl, s->fd);
+    BIO *bio = nosig_bio(s->fd);
+    if (!bio) {
+        SSL_free(ssl);
+        return ssl_error(SWCO_ESSL, "BIO_new");
+    }
+    SSL_set_bio(ssl, bio, bio);
     if (server) {
         SSL_set_accept_state(ssl);
     } else {
         SSL_set_connect_state(ssl);
-        const char *h = s->ssl_host;
         if (h && !is_ip(h))
             SSL_set_tlsext_host_name(ssl, h);
-        if (h && (c->verify & 1)) {
+        if (c->verify && !c->ca_set && !c->ca_default) {
+            SSL_CTX_set_default_verify_paths(c->ctx); /* the system's CAs */
+            c->ca_default = 1;
+        }
+        if (h && c->verify && c->check_host) {
             X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
-            if (is_ip(h))
-                X509_VERIFY_PARAM_set1_ip_asc(vp, h);
-            else
-                X509_VERIFY_PARAM_set1_host(vp, h, 0);
+            int ok = is_ip(h) ? X509_VERIFY_PARAM_set1_ip_asc(vp, h)
+                              : X509_VERIFY_PARAM_set1_host(vp, h, 0);
+            if (ok != 1) {
+                SSL_free(ssl);
+                return ssl_error(SWCO_ESSL, "host name");
+            }
+        }
+        if (s->ssl_key) {
+            char *k = session_key(s, c);
+            free(s->ssl_key);
+            s->ssl_key = k;
         }
         if (c->reuse && s->ssl_key) {
             cached_session_t *e = *session_find(c, s->ssl_key);
@@ -372,7 +510,7 @@ static long ssl_result(swco_socket_t *s, int ret, int *want, const char *what)
             return errno ? -errno : 0; /* EOF without close_notify: plain EOF */
         return ssl_error(SWCO_ESSL, what);
     default:
-        if (!s->ssl_ready && !s->ssl_server && (s->ssl_ctx->verify & 1) &&
+        if (!s->ssl_ready && !s->ssl_server && s->ssl_ctx->verify &&
             SSL_get_verify_result(s->ssl) != X509_V_OK) {
             swco__log(SWCO_LOG_DEBUG, "tls: verify: %s",
                       X509_verify_cert_error_string(SSL_get_verify_result(s->ssl)));
