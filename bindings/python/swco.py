@@ -1451,14 +1451,25 @@ def get_default_timeout(kind):
     return _swco.pyswco_socket_get_timeout(None, int(kind))
 
 
+CERT_NONE = 0
+CERT_REQUIRED = 2
+
+
 class SSLContext:
     """TLS settings shared by many sockets: SSLContext(server=False).
 
     Configure it, then give it to Socket.enable_ssl().  Defaults: TLS 1.2
-    and 1.3, no peer verification, no ALPN, session reuse on clients.
-    Changes apply to later handshakes.  Failures raise swco.Error: -ENOENT
-    (or another -errno) for an unreadable file, SWCO_ESSL for contents
-    OpenSSL refuses, EINVAL for bad values.
+    and 1.3, no ALPN, session reuse on clients.  Like Python's
+    ssl.create_default_context(), a client context verifies the server:
+    its certificate chain against the system's CAs (or those of
+    load_verify_locations()) and its host name (enable_ssl()'s
+    server_hostname, else the connect host); a failed check raises
+    swco.Error SWCO_ESSLVERIFY in connect().  To opt out, set
+    check_hostname = False (the chain only) and verify_mode = CERT_NONE
+    (nothing).  A server context asks for no client certificate unless
+    verify_mode = CERT_REQUIRED.  Changes apply to later handshakes.
+    Failures raise swco.Error: -ENOENT (or another -errno) for an unreadable
+    file, SWCO_ESSL for contents OpenSSL refuses, EINVAL for bad values.
     """
 
     TLS_ANY = _swco.SWCO_TLS_ANY
@@ -1491,8 +1502,46 @@ class SSLContext:
     def set_verify_peer(self, on=True):
         """Require and verify the peer's certificate: on a client its chain
         and host name (a failed check raises swco.Error SWCO_ESSLVERIFY in
-        connect()), on a server a client certificate."""
+        connect()), on a server a client certificate.  Clients verify by
+        default; set_verify_peer(False) is the opt-out (verify_mode =
+        CERT_NONE without the check_hostname rule)."""
         _swco.swco_ssl_ctx_set_verify_peer(self._c, 1 if on else 0)
+
+    @property
+    def verify_mode(self):
+        """CERT_REQUIRED when the peer's certificate is verified (clients:
+        the default), CERT_NONE when not.  Setting CERT_NONE while
+        check_hostname is on raises ValueError, as in Python's ssl."""
+        return CERT_REQUIRED if _swco.swco_ssl_ctx_get_verify(self._c) & 1 else CERT_NONE
+
+    @verify_mode.setter
+    def verify_mode(self, mode):
+        if mode == CERT_NONE:
+            if self.check_hostname:
+                raise ValueError("Cannot set verify_mode to CERT_NONE when "
+                                 "check_hostname is enabled.")
+            _swco.swco_ssl_ctx_set_verify_peer(self._c, 0)
+        elif mode == CERT_REQUIRED:
+            _swco.swco_ssl_ctx_set_verify_peer(self._c, 1)
+        else:
+            raise ValueError("verify_mode must be CERT_NONE or CERT_REQUIRED")
+
+    @property
+    def check_hostname(self):
+        """Whether a client checks the server's host name (on by default;
+        always False on a server).  Setting it True also sets verify_mode
+        to CERT_REQUIRED; False leaves the chain check alone."""
+        return bool(_swco.swco_ssl_ctx_get_verify(self._c) & 2)
+
+    @check_hostname.setter
+    def check_hostname(self, on):
+        if self._server:
+            if on:
+                raise ValueError("check_hostname is for client contexts")
+            return
+        _swco.swco_ssl_ctx_set_check_hostname(self._c, 1 if on else 0)
+        if on:
+            _swco.swco_ssl_ctx_set_verify_peer(self._c, 1)
 
     def set_alpn_protocols(self, protocols):
         """The ALPN protocols, most preferred first: a list of str (or one
@@ -1527,7 +1576,7 @@ class SSLContext:
             self._c = None
 
 
-__all__ += ["SSLContext", "set_default_timeout", "get_default_timeout", "TIMEOUT_CONNECT",
+__all__ += ["SSLContext", "CERT_NONE", "CERT_REQUIRED", "set_default_timeout", "get_default_timeout", "TIMEOUT_CONNECT",
             "TIMEOUT_READ", "TIMEOUT_WRITE", "TIMEOUT_RW", "TIMEOUT_ALL"]
 
 

@@ -2528,5 +2528,95 @@ class TestProcessExit(unittest.TestCase):
                         self.assertTrue(val.__doc__, name + "." + attr)
 
 
+class TestSocketTLSDefaults(unittest.TestCase):
+    """Clients verify by default, with Python-like opt-outs (issue 10)."""
+
+    setUpClass = classmethod(TestSocketTLS.setUpClass.__func__)
+    tearDownClass = classmethod(TestSocketTLS.tearDownClass.__func__)
+    path = TestSocketTLS.path
+    server_ctx = TestSocketTLS.server_ctx
+    echo_upper = staticmethod(TestSocketTLS.echo_upper)
+
+    def run_clients(self, attempts):
+        """Connect once per (ctx, hostname); the result or error code of each."""
+        def client(port):
+            out = []
+            for ctx, name in attempts:
+                try:
+                    with _connect(port, ctx, name) as c:
+                        c.sendall(b"ping")
+                        out.append(c.recv_exactly(4, timeout=5))
+                except swco.Error as exc:
+                    out.append(exc.code)
+            return out
+
+        _, out = _stream_pair(self.echo_upper, client, server_ctx=self.server_ctx(),
+                              conns=len(attempts))
+        return out
+
+    def test_default_context_verifies(self):
+        ctx = swco.SSLContext()
+        self.assertEqual((ctx.verify_mode, ctx.check_hostname), (swco.CERT_REQUIRED, True))
+        trusted = swco.SSLContext()
+        trusted.load_verify_locations(self.path("ca.pem"))
+        verify = _swco_code("SWCO_ESSLVERIFY")
+        self.assertEqual(self.run_clients([(ctx, "localhost"),  # CA not in the system store
+                                           (trusted, "localhost"),
+                                           (trusted, "wrong.example")]),
+                         [verify, b"PING", verify])
+
+    def test_opt_outs(self):
+        import ssl
+        chain_only = swco.SSLContext()
+        chain_only.load_verify_locations(self.path("ca.pem"))
+        chain_only.check_hostname = False
+        self.assertEqual(chain_only.verify_mode, swco.CERT_REQUIRED)
+        lax = swco.SSLContext()
+        with self.assertRaises(ValueError):  # as in Python's ssl
+            lax.verify_mode = swco.CERT_NONE
+        lax.check_hostname = False
+        lax.verify_mode = ssl.CERT_NONE  # the ssl module's constants work too
+        self.assertEqual((lax.verify_mode, lax.check_hostname), (swco.CERT_NONE, False))
+        verify = _swco_code("SWCO_ESSLVERIFY")
+        self.assertEqual(self.run_clients([(chain_only, "wrong.example"),
+                                           (lax, "wrong.example")]),
+                         [b"PING", b"PING"])
+        # check_hostname back on turns verification back on
+        lax.check_hostname = True
+        self.assertEqual((lax.verify_mode, lax.check_hostname), (swco.CERT_REQUIRED, True))
+        self.assertEqual(self.run_clients([(lax, "localhost")]), [verify])
+        with self.assertRaises(ValueError):
+            lax.verify_mode = 1  # CERT_OPTIONAL is not offered
+
+    def test_server_context_defaults(self):
+        ctx = swco.SSLContext(server=True)
+        self.assertEqual((ctx.verify_mode, ctx.check_hostname), (swco.CERT_NONE, False))
+        ctx.check_hostname = False
+        with self.assertRaises(ValueError):
+            ctx.check_hostname = True
+        ctx.verify_mode = swco.CERT_REQUIRED
+        self.assertEqual(ctx.verify_mode, swco.CERT_REQUIRED)
+
+    def test_no_resumption_across_names(self):
+        ctx = swco.SSLContext()
+        ctx.load_verify_locations(self.path("ca.pem"))
+        sctx = self.server_ctx()
+
+        def client(port):
+            out = []
+            for name in ("localhost", "localhost", "wrong.example"):
+                try:
+                    with _connect(port, ctx, name) as c:
+                        c.sendall(b"ping")
+                        c.recv_exactly(4, timeout=5)  # the TLS 1.3 ticket is read too
+                        out.append(c.ssl_session_reused)
+                except swco.Error as exc:
+                    out.append(exc.code)
+            return out
+
+        _, out = _stream_pair(self.echo_upper, client, server_ctx=sctx, conns=3)
+        self.assertEqual(out, [False, True, _swco_code("SWCO_ESSLVERIFY")])
+
+
 if __name__ == "__main__":
     unittest.main()
