@@ -7,7 +7,9 @@
  * The first bytes of an input choose the framing settings; the rest is the
  * stream.  Invariant: the parser returns 0, SWCO_EPKGTOOBIG, SWCO_EPROTO,
  * or a packet size within both the input and package_max_length, and an
- * incremental scan (byte by byte) agrees with a single scan. */
+ * incremental scan (byte by byte) agrees with a single scan.
+ *
+ * fuzz-sources: lib/io/framing.c   (read by tools/fuzz) */
 #include "io/io_int.h"
 
 #include <stdio.h>
