@@ -248,7 +248,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (pos < size && r.nr < MAX_OPS && r.nd < MAX_OPS) {
         int code = data[pos++] % 8;
         int k = pos < size ? data[pos] : 0;
-        if (code != 2 && code != 6)
+        if (code != 2 && code != 6 && pos < size)
             pos++;
         switch (code) {
         case 0:
