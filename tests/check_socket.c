@@ -872,7 +872,7 @@ static void free_during_lookup(void *arg)
     swco_dns_cache_set(0, 0);
     int port;
     swco_socket_t *ls = listener(AF_INET, "127.0.0.1", &port);
-    for (int how = 0; how < 3; how++) {
+    for (int how = 0; how < 4; how++) {
         lookup_t l = {swco_socket_new(AF_INET, how == 2 ? SOCK_DGRAM : SOCK_STREAM, 0), port,
                       how == 2, 0, 0};
         ck_assert_ptr_nonnull(l.s);
@@ -881,6 +881,11 @@ static void free_during_lookup(void *arg)
         if (how == 1) {
             ck_assert_int_eq(swco_socket_close(l.s), 0);
             ck_assert_int_eq(l.done, 1);
+            swco_socket_free(l.s);
+        } else if (how == 3) { /* cancel: the socket stays usable */
+            ck_assert_int_eq(swco_socket_cancel(l.s), 0);
+            ck_assert_int_eq(l.done, 1);
+            ck_assert_int_eq(swco_socket_connect(l.s, "127.0.0.1", port, 5 * slow()), 0);
             swco_socket_free(l.s);
         } else {
             swco_socket_free(l.s);

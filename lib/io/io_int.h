@@ -54,6 +54,7 @@ typedef struct swco_ssl_ctx swco_ssl_ctx_t;
 typedef struct swco__sock_lookup {
     struct swco__sock_lookup *next;
     swco__co_t *co;
+    unsigned gen;          /* s->lookup_gen when the lookup began */
     int woken;
 } swco__sock_lookup_t;
 
@@ -68,6 +69,7 @@ struct swco_socket {
     int calls;
     int freed;
     swco__sock_lookup_t *lookups;
+    unsigned lookup_gen;   /* bumped by each wake of the lookups */
     double timeout[3];     /* connect, read, write; 0: the global default */
     swco__framing_t frame;
     char *rbuf;            /* bytes read ahead: rbuf[roff .. roff+rlen) */

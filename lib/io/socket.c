@@ -139,12 +139,19 @@ int swco__sock_release(swco_socket_t *s)
 }
 
 /* Wake the coroutines inside a name lookup for s with -ECANCELED.  Each
- * runs before the next is taken; the caller holds s. */
+ * runs before the next is taken, and may unlink others (their lookups
+ * ended) or begin a new lookup (after a cancel), which this wake leaves
+ * alone; the caller holds s. */
 static void wake_lookups(swco_socket_t *s)
 {
-    swco__sock_lookup_t *l;
-    while ((l = s->lookups) != NULL) {
-        s->lookups = l->next;
+    unsigned gen = ++s->lookup_gen;
+    for (;;) {
+        swco__sock_lookup_t **pl = &s->lookups, *l;
+        while ((l = *pl) != NULL && l->gen == gen)
+            pl = &l->next;
+        if (!l)
+            return;
+        *pl = l->next;
         l->next = NULL;
         l->woken = 1;
         swco__waiter_t *w = l->co->waiter; /* the AIO job's wait */
@@ -239,7 +246,7 @@ static int sock_resolve(swco_socket_t *s, swco__addr_t *a, const char *host, int
     }
     if (swco__addr_numeric(a, host, port, s->domain) == 0)
         return 0;
-    swco__sock_lookup_t me = {.next = s->lookups, .co = swco__co_current()};
+    swco__sock_lookup_t me = {.next = s->lookups, .co = swco__co_current(), .gen = s->lookup_gen};
     if (me.co)
         s->lookups = &me;
     swco_addrinfo_t *ai = swco_getaddrinfo(host, NULL, s->domain, s->type, timeout);
