@@ -77,6 +77,8 @@ tests_fuzz_fuzz_socket_LDADD = libswco.la
 check_PROGRAMS += tests/fuzz/fuzz_socket
 TESTS += tests/fuzz/run-socket.sh
 EXTRA_DIST += tests/fuzz/run-socket.sh tests/fuzz/corpus/socket
+# tools/fuzz NAME SECONDS fuzzes any tests/fuzz/fuzz_NAME.c with libFuzzer.
+EXTRA_DIST += tools/fuzz
 
 # Example: a coroutine echo server and client (built and run by make check).
 examples_tcp_echo_SOURCES = examples/tcp_echo.c
