@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 static void lookups(void *arg)
 {
@@ -107,6 +109,38 @@ START_TEST(cache)
 }
 END_TEST
 
+/* Out of descriptors a lookup cannot even read /etc/hosts: that is
+ * -EMFILE, not "the name does not resolve" (issue 10, 15). */
+static void lookup_at_fd_limit(void *arg)
+{
+    (void)arg;
+    swco_dns_cache_set(0, 0);
+    swco_addrinfo_t *ai = swco_getaddrinfo("localhost", NULL, AF_INET, SOCK_STREAM, 5 * slow());
+    ck_assert_ptr_nonnull(ai); /* the pool and the loop exist now */
+    swco_addrinfo_free(ai);
+    struct rlimit old;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    struct rlimit low = {64, old.rlim_max};
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    int fds[64], n = 0;
+    while (n < 64 && (fds[n] = dup(0)) >= 0)
+        n++;
+    ck_assert_int_lt(n, 64);
+    ai = swco_getaddrinfo("localhost", NULL, AF_INET, SOCK_STREAM, 5 * slow());
+    int err = swco_last_error();
+    while (n > 0)
+        close(fds[--n]);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    ck_assert_ptr_null(ai);
+    ck_assert_int_eq(err, -EMFILE);
+}
+
+START_TEST(emfile_is_not_edns)
+{
+    ck_assert_int_eq(swco_run(lookup_at_fd_limit, NULL), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dns");
@@ -116,6 +150,7 @@ int main(void)
     tcase_add_test(tc, resolve_outside_coroutine);
     tcase_add_test(tc, concurrent);
     tcase_add_test(tc, cache);
+    tcase_add_test(tc, emfile_is_not_edns);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -296,6 +298,74 @@ START_TEST(fork_gives_the_child_a_fresh_loop)
 }
 END_TEST
 
+/* ------------------------------------------- huge fd numbers (issue 10, 7) */
+
+static void never_called(int fd, int events, void *arg) { ck_abort_msg("callback on fd %d", fd); }
+
+/* Resident memory of the process in KiB. */
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[256];
+    long kib = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+static void huge_fds(void *arg)
+{
+    (void)arg;
+    struct rlimit rl;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    int limit = rl.rlim_cur > (rlim_t)INT_MAX ? INT_MAX : (int)rl.rlim_cur;
+    /* Above the limit: -EBADF at once (the slot array's doubling used to
+     * overflow and spin for ever). */
+    const int bad[] = {INT_MAX, INT_MAX - 1, 1 << 30, limit};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (bad[i] < limit)
+            continue;
+        ck_assert_int_eq(swco_wait_fd(bad[i], SWCO_EVENT_READ, 1), -EBADF);
+        ck_assert_int_eq(swco_event_add(bad[i], SWCO_EVENT_READ, never_called, NULL), -EBADF);
+    }
+
+    /* The highest fd the limit allows (raised to 2^20 where permitted)
+     * costs one chunk of slots, not a slot for every fd below it. */
+    struct rlimit big = {1 << 20, 1 << 20};
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max > big.rlim_max)
+        big.rlim_max = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &big) != 0) {
+        big.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (1 << 20) : rl.rlim_max;
+        big.rlim_max = rl.rlim_max;
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &big), 0);
+    }
+    int high = (int)(big.rlim_cur > (1u << 20) ? (1u << 20) : big.rlim_cur) - 1;
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_NONBLOCK), 0);
+    ck_assert_int_eq(dup2(p[0], high), high);
+    long before = rss_kib();
+    ck_assert_int_eq(write(p[1], "x", 1), 1);
+    ck_assert_int_eq(swco_wait_fd(high, SWCO_EVENT_READ, 5 * slow()), SWCO_EVENT_READ);
+    long grown = rss_kib() - before;
+    ck_assert_int_eq(swco_event_del(high), 0);
+    close(high);
+    close(p[0]);
+    close(p[1]);
+    if (high >= 1 << 18) /* a slot per fd would be over 16 MiB here */
+        ck_assert_msg(grown < 4096, "fd %d grew RSS by %ld KiB", high, grown);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+
+START_TEST(huge_fd_numbers)
+{
+    use_backend(_i);
+    ck_assert_int_eq(swco_run(huge_fds, NULL), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("reactor");
@@ -309,6 +379,7 @@ int main(void)
     tcase_add_loop_test(tc, wait_fd, 0, 2);
     tcase_add_loop_test(tc, wait_fd_bad_arguments, 0, 2);
     tcase_add_loop_test(tc, fork_gives_the_child_a_fresh_loop, 0, 2);
+    tcase_add_loop_test(tc, huge_fd_numbers, 0, 2);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -749,6 +749,182 @@ START_TEST(connect_by_name_and_sendfile)
 }
 END_TEST
 
+/* ------------------------------------- a wake that frees (issue 10, 3) */
+
+/* A writer blocked on a full socket; when its call fails it frees the
+ * socket, as a connection's owner does. */
+typedef struct {
+    swco_socket_t *s;
+    long rc;
+    int done;
+} owner_t;
+
+static void freeing_writer(void *arg)
+{
+    owner_t *o = arg;
+    static char big[4 << 20];
+    o->rc = swco_socket_send_all(o->s, big, sizeof big, -1);
+    swco_socket_free(o->s);
+    o->done = 1;
+}
+
+static void freeing_reader(void *arg)
+{
+    owner_t *o = arg;
+    char buf[16];
+    o->rc = swco_socket_recv(o->s, buf, sizeof buf, -1);
+    swco_socket_free(o->s);
+    o->done = 1;
+}
+
+static void blocked_writer(void *arg)
+{
+    owner_t *o = arg;
+    static char big[4 << 20];
+    o->rc = swco_socket_send_all(o->s, big, sizeof big, -1);
+    o->done = 1;
+}
+
+/* The peer announces a packet over package_max_length: recv_packet closes
+ * the socket, which wakes the blocked writer, which frees the socket while
+ * recv_packet is still inside its call. */
+static void oversized_packet_freed_by_writer(void *arg)
+{
+    (void)arg;
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    swco_socket_t *s = swco_socket_new_fd(sv[0]);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(swco_socket_set_package_length(s, 4, 1, 0, 4), 0);
+    ck_assert_int_eq(swco_socket_set_package_max_length(s, 1024), 0);
+    owner_t w = {s, 0, 0};
+    swco_coroutine_create(freeing_writer, &w); /* runs until the buffer is full */
+    ck_assert_int_eq(w.done, 0);
+    const unsigned char hdr[4] = {0, 0x10, 0, 0}; /* 1 MiB follows */
+    ck_assert_int_eq(write(sv[1], hdr, sizeof hdr), 4);
+    const char *data = "unset";
+    ck_assert_int_eq(swco_socket_recv_packet(s, &data, 5 * slow()), SWCO_EPKGTOOBIG);
+    ck_assert_ptr_null(data);
+    ck_assert_int_eq(w.done, 1);
+    ck_assert_int_eq(w.rc, -ECANCELED);
+    close(sv[1]);
+}
+
+START_TEST(recv_packet_close_wakes_freeing_writer)
+{
+    ck_assert_int_eq(swco_run(oversized_packet_freed_by_writer, NULL), 0);
+}
+END_TEST
+
+/* A third coroutine closes the socket: the reader wakes first and frees
+ * it; the writer, woken next, must not touch the freed object. */
+static void close_wakes_freeing_reader(void *arg)
+{
+    (void)arg;
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    swco_socket_t *s = swco_socket_new_fd(sv[0]);
+    ck_assert_ptr_nonnull(s);
+    owner_t r = {s, 0, 0}, w = {s, 0, 0};
+    swco_coroutine_create(freeing_reader, &r);
+    swco_coroutine_create(blocked_writer, &w);
+    ck_assert_int_eq(r.done + w.done, 0);
+    ck_assert_int_eq(swco_socket_close(s), 0);
+    ck_assert_int_eq(r.done, 1);
+    ck_assert_int_eq(r.rc, -ECANCELED);
+    ck_assert_int_eq(w.done, 1);
+    ck_assert_int_eq(w.rc, -ECANCELED);
+    close(sv[1]);
+}
+
+START_TEST(close_wakes_reader_that_frees)
+{
+    ck_assert_int_eq(swco_run(close_wakes_freeing_reader, NULL), 0);
+}
+END_TEST
+
+/* ------------------------------ free during a name lookup (issue 10, 4) */
+
+typedef struct {
+    swco_socket_t *s;
+    int port;
+    int udp;
+    long rc;
+    int done;
+} lookup_t;
+
+static void connect_by_name(void *arg)
+{
+    lookup_t *l = arg;
+    if (l->udp)
+        l->rc = swco_socket_sendto(l->s, "localhost", l->port, "x", 1, 5 * slow());
+    else
+        l->rc = swco_socket_connect(l->s, "localhost", l->port, 5 * slow());
+    l->done = 1;
+}
+
+/* The lookup runs on the AIO pool and its answer comes back through the
+ * loop, which does not turn before free: the caller is still inside the
+ * lookup when the socket goes, and must wake with -ECANCELED at once. */
+static void free_during_lookup(void *arg)
+{
+    (void)arg;
+    swco_dns_cache_set(0, 0);
+    int port;
+    swco_socket_t *ls = listener(AF_INET, "127.0.0.1", &port);
+    for (int how = 0; how < 4; how++) {
+        lookup_t l = {swco_socket_new(AF_INET, how == 2 ? SOCK_DGRAM : SOCK_STREAM, 0), port,
+                      how == 2, 0, 0};
+        ck_assert_ptr_nonnull(l.s);
+        swco_coroutine_create(connect_by_name, &l);
+        ck_assert_int_eq(l.done, 0); /* waiting for the lookup */
+        if (how == 1) {
+            ck_assert_int_eq(swco_socket_close(l.s), 0);
+            ck_assert_int_eq(l.done, 1);
+            swco_socket_free(l.s);
+        } else if (how == 3) { /* cancel: the socket stays usable */
+            ck_assert_int_eq(swco_socket_cancel(l.s), 0);
+            ck_assert_int_eq(l.done, 1);
+            ck_assert_int_eq(swco_socket_connect(l.s, "127.0.0.1", port, 5 * slow()), 0);
+            swco_socket_free(l.s);
+        } else {
+            swco_socket_free(l.s);
+            ck_assert_int_eq(l.done, 1);
+        }
+        ck_assert_int_eq(l.rc, -ECANCELED);
+    }
+    swco_socket_free(ls);
+}
+
+START_TEST(free_during_name_lookup)
+{
+    ck_assert_int_eq(swco_run(free_during_lookup, NULL), 0);
+}
+END_TEST
+
+/* An empty host is not an address to connect or send to (issue 10, 15). */
+static void empty_host(void *arg)
+{
+    (void)arg;
+    int port;
+    swco_socket_t *ls = listener(AF_INET, "127.0.0.1", &port);
+    swco_socket_t *c = swco_socket_new(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(swco_socket_connect(c, "", port, 1), -EINVAL);
+    ck_assert_int_eq(swco_socket_connect(c, "*", port, 1), -EINVAL);
+    swco_socket_free(c);
+    swco_socket_t *u = swco_socket_new(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_eq(swco_socket_sendto(u, "", port, "x", 1, 1), -EINVAL);
+    ck_assert_int_eq(swco_socket_bind(u, "", 0), 0); /* any address */
+    swco_socket_free(u);
+    swco_socket_free(ls);
+}
+
+START_TEST(connect_empty_host)
+{
+    ck_assert_int_eq(swco_run(empty_host, NULL), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("socket");
@@ -774,6 +950,12 @@ int main(void)
     tc = tcase_create("errors");
     tcase_add_test(tc, bad_inputs);
     tcase_add_test(tc, connect_by_name_and_sendfile);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("hardening");
+    tcase_add_test(tc, recv_packet_close_wakes_freeing_writer);
+    tcase_add_test(tc, close_wakes_reader_that_frees);
+    tcase_add_test(tc, free_during_name_lookup);
+    tcase_add_test(tc, connect_empty_host);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -26,7 +26,9 @@ typedef struct swco_addrinfo swco_addrinfo_t;
  * addresses are converted at once without the pool.  Returns a result list
  * to read with swco_addrinfo_count() and friends and release with
  * swco_addrinfo_free(), or NULL with swco_last_error() set to SWCO_EDNS
- * (the name does not resolve), -ETIMEDOUT, -EINVAL, -ENOMEM or -ECANCELED.
+ * (the name does not resolve), -EMFILE or -ENFILE (no descriptor left to
+ * read the hosts file or ask a server), -ETIMEDOUT, -EINVAL, -ENOMEM or
+ * -ECANCELED.
  */
 SWCO_API swco_addrinfo_t *swco_getaddrinfo(const char *host, const char *service, int family,
                                            int socktype, double timeout);

@@ -40,8 +40,9 @@ typedef void (*swco_signal_fn)(int signo, void *arg);
  * SWCO_EVENT_WRITE, or both; SWCO_EVENT_NOREF so it does not keep the loop
  * alive by itself).  fn(fd, seen, arg) is called on every turn the fd is
  * ready, level-triggered, until the fd is modified or deleted.  Returns 0,
- * -EBADF for a negative fd, -EEXIST when fd is already registered, -EINVAL
- * for fn NULL or no events, or the backend's -errno.
+ * -EBADF for a negative fd or one at or above the process's RLIMIT_NOFILE
+ * that is not open, -EEXIST when fd is already registered, -EINVAL for fn
+ * NULL or no events, -ENOMEM, or the backend's -errno.
  */
 SWCO_API int swco_event_add(int fd, int events, swco_event_fn fn, void *arg);
 
@@ -83,7 +84,8 @@ SWCO_API int swco_event_isset(int fd);
  * SWCO_EVENT_ERROR on hang-up or error), -ETIMEDOUT, -ECANCELED,
  * SWCO_EBUSY when another coroutine already waits on fd in that direction,
  * -EEXIST when fd is registered with swco_event_add(), SWCO_ENOTCO outside a
- * coroutine, -EINVAL or -EBADF.
+ * coroutine, -EINVAL, -ENOMEM, or -EBADF (fd negative, or at or above
+ * RLIMIT_NOFILE and not open).
  */
 SWCO_API int swco_wait_fd(int fd, int events, double timeout);
 

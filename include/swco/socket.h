@@ -55,8 +55,12 @@ SWCO_API swco_socket_t *swco_socket_new_fd(int fd);
 /**
  * swco_socket_free - close a socket (if still open) and release it
  *
- * Coroutines waiting on the socket wake with -ECANCELED before this
- * returns; they must not use the socket afterwards.
+ * Coroutines waiting on the socket (on the fd, or in connect's or
+ * sendto's name lookup) wake with -ECANCELED before this returns; they
+ * must not use the socket afterwards.  A call on s that is still running
+ * (typically the one whose close woke the coroutine that frees s, such as
+ * swco_socket_recv_packet() refusing a packet) keeps the memory until it
+ * returns.
  */
 SWCO_API void swco_socket_free(swco_socket_t *s);
 
@@ -70,10 +74,12 @@ SWCO_API int swco_socket_fd(const swco_socket_t *s);
  *
  * host is a numeric address or a name, resolved on the AIO pool; for
  * AF_UNIX it is the socket's path and port is ignored.  timeout covers the
- * name lookup, the connect and, on a TLS socket, the handshake.  Returns 0,
+ * name lookup, the connect and, on a TLS socket, the handshake; closing,
+ * cancelling or freeing the socket ends the lookup too.  Returns 0,
  * -ECONNREFUSED, -ETIMEDOUT, SWCO_EDNS, -ECANCELED, SWCO_ESSL,
- * SWCO_ESSLVERIFY, -EINVAL (host NULL, or TLS enabled with a server
- * context), or another -errno.
+ * SWCO_ESSLVERIFY, -EINVAL (host NULL, "" or "*", or TLS enabled with a
+ * server context), -EMFILE (no descriptor left for the lookup), or another
+ * -errno.
  */
 SWCO_API int swco_socket_connect(swco_socket_t *s, const char *host, int port, double timeout);
 
@@ -150,8 +156,9 @@ SWCO_API long swco_socket_peek(swco_socket_t *s, void *buf, size_t len);
 /**
  * swco_socket_sendto - send a datagram to host and port (or a Unix path)
  *
- * host may be a name (resolved on the AIO pool).  Returns the bytes sent
- * or a negative code.
+ * host may be a name (resolved on the AIO pool; closing, cancelling or
+ * freeing the socket ends the lookup with -ECANCELED).  Returns the bytes
+ * sent, -EINVAL (host NULL, "" or "*"), or another negative code.
  */
 SWCO_API long swco_socket_sendto(swco_socket_t *s, const char *host, int port, const void *data,
                                  size_t len, double timeout);

@@ -160,6 +160,7 @@ typedef struct gai_job {
     char *host, *service;
     int family, socktype;
     int rc;
+    int err; /* errno after a failed lookup */
     struct addrinfo *res;
 } gai_job_t;
 
@@ -168,12 +169,15 @@ static void gai_run(void *arg)
     gai_job_t *j = arg;
     struct addrinfo hints = {.ai_family = j->family, .ai_socktype = j->socktype};
     hints.ai_flags = AI_ADDRCONFIG;
+    errno = 0;
     j->rc = getaddrinfo(j->host, j->service, &hints, &j->res);
     if (j->rc == EAI_NONAME || j->rc == EAI_ADDRFAMILY) {
         /* AI_ADDRCONFIG hides ::1 on hosts without global v6: retry. */
         hints.ai_flags = 0;
+        errno = 0;
         j->rc = getaddrinfo(j->host, j->service, &hints, &j->res);
     }
+    j->err = j->rc ? errno : 0;
 }
 
 static void gai_free(void *arg)
@@ -186,8 +190,12 @@ static void gai_free(void *arg)
     free(j);
 }
 
-static int gai_code(int rc)
+static int gai_code(int rc, int err)
 {
+    /* Out of descriptors, glibc cannot open /etc/hosts or a DNS socket and
+     * answers EAI_NONAME: say what happened, not "no such name". */
+    if (err == EMFILE || err == ENFILE || (rc == EAI_SYSTEM && err > 0))
+        return -err;
     switch (rc) {
     case EAI_MEMORY:
         return -ENOMEM;
@@ -274,7 +282,7 @@ swco_addrinfo_t *swco_getaddrinfo(const char *host, const char *service, int fam
     }
     swco_addrinfo_t *ai = NULL;
     if (j->rc != 0) {
-        swco__fail(gai_code(j->rc));
+        swco__fail(gai_code(j->rc, j->err));
     } else if (!(ai = ai_from(j->res))) {
         swco__fail(-ENOMEM);
     } else if (ai->n == 0) {

@@ -49,10 +49,27 @@ long swco__framing_check(const swco__framing_t *f, const char *buf, size_t len, 
 
 typedef struct swco_ssl_ctx swco_ssl_ctx_t;
 
+/* A coroutine inside a name lookup for a socket (connect, sendto, bind):
+ * it waits on the AIO pool, not on the fd, so close wakes it from here. */
+typedef struct swco__sock_lookup {
+    struct swco__sock_lookup *next;
+    swco__co_t *co;
+    unsigned gen;          /* s->lookup_gen when the lookup began */
+    int woken;
+} swco__sock_lookup_t;
+
 struct swco_socket {
     int fd;
     int domain, type;
     int reading, writing;  /* a coroutine is in a read / write call */
+    /* Calls in progress that may wait or wake other coroutines (each holds
+     * the object: a woken coroutine may call swco_socket_free() while the
+     * waker still uses it), and whether swco_socket_free() was called:
+     * the memory goes when the last call leaves. */
+    int calls;
+    int freed;
+    swco__sock_lookup_t *lookups;
+    unsigned lookup_gen;   /* bumped by each wake of the lookups */
     double timeout[3];     /* connect, read, write; 0: the global default */
     swco__framing_t frame;
     char *rbuf;            /* bytes read ahead: rbuf[roff .. roff+rlen) */
@@ -68,6 +85,12 @@ struct swco_socket {
     int ssl_server;
     int ssl_ready;         /* handshake done */
 };
+
+/* Hold s across a call that may wait or wake others; release it after the
+ * last use of s.  swco__sock_release() returns 1 when it released the
+ * memory (a deferred swco_socket_free()). */
+void swco__sock_hold(swco_socket_t *s);
+int swco__sock_release(swco_socket_t *s);
 
 /* Absolute monotonic deadline in ms for a timeout (-1: none). */
 long long swco__deadline(double timeout);

@@ -69,6 +69,18 @@ check_PROGRAMS += tests/fuzz/fuzz_framing
 TESTS += tests/fuzz/run-framing.sh
 EXTRA_DIST += tests/fuzz/run-framing.sh tests/fuzz/corpus/framing
 
+# Fuzz target for a socket's read-ahead buffer and packet state: the real
+# calls over a socketpair, framing.c linked again as the oracle.
+tests_fuzz_fuzz_socket_SOURCES = tests/fuzz/fuzz_socket.c lib/io/framing.c
+tests_fuzz_fuzz_socket_CPPFLAGS = $(AM_CPPFLAGS)
+tests_fuzz_fuzz_socket_CFLAGS = $(AM_CFLAGS)
+tests_fuzz_fuzz_socket_LDADD = libswco.la
+check_PROGRAMS += tests/fuzz/fuzz_socket
+TESTS += tests/fuzz/run-socket.sh
+EXTRA_DIST += tests/fuzz/run-socket.sh tests/fuzz/corpus/socket
+# tools/fuzz NAME SECONDS fuzzes any tests/fuzz/fuzz_NAME.c with libFuzzer.
+EXTRA_DIST += tools/fuzz
+
 # Example: a coroutine echo server and client (built and run by make check).
 examples_tcp_echo_SOURCES = examples/tcp_echo.c
 examples_tcp_echo_CPPFLAGS = $(EXAMPLE_CPPFLAGS)

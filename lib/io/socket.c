@@ -118,6 +118,51 @@ swco_socket_t *swco_socket_new_fd(int fd)
     return s;
 }
 
+static void sock_destroy(swco_socket_t *s)
+{
+    if (s->ssl_ctx)
+        swco__ssl_ctx_unref(s->ssl_ctx);
+    free(s->ssl_host);
+    free(s->ssl_key);
+    free(s->rbuf);
+    free(s);
+}
+
+void swco__sock_hold(swco_socket_t *s) { s->calls++; }
+
+int swco__sock_release(swco_socket_t *s)
+{
+    if (--s->calls > 0 || !s->freed)
+        return 0;
+    sock_destroy(s);
+    return 1;
+}
+
+/* Wake the coroutines inside a name lookup for s with -ECANCELED.  Each
+ * runs before the next is taken, and may unlink others (their lookups
+ * ended) or begin a new lookup (after a cancel), which this wake leaves
+ * alone; the caller holds s. */
+static void wake_lookups(swco_socket_t *s)
+{
+    unsigned gen = ++s->lookup_gen;
+    for (;;) {
+        swco__sock_lookup_t **pl = &s->lookups, *l;
+        while ((l = *pl) != NULL && l->gen == gen)
+            pl = &l->next;
+        if (!l)
+            return;
+        *pl = l->next;
+        l->next = NULL;
+        l->woken = 1;
+        swco__waiter_t *w = l->co->waiter; /* the AIO job's wait */
+        if (w) {
+            if (w->cancel)
+                w->cancel(w);
+            swco__co_wake(w, -ECANCELED);
+        }
+    }
+}
+
 int swco_socket_close(swco_socket_t *s)
 {
     if (!s)
@@ -129,25 +174,28 @@ int swco_socket_close(swco_socket_t *s)
     if (s->ssl)
         swco__ssl_detach(s);
     s->rlen = s->roff = s->pkt_len = s->scanned = 0;
-    /* Wakes waiters with -ECANCELED; they run before this returns and may
-     * free s, so s is not touched after. */
+    /* Wake waiters with -ECANCELED: on the fd, then in a name lookup.  They
+     * run before this returns and may free s: the hold keeps the memory
+     * until this call is done with it. */
+    swco__sock_hold(s);
     swco_event_del(fd);
+    wake_lookups(s);
     close(fd);
+    swco__sock_release(s);
     return 0;
 }
 
 void swco_socket_free(swco_socket_t *s)
 {
-    if (!s)
+    if (!s || s->freed)
         return;
+    s->freed = 1;
+    swco__sock_hold(s);
     if (s->fd >= 0)
         swco_socket_close(s);
-    if (s->ssl_ctx)
-        swco__ssl_ctx_unref(s->ssl_ctx);
-    free(s->ssl_host);
-    free(s->ssl_key);
-    free(s->rbuf);
-    free(s);
+    /* Released now, or by the last call still using s (the one whose wake
+     * led here, e.g. recv_packet closing on a bad packet). */
+    swco__sock_release(s);
 }
 
 int swco_socket_fd(const swco_socket_t *s) { return s ? s->fd : -1; }
@@ -158,7 +206,10 @@ int swco_socket_cancel(swco_socket_t *s)
         return swco__fail(-EINVAL);
     if (s->fd < 0)
         return swco__fail(SWCO_ECLOSED);
+    swco__sock_hold(s);
     swco__fd_cancel_waits(s->fd); /* not swco_event_del(): a new wait must stay */
+    wake_lookups(s);
+    swco__sock_release(s);
     return 0;
 }
 
@@ -178,19 +229,37 @@ static int unix_addr(swco__addr_t *a, const char *path)
     return 0;
 }
 
-/* Resolve host:port for s (names through the AIO pool). */
+/* Resolve host:port for s (names through the AIO pool).  Only a local
+ * address (bind) may be "" or "*" for any address.  The caller holds s;
+ * close, cancel and free wake a lookup with -ECANCELED. */
 static int sock_resolve(swco_socket_t *s, swco__addr_t *a, const char *host, int port,
-                        double timeout)
+                        double timeout, int local)
 {
     if (s->domain == AF_UNIX)
         return unix_addr(a, host);
     if (port < 0 || port > 65535)
         return -EINVAL;
-    if (!host || !*host || strcmp(host, "*") == 0)
+    if (!host || !*host || strcmp(host, "*") == 0) {
+        if (!local)
+            return -EINVAL;
         host = s->domain == AF_INET6 ? "::" : "0.0.0.0";
+    }
     if (swco__addr_numeric(a, host, port, s->domain) == 0)
         return 0;
+    swco__sock_lookup_t me = {.next = s->lookups, .co = swco__co_current(), .gen = s->lookup_gen};
+    if (me.co)
+        s->lookups = &me;
     swco_addrinfo_t *ai = swco_getaddrinfo(host, NULL, s->domain, s->type, timeout);
+    if (me.co && !me.woken) {
+        swco__sock_lookup_t **pl = &s->lookups;
+        while (*pl != &me)
+            pl = &(*pl)->next;
+        *pl = me.next;
+    }
+    if (me.woken || s->fd < 0) {
+        swco_addrinfo_free(ai);
+        return -ECANCELED;
+    }
     if (!ai)
         return swco_last_error();
     *a = ai->addrs[0];
@@ -264,12 +333,12 @@ int swco_socket_bind(swco_socket_t *s, const char *host, int port)
     if (s->fd < 0)
         return swco__fail(SWCO_ECLOSED);
     swco__addr_t a;
-    int rc = sock_resolve(s, &a, host, port, -1);
-    if (rc != 0)
-        return swco__fail(rc);
-    if (bind(s->fd, (struct sockaddr *)&a.ss, a.len) != 0)
-        return swco__fail(-errno);
-    return 0;
+    swco__sock_hold(s);
+    int rc = sock_resolve(s, &a, host, port, -1, 1);
+    if (rc == 0 && bind(s->fd, (struct sockaddr *)&a.ss, a.len) != 0)
+        rc = -errno;
+    swco__sock_release(s);
+    return rc ? swco__fail(rc) : 0;
 }
 
 int swco_socket_listen(swco_socket_t *s, int backlog)
@@ -296,11 +365,14 @@ int swco_socket_connect(swco_socket_t *s, const char *host, int port, double tim
     double t = effective(s, 0, timeout);
     long long deadline = swco__deadline(t);
     swco__addr_t a;
-    int rc = sock_resolve(s, &a, host, port, t);
-    if (rc != 0)
+    swco__sock_hold(s);
+    int rc = sock_resolve(s, &a, host, port, t, 0);
+    if (rc == 0 && s->writing)
+        rc = SWCO_EBUSY;
+    if (rc != 0) {
+        swco__sock_release(s);
         return swco__fail(rc);
-    if (s->writing)
-        return swco__fail(SWCO_EBUSY);
+    }
     s->writing = 1;
     while (connect(s->fd, (struct sockaddr *)&a.ss, a.len) != 0) {
         if (errno == EINTR)
@@ -330,6 +402,7 @@ int swco_socket_connect(swco_socket_t *s, const char *host, int port, double tim
         if (rc == 0)
             rc = swco__ssl_handshake(s, deadline);
     }
+    swco__sock_release(s);
     return rc ? swco__fail(rc) : 0;
 }
 
@@ -350,6 +423,7 @@ swco_socket_t *swco_socket_accept(swco_socket_t *s, double timeout)
     }
     long long deadline = swco__deadline(effective(s, 1, timeout));
     s->reading = 1;
+    swco__sock_hold(s);
     int fd;
     for (;;) {
         fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -369,8 +443,8 @@ swco_socket_t *swco_socket_accept(swco_socket_t *s, double timeout)
     swco_socket_t *c = sock_alloc(fd, s->domain, s->type);
     if (!c) {
         close(fd);
-        swco__fail(-ENOMEM);
-        return NULL;
+        rc = -ENOMEM;
+        goto fail_released;
     }
     memcpy(c->timeout, s->timeout, sizeof c->timeout);
     c->frame = s->frame;
@@ -380,13 +454,15 @@ swco_socket_t *swco_socket_accept(swco_socket_t *s, double timeout)
         c->ssl_server = 1;
         if ((rc = swco__ssl_attach(c, c->ssl_ctx, 1)) != 0) {
             swco_socket_free(c);
-            swco__fail(rc);
-            return NULL;
+            goto fail_released;
         }
     }
+    swco__sock_release(s);
     return c;
 fail:
     s->reading = 0;
+fail_released:
+    swco__sock_release(s);
     swco__fail(rc);
     return NULL;
 }
@@ -455,12 +531,16 @@ static int begin(swco_socket_t *s, int *flag)
     if (*flag)
         return SWCO_EBUSY;
     *flag = 1;
+    swco__sock_hold(s);
     return 0;
 }
 
-static long end(int *flag, long rc)
+/* Leave a call begun by begin(): s may be released here, so the caller
+ * touches nothing of s after. */
+static long end(swco_socket_t *s, int *flag, long rc)
 {
     *flag = 0;
+    swco__sock_release(s);
     return rc < 0 ? swco__fail((int)rc) : rc;
 }
 
@@ -500,8 +580,8 @@ long swco_socket_send(swco_socket_t *s, const void *data, size_t len, double tim
     if (rc)
         return swco__fail(rc);
     if (!data && len)
-        return end(&s->writing, -EINVAL);
-    return end(&s->writing, raw_send(s, data, len, swco__deadline(effective(s, 2, timeout))));
+        return end(s, &s->writing, -EINVAL);
+    return end(s, &s->writing, raw_send(s, data, len, swco__deadline(effective(s, 2, timeout))));
 }
 
 long swco_socket_send_all(swco_socket_t *s, const void *data, size_t len, double timeout)
@@ -510,16 +590,16 @@ long swco_socket_send_all(swco_socket_t *s, const void *data, size_t len, double
     if (rc)
         return swco__fail(rc);
     if (!data && len)
-        return end(&s->writing, -EINVAL);
+        return end(s, &s->writing, -EINVAL);
     long long deadline = swco__deadline(effective(s, 2, timeout));
     size_t done = 0;
     while (done < len) {
         long n = raw_send(s, (const char *)data + done, len - done, deadline);
         if (n < 0)
-            return end(&s->writing, n);
+            return end(s, &s->writing, n);
         done += (size_t)n;
     }
-    return end(&s->writing, (long)done);
+    return end(s, &s->writing, (long)done);
 }
 
 long swco_socket_recv(swco_socket_t *s, void *buf, size_t len, double timeout)
@@ -528,11 +608,11 @@ long swco_socket_recv(swco_socket_t *s, void *buf, size_t len, double timeout)
     if (rc)
         return swco__fail(rc);
     if (!buf && len)
-        return end(&s->reading, -EINVAL);
+        return end(s, &s->reading, -EINVAL);
     size_t n = take_buffered(s, buf, len);
     if (n || len == 0)
-        return end(&s->reading, (long)n);
-    return end(&s->reading, raw_recv(s, buf, len, swco__deadline(effective(s, 1, timeout))));
+        return end(s, &s->reading, (long)n);
+    return end(s, &s->reading, raw_recv(s, buf, len, swco__deadline(effective(s, 1, timeout))));
 }
 
 /* Keep bytes a failed recv_all already took, for the next read. */
@@ -558,7 +638,7 @@ long swco_socket_recv_all(swco_socket_t *s, void *buf, size_t len, double timeou
     if (rc)
         return swco__fail(rc);
     if (!buf && len)
-        return end(&s->reading, -EINVAL);
+        return end(s, &s->reading, -EINVAL);
     long long deadline = swco__deadline(effective(s, 1, timeout));
     size_t done = take_buffered(s, buf, len);
     while (done < len) {
@@ -567,11 +647,11 @@ long swco_socket_recv_all(swco_socket_t *s, void *buf, size_t len, double timeou
             break;
         if (n < 0) {
             unread(s, buf, done); /* the buffer was drained: nothing is ahead */
-            return end(&s->reading, n);
+            return end(s, &s->reading, n);
         }
         done += (size_t)n;
     }
-    return end(&s->reading, (long)done);
+    return end(s, &s->reading, (long)done);
 }
 
 long swco_socket_peek(swco_socket_t *s, void *buf, size_t len)
@@ -606,24 +686,24 @@ long swco_socket_sendto(swco_socket_t *s, const char *host, int port, const void
     if (rc)
         return swco__fail(rc);
     if (!host || (!data && len))
-        return end(&s->writing, -EINVAL);
+        return end(s, &s->writing, -EINVAL);
     double t = effective(s, 2, timeout);
     long long deadline = swco__deadline(t);
     swco__addr_t a;
-    rc = sock_resolve(s, &a, host, port, t);
+    rc = sock_resolve(s, &a, host, port, t, 0);
     if (rc)
-        return end(&s->writing, rc);
+        return end(s, &s->writing, rc);
     for (;;) {
         ssize_t n = sendto(s->fd, data, len, MSG_NOSIGNAL, (struct sockaddr *)&a.ss, a.len);
         if (n >= 0)
-            return end(&s->writing, (long)n);
+            return end(s, &s->writing, (long)n);
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return end(&s->writing, -errno);
+            return end(s, &s->writing, -errno);
         rc = swco__sock_wait(s, SWCO_EVENT_WRITE, deadline);
         if (rc)
-            return end(&s->writing, rc);
+            return end(s, &s->writing, rc);
     }
 }
 
@@ -634,7 +714,7 @@ long swco_socket_recvfrom(swco_socket_t *s, void *buf, size_t len, char *addr, s
     if (rc)
         return swco__fail(rc);
     if (!buf && len)
-        return end(&s->reading, -EINVAL);
+        return end(s, &s->reading, -EINVAL);
     long long deadline = swco__deadline(effective(s, 1, timeout));
     for (;;) {
         struct sockaddr_storage ss;
@@ -643,15 +723,15 @@ long swco_socket_recvfrom(swco_socket_t *s, void *buf, size_t len, char *addr, s
         ssize_t n = recvfrom(s->fd, buf, len, 0, (struct sockaddr *)&ss, &sl);
         if (n >= 0) {
             addr_out(&ss, sl, addr, addr_len, port);
-            return end(&s->reading, (long)n);
+            return end(s, &s->reading, (long)n);
         }
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return end(&s->reading, -errno);
+            return end(s, &s->reading, -errno);
         rc = swco__sock_wait(s, SWCO_EVENT_READ, deadline);
         if (rc)
-            return end(&s->reading, rc);
+            return end(s, &s->reading, rc);
     }
 }
 
@@ -662,15 +742,15 @@ long swco_socket_sendfile(swco_socket_t *s, const char *path, long long offset, 
     if (rc)
         return swco__fail(rc);
     if (!path || offset < 0 || length < 0)
-        return end(&s->writing, -EINVAL);
+        return end(s, &s->writing, -EINVAL);
     int ffd = open(path, O_RDONLY | O_CLOEXEC);
     if (ffd < 0)
-        return end(&s->writing, -errno);
+        return end(s, &s->writing, -errno);
     struct stat st;
     if (fstat(ffd, &st) != 0) {
         rc = -errno;
         close(ffd);
-        return end(&s->writing, rc);
+        return end(s, &s->writing, rc);
     }
     if (length == 0)
         length = st.st_size > offset ? st.st_size - offset : 0;
@@ -706,7 +786,7 @@ long swco_socket_sendfile(swco_socket_t *s, const char *path, long long offset, 
         }
         free(chunk);
         close(ffd);
-        return end(&s->writing, result < 0 ? result : (long)sent);
+        return end(s, &s->writing, result < 0 ? result : (long)sent);
     }
     while (sent < length) {
         ssize_t n = sendfile(s->fd, ffd, &off, (size_t)(length - sent));
@@ -728,7 +808,7 @@ long swco_socket_sendfile(swco_socket_t *s, const char *path, long long offset, 
         }
     }
     close(ffd);
-    return end(&s->writing, result < 0 ? result : (long)sent);
+    return end(s, &s->writing, result < 0 ? result : (long)sent);
 }
 
 int swco_socket_shutdown(swco_socket_t *s, int how)
@@ -916,7 +996,7 @@ long swco_socket_recv_packet(swco_socket_t *s, const char **data, double timeout
     if (rc)
         return swco__fail(rc);
     if (!data)
-        return end(&s->reading, -EINVAL);
+        return end(s, &s->reading, -EINVAL);
     *data = NULL;
-    return end(&s->reading, recv_packet(s, data, swco__deadline(effective(s, 1, timeout))));
+    return end(s, &s->reading, recv_packet(s, data, swco__deadline(effective(s, 1, timeout))));
 }

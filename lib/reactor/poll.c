@@ -33,7 +33,11 @@ static int pl_poll(swco__reactor_t *r, int timeout_ms)
     struct pollfd *pfd = r->bdata;
     nfds_t n = 0;
     for (int fd = 0; fd <= r->maxfd; fd++) {
-        fd_slot_t *s = &r->fds[fd];
+        fd_slot_t *s = swco__fd_slot(r, fd);
+        if (!s) { /* a chunk never used: skip it */
+            fd |= SWCO__FD_CHUNK - 1;
+            continue;
+        }
         if (!s->registered || !s->in_backend)
             continue;
         pfd[n].fd = fd;

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,7 +112,9 @@ static void reactor_free(swco__reactor_t *r)
     }
     pthread_mutex_destroy(&r->post_lock);
     r->ops->destroy(r);
-    free(r->fds);
+    for (size_t i = 0; i < r->nfdchunks; i++)
+        free(r->fdchunks[i]);
+    free(r->fdchunks);
     free(r->ready);
     free(r->defers);
     free(r);
@@ -118,20 +123,57 @@ static void reactor_free(swco__reactor_t *r)
 
 /* ------------------------------------------------------------ fd events */
 
-static fd_slot_t *slot_get(swco__reactor_t *r, int fd)
+fd_slot_t *swco__fd_slot(swco__reactor_t *r, int fd)
 {
-    if (fd < r->nfds)
-        return &r->fds[fd];
-    int n = r->nfds ? r->nfds : 64;
-    while (n <= fd)
-        n *= 2;
-    fd_slot_t *f = realloc(r->fds, sizeof *f * (size_t)n);
-    if (!f)
+    size_t c = (size_t)fd >> SWCO__FD_CHUNK_BITS;
+    if (fd < 0 || c >= r->nfdchunks || !r->fdchunks[c])
         return NULL;
-    memset(f + r->nfds, 0, sizeof *f * (size_t)(n - r->nfds));
-    r->fds = f;
-    r->nfds = n;
-    return &f[fd];
+    return &r->fdchunks[c][fd & (SWCO__FD_CHUNK - 1)];
+}
+
+/* The process's descriptor limit as last seen by this thread: fds below
+ * it need no system call. */
+static SWCO__TLS int tls_fd_limit;
+
+/* 0 when fd can be an open descriptor, else -EBADF: it is at or above
+ * RLIMIT_NOFILE (fetched again when fd passes the last value seen) and
+ * not open (the limit may have been lowered under an open fd). */
+static int fd_plausible(int fd)
+{
+    if (fd < tls_fd_limit)
+        return 0;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        tls_fd_limit = rl.rlim_cur > (rlim_t)INT_MAX ? INT_MAX : (int)rl.rlim_cur;
+    if (fd < tls_fd_limit || fcntl(fd, F_GETFD) != -1)
+        return 0;
+    return -EBADF;
+}
+
+/* fd's slot, its chunk allocated as needed: 0, -EBADF or -ENOMEM. */
+static int slot_get(swco__reactor_t *r, int fd, fd_slot_t **sp)
+{
+    if ((*sp = swco__fd_slot(r, fd)) != NULL)
+        return 0;
+    int rc = fd_plausible(fd);
+    if (rc != 0)
+        return rc;
+    size_t c = (size_t)fd >> SWCO__FD_CHUNK_BITS;
+    if (c >= r->nfdchunks) {
+        size_t n = r->nfdchunks ? r->nfdchunks * 2 : 8;
+        if (n <= c)
+            n = c + 1;
+        fd_slot_t **t = realloc(r->fdchunks, sizeof *t * n);
+        if (!t)
+            return -ENOMEM;
+        memset(t + r->nfdchunks, 0, sizeof *t * (n - r->nfdchunks));
+        r->fdchunks = t;
+        r->nfdchunks = n;
+    }
+    if (!(r->fdchunks[c] = calloc(SWCO__FD_CHUNK, sizeof(fd_slot_t))))
+        return -ENOMEM;
+    *sp = &r->fdchunks[c][fd & (SWCO__FD_CHUNK - 1)];
+    return 0;
 }
 
 /* The calling thread's loop and fd's slot in it, created as needed. */
@@ -140,19 +182,30 @@ static int slot_acquire(int fd, swco__reactor_t **rp, fd_slot_t **sp)
     swco__reactor_t *r = swco__reactor_get();
     if (!r)
         return -ENOMEM;
-    fd_slot_t *s = slot_get(r, fd);
-    if (!s)
-        return -ENOMEM;
-    *rp = r;
-    *sp = s;
-    return 0;
+    int rc = slot_get(r, fd, sp);
+    if (rc == 0)
+        *rp = r;
+    return rc;
 }
 
 static fd_slot_t *slot_find(swco__reactor_t *r, int fd)
 {
-    if (!r || fd < 0 || fd >= r->nfds || !r->fds[fd].registered)
-        return NULL;
-    return &r->fds[fd];
+    fd_slot_t *s = r ? swco__fd_slot(r, fd) : NULL;
+    return s && s->registered ? s : NULL;
+}
+
+/* Lower maxfd past slots no longer registered, a missing chunk at a time. */
+static void trim_maxfd(swco__reactor_t *r)
+{
+    while (r->maxfd >= 0) {
+        fd_slot_t *s = swco__fd_slot(r, r->maxfd);
+        if (s && s->registered)
+            return;
+        if (s)
+            r->maxfd--;
+        else
+            r->maxfd = (r->maxfd & ~(SWCO__FD_CHUNK - 1)) - 1;
+    }
 }
 
 /* Bring the backend in line with the slot's interest. */
@@ -245,8 +298,7 @@ int swco_event_del(int fd)
     s->fn = NULL;
     if (!s->noref)
         r->nref_fds--;
-    while (r->maxfd >= 0 && !r->fds[r->maxfd].registered)
-        r->maxfd--;
+    trim_maxfd(r);
     return 0;
 }
 
@@ -288,7 +340,7 @@ static void fd_wait_wake(fd_slot_t *s, swco__waiter_t **pw, int result)
 static void fd_wait_event(int fd, int events, void *arg)
 {
     swco__reactor_t *r = tls_reactor;
-    fd_slot_t *s = &r->fds[fd];
+    fd_slot_t *s = swco__fd_slot(r, fd); /* registered: the loop called us */
     unsigned gen = s->gen;
     int err = events & SWCO_EVENT_ERROR;
     if (events & (SWCO_EVENT_READ | SWCO_EVENT_ERROR)) {
@@ -417,7 +469,8 @@ int swco__reactor_ready(swco__reactor_t *r, int fd, int events)
         r->ready = e;
         r->ready_cap = n;
     }
-    r->ready[r->nready++] = (ready_event_t){fd, events, r->fds[fd].gen};
+    fd_slot_t *s = swco__fd_slot(r, fd);
+    r->ready[r->nready++] = (ready_event_t){fd, events, s ? s->gen : 0};
     return 0;
 }
 

@@ -23,6 +23,12 @@ typedef struct fd_slot {
     swco__waiter_t *rd, *wr;
 } fd_slot_t;
 
+#define SWCO__FD_CHUNK_BITS 10
+#define SWCO__FD_CHUNK (1 << SWCO__FD_CHUNK_BITS)
+
+/* fd's slot if its chunk exists (registered or not), else NULL. */
+fd_slot_t *swco__fd_slot(swco__reactor_t *r, int fd);
+
 typedef struct ready_event {
     int fd;
     int events;
@@ -66,8 +72,10 @@ struct swco__reactor {
     void *bdata;             /* poll: pollfd array */
     size_t bcap;
 
-    fd_slot_t *fds;
-    int nfds;                /* slots allocated */
+    /* fd registry: a two-level table, so a high fd costs one chunk of
+     * SWCO__FD_CHUNK slots, not every slot below it */
+    fd_slot_t **fdchunks;
+    size_t nfdchunks;        /* entries of fdchunks (NULL: not allocated) */
     int maxfd;               /* highest registered fd, -1 if none */
     long nref_fds;           /* registered fds that keep the loop alive */
     long refs;               /* swco__reactor_ref() */
