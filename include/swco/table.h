@@ -363,8 +363,10 @@ typedef int (*swco_table_update_fn)(swco_table_row_t *row, void *arg);
  * (none set: the row stays deleted); a write-back that finds the table
  * full returns SWCO_EFULL.  The bucket counts as held by the thread, so
  * another coroutine of the thread that runs while fn yields uses it the
- * same way (do not yield in fn).  Returns 0, fn's code, or as
- * swco_table_set_int().
+ * same way (do not yield in fn).  A nested update of a key in another
+ * bucket locks that bucket too: two threads or processes nesting in
+ * opposite orders wait for each other for ever.  Returns 0, fn's code, or
+ * as swco_table_set_int().
  */
 SWCO_API int swco_table_update(swco_table_t *t, const char *key, swco_table_update_fn fn,
                                void *arg);

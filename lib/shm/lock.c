@@ -124,9 +124,11 @@ struct read_rec {
     const swco_lock_t *lock;
     unsigned count;
 };
-static SWCO__TLS read_rec_t tls_reads[READS_MAX];
-static SWCO__TLS unsigned tls_nreads;
-static SWCO__TLS pid_t tls_reads_pid;
+/* Not initial-exec like the library's few TLS pointers: 512 bytes would
+ * eat the static TLS that a dlopen()ed libswco (Python) may use. */
+static __thread read_rec_t tls_reads[READS_MAX];
+static __thread unsigned tls_nreads;
+static __thread pid_t tls_reads_pid;
 
 static read_rec_t *read_rec(const swco_lock_t *l, int create)
 {
