@@ -388,16 +388,33 @@ int swco_table_attach(swco_table_t *t, const char *name)
     close(fd);
     if (mem == MAP_FAILED)
         return swco__fail(-e);
-    /* Another process wrote this memory: check all of the header, and
-     * use the checked copy from now on. */
-    shm_hdr_t hc;
-    int rc = swco__table_check_header(mem, size, t->cols, t->ncols, &hc);
+    int rc = swco__table_bind(t, mem, size);
     if (rc) {
         munmap(mem, size);
         return swco__fail(rc);
     }
+    return 0;
+}
+
+int swco__table_bind(swco_table_t *t, void *mem, size_t size)
+{
+    /* Another process wrote this memory: check all of the header, and
+     * use the checked copy from now on. */
+    shm_hdr_t hc;
+    int rc = swco__table_check_header(mem, size, t->cols, t->ncols, &hc);
+    if (rc)
+        return rc;
     bind_mapping(t, mem, size, &hc);
     return 0;
+}
+
+const void *swco__table_segment(const swco_table_t *t) { return t->h; }
+
+void swco__table_unbind(swco_table_t *t)
+{
+    t->h = NULL;
+    t->base = NULL;
+    t->map_size = 0;
 }
 
 int swco_table_unlink(const char *name)

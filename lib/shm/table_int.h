@@ -55,4 +55,12 @@ void swco__table_layout(uint64_t rows, uint64_t data_size, uint64_t *nbuckets,
 int swco__table_check_header(const void *mem, size_t size, const swco__table_col_t *cols,
                              int ncols, swco__table_hdr_t *copy);
 
+/* In table.c: use size bytes at mem as t's table after the check above
+ * (swco_table_attach() without the shm_open()); returns its answer.
+ * Unbind forgets the memory without unmapping it (the fuzz target's). */
+int swco__table_bind(swco_table_t *t, void *mem, size_t size);
+void swco__table_unbind(swco_table_t *t);
+/* The segment t uses (its header first), NULL before creation. */
+const void *swco__table_segment(const swco_table_t *t);
+
 #endif
