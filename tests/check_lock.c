@@ -1,6 +1,8 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +12,16 @@ static int reap(pid_t pid)
     int st;
     ck_assert_int_eq(waitpid(pid, &st, 0), pid);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* One byte from fd, or -1 at end of file or on error. */
+static int recv_byte(int fd)
+{
+    unsigned char c;
+    ssize_t n;
+    while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
+        ;
+    return n == 1 ? c : -1;
 }
 
 /* Four processes increment a plain shared counter under the lock. */
@@ -270,6 +282,267 @@ START_TEST(lock_coroutine_readers_share)
 }
 END_TEST
 
+/* ------------------------------------------------------------------
+ * An unlock from a thread or process that does not hold the lock is
+ * refused and changes nothing (issue 10, item 9). */
+
+/* A child process that takes the lock (read or write) on a byte from the
+ * parent, reports it, and releases it on the next byte. */
+typedef struct holder {
+    pid_t pid;
+    int to[2], from[2];
+} holder_t;
+
+static void holder_start(holder_t *h, swco_lock_t *l, int read)
+{
+    ck_assert_int_eq(pipe(h->to), 0);
+    ck_assert_int_eq(pipe(h->from), 0);
+    h->pid = fork();
+    ck_assert_int_ge(h->pid, 0);
+    if (h->pid == 0) {
+        char c;
+        int rc = read ? swco_lock_lock_read(l) : swco_lock_lock(l);
+        c = rc == 0 ? 'L' : 'E';
+        if (write(h->from[1], &c, 1) != 1 || rc != 0)
+            _exit(2);
+        if (recv_byte(h->to[0]) < 0)
+            _exit(3);
+        rc = swco_lock_unlock(l);
+        c = rc == 0 ? 'U' : 'E';
+        if (write(h->from[1], &c, 1) != 1)
+            _exit(4);
+        _exit(rc == 0 ? 0 : 5);
+    }
+    ck_assert_int_eq(recv_byte(h->from[0]), 'L');
+}
+
+static void holder_release(holder_t *h)
+{
+    char c = 'u';
+    ck_assert_int_eq(write(h->to[1], &c, 1), 1);
+    ck_assert_int_eq(recv_byte(h->from[0]), 'U');
+    ck_assert_int_eq(reap(h->pid), 0);
+    close(h->to[0]);
+    close(h->to[1]);
+    close(h->from[0]);
+    close(h->from[1]);
+}
+
+/* A thread that tries to unlock a lock it does not hold. */
+static void *stranger_unlock(void *arg)
+{
+    return (void *)(long)swco_lock_unlock(arg);
+}
+
+static int unlock_in_thread(swco_lock_t *l)
+{
+    pthread_t th;
+    void *ret;
+    ck_assert_int_eq(pthread_create(&th, NULL, stranger_unlock, l), 0);
+    ck_assert_int_eq(pthread_join(th, &ret), 0);
+    return (int)(long)ret;
+}
+
+START_TEST(lock_rwlock_unlock_by_non_holder)
+{
+    swco_lock_t *l = swco_lock_new(SWCO_LOCK_RWLOCK, 0);
+    /* Nobody holds it: the unlock is refused, the lock still works. */
+    ck_assert_int_eq(swco_lock_unlock(l), -EPERM);
+    ck_assert_int_eq(swco_lock_trylock(l), 0);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    ck_assert_int_eq(swco_lock_unlock(l), -EPERM);
+
+    /* Another process reads: our unlock must not let a writer in. */
+    holder_t h;
+    holder_start(&h, l, 1);
+    ck_assert_int_eq(swco_lock_unlock(l), -EPERM);
+    ck_assert_int_eq(unlock_in_thread(l), -EPERM);
+    ck_assert_int_eq(swco_lock_trylock(l), -EBUSY);
+    ck_assert_int_eq(swco_lock_trylock_read(l), 0);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    ck_assert_int_eq(swco_lock_unlock(l), -EPERM);
+    ck_assert_int_eq(swco_lock_trylock(l), -EBUSY);
+    holder_release(&h);
+    ck_assert_int_eq(swco_lock_trylock(l), 0);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+
+    /* Another process writes: our unlock must not free it. */
+    holder_start(&h, l, 0);
+    ck_assert_int_eq(swco_lock_unlock(l), -EPERM);
+    ck_assert_int_eq(unlock_in_thread(l), -EPERM);
+    ck_assert_int_eq(swco_lock_trylock_read(l), -EBUSY);
+    ck_assert_int_eq(swco_lock_trylock(l), -EBUSY);
+    holder_release(&h);
+
+    /* We write: another thread cannot release it for us. */
+    ck_assert_int_eq(swco_lock_lock(l), 0);
+    ck_assert_int_eq(unlock_in_thread(l), -EPERM);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    /* Recursive reads count. */
+    ck_assert_int_eq(swco_lock_lock_read(l), 0);
+    ck_assert_int_eq(swco_lock_lock_read(l), 0);
+    ck_assert_int_eq(unlock_in_thread(l), -EPERM);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    ck_assert_int_eq(swco_lock_trylock(l), -EBUSY);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    ck_assert_int_eq(swco_lock_unlock(l), -EPERM);
+    /* Sound at the end: one writer, then free. */
+    ck_assert_int_eq(swco_lock_trylock(l), 0);
+    ck_assert_int_eq(swco_lock_trylock_read(l), -EBUSY);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    ck_assert_int_eq(swco_lock_trylock_read(l), 0);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    swco_lock_free(l);
+}
+END_TEST
+
+START_TEST(lock_spin_unlock_by_non_holder)
+{
+    swco_lock_t *l = swco_lock_new(SWCO_LOCK_SPINLOCK, 0);
+    ck_assert_int_eq(swco_lock_unlock(l), -EPERM);
+    holder_t h;
+    holder_start(&h, l, 0);
+    ck_assert_int_eq(swco_lock_unlock(l), -EPERM);
+    ck_assert_int_eq(unlock_in_thread(l), -EPERM);
+    ck_assert_int_eq(swco_lock_trylock(l), -EBUSY);
+    holder_release(&h);
+    ck_assert_int_eq(swco_lock_trylock(l), 0);
+    ck_assert_int_eq(unlock_in_thread(l), -EPERM);
+    ck_assert_int_eq(swco_lock_trylock(l), -EBUSY);
+    /* Locking it again in the holding thread would spin for ever. */
+    ck_assert_int_eq(swco_lock_timedlock(l, 5), -EDEADLK);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    ck_assert_int_eq(swco_lock_unlock(l), -EPERM);
+    swco_lock_free(l);
+}
+END_TEST
+
+START_TEST(lock_mutex_unlock_by_non_holder)
+{
+    swco_lock_t *l = swco_lock_new(SWCO_LOCK_MUTEX, 0);
+    holder_t h;
+    holder_start(&h, l, 0);
+    ck_assert_int_eq(swco_lock_unlock(l), -EPERM);
+    ck_assert_int_eq(unlock_in_thread(l), -EPERM);
+    ck_assert_int_eq(swco_lock_trylock(l), -EBUSY);
+    holder_release(&h);
+    ck_assert_int_eq(swco_lock_trylock(l), 0);
+    ck_assert_int_eq(unlock_in_thread(l), -EPERM);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    swco_lock_free(l);
+}
+END_TEST
+
+/* trylock of a mutex this thread holds is "busy", as documented. */
+START_TEST(lock_mutex_trylock_own_is_busy)
+{
+    swco_lock_t *l = swco_lock_new(SWCO_LOCK_MUTEX, 0);
+    ck_assert_int_eq(swco_lock_lock(l), 0);
+    ck_assert_int_eq(swco_lock_trylock(l), -EBUSY);
+    ck_assert_int_eq(swco_lock_trylock_read(l), -EBUSY);
+    ck_assert_int_eq(swco_lock_lock(l), -EDEADLK);
+    ck_assert_int_eq(swco_lock_unlock(l), 0);
+    swco_lock_free(l);
+}
+END_TEST
+
+/* ------------------------------------------------------------------
+ * A huge timeout is a long wait, not -EINVAL or an instant -ETIMEDOUT. */
+typedef struct huge_wait {
+    swco_lock_t *l;
+    int read;
+    int ready[2], done[2];
+} huge_wait_t;
+
+static void *huge_waiter(void *arg)
+{
+    huge_wait_t *w = arg;
+    char c = 's';
+    if (write(w->ready[1], &c, 1) != 1)
+        return (void *)-1L;
+    long rc = w->read ? swco_lock_timedlock_read(w->l, 1e12) : swco_lock_timedlock(w->l, 1e12);
+    if (rc == 0)
+        swco_lock_unlock(w->l);
+    c = 'd';
+    if (write(w->done[1], &c, 1) != 1)
+        return (void *)-1L;
+    return (void *)rc;
+}
+
+static void huge_timeout(int type, int read, double timeout)
+{
+    huge_wait_t w = {.l = swco_lock_new(type, 1), .read = read};
+    ck_assert_int_eq(pipe(w.ready), 0);
+    ck_assert_int_eq(pipe(w.done), 0);
+    ck_assert_int_eq(swco_lock_lock(w.l), 0);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, huge_waiter, &w), 0);
+    ck_assert_int_eq(recv_byte(w.ready[0]), 's');
+    /* It waits while we hold the lock (the old code answered at once). */
+    struct pollfd p = {.fd = w.done[0], .events = POLLIN};
+    ck_assert_int_eq(poll(&p, 1, (int)(timeout * 1000)), 0);
+    ck_assert_int_eq(swco_lock_unlock(w.l), 0);
+    void *ret;
+    ck_assert_int_eq(pthread_join(th, &ret), 0);
+    ck_assert_int_eq((int)(long)ret, 0);
+    for (int i = 0; i < 2; i++) {
+        close(w.ready[i]);
+        close(w.done[i]);
+    }
+    swco_lock_free(w.l);
+}
+
+START_TEST(lock_huge_timeout)
+{
+    static const int kinds[] = {SWCO_LOCK_MUTEX, SWCO_LOCK_RWLOCK, SWCO_LOCK_SPINLOCK,
+                                SWCO_LOCK_SEM};
+    for (int i = 0; i < 4; i++) {
+        huge_timeout(kinds[i], 0, 0.1);
+        huge_timeout(kinds[i], 1, 0.02);
+    }
+}
+END_TEST
+
+/* The coroutine-aware lock: a huge timeout waits too, and a trylock of a
+ * mutex held by a sibling coroutine is busy. */
+static void huge_co_holder(void *arg)
+{
+    ck_assert_int_eq(swco_lock_co_lock(co_l, 1e12), 0);
+    out("held ");
+    swco_sleep(0.01);
+    out("%s ", swco_err_name(swco_lock_trylock(co_l)));
+    out("releases ");
+    ck_assert_int_eq(swco_lock_unlock(co_l), 0);
+}
+static void huge_co_waiter(void *arg)
+{
+    int rc = (long)arg ? swco_lock_co_lock_read(co_l, 1e12) : swco_lock_co_lock(co_l, 1e12);
+    out("waiter %d ", rc);
+    if (rc == 0)
+        swco_lock_unlock(co_l);
+}
+static void huge_co_main(void *arg)
+{
+    swco_coroutine_create(huge_co_holder, NULL);
+    swco_coroutine_create(huge_co_waiter, arg);
+}
+
+START_TEST(lock_co_huge_timeout)
+{
+    static const int kinds[] = {SWCO_LOCK_MUTEX, SWCO_LOCK_RWLOCK, SWCO_LOCK_SPINLOCK,
+                                SWCO_LOCK_SEM};
+    for (int i = 0; i < 4; i++) {
+        for (long read = 0; read < 2; read++) {
+            co_l = swco_lock_new(kinds[i], 1);
+            out_reset();
+            ck_assert_int_eq(swco_run(huge_co_main, (void *)read), 0);
+            ck_assert_str_eq(out_buf, "held EBUSY releases waiter 0 ");
+            swco_lock_free(co_l);
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lock");
@@ -289,6 +562,12 @@ int main(void)
     tcase_add_test(tc, lock_coroutine_yields);
     tcase_add_test(tc, lock_coroutines_in_order);
     tcase_add_test(tc, lock_coroutine_readers_share);
+    tcase_add_test(tc, lock_rwlock_unlock_by_non_holder);
+    tcase_add_test(tc, lock_spin_unlock_by_non_holder);
+    tcase_add_test(tc, lock_mutex_unlock_by_non_holder);
+    tcase_add_test(tc, lock_mutex_trylock_own_is_busy);
+    tcase_add_test(tc, lock_huge_timeout);
+    tcase_add_test(tc, lock_co_huge_timeout);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -1,9 +1,14 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "table_int.h" /* the shared layout, to corrupt it as a hostile process */
 
 static int reap(pid_t pid)
 {
@@ -476,6 +481,324 @@ START_TEST(table_named)
 }
 END_TEST
 
+/* ------------------------------------------------------------------
+ * swco_table_update()'s callback may use the same table, even the same
+ * bucket, without spinning on its own lock (issue 10, item 10). */
+
+/* Keys that share a bucket with "k0" (found through longest_chain), each
+ * set with id = its index; returns how many (want n). */
+static int same_bucket_keys(swco_table_t *t, char keys[][16], int n)
+{
+    swco_table_stats_t st;
+    int found = 0;
+    ck_assert_int_eq(swco_table_set_int(t, "k0", "id", 0), 0);
+    strcpy(keys[found++], "k0");
+    for (int c = 0; c < 100000 && found < n; c++) {
+        char k[16];
+        snprintf(k, sizeof k, "c%d", c);
+        ck_assert_int_eq(swco_table_set_int(t, k, "id", found), 0);
+        ck_assert_int_eq(swco_table_stats(t, &st), 0);
+        if (st.longest_chain == (size_t)found + 1)
+            strcpy(keys[found++], k);
+        else
+            ck_assert_int_eq(swco_table_del(t, k), 0);
+    }
+    return found;
+}
+
+typedef struct reentry {
+    swco_table_t *t;
+    char (*keys)[16];
+    int nkeys;
+    int step; /* what the callback does */
+    int rc;   /* first failure seen inside */
+} reentry_t;
+
+#define REQUIRE(x)              \
+    do {                        \
+        if (!(x) && !a->rc)     \
+            a->rc = __LINE__;   \
+    } while (0)
+
+static int read_inside(swco_table_row_t *row, void *arg)
+{
+    reentry_t *a = arg;
+    int64_t v;
+    for (int i = 0; i < a->nkeys; i++) {
+        REQUIRE(swco_table_get_int(a->t, a->keys[i], "id", &v) == 0 && v == i);
+        REQUIRE(swco_table_exists(a->t, a->keys[i]) == 1);
+    }
+    REQUIRE(swco_table_exists(a->t, "absent") == 0);
+    REQUIRE(swco_table_get_int(a->t, "absent", "id", &v) == -ENOENT);
+    REQUIRE(swco_table_count(a->t) == a->nkeys);
+    char buf[32];
+    REQUIRE(swco_table_get_string(a->t, a->keys[1], "name", buf, sizeof buf) == 0);
+    swco_table_row_t *copy = swco_table_row_new(a->t);
+    REQUIRE(swco_table_get_row(a->t, a->keys[0], copy) == 0);
+    swco_table_row_free(copy);
+    swco_table_iter_t *it = swco_table_iter_new(a->t);
+    int n = 0;
+    while (swco_table_iter_next(it, buf, sizeof buf) > 0)
+        n++;
+    swco_table_iter_free(it);
+    REQUIRE(n == a->nkeys);
+    swco_table_row_set_int(row, "id", 100);
+    return 0;
+}
+
+START_TEST(table_update_reads_same_bucket)
+{
+    swco_table_t *t = make_table(64);
+    ck_assert_int_eq(swco_table_create(t), 0);
+    char keys[4][16];
+    ck_assert_int_eq(same_bucket_keys(t, keys, 4), 4);
+    reentry_t a = {.t = t, .keys = keys, .nkeys = 4};
+    ck_assert_int_eq(swco_table_update(t, "k0", read_inside, &a), 0);
+    ck_assert_int_eq(a.rc, 0);
+    int64_t v;
+    ck_assert_int_eq(swco_table_get_int(t, "k0", "id", &v), 0);
+    ck_assert(v == 100);
+    /* The bucket is unlocked afterwards: another process can use it. */
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(swco_table_incr(t, keys[1], "id", 1, NULL) == 0 ? 0 : 1);
+    ck_assert_int_eq(reap(pid), 0);
+    ck_assert_int_eq(swco_table_get_int(t, keys[1], "id", &v), 0);
+    ck_assert(v == 2);
+    swco_table_free(t);
+}
+END_TEST
+
+static int bump_inner(swco_table_row_t *row, void *arg)
+{
+    (void)arg;
+    swco_table_row_set_int(row, "id", 77);
+    return 0;
+}
+
+static int write_inside(swco_table_row_t *row, void *arg)
+{
+    reentry_t *a = arg;
+    int64_t v;
+    switch (a->step) {
+    case 0:
+        /* Writes of other rows of the bucket, and of this row. */
+        REQUIRE(swco_table_set_int(a->t, a->keys[1], "id", 11) == 0);
+        REQUIRE(swco_table_incr(a->t, a->keys[2], "id", 10, &v) == 0 && v == 12);
+        REQUIRE(swco_table_set_string(a->t, a->keys[0], "name", "inner", 5) == 0);
+        REQUIRE(swco_table_update(a->t, a->keys[3], bump_inner, NULL) == 0);
+        /* Deleting the bucket's first row moves the others. */
+        REQUIRE(swco_table_del(a->t, "k0") == 0);
+        swco_table_row_set_double(row, "score", 2.5);
+        return 0;
+    case 1:
+        /* Delete this row and set a column: the row comes back. */
+        REQUIRE(swco_table_del(a->t, a->keys[1]) == 0);
+        swco_table_row_set_int(row, "id", 5);
+        return 0;
+    default:
+        /* Delete this row and set nothing: it stays deleted. */
+        REQUIRE(swco_table_del(a->t, a->keys[2]) == 0);
+        return 0;
+    }
+}
+
+START_TEST(table_update_writes_same_bucket)
+{
+    swco_table_t *t = make_table(64);
+    ck_assert_int_eq(swco_table_create(t), 0);
+    char keys[4][16];
+    ck_assert_int_eq(same_bucket_keys(t, keys, 4), 4);
+    int64_t v;
+    double d;
+    char buf[32];
+    /* Update the last key of the chain while its bucket's head goes. */
+    reentry_t a = {.t = t, .keys = keys, .nkeys = 4, .step = 0};
+    ck_assert_int_eq(swco_table_update(t, keys[3], write_inside, &a), 0);
+    ck_assert_int_eq(a.rc, 0);
+    ck_assert_int_eq(swco_table_exists(t, "k0"), 0);
+    ck_assert_int_eq(swco_table_get_int(t, keys[1], "id", &v), 0);
+    ck_assert(v == 11);
+    ck_assert_int_eq(swco_table_get_int(t, keys[2], "id", &v), 0);
+    ck_assert(v == 12);
+    ck_assert_int_eq(swco_table_get_int(t, keys[3], "id", &v), 0);
+    ck_assert(v == 77); /* the inner update's, kept: the outer set score */
+    ck_assert_int_eq(swco_table_get_double(t, keys[3], "score", &d), 0);
+    ck_assert(d == 2.5);
+    ck_assert_int_eq(swco_table_count(t), 3);
+
+    a.step = 1;
+    ck_assert_int_eq(swco_table_update(t, keys[1], write_inside, &a), 0);
+    ck_assert_int_eq(a.rc, 0);
+    ck_assert_int_eq(swco_table_get_int(t, keys[1], "id", &v), 0);
+    ck_assert(v == 5);
+    ck_assert_int_eq(swco_table_get_string(t, keys[1], "name", buf, sizeof buf), 0);
+
+    a.step = 2;
+    ck_assert_int_eq(swco_table_update(t, keys[2], write_inside, &a), 0);
+    ck_assert_int_eq(a.rc, 0);
+    ck_assert_int_eq(swco_table_exists(t, keys[2]), 0);
+    ck_assert_int_eq(swco_table_count(t), 2);
+    ck_assert_int_eq(swco_table_set_int(t, keys[2], "id", 1), 0);
+    ck_assert_int_eq(swco_table_count(t), 3);
+    swco_table_free(t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------
+ * swco_table_attach() checks a header it did not write, and the table
+ * survives chain links a broken process wrote. */
+
+/* Map the named segment as a hostile process would. */
+static void *map_named(const char *name, size_t *size)
+{
+    int fd = shm_open(name, O_RDWR, 0);
+    ck_assert_int_ge(fd, 0);
+    struct stat st;
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    *size = (size_t)st.st_size;
+    void *mem = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ck_assert_ptr_ne(mem, MAP_FAILED);
+    close(fd);
+    return mem;
+}
+
+static int attach_fresh(const char *name)
+{
+    swco_table_t *a = make_table(1);
+    int rc = swco_table_attach(a, name);
+    if (rc == 0) {
+        /* Whatever was accepted must be usable. */
+        int64_t v;
+        swco_table_set_int(a, "probe", "id", 1);
+        swco_table_get_int(a, "probe", "id", &v);
+        swco_table_del(a, "probe");
+    }
+    swco_table_free(a);
+    return rc;
+}
+
+START_TEST(table_attach_checks_header)
+{
+    char name[64];
+    snprintf(name, sizeof name, "/swco-test-hdr-%d", (int)getpid());
+    swco_table_unlink(name);
+    swco_table_t *t = make_table(100);
+    ck_assert_int_eq(swco_table_create_named(t, name), 0);
+    size_t size;
+    swco__table_hdr_t *h = map_named(name, &size), saved = *h;
+    ck_assert_int_eq(attach_fresh(name), 0);
+
+    struct {
+        size_t off, width;
+        uint64_t value;
+    } bad[] = {
+        {offsetof(swco__table_hdr_t, nbuckets), 8, 1ULL << 40},
+        {offsetof(swco__table_hdr_t, nbuckets), 8, 0},
+        {offsetof(swco__table_hdr_t, nbuckets), 8, 1024},
+        {offsetof(swco__table_hdr_t, hdr_size), 8, 1ULL << 40},
+        {offsetof(swco__table_hdr_t, hdr_size), 8, 8},
+        {offsetof(swco__table_hdr_t, row_size), 8, 8},
+        {offsetof(swco__table_hdr_t, row_size), 8, 1ULL << 50},
+        {offsetof(swco__table_hdr_t, data_size), 8, 1ULL << 20},
+        {offsetof(swco__table_hdr_t, capacity), 8, 0},
+        {offsetof(swco__table_hdr_t, capacity), 8, 1ULL << 33},
+        {offsetof(swco__table_hdr_t, nconflict), 8, 1ULL << 33},
+        {offsetof(swco__table_hdr_t, free_head), 4, 1},
+        {offsetof(swco__table_hdr_t, free_head), 4, 0xffffffff},
+        {offsetof(swco__table_hdr_t, next_unused), 8, 1ULL << 40},
+        {offsetof(swco__table_hdr_t, rows_used), 8, (uint64_t)-1},
+        {offsetof(swco__table_hdr_t, conflict_used), 8, 1ULL << 40},
+        {offsetof(swco__table_hdr_t, magic), 8, 0x4141414141414141ULL},
+        {offsetof(swco__table_hdr_t, version), 4, 99},
+        {offsetof(swco__table_hdr_t, hdr_bytes), 4, 8},
+        {offsetof(swco__table_hdr_t, ncols), 4, 1000},
+        {offsetof(swco__table_hdr_t, total_size), 8, 1ULL << 40},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memcpy((char *)h + bad[i].off, &bad[i].value, bad[i].width);
+        int rc = attach_fresh(name);
+        if (rc != SWCO_ESCHEMA)
+            ck_abort_msg("corruption %zu (offset %zu) attached: %d", i, bad[i].off, rc);
+        *h = saved;
+    }
+    /* Not finished by its creator yet. */
+    h->ready = 0;
+    ck_assert_int_eq(attach_fresh(name), -EAGAIN);
+    *h = saved;
+    ck_assert_int_eq(attach_fresh(name), 0);
+    munmap(h, size);
+    ck_assert_int_eq(swco_table_unlink(name), 0);
+    swco_table_free(t);
+
+    /* Segments that are no table at all: too short, garbage. */
+    static const size_t sizes[] = {0, 16, sizeof(swco__table_hdr_t), 70000};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(ftruncate(fd, (off_t)sizes[i]), 0);
+        if (sizes[i]) {
+            unsigned char *m = mmap(NULL, sizes[i], PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+            ck_assert_ptr_ne(m, MAP_FAILED);
+            for (size_t k = 0; k < sizes[i]; k++)
+                m[k] = (unsigned char)(k * 131 + 7);
+            munmap(m, sizes[i]);
+        }
+        close(fd);
+        ck_assert_int_eq(attach_fresh(name), sizes[i] ? SWCO_ESCHEMA : -EAGAIN);
+        ck_assert_int_eq(swco_table_unlink(name), 0);
+    }
+}
+END_TEST
+
+START_TEST(table_corrupt_links)
+{
+    char name[64];
+    snprintf(name, sizeof name, "/swco-test-links-%d", (int)getpid());
+    swco_table_unlink(name);
+    swco_table_t *t = make_table(1); /* one bucket: every key chains */
+    ck_assert_int_eq(swco_table_create_named(t, name), 0);
+    ck_assert_int_eq(swco_table_set_int(t, "a", "id", 1), 0);
+    ck_assert_int_eq(swco_table_set_string(t, "a", "name", "abc", 3), 0);
+    size_t size;
+    swco__table_hdr_t *h = map_named(name, &size);
+    unsigned char *row0 = (unsigned char *)h + h->hdr_size;
+    static const uint32_t links[] = {0x7fffffff, 1, 0xffffffff};
+    for (size_t i = 0; i < 3; i++) {
+        /* row header: lock (4), next (4), keylen (1), key */
+        memcpy(row0 + 4, &links[i], 4);
+        int64_t v;
+        ck_assert_int_eq(swco_table_get_int(t, "zzz", "id", &v), -ENOENT);
+        ck_assert_int_eq(swco_table_get_int(t, "a", "id", &v), 0);
+        swco_table_stats_t st;
+        ck_assert_int_eq(swco_table_stats(t, &st), 0);
+        swco_table_iter_t *it = swco_table_iter_new(t);
+        char k[80];
+        int n = 0;
+        while (swco_table_iter_next(it, k, sizeof k) > 0)
+            n++;
+        swco_table_iter_free(it);
+        ck_assert_int_ge(n, 1);
+        uint32_t zero = 0;
+        memcpy(row0 + 4, &zero, 4);
+    }
+    /* A key length past the key field and a string length past its column. */
+    row0[8] = 200;
+    char k[300];
+    swco_table_iter_t *it = swco_table_iter_new(t);
+    ck_assert_int_eq(swco_table_iter_next(it, k, sizeof k), 0); /* no such key */
+    swco_table_iter_free(it);
+    row0[8] = 1;
+    uint32_t huge = 0xfffffff0;
+    memcpy(row0 + SWCO__TABLE_ROW_HDR + 16, &huge, 4); /* name after id, score */
+    char buf[64];
+    ck_assert_int_eq(swco_table_get_string(t, "a", "name", buf, sizeof buf), 16);
+    munmap(h, size);
+    ck_assert_int_eq(swco_table_unlink(name), 0);
+    swco_table_free(t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("table");
@@ -490,6 +813,10 @@ int main(void)
     tcase_add_test(tc, table_dead_lock_holder);
     tcase_add_test(tc, table_dead_holder_not_reaped);
     tcase_add_test(tc, table_named);
+    tcase_add_test(tc, table_update_reads_same_bucket);
+    tcase_add_test(tc, table_update_writes_same_bucket);
+    tcase_add_test(tc, table_attach_checks_header);
+    tcase_add_test(tc, table_corrupt_links);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -6,6 +6,14 @@
  * the coroutine while the lock is busy instead of blocking the thread.
  * Only the mutex survives a holder that dies: a read-write lock, spinlock
  * or semaphore held by a dead process stays held (use the timed calls).
+ *
+ * A mutex, read-write lock or spinlock belongs to the thread that took it
+ * (every coroutine of that thread may release it): an unlock from any other
+ * thread or process is refused with -EPERM and leaves the lock as it was.
+ * A semaphore has no owner: any thread or process may post it.  A thread
+ * may hold read locks on up to 32 read-write locks at once.  Timeouts above
+ * about 31 years (1e9 seconds) are clamped to it, so a huge timeout is a
+ * long wait.
  */
 #ifndef SWCO_LOCK_H
 #define SWCO_LOCK_H
@@ -54,30 +62,37 @@ SWCO_API int swco_lock_type(const swco_lock_t *lock);
  * Blocks the thread until it is free.  Returns 0; SWCO_EOWNERDEAD when the
  * previous holder of a mutex died holding it (the caller now holds it and
  * the lock is usable again; the data it guards may be half updated);
- * -EDEADLK when this thread already holds the mutex; -EINVAL for NULL.
+ * -EDEADLK when this thread already holds the mutex, the write lock of a
+ * read-write lock or the spinlock; -EINVAL for NULL.
  */
 SWCO_API int swco_lock_lock(swco_lock_t *lock);
 
 /**
  * swco_lock_trylock - take the lock if it is free at once
  *
- * Returns 0, -EBUSY when it is held (-EAGAIN for a semaphore at 0 is
- * reported as -EBUSY too), SWCO_EOWNERDEAD as swco_lock_lock(), -EINVAL.
+ * Returns 0, -EBUSY when it is held, by this thread too (-EAGAIN for a
+ * semaphore at 0 is reported as -EBUSY too), SWCO_EOWNERDEAD as
+ * swco_lock_lock(), -EINVAL.
  */
 SWCO_API int swco_lock_trylock(swco_lock_t *lock);
 
 /**
  * swco_lock_timedlock - take the lock, waiting up to timeout seconds
  *
- * timeout < 0 or 0 waits for ever.  Returns 0, -ETIMEDOUT,
- * SWCO_EOWNERDEAD as swco_lock_lock(), -EINVAL.
+ * timeout < 0 or 0 waits for ever; a timeout above 1e9 seconds waits that
+ * long.  Returns 0, -ETIMEDOUT, SWCO_EOWNERDEAD and -EDEADLK as
+ * swco_lock_lock(), -EINVAL.
  */
 SWCO_API int swco_lock_timedlock(swco_lock_t *lock, double timeout);
 
 /**
  * swco_lock_unlock - release the lock (or post the semaphore)
  *
- * Returns 0, -EPERM when this thread does not hold a mutex, -EINVAL.
+ * Releases the write lock or one read lock this thread holds.  Returns 0;
+ * -EPERM when this thread does not hold the mutex, read-write lock or
+ * spinlock (the lock is left as it was); -EOVERFLOW when a semaphore is at
+ * its maximum; -EINVAL.  A semaphore has no owner: any thread or process
+ * may post it.
  */
 SWCO_API int swco_lock_unlock(swco_lock_t *lock);
 
@@ -86,7 +101,9 @@ SWCO_API int swco_lock_unlock(swco_lock_t *lock);
  *
  * For a read-write lock many readers may hold it together; for the other
  * kinds it is the same as swco_lock_lock().  Release with
- * swco_lock_unlock().  Returns as swco_lock_lock().
+ * swco_lock_unlock() in the same thread.  A thread may take it again
+ * (each needs its unlock).  Returns as swco_lock_lock(), plus -EAGAIN when
+ * this thread already holds read locks on 32 other read-write locks.
  */
 SWCO_API int swco_lock_lock_read(swco_lock_t *lock);
 

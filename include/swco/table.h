@@ -107,9 +107,15 @@ SWCO_API int swco_table_create_named(swco_table_t *t, const char *name);
  *
  * The columns defined on t must be the same (names, types, sizes, order)
  * as the creator's; the row count given to swco_table_new() is not
- * checked.  Returns 0, -ENOENT when no such table exists, SWCO_ESCHEMA
- * when the columns differ or the memory is not a table, -EAGAIN while the
- * creator is still initialising it, -EINVAL.
+ * checked.  The whole header of the memory is checked before use (magic,
+ * layout version, column layout, sizes, counters, free list), since
+ * another process wrote it; afterwards only this process's checked copy
+ * of the layout is used, and chain links or lengths that a broken process
+ * writes into rows later cannot send a call outside the mapping.  Returns
+ * 0, -ENOENT when no such table exists, SWCO_ESCHEMA when the columns
+ * differ or the memory is not a sound table (also one created by a
+ * library with another layout version), -EAGAIN while the creator is
+ * still initialising it, -EINVAL.
  */
 SWCO_API int swco_table_attach(swco_table_t *t, const char *name);
 
@@ -348,7 +354,19 @@ typedef int (*swco_table_update_fn)(swco_table_row_t *row, void *arg);
  * back the columns fn set with swco_table_row_set_*().  A non-zero return
  * from fn leaves the row as it was (a row created for the call stays, with
  * zero columns) and is returned.  Keep fn short: other processes spin on
- * the lock.  Returns 0, fn's code, or as swco_table_set_int().
+ * the lock.
+ *
+ * fn may use the same table: reads and writes of any row, also of rows
+ * that share the locked bucket, work without locking it again (they see
+ * the table as stored, not fn's buffer), and so do nested updates.  When
+ * fn deleted the row itself, the columns it set are written to a new row
+ * (none set: the row stays deleted); a write-back that finds the table
+ * full returns SWCO_EFULL.  The bucket counts as held by the thread, so
+ * another coroutine of the thread that runs while fn yields uses it the
+ * same way (do not yield in fn).  A nested update of a key in another
+ * bucket locks that bucket too: two threads or processes nesting in
+ * opposite orders wait for each other for ever.  Returns 0, fn's code, or
+ * as swco_table_set_int().
  */
 SWCO_API int swco_table_update(swco_table_t *t, const char *key, swco_table_update_fn fn,
                                void *arg);

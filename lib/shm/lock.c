@@ -4,11 +4,23 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
+/* Who holds a lock.  A mutex knows its owner (robust, error-checking).  A
+ * writer of a read-write lock and the holder of a spinlock write their
+ * thread id into the shared owner word, so an unlock from any other thread
+ * or process is refused with -EPERM and changes nothing.  Readers are
+ * counted per thread in a small thread-local table (tls_reads): the
+ * thread's own record says whether it may release a read lock.  Thread ids
+ * are unique across the processes of one pid namespace, which is where a
+ * lock in anonymous shared memory is shared.  A semaphore has no owner:
+ * any thread or process may post it. */
 struct swco_lock {
     int type;
     pid_t creator;
+    pid_t owner; /* thread id of the writer / spinlock holder, 0 when none */
     union {
         pthread_mutex_t mutex;
         pthread_rwlock_t rwlock;
@@ -16,6 +28,10 @@ struct swco_lock {
         sem_t sem;
     } u;
 };
+
+typedef struct read_rec read_rec_t;
+static read_rec_t *read_rec(const swco_lock_t *l, int create);
+static void read_rec_drop(read_rec_t *r);
 
 swco_lock_t *swco_lock_new(int type, unsigned value)
 {
@@ -69,6 +85,10 @@ void swco_lock_free(swco_lock_t *l)
 {
     if (!l)
         return;
+    /* A later lock at the same address must not inherit our records. */
+    read_rec_t *rr = read_rec(l, 0);
+    if (rr)
+        read_rec_drop(rr);
     if (l->creator == swco__pid()) {
         switch (l->type) {
         case SWCO_LOCK_MUTEX: pthread_mutex_destroy(&l->u.mutex); break;
@@ -83,6 +103,56 @@ void swco_lock_free(swco_lock_t *l)
 static void wake_oldest(const swco_lock_t *l);
 static SWCO__TLS swco__list_t *tls_lock_waits;
 
+/* This thread's id, refreshed in a forked child (whose only thread has a
+ * new id while it inherits the parent thread's thread-local storage). */
+static SWCO__TLS pid_t tls_tid, tls_tid_pid;
+
+static pid_t my_tid(void)
+{
+    pid_t pid = swco__pid();
+    if (SWCO__UNLIKELY(tls_tid_pid != pid)) {
+        tls_tid = (pid_t)syscall(SYS_gettid);
+        tls_tid_pid = pid;
+    }
+    return tls_tid;
+}
+
+/* Read locks this thread holds, one record per read-write lock.  Records
+ * of another pid were inherited through fork() and mean nothing. */
+#define READS_MAX 32
+struct read_rec {
+    const swco_lock_t *lock;
+    unsigned count;
+};
+/* Not initial-exec like the library's few TLS pointers: 512 bytes would
+ * eat the static TLS that a dlopen()ed libswco (Python) may use. */
+static __thread read_rec_t tls_reads[READS_MAX];
+static __thread unsigned tls_nreads;
+static __thread pid_t tls_reads_pid;
+
+static read_rec_t *read_rec(const swco_lock_t *l, int create)
+{
+    pid_t pid = swco__pid();
+    if (SWCO__UNLIKELY(tls_reads_pid != pid)) {
+        tls_nreads = 0;
+        tls_reads_pid = pid;
+    }
+    for (unsigned i = 0; i < tls_nreads; i++)
+        if (tls_reads[i].lock == l)
+            return &tls_reads[i];
+    if (!create || tls_nreads == READS_MAX)
+        return NULL;
+    read_rec_t *r = &tls_reads[tls_nreads++];
+    r->lock = l;
+    r->count = 0;
+    return r;
+}
+
+static void read_rec_drop(read_rec_t *r)
+{
+    *r = tls_reads[--tls_nreads];
+}
+
 int swco_lock_type(const swco_lock_t *l) { return l ? l->type : swco__fail(-EINVAL); }
 
 /* Map a pthread result; a mutex whose holder died is made consistent. */
@@ -95,19 +165,34 @@ static int mutex_result(swco_lock_t *l, int rc)
     return rc ? swco__fail(-rc) : 0;
 }
 
+/* Timeouts above this (about 31 years) are clamped to it: a huge timeout
+ * is a long wait, never an overflowed deadline. */
+#define TIMEOUT_MAX 1e9
+
 static struct timespec deadline_of(double timeout)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (timeout > TIMEOUT_MAX)
+        timeout = TIMEOUT_MAX;
     long long ns = (long long)ts.tv_nsec + (long long)(timeout * 1e9);
     ts.tv_sec += (time_t)(ns / 1000000000LL);
     ts.tv_nsec = (long)(ns % 1000000000LL);
     return ts;
 }
 
+static uint64_t deadline_ns(double timeout)
+{
+    if (!(timeout > 0))
+        return 0;
+    if (timeout > TIMEOUT_MAX)
+        timeout = TIMEOUT_MAX;
+    return swco__now_ns() + (uint64_t)(timeout * 1e9);
+}
+
 static int spin_timed(swco_lock_t *l, double timeout)
 {
-    uint64_t deadline = timeout > 0 ? swco__now_ns() + (uint64_t)(timeout * 1e9) : 0;
+    uint64_t deadline = deadline_ns(timeout);
     for (unsigned i = 0;; i++) {
         if (pthread_spin_trylock(&l->u.spin) == 0)
             return 0;
@@ -135,23 +220,53 @@ static int do_lock(swco_lock_t *l, int read, double timeout)
         rc = try ? pthread_mutex_trylock(&l->u.mutex)
              : timed ? pthread_mutex_clocklock(&l->u.mutex, CLOCK_MONOTONIC, &ts)
                      : pthread_mutex_lock(&l->u.mutex);
+        /* An error-checking mutex says EDEADLK when this thread holds it;
+         * for a trylock that is just "busy", as documented. */
+        if (try && rc == EDEADLK)
+            rc = EBUSY;
         return mutex_result(l, rc);
-    case SWCO_LOCK_RWLOCK:
-        if (read)
+    case SWCO_LOCK_RWLOCK: {
+        read_rec_t *rr = NULL;
+        if (read) {
+            rr = read_rec(l, 1);
+            if (!rr)
+                return swco__fail(-EAGAIN);
             rc = try ? pthread_rwlock_tryrdlock(&l->u.rwlock)
                  : timed ? pthread_rwlock_clockrdlock(&l->u.rwlock, CLOCK_MONOTONIC, &ts)
                          : pthread_rwlock_rdlock(&l->u.rwlock);
-        else
+        } else {
+            if (!try && __atomic_load_n(&l->owner, __ATOMIC_RELAXED) == my_tid())
+                return swco__fail(-EDEADLK);
             rc = try ? pthread_rwlock_trywrlock(&l->u.rwlock)
                  : timed ? pthread_rwlock_clockwrlock(&l->u.rwlock, CLOCK_MONOTONIC, &ts)
                          : pthread_rwlock_wrlock(&l->u.rwlock);
-        return rc ? swco__fail(-rc) : 0;
+        }
+        if (rc) {
+            if (rr && rr->count == 0)
+                read_rec_drop(rr);
+            return swco__fail(-rc);
+        }
+        if (rr)
+            rr->count++;
+        else
+            __atomic_store_n(&l->owner, my_tid(), __ATOMIC_RELAXED);
+        return 0;
+    }
     case SWCO_LOCK_SPINLOCK:
         if (try) {
             rc = pthread_spin_trylock(&l->u.spin);
-            return rc ? swco__fail(-EBUSY) : 0;
+            if (rc)
+                return swco__fail(-EBUSY);
+        } else {
+            /* Spinning on a lock this thread holds would never end. */
+            if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == my_tid())
+                return swco__fail(-EDEADLK);
+            rc = spin_timed(l, timed ? timeout : -1);
+            if (rc)
+                return rc;
         }
-        return spin_timed(l, timed ? timeout : -1);
+        __atomic_store_n(&l->owner, my_tid(), __ATOMIC_RELAXED);
+        return 0;
     default:
         do {
             rc = try ? sem_trywait(&l->u.sem)
@@ -186,8 +301,26 @@ int swco_lock_unlock(swco_lock_t *l)
     int rc;
     switch (l->type) {
     case SWCO_LOCK_MUTEX: rc = pthread_mutex_unlock(&l->u.mutex); break;
-    case SWCO_LOCK_RWLOCK: rc = pthread_rwlock_unlock(&l->u.rwlock); break;
-    case SWCO_LOCK_SPINLOCK: rc = pthread_spin_unlock(&l->u.spin); break;
+    case SWCO_LOCK_RWLOCK:
+        /* pthread would take a stranger's unlock for a reader leaving and
+         * corrupt the lock: release only what this thread holds. */
+        if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == my_tid()) {
+            __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
+        } else {
+            read_rec_t *rr = read_rec(l, 0);
+            if (!rr)
+                return swco__fail(-EPERM);
+            if (--rr->count == 0)
+                read_rec_drop(rr);
+        }
+        rc = pthread_rwlock_unlock(&l->u.rwlock);
+        break;
+    case SWCO_LOCK_SPINLOCK:
+        if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) != my_tid())
+            return swco__fail(-EPERM);
+        __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
+        rc = pthread_spin_unlock(&l->u.spin);
+        break;
     default: rc = sem_post(&l->u.sem) < 0 ? errno : 0; break;
     }
     if (rc)
@@ -252,14 +385,14 @@ static int co_lock(swco_lock_t *l, int read, double timeout)
     int rc;
     if (!oldest_waiter(l)) {
         rc = do_lock(l, read, -2);
-        /* Another coroutine of this thread holding a mutex reads as EDEADLK. */
+        /* Another coroutine of this thread may hold it: that is busy too. */
         if (rc != -EBUSY && rc != -EDEADLK)
             return rc;
     }
     rc = swco__co_can_wait();
     if (rc < 0)
         return swco__fail(rc);
-    uint64_t deadline = timeout > 0 ? swco__now_ns() + (uint64_t)(timeout * 1e9) : 0;
+    uint64_t deadline = deadline_ns(timeout);
     double pause = 0.0001;
     lock_wait_t lw = {.lock = l};
     lw.w.co = swco__co_current();

@@ -8,6 +8,7 @@
  * the owner dead takes the lock over.
  */
 #include "shm_int.h"
+#include "table_int.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -17,29 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define TABLE_MAGIC 0x314c42544f435753ULL /* "SWCOTBL1" */
-#define ROW_HDR 72                        /* lock, next, keylen, key[63] */
+#define ROW_HDR SWCO__TABLE_ROW_HDR
 
-typedef struct col {
-    char name[SWCO_TABLE_NAME_MAX + 1];
-    uint32_t type;
-    uint32_t size;   /* string capacity */
-    uint32_t offset; /* in the row's data */
-    uint32_t pad;
-} col_t;
-
-typedef struct shm_hdr {
-    uint64_t magic;
-    uint32_t ready;
-    uint32_t ncols;
-    col_t cols[SWCO_TABLE_COLUMN_MAX];
-    uint64_t capacity, nbuckets, nconflict, row_size, data_size, total_size, hdr_size;
-    uint32_t pool_lock;
-    uint32_t free_head;     /* 1-based conflict row index of the free list */
-    uint64_t next_unused;   /* conflict rows never used start here */
-    int64_t rows_used;
-    int64_t conflict_used;
-} shm_hdr_t;
+typedef swco__table_col_t col_t;
+typedef swco__table_hdr_t shm_hdr_t;
 
 typedef struct row {
     uint32_t lock;
@@ -59,6 +41,9 @@ struct swco_table {
     size_t map_size;
     size_t row_size;
     uint64_t mask;
+    /* Copied from the header when it was checked: the shared copy is
+     * writable by every process and is not trusted again. */
+    uint64_t nbuckets, nconflict, nrows, seg_id;
 };
 
 struct swco_table_row {
@@ -140,15 +125,73 @@ static inline row_t *row_at(const swco_table_t *t, uint64_t idx)
 
 static inline unsigned char *row_data(row_t *r) { return (unsigned char *)r + ROW_HDR; }
 
-static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
-
-static uint64_t pow2_at_least(uint64_t n)
+/* The row after r in its chain, or NULL at its end.  Links live in memory
+ * every process may write: one that points outside the table ends the
+ * chain instead of sending us outside the mapping. */
+static inline row_t *next_row(const swco_table_t *t, const row_t *r)
 {
-    uint64_t p = 1;
-    while (p < n)
-        p <<= 1;
-    return p;
+    uint32_t n = r->next;
+    return n && n <= t->nrows ? row_at(t, n - 1) : NULL;
 }
+
+/* A row's key length, never past its key field. */
+static inline size_t key_len(const row_t *r)
+{
+    return r->keylen <= SWCO_TABLE_KEY_MAX ? r->keylen : SWCO_TABLE_KEY_MAX;
+}
+
+/* ------------------------------------------------------- held buckets */
+
+/* Buckets this thread has locked in swco_table_update() while its callback
+ * runs.  The callback (or another coroutine of the thread, should it
+ * yield) may use the table: a bucket in this list is used without locking
+ * it again, where spinning on our own lock would never end.  A segment is
+ * known by its id, so a second mapping of a named table counts too; a
+ * forked child inherits the list but not the locks (pid). */
+typedef struct held {
+    uint64_t seg_id, bucket;
+    pid_t pid;
+    struct held *next;
+} held_t;
+
+static SWCO__TLS held_t *tls_held;
+
+static int held_here(const swco_table_t *t, uint64_t bucket)
+{
+    pid_t pid = swco__pid();
+    for (const held_t *x = tls_held; x; x = x->next)
+        if (x->bucket == bucket && x->seg_id == t->seg_id && x->pid == pid)
+            return 1;
+    return 0;
+}
+
+static void held_remove(held_t *x)
+{
+    for (held_t **pp = &tls_held; *pp; pp = &(*pp)->next)
+        if (*pp == x) {
+            *pp = x->next;
+            return;
+        }
+}
+
+/* Lock bucket b unless this thread holds it; 1 when bucket_unlock() must
+ * release it. */
+static inline int bucket_lock(const swco_table_t *t, row_t *b)
+{
+    if (SWCO__UNLIKELY(tls_held != NULL) &&
+        held_here(t, (uint64_t)((char *)b - t->base) / t->row_size))
+        return 0;
+    lock_word(&b->lock);
+    return 1;
+}
+
+static inline void bucket_unlock(row_t *b, int locked)
+{
+    if (locked)
+        unlock_word(&b->lock);
+}
+
+static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
 static const col_t *find_col(const swco_table_t *t, const char *name, int *idx)
 {
@@ -228,10 +271,10 @@ int swco_table_column(swco_table_t *t, const char *name, int type, size_t size)
 
 static void layout(const swco_table_t *t, uint64_t *nb, uint64_t *nc, size_t *rs, size_t *hs)
 {
-    *nb = pow2_at_least(t->rows);
-    *nc = t->rows / 2 + 64;
-    *rs = ROW_HDR + round_up(t->data_size, 8);
-    *hs = round_up(sizeof(shm_hdr_t), 64);
+    uint64_t r, h;
+    swco__table_layout(t->rows, t->data_size, nb, nc, &r, &h);
+    *rs = (size_t)r;
+    *hs = (size_t)h;
 }
 
 size_t swco_table_memory_size(const swco_table_t *t)
@@ -246,14 +289,20 @@ size_t swco_table_memory_size(const swco_table_t *t)
     return hs + (size_t)(nb + nc) * rs;
 }
 
-static void bind_mapping(swco_table_t *t, void *mem, size_t size)
+/* Use mem as the table; hc is the header as created or as checked. */
+static void bind_mapping(swco_table_t *t, void *mem, size_t size, const shm_hdr_t *hc)
 {
     t->h = mem;
     t->map_size = size;
-    t->base = (char *)mem + t->h->hdr_size;
-    t->row_size = t->h->row_size;
-    t->mask = t->h->nbuckets - 1;
-    t->rows = t->h->capacity;
+    t->base = (char *)mem + hc->hdr_size;
+    t->row_size = hc->row_size;
+    t->nbuckets = hc->nbuckets;
+    t->nconflict = hc->nconflict;
+    t->nrows = hc->nbuckets + hc->nconflict;
+    t->mask = hc->nbuckets - 1;
+    t->rows = hc->capacity;
+    t->data_size = hc->data_size;
+    t->seg_id = hc->seg_id;
 }
 
 static void init_segment(swco_table_t *t, void *mem, size_t size)
@@ -271,9 +320,12 @@ static void init_segment(swco_table_t *t, void *mem, size_t size)
     h->data_size = t->data_size;
     h->total_size = size;
     h->hdr_size = hs;
-    h->magic = TABLE_MAGIC;
+    h->version = SWCO__TABLE_VERSION;
+    h->hdr_bytes = sizeof *h;
+    h->seg_id = swco__now_ns() ^ ((uint64_t)swco__pid() << 40) ^ (uint64_t)(uintptr_t)mem;
+    h->magic = SWCO__TABLE_MAGIC;
     __atomic_store_n(&h->ready, 1, __ATOMIC_RELEASE);
-    bind_mapping(t, mem, size);
+    bind_mapping(t, mem, size, h);
 }
 
 int swco_table_create(swco_table_t *t)
@@ -326,31 +378,43 @@ int swco_table_attach(swco_table_t *t, const char *name)
         close(fd);
         return swco__fail(-e);
     }
-    size_t size = (size_t)st.st_size;
-    if (size < sizeof(shm_hdr_t)) {
+    if (st.st_size <= 0 || (uint64_t)st.st_size > SIZE_MAX) {
         close(fd);
-        return swco__fail(size == 0 ? -EAGAIN : SWCO_ESCHEMA);
+        return swco__fail(st.st_size == 0 ? -EAGAIN : SWCO_ESCHEMA);
     }
+    size_t size = (size_t)st.st_size;
     void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     int e = errno;
     close(fd);
     if (mem == MAP_FAILED)
         return swco__fail(-e);
-    shm_hdr_t *h = mem;
-    int rc = 0;
-    if (!__atomic_load_n(&h->ready, __ATOMIC_ACQUIRE))
-        rc = -EAGAIN;
-    else if (h->magic != TABLE_MAGIC || h->total_size != size)
-        rc = SWCO_ESCHEMA;
-    else if (h->ncols != (uint32_t)t->ncols || memcmp(h->cols, t->cols, sizeof h->cols) != 0)
-        rc = SWCO_ESCHEMA;
+    int rc = swco__table_bind(t, mem, size);
     if (rc) {
         munmap(mem, size);
         return swco__fail(rc);
     }
-    bind_mapping(t, mem, size);
-    t->data_size = h->data_size;
     return 0;
+}
+
+int swco__table_bind(swco_table_t *t, void *mem, size_t size)
+{
+    /* Another process wrote this memory: check all of the header, and
+     * use the checked copy from now on. */
+    shm_hdr_t hc;
+    int rc = swco__table_check_header(mem, size, t->cols, t->ncols, &hc);
+    if (rc)
+        return rc;
+    bind_mapping(t, mem, size, &hc);
+    return 0;
+}
+
+const void *swco__table_segment(const swco_table_t *t) { return t->h; }
+
+void swco__table_unbind(swco_table_t *t)
+{
+    t->h = NULL;
+    t->base = NULL;
+    t->map_size = 0;
 }
 
 int swco_table_unlink(const char *name)
@@ -365,23 +429,22 @@ int swco_table_unlink(const char *name)
 /* Find key in the (locked) chain of bucket b; NULL when absent. */
 static row_t *chain_find(swco_table_t *t, row_t *b, const char *key, size_t n)
 {
-    row_t *r = b;
-    if (!r->keylen)
+    if (!b->keylen)
         return NULL;
-    for (;;) {
+    /* At most every conflict row after the bucket: a loop is corruption. */
+    uint64_t hops = 0;
+    for (row_t *r = b; r && hops <= t->nconflict; r = next_row(t, r), hops++)
         if (r->keylen == n && memcmp(r->key, key, n) == 0)
             return r;
-        if (!r->next)
-            return NULL;
-        r = row_at(t, r->next - 1);
-    }
+    return NULL;
 }
 
-static int reserve_count(shm_hdr_t *h)
+static int reserve_count(const swco_table_t *t)
 {
+    shm_hdr_t *h = t->h;
     int64_t cur = __atomic_load_n(&h->rows_used, __ATOMIC_RELAXED);
     do {
-        if (cur >= (int64_t)h->capacity)
+        if (cur >= (int64_t)t->rows || cur < 0)
             return SWCO_EFULL;
     } while (!__atomic_compare_exchange_n(&h->rows_used, &cur, cur + 1, 0, __ATOMIC_RELAXED,
                                           __ATOMIC_RELAXED));
@@ -393,11 +456,12 @@ static uint64_t pool_alloc(swco_table_t *t)
     shm_hdr_t *h = t->h;
     uint64_t idx = 0;
     lock_word(&h->pool_lock);
-    if (h->free_head) {
-        idx = h->free_head;
+    uint32_t head = h->free_head;
+    if (head > t->nbuckets && head <= t->nrows) {
+        idx = head;
         h->free_head = row_at(t, idx - 1)->next;
-    } else if (h->next_unused < h->nconflict) {
-        idx = h->nbuckets + h->next_unused + 1;
+    } else if (h->next_unused < t->nconflict) {
+        idx = t->nbuckets + h->next_unused + 1;
         h->next_unused++;
     }
     if (idx)
@@ -425,11 +489,11 @@ static int chain_get_or_add(swco_table_t *t, row_t *b, const char *key, size_t n
         *out = r;
         return 0;
     }
-    int rc = reserve_count(t->h);
+    int rc = reserve_count(t);
     if (rc)
         return rc;
     if (!b->keylen) {
-        memset(row_data(b), 0, t->h->data_size);
+        memset(row_data(b), 0, t->data_size);
         memcpy(b->key, key, n);
         b->keylen = (uint8_t)n;
         *out = b;
@@ -441,7 +505,7 @@ static int chain_get_or_add(swco_table_t *t, row_t *b, const char *key, size_t n
         return SWCO_EFULL;
     }
     r = row_at(t, idx - 1);
-    memset(row_data(r), 0, t->h->data_size);
+    memset(row_data(r), 0, t->data_size);
     memcpy(r->key, key, n);
     r->keylen = (uint8_t)n;
     r->next = b->next;
@@ -453,21 +517,23 @@ static int chain_get_or_add(swco_table_t *t, row_t *b, const char *key, size_t n
 static void chain_del(swco_table_t *t, row_t *b, row_t *r)
 {
     if (r == b) {
-        if (b->next) {
+        row_t *c = next_row(t, b);
+        if (c) {
             uint64_t idx = b->next;
-            row_t *c = row_at(t, idx - 1);
-            memcpy(row_data(b), row_data(c), t->h->data_size);
-            memcpy(b->key, c->key, c->keylen);
-            b->keylen = c->keylen;
+            memcpy(row_data(b), row_data(c), t->data_size);
+            memcpy(b->key, c->key, key_len(c));
+            b->keylen = (uint8_t)key_len(c);
             b->next = c->next;
             pool_free(t, idx);
         } else {
             b->keylen = 0;
         }
     } else {
-        row_t *p = b;
-        while (row_at(t, p->next - 1) != r)
-            p = row_at(t, p->next - 1);
+        row_t *p = b, *q;
+        while ((q = next_row(t, p)) && q != r)
+            p = q;
+        if (!q)
+            return; /* r was found from b: only corruption gets here */
         uint64_t idx = p->next;
         p->next = r->next;
         r->keylen = 0;
@@ -498,6 +564,8 @@ static long get_string_from(const unsigned char *data, const col_t *c, char *buf
 {
     uint32_t l;
     memcpy(&l, data + c->offset, 4);
+    if (l > c->size) /* written by a broken or hostile process */
+        l = c->size;
     if (!buf || cap < l)
         return -ENOSPC;
     memcpy(buf, data + c->offset + 4, l);
@@ -521,11 +589,11 @@ static int set_col(swco_table_t *t, const char *key, const char *column, int typ
     if (type == SWCO_TABLE_STRING && len > c->size)
         return swco__fail(SWCO_EVALTOOLONG);
     row_t *b = bucket_of(t, key, (size_t)n), *r;
-    lock_word(&b->lock);
+    int locked = bucket_lock(t, b);
     int rc = chain_get_or_add(t, b, key, (size_t)n, &r);
     if (!rc)
         put_value(row_data(r), c, v, len);
-    unlock_word(&b->lock);
+    bucket_unlock(b, locked);
     return rc ? swco__fail(rc) : 0;
 }
 
@@ -561,7 +629,7 @@ static long get_col(swco_table_t *t, const char *key, const char *column, int ty
         return swco__fail(-EINVAL);
     row_t *b = bucket_of(t, key, (size_t)n);
     long rc = 0;
-    lock_word(&b->lock);
+    int locked = bucket_lock(t, b);
     row_t *r = chain_find(t, b, key, (size_t)n);
     if (!r)
         rc = -ENOENT;
@@ -569,7 +637,7 @@ static long get_col(swco_table_t *t, const char *key, const char *column, int ty
         rc = get_string_from(row_data(r), c, out, cap);
     else
         memcpy(out, row_data(r) + c->offset, 8);
-    unlock_word(&b->lock);
+    bucket_unlock(b, locked);
     return rc < 0 ? swco__fail((int)rc) : rc;
 }
 
@@ -601,7 +669,7 @@ static int incr(swco_table_t *t, const char *key, const char *column, int type, 
     if ((int)c->type != type)
         return swco__fail(-EINVAL);
     row_t *b = bucket_of(t, key, (size_t)n), *r;
-    lock_word(&b->lock);
+    int locked = bucket_lock(t, b);
     int rc = chain_get_or_add(t, b, key, (size_t)n, &r);
     if (!rc) {
         unsigned char *p = row_data(r) + c->offset;
@@ -621,7 +689,7 @@ static int incr(swco_table_t *t, const char *key, const char *column, int type, 
                 memcpy(out, &v, 8);
         }
     }
-    unlock_word(&b->lock);
+    bucket_unlock(b, locked);
     return rc ? swco__fail(rc) : 0;
 }
 
@@ -647,11 +715,11 @@ int swco_table_del(swco_table_t *t, const char *key)
     if (n < 0)
         return swco__fail(n);
     row_t *b = bucket_of(t, key, (size_t)n);
-    lock_word(&b->lock);
+    int locked = bucket_lock(t, b);
     row_t *r = chain_find(t, b, key, (size_t)n);
     if (r)
         chain_del(t, b, r);
-    unlock_word(&b->lock);
+    bucket_unlock(b, locked);
     return r ? 0 : swco__fail(-ENOENT);
 }
 
@@ -661,9 +729,9 @@ int swco_table_exists(swco_table_t *t, const char *key)
     if (n < 0)
         return swco__fail(n);
     row_t *b = bucket_of(t, key, (size_t)n);
-    lock_word(&b->lock);
+    int locked = bucket_lock(t, b);
     int found = chain_find(t, b, key, (size_t)n) != NULL;
-    unlock_word(&b->lock);
+    bucket_unlock(b, locked);
     return found;
 }
 
@@ -680,19 +748,19 @@ int swco_table_stats(swco_table_t *t, swco_table_stats_t *out)
         return swco__fail(-EINVAL);
     shm_hdr_t *h = t->h;
     memset(out, 0, sizeof *out);
-    out->capacity = h->capacity;
+    out->capacity = t->rows;
     out->rows_used = (size_t)__atomic_load_n(&h->rows_used, __ATOMIC_RELAXED);
-    out->buckets = h->nbuckets;
-    out->conflict_capacity = h->nconflict;
+    out->buckets = t->nbuckets;
+    out->conflict_capacity = t->nconflict;
     out->conflict_used = (size_t)__atomic_load_n(&h->conflict_used, __ATOMIC_RELAXED);
     out->memory_size = t->map_size;
-    for (uint64_t i = 0; i < h->nbuckets; i++) {
+    for (uint64_t i = 0; i < t->nbuckets; i++) {
         row_t *r = row_at(t, i);
         if (!__atomic_load_n(&r->keylen, __ATOMIC_RELAXED))
             continue;
         size_t len = 1;
         uint32_t next = __atomic_load_n(&r->next, __ATOMIC_RELAXED);
-        while (next && len <= h->nconflict) {
+        while (next && next <= t->nrows && len <= t->nconflict) {
             len++;
             next = __atomic_load_n(&row_at(t, next - 1)->next, __ATOMIC_RELAXED);
         }
@@ -838,7 +906,7 @@ static void row_apply(const swco_table_t *t, const swco_table_row_t *row, unsign
         if (c->type == SWCO_TABLE_STRING) {
             uint32_t l;
             memcpy(&l, row->data + c->offset, 4);
-            len = 4 + l;
+            len = 4 + (size_t)(l <= c->size ? l : c->size);
         }
         memcpy(data + c->offset, row->data + c->offset, len);
     }
@@ -852,11 +920,11 @@ int swco_table_set_row(swco_table_t *t, const char *key, const swco_table_row_t 
     if (!row || row->t != t || !row->setmask)
         return swco__fail(-EINVAL);
     row_t *b = bucket_of(t, key, (size_t)n), *r;
-    lock_word(&b->lock);
+    int locked = bucket_lock(t, b);
     int rc = chain_get_or_add(t, b, key, (size_t)n, &r);
     if (!rc)
         row_apply(t, row, row_data(r));
-    unlock_word(&b->lock);
+    bucket_unlock(b, locked);
     return rc ? swco__fail(rc) : 0;
 }
 
@@ -868,11 +936,11 @@ int swco_table_get_row(swco_table_t *t, const char *key, swco_table_row_t *row)
     if (!row || row->t != t)
         return swco__fail(-EINVAL);
     row_t *b = bucket_of(t, key, (size_t)n);
-    lock_word(&b->lock);
+    int locked = bucket_lock(t, b);
     row_t *r = chain_find(t, b, key, (size_t)n);
     if (r)
         memcpy(row->data, row_data(r), t->data_size);
-    unlock_word(&b->lock);
+    bucket_unlock(b, locked);
     if (!r)
         return swco__fail(-ENOENT);
     row->setmask = 0;
@@ -890,15 +958,26 @@ int swco_table_update(swco_table_t *t, const char *key, swco_table_update_fn fn,
     if (!row)
         return swco_last_error();
     row_t *b = bucket_of(t, key, (size_t)n), *r;
-    lock_word(&b->lock);
+    int locked = bucket_lock(t, b);
     int rc = chain_get_or_add(t, b, key, (size_t)n, &r);
     if (!rc) {
         memcpy(row->data, row_data(r), t->data_size);
+        held_t me = {.seg_id = t->seg_id,
+                     .bucket = (uint64_t)((char *)b - t->base) / t->row_size,
+                     .pid = swco__pid(),
+                     .next = tls_held};
+        tls_held = &me;
         rc = fn(row, arg);
-        if (!rc)
-            row_apply(t, row, row_data(r));
+        held_remove(&me);
+        /* fn may have added or deleted rows of this bucket (moving ours):
+         * find the row again, and create it again if fn deleted it. */
+        if (!rc && row->setmask) {
+            rc = chain_get_or_add(t, b, key, (size_t)n, &r);
+            if (!rc)
+                row_apply(t, row, row_data(r));
+        }
     }
-    unlock_word(&b->lock);
+    bucket_unlock(b, locked);
     free(row);
     return rc ? swco__fail(rc) : 0;
 }
@@ -939,28 +1018,29 @@ static int iter_fill(swco_table_iter_t *it)
 {
     swco_table_t *t = it->t;
     it->n = it->i = 0;
-    while (it->pos < t->h->nbuckets) {
+    while (it->pos < t->nbuckets) {
         row_t *b = row_at(t, it->pos++);
         if (!__atomic_load_n(&b->keylen, __ATOMIC_RELAXED))
             continue;
-        lock_word(&b->lock);
-        for (row_t *r = b; r && r->keylen; r = r->next ? row_at(t, r->next - 1) : NULL) {
+        int locked = bucket_lock(t, b);
+        uint64_t hops = 0;
+        for (row_t *r = b; r && r->keylen && hops <= t->nconflict; r = next_row(t, r), hops++) {
             if (it->n == it->cap) {
                 size_t cap = it->cap ? it->cap * 2 : 8;
                 void *p = realloc(it->keys, cap * sizeof *it->keys);
                 if (!p) {
-                    unlock_word(&b->lock);
+                    bucket_unlock(b, locked);
                     it->pos--;
                     return -ENOMEM;
                 }
                 it->keys = p;
                 it->cap = cap;
             }
-            memcpy(it->keys[it->n], r->key, r->keylen);
-            it->keys[it->n][r->keylen] = 0;
+            memcpy(it->keys[it->n], r->key, key_len(r));
+            it->keys[it->n][key_len(r)] = 0;
             it->n++;
         }
-        unlock_word(&b->lock);
+        bucket_unlock(b, locked);
         if (it->n)
             return 1;
     }
