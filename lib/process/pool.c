@@ -327,7 +327,11 @@ static int write_full(int fd, const void *buf, size_t len, uint64_t deadline)
  * the callback only for a complete message: a client that sends nothing,
  * or one byte at a time, costs a slot in that list, not the worker.  Each
  * message must be complete within msg_timeout of the accept, or the
- * connection is closed unanswered. */
+ * connection is closed unanswered.  A connection stays with the worker
+ * that accepted it (its fd exists only there): a message that arrives
+ * while that worker runs another callback waits for it, as one in the
+ * listen queue waits for a free worker.  Workers accept one connection
+ * per round so that a burst spreads over them. */
 typedef struct conns {
     conn_t *v;
     struct pollfd *pfd; /* [0] the listening socket, then one per conn */
