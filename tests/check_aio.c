@@ -10,12 +10,13 @@
 typedef struct {
     pthread_t thread;
     double sleep_s;
-    int ran;
+    int started, ran;
 } job_t;
 
 static void job_fn(void *arg)
 {
     job_t *j = arg;
+    j->started = 1;
     j->thread = pthread_self();
     if (j->sleep_s > 0)
         usleep((useconds_t)(j->sleep_s * 1e6));
@@ -80,7 +81,9 @@ static int freed;
 static void free_job(void *arg)
 {
     job_t *j = arg;
-    ck_assert_int_eq(j->ran, 1); /* never freed while the job runs */
+    /* Never freed while the job runs: it finished, or (dropped before a
+     * thread took it, as on a loaded machine) never started. */
+    ck_assert_int_eq(j->ran, j->started);
     freed++;
     free(j);
 }
@@ -94,7 +97,7 @@ static void timing_out(void *arg)
     ck_assert_int_eq(swco_async(job_fn, j, free_job, 0.05), -ETIMEDOUT);
     double dt = now_s() - t0;
     ck_assert_msg(dt < 0.2 * slow(), "timeout took %.3f s", dt);
-    ck_assert_int_eq(freed, 0);
+    ck_assert_int_le(freed, 1); /* 1 only if it was dropped unstarted */
     /* The coroutine can go on and use the pool again. */
     job_t k = {.sleep_s = 0};
     ck_assert_int_eq(swco_async(job_fn, &k, NULL, 1), 0);
