@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void basic(void *arg)
@@ -145,6 +147,122 @@ START_TEST(exec_without_pidfd)
 }
 END_TEST
 
+/* A timeout or cancel kills what the command started, not only the shell.
+ * The command starts a background grandchild and reports its pid through
+ * a FIFO.  The test process becomes a child subreaper, so the orphaned
+ * grandchild is re-parented to it and its death can be observed (and
+ * reaped) with waitpid() even where PID 1 reaps nothing. */
+static char gc_dir[64], gc_fifo[128];
+static int gc_fd = -1;
+static long exec_cid;
+static int exec_rc;
+
+static void gc_setup(void)
+{
+    ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    snprintf(gc_dir, sizeof gc_dir, "/tmp/swco-exec-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(gc_dir));
+    snprintf(gc_fifo, sizeof gc_fifo, "%s/pid", gc_dir);
+    ck_assert_int_eq(mkfifo(gc_fifo, 0600), 0);
+    gc_fd = open(gc_fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    ck_assert_int_ge(gc_fd, 0);
+}
+
+static const char *gc_cmd(void)
+{
+    static char cmd[256];
+    snprintf(cmd, sizeof cmd, "sleep 60 & echo $! >%s; exec sleep 60", gc_fifo);
+    return cmd;
+}
+
+/* The grandchild's pid, once the command has written it. */
+static pid_t gc_read_pid(void)
+{
+    char buf[32];
+    ssize_t n = read(gc_fd, buf, sizeof buf - 1);
+    ck_assert_msg(n > 0, "the command never reported its grandchild");
+    buf[n] = 0;
+    return (pid_t)atol(buf);
+}
+
+/* Wait (bounded) for the grandchild to die; kill it anyway before
+ * asserting so a failure leaves nothing behind. */
+static void gc_assert_killed(pid_t gpid)
+{
+    ck_assert_int_gt(gpid, 1);
+    int st = 0, reaped = 0;
+    double end = now_s() + 10 * slow();
+    while (!reaped && now_s() < end) {
+        if (waitpid(gpid, &st, WNOHANG) == gpid)
+            reaped = 1;
+        else
+            usleep(10000); /* the kernel re-parents and kills asynchronously */
+    }
+    if (!reaped) {
+        kill(gpid, SIGKILL);
+        waitpid(gpid, NULL, 0);
+    }
+    ck_assert_msg(reaped, "grandchild %d still running after the exec ended", (int)gpid);
+    ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    errno = 0;
+    ck_assert_int_eq(kill(gpid, 0), -1);
+    ck_assert_int_eq(errno, ESRCH);
+    close(gc_fd);
+    unlink(gc_fifo);
+    rmdir(gc_dir);
+}
+
+static void gc_timeout(void *arg)
+{
+    (void)arg;
+    ck_assert_int_eq(swco_exec(gc_cmd(), NULL, NULL, NULL, 1 * slow()), -ETIMEDOUT);
+}
+
+START_TEST(exec_timeout_kills_group)
+{
+    gc_setup();
+    ck_assert_int_eq(swco_run(gc_timeout, NULL), 0);
+    gc_assert_killed(gc_read_pid());
+}
+END_TEST
+
+START_TEST(exec_timeout_kills_group_outside_coroutine)
+{
+    gc_setup();
+    ck_assert_int_eq(swco_exec(gc_cmd(), NULL, NULL, NULL, 1 * slow()), -ETIMEDOUT);
+    gc_assert_killed(gc_read_pid());
+}
+END_TEST
+
+static void gc_victim(void *arg)
+{
+    (void)arg;
+    exec_rc = swco_exec(gc_cmd(), NULL, NULL, NULL, 60 * slow());
+}
+
+static pid_t gc_cancelled_pid;
+
+static void gc_cancel(void *arg)
+{
+    (void)arg;
+    exec_rc = 1;
+    exec_cid = swco_coroutine_create(gc_victim, NULL);
+    /* The grandchild exists once its pid arrives: then cancel. */
+    ck_assert_int_gt(swco_wait_fd(gc_fd, SWCO_EVENT_READ, 30 * slow()), 0);
+    swco_event_del(gc_fd);
+    gc_cancelled_pid = gc_read_pid();
+    ck_assert_int_eq(swco_coroutine_cancel(exec_cid), 0);
+}
+
+START_TEST(exec_cancel_kills_group)
+{
+    gc_setup();
+    ck_assert_int_eq(swco_run(gc_cancel, NULL), 0);
+    ck_assert_int_eq(exec_rc, -ECANCELED);
+    gc_assert_killed(gc_cancelled_pid);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("exec");
@@ -153,6 +271,9 @@ int main(void)
     tcase_add_test(tc, exec_outside_coroutine);
     tcase_add_test(tc, exec_many);
     tcase_add_test(tc, exec_without_pidfd);
+    tcase_add_test(tc, exec_timeout_kills_group);
+    tcase_add_test(tc, exec_timeout_kills_group_outside_coroutine);
+    tcase_add_test(tc, exec_cancel_kills_group);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -462,6 +464,155 @@ START_TEST(pool_bad_input)
 }
 END_TEST
 
+/* --------------------------------------------- slow clients in socket mode */
+
+/* A client-side safety limit on reads, so a starved test fails instead of
+ * hanging. */
+static void recv_limit(int fd, double seconds)
+{
+    struct timeval tv = {(time_t)seconds, (suseconds_t)((seconds - (time_t)seconds) * 1e6)};
+    ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+}
+
+/* Whether the server has closed fd (EOF or reset), without waiting. */
+static int closed_by_peer(int fd)
+{
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+static void request_limited(int port, const char *msg, char *reply, size_t cap)
+{
+    int fd = connect_to(port, NULL);
+    recv_limit(fd, 5 * slow());
+    send_frame(fd, msg);
+    uint32_t be;
+    ck_assert_int_eq(recv(fd, &be, 4, MSG_WAITALL), 4);
+    uint32_t len = ntohl(be);
+    ck_assert_uint_lt(len, cap);
+    ck_assert_int_eq(recv(fd, reply, len, MSG_WAITALL), (ssize_t)len);
+    reply[len] = 0;
+    close(fd);
+}
+
+/* Two clients that connect and send nothing must not starve a 2-worker
+ * pool: the third client is answered while both still hold their
+ * connections open (the server has not closed them). */
+START_TEST(pool_silent_clients_do_not_pin_workers)
+{
+    shared_setup();
+    swco_pool_t *pool = swco_pool_new(2, SWCO_POOL_IPC_SOCKET, 0);
+    ck_assert_int_eq(swco_pool_listen(pool, "127.0.0.1", 0, 128), 0);
+    ck_assert_int_eq(swco_pool_set_message_timeout(pool, 60 * slow()), 0);
+    int port = swco_pool_port(pool);
+    swco_pool_on_worker_start(pool, record_start, NULL, NULL);
+    swco_pool_on_message(pool, echo_message, NULL, NULL);
+    pid_t m = start_manager(pool, 2);
+    int silent[2];
+    for (int i = 0; i < 2; i++)
+        silent[i] = connect_to(port, NULL);
+    char reply[64];
+    request_limited(port, "real", reply, sizeof reply);
+    ck_assert_str_eq(reply, "ok:real");
+    /* Served while the silent ones were still there, not after a worker
+     * gave up on one of them. */
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(!closed_by_peer(silent[i]), "silent client %d was dropped first", i);
+    /* A silent client that finally speaks is served too. */
+    send_frame(silent[0], "late");
+    recv_limit(silent[0], 5 * slow());
+    uint32_t be;
+    ck_assert_int_eq(recv(silent[0], &be, 4, MSG_WAITALL), 4);
+    ck_assert_uint_eq(ntohl(be), 7);
+    ck_assert_int_eq(recv(silent[0], reply, 7, MSG_WAITALL), 7);
+    ck_assert(memcmp(reply, "ok:late", 7) == 0);
+    close(silent[0]);
+    close(silent[1]);
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    ck_assert_uint_eq(swco_atomic_get(handled), 2);
+    swco_pool_free(pool);
+    shared_teardown();
+}
+END_TEST
+
+/* A client that trickles its message one byte at a time holds no worker:
+ * with a single worker, other clients are served while it trickles (in a
+ * thread of its own); and it is cut off once the whole-message deadline
+ * passes, though every byte came well within any per-read timeout. */
+typedef struct trickle {
+    int fd;
+    double t0, cut_at, give_up;
+    int cut;
+} trickle_t;
+
+static void *trickler(void *arg)
+{
+    trickle_t *t = arg;
+    while (now_s() - t->t0 < t->give_up) {
+        if (send(t->fd, "x", 1, MSG_NOSIGNAL) < 0 || closed_by_peer(t->fd)) {
+            t->cut_at = now_s() - t->t0;
+            t->cut = 1;
+            break;
+        }
+        usleep(20000); /* the client's pace: a byte every 20 ms */
+    }
+    return NULL;
+}
+
+START_TEST(pool_trickling_client_cut_at_deadline)
+{
+    shared_setup();
+    swco_pool_t *pool = swco_pool_new(1, SWCO_POOL_IPC_SOCKET, 0);
+    ck_assert_int_eq(swco_pool_listen(pool, "127.0.0.1", 0, 128), 0);
+    double limit = 1.0 * slow();
+    ck_assert_int_eq(swco_pool_set_message_timeout(pool, limit), 0);
+    int port = swco_pool_port(pool);
+    swco_pool_on_worker_start(pool, record_start, NULL, NULL);
+    swco_pool_on_message(pool, echo_message, NULL, NULL);
+    pid_t m = start_manager(pool, 1);
+
+    trickle_t t = {.t0 = now_s(), .give_up = 8 * slow()};
+    t.fd = connect_to(port, NULL);
+    uint32_t be = htonl(1000000); /* a message it will never finish */
+    ck_assert_int_eq(write(t.fd, &be, 4), 4);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, trickler, &t), 0);
+    char reply[64];
+    for (int i = 0; i < 3; i++) {
+        request_limited(port, "real", reply, sizeof reply);
+        ck_assert_str_eq(reply, "ok:real");
+    }
+    pthread_join(th, NULL);
+    close(t.fd);
+    ck_assert_msg(t.cut, "a trickling client was never cut off");
+    ck_assert_msg(t.cut_at >= limit * 0.9, "cut after %.3f s, before the %.3f s deadline",
+                  t.cut_at, limit);
+    /* The pool goes on serving. */
+    request_limited(port, "after", reply, sizeof reply);
+    ck_assert_str_eq(reply, "ok:after");
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    ck_assert_uint_eq(swco_atomic_get(handled), 4); /* never the trickler's */
+    swco_pool_free(pool);
+    shared_teardown();
+}
+END_TEST
+
+START_TEST(pool_message_timeout_bad_input)
+{
+    swco_pool_t *pool = swco_pool_new(1, SWCO_POOL_IPC_SOCKET, 0);
+    ck_assert_int_eq(swco_pool_set_message_timeout(NULL, 1), -EINVAL);
+    ck_assert_int_eq(swco_pool_set_message_timeout(pool, 0), -EINVAL);
+    ck_assert_int_eq(swco_pool_set_message_timeout(pool, -1), -EINVAL);
+    ck_assert_int_eq(swco_pool_set_message_timeout(pool, 0.0 / 0.0), -EINVAL);
+    ck_assert_int_eq(swco_pool_set_message_timeout(pool, 1e300), -EINVAL);
+    ck_assert_int_eq(swco_pool_set_message_timeout(pool, 2.5), 0);
+    swco_pool_free(pool);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pool");
@@ -476,6 +627,9 @@ int main(void)
     tcase_add_test(tc, pool_stubborn_worker_killed_after_max_wait);
     tcase_add_test(tc, pool_throttles_worker_that_keeps_exiting);
     tcase_add_test(tc, pool_bad_input);
+    tcase_add_test(tc, pool_silent_clients_do_not_pin_workers);
+    tcase_add_test(tc, pool_trickling_client_cut_at_deadline);
+    tcase_add_test(tc, pool_message_timeout_bad_input);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

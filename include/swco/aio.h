@@ -25,7 +25,9 @@ SWCO_BEGIN_DECLS
  * still the caller's.  When it returns an error, arg belongs to the
  * library: fn may still be running (after a timeout or a cancel), and
  * arg_free(arg), when not NULL, is called on the calling thread's loop once
- * fn can no longer touch it (at once if fn never started).  So pass heap
+ * fn can no longer touch it.  A job no pool thread has started yet when
+ * the caller gives up is taken off the queue: fn never runs, arg_free(arg)
+ * is called at once, and the jobs queued after it do not wait for it.  So pass heap
  * memory and an arg_free whenever a timeout or cancel is possible; the
  * loop stays alive until abandoned jobs have finished.
  *

@@ -23,7 +23,11 @@ SWCO_BEGIN_DECLS
  * *status, when status is not NULL, receives the exit code, or 128 plus the
  * signal number when the command was killed by a signal.  timeout (< 0
  * never, 0 no limit either, > 0 seconds) bounds the whole run: on expiry
- * the child is killed with SIGKILL and reaped.
+ * (or when the coroutine is cancelled) the command's process group is
+ * killed with SIGKILL and the shell reaped.  The command runs in a process
+ * group of its own, so this also kills what it started in the background
+ * (unless that moved to another group, e.g. with setsid), and a terminal's
+ * Ctrl-C does not reach it.
  *
  * Returns 0 (whatever the exit code), -ETIMEDOUT, -ECANCELED, -EINVAL,
  * -ENOMEM, or -errno when the command cannot be started.

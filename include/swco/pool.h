@@ -6,7 +6,10 @@
  * message queue, from a unix socket pair per worker id (swco_pool_send()),
  * or from a TCP or unix socket the manager listens on (the workers accept
  * from it; each connection carries one length-prefixed message and may get
- * one reply).  SIGTERM to the manager stops every
+ * one reply; a worker reads the messages of the connections it accepted
+ * without blocking and runs the callback only for a complete one, so idle
+ * or slow clients do not occupy it, and a message must arrive whole within
+ * the message timeout, see swco_pool_set_message_timeout()).  SIGTERM to the manager stops every
  * worker after its current message; SIGUSR1 restarts the workers one at a
  * time, so messages keep flowing and none is lost.  A worker may run
  * coroutines (call swco_run() in its callbacks).
@@ -127,6 +130,20 @@ SWCO_API int swco_pool_port(const swco_pool_t *pool);
 SWCO_API int swco_pool_set_max_wait(swco_pool_t *pool, double seconds);
 
 /**
+ * swco_pool_set_message_timeout - bound how long a socket-mode client may take
+ *
+ * In socket mode each connection must deliver its whole message (length
+ * header and data) within seconds of being accepted, else the worker
+ * closes it unanswered; and swco_pool_reply() gives up with -ETIMEDOUT
+ * when the client has not taken the whole reply within seconds.  Default
+ * 5 s.  A stopping or reloading worker accepts no new connection but
+ * finishes the ones it holds, so it may take up to this long to exit.
+ * Call before swco_pool_start().  Returns 0 or -EINVAL (seconds not in
+ * (0, 1e6]).
+ */
+SWCO_API int swco_pool_set_message_timeout(swco_pool_t *pool, double seconds);
+
+/**
  * swco_pool_start - run the manager in the calling process
  *
  * Starts the workers and keeps them running until SIGTERM (or
@@ -190,8 +207,9 @@ SWCO_API int swco_pool_manager_pid(const swco_pool_t *pool);
  * Call it in the message callback.  In socket mode the client reads a
  * 4-byte big-endian length and the data; in unix socket mode the reply is
  * one datagram for swco_pool_recv().  Returns len, -EINVAL when no message is being
- * handled or len exceeds SWCO_POOL_MSG_MAX, or -errno (-EPIPE: client
- * gone).
+ * handled or len exceeds SWCO_POOL_MSG_MAX, -ETIMEDOUT (socket mode: the
+ * client did not read the reply within the message timeout) or -errno
+ * (-EPIPE: client gone).
  */
 SWCO_API long swco_pool_reply(swco_pool_t *pool, const void *data, size_t len);
 

@@ -11,6 +11,8 @@
 
 typedef struct job {
     struct job *next;
+    struct job **pprev;     /* the link pointing at this job while queued */
+    int queued;             /* in the queue, not started (under pool.lock) */
     swco_fn fn;
     void *arg;
     swco_free_fn arg_free;
@@ -107,6 +109,18 @@ static void job_done(void *p)
     free(job);
 }
 
+/* Take job out of the queue.  Called with the lock held. */
+static void queue_unlink(job_t *job)
+{
+    *job->pprev = job->next;
+    if (job->next)
+        job->next->pprev = job->pprev;
+    else
+        pool.tail = job->pprev;
+    job->queued = 0;
+    pool.nqueued--;
+}
+
 static void *worker(void *unused)
 {
     (void)unused;
@@ -130,10 +144,7 @@ static void *worker(void *unused)
         if (pool.nthreads > pool.max_threads || (pool.stopping && !pool.head))
             goto out;
         job_t *job = pool.head;
-        pool.head = job->next;
-        if (!pool.head)
-            pool.tail = &pool.head;
-        pool.nqueued--;
+        queue_unlink(job);
         pthread_mutex_unlock(&pool.lock);
 
         job->fn(job->arg);
@@ -169,8 +180,10 @@ static int pool_submit(job_t *job)
     pthread_once(&atfork_once, pool_atfork_setup);
     pthread_mutex_lock(&pool.lock);
     job->next = NULL;
+    job->pprev = pool.tail;
     *pool.tail = job;
     pool.tail = &job->next;
+    job->queued = 1;
     pool.nqueued++;
     pool.pending++;
     reap_dead();
@@ -185,9 +198,7 @@ static int pool_submit(job_t *job)
             pool.nthreads++;
         } else if (pool.nthreads == 0) {
             /* Nobody would ever run it: take it back. */
-            pool.head = NULL;
-            pool.tail = &pool.head;
-            pool.nqueued--;
+            queue_unlink(job);
             pool.pending--;
             pthread_mutex_unlock(&pool.lock);
             return -EAGAIN;
@@ -241,9 +252,25 @@ int swco_async(swco_fn fn, void *arg, swco_free_fn arg_free, double timeout)
     job->waiter = &w;
     rc = swco__wait(&w, timeout);
     if (rc != 0) {
-        /* Not finished (job_done wakes with 0 and frees the job): abandon
-         * it; its completion frees arg. */
-        job->waiter = NULL;
+        /* Not finished (job_done wakes with 0 and frees the job).  A job
+         * no thread has taken yet is dropped: it must not run for a caller
+         * that gave up, nor delay the jobs queued after it.  One already
+         * running is abandoned: its completion frees arg. */
+        pthread_mutex_lock(&pool.lock);
+        int dropped = job->queued;
+        if (dropped) {
+            queue_unlink(job);
+            pool.pending--;
+        }
+        pthread_mutex_unlock(&pool.lock);
+        if (dropped) {
+            swco__reactor_unref(job->r);
+            if (job->arg_free)
+                job->arg_free(job->arg);
+            free(job);
+        } else {
+            job->waiter = NULL;
+        }
         return swco__fail(rc);
     }
     return 0;

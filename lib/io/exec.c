@@ -60,7 +60,11 @@ static int spawn_shell(const char *cmd, int outfd, pid_t *pid)
     sigaddset(&def, SIGPIPE);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &def);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    /* Its own process group, so a timeout or cancel can kill whatever the
+     * command started too, not only the shell. */
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr,
+                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
     char *argv[] = {"sh", "-c", (char *)cmd, NULL};
     int rc = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -154,9 +158,12 @@ int swco_exec(const char *cmd, char **out, size_t *out_len, int *status, double 
     if (rc == 0)
         rc = reap(pid, deadline, &ws);
     if (rc != 0) {
-        /* Timed out, cancelled or failed: kill and reap synchronously
+        /* Timed out, cancelled or failed: kill the command's whole process
+         * group (the shell is its leader and, not reaped yet, keeps the
+         * group id from being reused) and reap the shell synchronously
          * (SIGKILL makes that immediate). */
-        kill(pid, SIGKILL);
+        if (kill(-pid, SIGKILL) < 0)
+            kill(pid, SIGKILL);
         while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
             ;
         free(buf);

@@ -13,8 +13,8 @@ tests_check_process_CFLAGS = $(TEST_CFLAGS)
 tests_check_process_LDADD = $(TEST_LIBS)
 
 swcoinclude_HEADERS += include/swco/pool.h
-noinst_HEADERS += lib/process/process_int.h
-libswco_la_SOURCES += lib/process/pool.c
+noinst_HEADERS += lib/process/process_int.h lib/process/pool_msg.h
+libswco_la_SOURCES += lib/process/pool.c lib/process/pool_msg.c
 if HAVE_CHECK
 check_PROGRAMS += tests/check_pool
 TESTS += tests/check_pool
@@ -23,3 +23,12 @@ tests_check_pool_SOURCES = tests/check_pool.c
 tests_check_pool_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_pool_CFLAGS = $(TEST_CFLAGS)
 tests_check_pool_LDADD = $(TEST_LIBS)
+
+# Fuzz target for the pool's socket-mode message reader; make check runs it
+# over its corpus.
+tests_fuzz_fuzz_pool_SOURCES = tests/fuzz/fuzz_pool.c lib/process/pool_msg.c
+tests_fuzz_fuzz_pool_CPPFLAGS = $(AM_CPPFLAGS)
+tests_fuzz_fuzz_pool_CFLAGS = $(AM_CFLAGS)
+check_PROGRAMS += tests/fuzz/fuzz_pool
+TESTS += tests/fuzz/run-pool.sh
+EXTRA_DIST += tests/fuzz/run-pool.sh tests/fuzz/corpus/pool

@@ -6,9 +6,11 @@
  * signalfd; it never uses the event loop, so workers may start their own
  * with swco_run().  Workers take messages straight from the message queue
  * or accept them from the listening socket the manager opened, so a
- * message waiting there is never lost while a worker is replaced.
+ * message waiting there is never lost while a worker is replaced (a
+ * stopping worker first finishes the connections it accepted).
  */
 #include "process/process_int.h"
+#include "process/pool_msg.h"
 
 #include <sys/prctl.h>
 
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/msg.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -50,6 +53,7 @@ struct swco_pool {
     int port;
     char unix_path[108];
     double max_wait;
+    double msg_timeout;   /* socket mode: whole message, then whole reply */
     cb_t on_start, on_stop, on_message;
     int *pair;            /* UNIXSOCK: 2 fds per worker: [2i] outer, [2i+1] worker's */
     pool_shm_t *shm;
@@ -60,6 +64,18 @@ struct swco_pool {
     int worker_id;
     int conn_fd;          /* connection of the message being handled */
 };
+
+/* A socket-mode connection a worker accepted, its message partly read. */
+typedef struct conn {
+    int fd;
+    uint64_t deadline; /* ns: the whole message must be in by then */
+    swco__pool_msg_t msg;
+} conn_t;
+
+/* Most connections one worker holds while their messages arrive. */
+#define SWCO_POOL_CONN_MAX 1024
+/* Default whole-message deadline in socket mode. */
+#define SWCO_POOL_MSG_TIMEOUT 5.0
 
 /* Largest datagram a UNIXSOCK worker reads. */
 #define SWCO_POOL_DGRAM_MAX (256 * 1024)
@@ -87,6 +103,7 @@ swco_pool_t *swco_pool_new(int workers, int ipc, long queue_key)
     p->conn_fd = -1;
     p->worker_id = -1;
     p->max_wait = 30;
+    p->msg_timeout = SWCO_POOL_MSG_TIMEOUT;
     p->sfd = -1;
     p->creator = getpid();
     p->shm_size = sizeof(pool_shm_t) + sizeof(int32_t) * (size_t)workers;
@@ -194,6 +211,14 @@ int swco_pool_set_max_wait(swco_pool_t *p, double seconds)
     return 0;
 }
 
+int swco_pool_set_message_timeout(swco_pool_t *p, double seconds)
+{
+    if (!p || !(seconds > 0) || seconds > 1e6)
+        return swco__fail(-EINVAL);
+    p->msg_timeout = seconds;
+    return 0;
+}
+
 static int listen_on(swco_pool_t *p, int fd, const struct sockaddr *sa, socklen_t len, int backlog)
 {
     int one = 1;
@@ -273,58 +298,177 @@ int swco_pool_port(const swco_pool_t *p)
 
 static void on_sigterm(int signo) { worker_stopping = 1; }
 
-static int read_full(int fd, void *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, (char *)buf + got, len - got);
-        if (n > 0)
-            got += (size_t)n;
-        else if (n == 0)
-            return -EPIPE;
-        else if (errno != EINTR)
-            return -errno;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
+/* Write all of buf to a non-blocking socket by the deadline (ns). */
+static int write_full(int fd, const void *buf, size_t len, uint64_t deadline)
 {
     size_t done = 0;
     while (done < len) {
-        ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL);
-        if (n >= 0)
+        ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) {
             done += (size_t)n;
-        else if (errno != EINTR)
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
             return -errno;
+        uint64_t now = swco__now_ns();
+        if (now >= deadline)
+            return -ETIMEDOUT;
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        uint64_t ms = (deadline - now) / 1000000 + 1;
+        poll(&pfd, 1, ms > 1000 ? 1000 : (int)ms);
     }
     return 0;
 }
 
-/* Accept one connection, read its message, hand it to the callback. */
-static void serve_socket_once(swco_pool_t *p)
+/* Socket mode.  A worker holds the connections it accepted while their
+ * messages arrive, reading whatever is there without blocking, and runs
+ * the callback only for a complete message: a client that sends nothing,
+ * or one byte at a time, costs a slot in that list, not the worker.  Each
+ * message must be complete within msg_timeout of the accept, or the
+ * connection is closed unanswered.  A connection stays with the worker
+ * that accepted it (its fd exists only there): a message that arrives
+ * while that worker runs another callback waits for it, as one in the
+ * listen queue waits for a free worker.  Workers accept one connection
+ * per round so that a burst spreads over them. */
+typedef struct conns {
+    conn_t *v;
+    struct pollfd *pfd; /* [0] the listening socket, then one per conn */
+    int n, cap;
+    uint64_t accept_again; /* ns: accept paused (fd limit) until then */
+} conns_t;
+
+static void conn_drop(conns_t *cs, int i)
 {
-    struct pollfd pfd = {.fd = p->listen_fd, .events = POLLIN};
-    if (poll(&pfd, 1, 100) <= 0)
-        return; /* timeout or EINTR: the caller checks the stop flag */
-    int c = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-    if (c < 0)
-        return; /* another worker took it, or EINTR */
-    struct timeval tv = {10, 0}; /* a client that stalls mid-message is dropped */
-    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    uint32_t be;
-    if (read_full(c, &be, 4) == 0) {
-        uint32_t len = ntohl(be);
-        char *buf = len <= SWCO_POOL_MSG_MAX ? malloc(len ? len : 1) : NULL;
-        if (buf && read_full(c, buf, len) == 0) {
-            p->conn_fd = c;
-            ((swco_pool_message_fn)p->on_message.fn)(p, p->worker_id, buf, len,
-                                                     p->on_message.arg);
-            p->conn_fd = -1;
+    close(cs->v[i].fd);
+    swco__pool_msg_free(&cs->v[i].msg);
+    cs->v[i] = cs->v[--cs->n];
+}
+
+/* Run the callback for conn i's complete message, then drop it. */
+static void conn_handle(swco_pool_t *p, conns_t *cs, int i)
+{
+    conn_t *c = &cs->v[i];
+    p->conn_fd = c->fd;
+    ((swco_pool_message_fn)p->on_message.fn)(p, p->worker_id, c->msg.buf, c->msg.len,
+                                             p->on_message.arg);
+    p->conn_fd = -1;
+    conn_drop(cs, i);
+}
+
+/* Read what conn i has.  Returns 1 when its message is complete, 0 for
+ * more later, -1 when it was dropped (closed, error, too large). */
+static int conn_read(conns_t *cs, int i)
+{
+    conn_t *c = &cs->v[i];
+    for (;;) {
+        size_t room;
+        void *dst = swco__pool_msg_space(&c->msg, &room);
+        if (!dst)
+            break;
+        ssize_t n = recv(c->fd, dst, room, MSG_DONTWAIT);
+        if (n > 0) {
+            int rc = swco__pool_msg_commit(&c->msg, (size_t)n);
+            if (rc == 1)
+                return 1;
+            if (rc < 0)
+                break;
+            continue;
         }
-        free(buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        break; /* closed before the end of its message, or an error */
     }
-    close(c);
+    conn_drop(cs, i);
+    return -1;
+}
+
+/* Take one connection (one per round, so a burst spreads over the
+ * workers instead of piling up in the first one awake). */
+static void conns_accept(swco_pool_t *p, conns_t *cs)
+{
+    if (cs->n >= cs->cap)
+        return;
+    int fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            cs->accept_again = swco__now_ns() + 100000000ULL; /* do not spin */
+        return; /* EAGAIN: another worker took it; EINTR; a dead client */
+    }
+    conn_t *c = &cs->v[cs->n++];
+    c->fd = fd;
+    c->deadline = swco__now_ns() + (uint64_t)(p->msg_timeout * 1e9);
+    swco__pool_msg_init(&c->msg, SWCO_POOL_MSG_MAX);
+    /* Often the message is already there. */
+    if (conn_read(cs, cs->n - 1) == 1)
+        conn_handle(p, cs, cs->n - 1);
+}
+
+/* One round: wait (at most 100 ms, to see the stop flag) for a new
+ * connection or data, handle what is complete, drop what is late.  Once
+ * stopping, accept nothing more and finish the connections already held
+ * (each is bounded by its deadline).  Returns how many are held. */
+static int serve_socket_once(swco_pool_t *p, conns_t *cs)
+{
+    uint64_t now = swco__now_ns();
+    int listening = !worker_stopping && cs->n < cs->cap && now >= cs->accept_again;
+    int ms = 100;
+    for (int i = 0; i < cs->n; i++) {
+        uint64_t left = cs->v[i].deadline > now ? (cs->v[i].deadline - now) / 1000000 + 1 : 0;
+        if (left < (uint64_t)ms)
+            ms = (int)left;
+    }
+    cs->pfd[0] = (struct pollfd){.fd = listening ? p->listen_fd : -1, .events = POLLIN};
+    for (int i = 0; i < cs->n; i++)
+        cs->pfd[1 + i] = (struct pollfd){.fd = cs->v[i].fd, .events = POLLIN};
+    int nconn = cs->n;
+    int r = poll(cs->pfd, 1 + (nfds_t)nconn, ms);
+    if (r > 0) {
+        /* Backwards: dropping conn i moves the last one into slot i. */
+        for (int i = nconn - 1; i >= 0; i--) {
+            if (!cs->pfd[1 + i].revents)
+                continue;
+            if (conn_read(cs, i) == 1)
+                conn_handle(p, cs, i);
+        }
+        if (cs->pfd[0].revents && !worker_stopping)
+            conns_accept(p, cs);
+    }
+    /* Past its deadline: a silent or trickling client is dropped; but a
+     * message that came in whole while the worker was busy is served. */
+    for (int i = cs->n - 1; i >= 0; i--) {
+        if (i >= cs->n || swco__now_ns() < cs->v[i].deadline)
+            continue;
+        int rc = conn_read(cs, i);
+        if (rc == 1)
+            conn_handle(p, cs, i);
+        else if (rc == 0)
+            conn_drop(cs, i);
+    }
+    return cs->n;
+}
+
+static void serve_socket(swco_pool_t *p)
+{
+    conns_t cs = {.cap = SWCO_POOL_CONN_MAX};
+    struct rlimit rl;
+    /* Leave room under the fd limit for what the callbacks open. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)cs.cap * 2)
+        cs.cap = rl.rlim_cur > 64 ? (int)(rl.rlim_cur / 2) : 1;
+    cs.v = malloc(sizeof *cs.v * (size_t)cs.cap);
+    cs.pfd = malloc(sizeof *cs.pfd * (size_t)(cs.cap + 1));
+    if (!cs.v || !cs.pfd)
+        cs.cap = 0;
+    while (cs.cap && (!worker_stopping || cs.n > 0))
+        serve_socket_once(p, &cs);
+    while (cs.n > 0)
+        conn_drop(&cs, cs.n - 1);
+    free(cs.v);
+    free(cs.pfd);
 }
 
 /* Wait a little for a datagram on this worker's socket and handle it. */
@@ -390,8 +534,7 @@ static void worker_main(swco_pool_t *p, int id, pid_t manager)
             serve_queue_once(p, m);
         free(m);
     } else if (p->ipc == SWCO_POOL_IPC_SOCKET) {
-        while (!worker_stopping)
-            serve_socket_once(p);
+        serve_socket(p);
     } else if (p->ipc == SWCO_POOL_IPC_UNIXSOCK) {
         char *buf = malloc(SWCO_POOL_DGRAM_MAX);
         while (buf && !worker_stopping)
@@ -658,10 +801,12 @@ long swco_pool_reply(swco_pool_t *p, const void *data, size_t len)
             ;
         return n < 0 ? swco__fail(-errno) : (long)n;
     }
+    /* A client that does not read its reply cannot hold the worker. */
+    uint64_t by = swco__now_ns() + (uint64_t)(p->msg_timeout * 1e9);
     uint32_t be = htonl((uint32_t)len);
-    int rc = write_full(p->conn_fd, &be, 4);
+    int rc = write_full(p->conn_fd, &be, 4, by);
     if (!rc && len)
-        rc = write_full(p->conn_fd, data, len);
+        rc = write_full(p->conn_fd, data, len, by);
     return rc ? swco__fail(rc) : (long)len;
 }
 
