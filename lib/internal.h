@@ -61,7 +61,9 @@ typedef struct swco__stack {
     unsigned vg_id;  /* valgrind stack registration */
 } swco__stack_t;
 
-int swco__stack_alloc(swco__stack_t *st, size_t usable);
+/* Map usable bytes of stack above a PROT_NONE guard of guard bytes (both
+ * rounded up to pages, the guard to one page at least). */
+int swco__stack_alloc(swco__stack_t *st, size_t usable, size_t guard);
 void swco__stack_free(swco__stack_t *st);
 /* Prepare ctx so that the first switch to it calls entry(arg) on st. */
 void swco__ctx_make(void **ctx, swco__stack_t *st, void (*entry)(void *));
