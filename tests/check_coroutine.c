@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <alloca.h>
 #include <fenv.h>
 #include <signal.h>
 #include <pthread.h>
@@ -578,13 +579,15 @@ END_TEST
 
 /* ------------------------------------------------ frames larger than a page
  *
- * A coroutine (the "overflower", 16 KiB of stack) makes one frame larger
- * than its whole stack; a second coroutine, created just after it and so
- * mapped just below it, keeps a canary array on its stack.  The frame must
- * stop at the overflower's guard with SIGSEGV; before, its first write went
- * over a one-page guard into the neighbour's canary and nothing was said.
- * The child exits 3 when the neighbour's canary was overwritten and 2 when
- * the frame went through without a fault and without touching it. */
+ * A coroutine (the "overflower") fills its 1 MiB stack to within a few KiB
+ * and then makes one more frame; a second coroutine of the same size,
+ * created just after it and so mapped just below it, keeps a canary array
+ * at the top of its stack.  The frame must stop at the overflower's guard
+ * with SIGSEGV; before, its first write went over the one-page guard into
+ * the neighbour's canary and nothing was said.  The child exits 3 when the
+ * canary was overwritten and 2 when the frame went through without a fault
+ * and without touching it. */
+#define BIG_STACK (1024 * 1024)
 #define CANARY_LEN (192 * 1024)
 static int canary_ok = -1;
 
@@ -600,9 +603,17 @@ static void canary_keeper(void *arg)
     canary_ok = ok;
 }
 
+/* Leaves about 6 KiB of the stack free below the caller's frame. */
+#define FILL_STACK()                                                                               \
+    do {                                                                                           \
+        volatile char *fill_ = alloca(BIG_STACK - 8192);                                           \
+        fill_[0] = 0;                                                                              \
+    } while (0)
+
 static void big_alloca(void *arg)
 {
     swco_coroutine_yield();
+    FILL_STACK();
     volatile char *p = alloca((size_t)arg);
     p[0] = 1; /* the lowest byte of the frame */
     p[(size_t)arg - 1] = 1;
@@ -627,6 +638,7 @@ static NO_STACK_CLASH void unprobed_frame(void)
 static void big_array(void *arg)
 {
     swco_coroutine_yield();
+    FILL_STACK();
 #ifdef HAVE_NO_STACK_CLASH
     unprobed_frame();
 #endif
@@ -640,8 +652,8 @@ static void overflow_next_to_neighbour(swco_fn overflower, size_t frame)
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         dup2(pipefd[1], STDERR_FILENO);
-        long a = swco_coroutine_create_ex(overflower, (void *)frame, NULL, 16 * 1024);
-        long b = swco_coroutine_create(canary_keeper, NULL);
+        long a = swco_coroutine_create_ex(overflower, (void *)frame, NULL, BIG_STACK);
+        long b = swco_coroutine_create_ex(canary_keeper, NULL, NULL, BIG_STACK);
         if (a <= 0 || b <= 0)
             _exit(4);
         swco_coroutine_resume(a); /* the big frame */
@@ -662,12 +674,12 @@ static void overflow_next_to_neighbour(swco_fn overflower, size_t frame)
     ck_assert_msg(!WIFEXITED(status) || WEXITSTATUS(status) != 2,
                   "a %zu-byte frame went past the guard without a fault", frame);
     ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "child status %#x", status);
-    ck_assert_msg(strstr(buf, "overflowed its stack of 16384 bytes") != NULL, "stderr: %s", buf);
+    ck_assert_msg(strstr(buf, "overflowed its stack of 1048576 bytes") != NULL, "stderr: %s", buf);
 }
 
 /* Built with -fstack-clash-protection (as the tests are when the compiler
- * has it), an alloca far larger than stack and guard together is probed
- * page by page and stops at the guard. */
+ * has it), an alloca larger than the guard is probed page by page and
+ * stops at the guard. */
 START_TEST(large_alloca_stops_at_the_guard)
 {
     ck_assert_int_ge(swco_coroutine_get_guard_size(), 64 * 1024);
