@@ -55,7 +55,7 @@ static inline void swco__list_unlink(swco__list_t *n)
 
 /* A machine context is just the saved stack pointer of a suspended stack. */
 typedef struct swco__stack {
-    void *base;      /* start of the mapping (the guard page) */
+    void *base;      /* start of the mapping (the guard) */
     size_t size;     /* whole mapping, guard included */
     void *lo, *hi;   /* usable stack: [lo, hi) */
     unsigned vg_id;  /* valgrind stack registration */

@@ -680,8 +680,8 @@ static void guard_handler(int sig, siginfo_t *si, void *uc)
     sched_t *s = swco__tls_sched;
     swco__co_t *co = s && s->current != &s->main ? s->current : NULL;
     char *addr = si->si_addr;
-    /* An overflow touches the guard page, or, with a frame larger than a
-     * page, leaves the stack pointer below the stack altogether. */
+    /* An overflow touches the guard, or, with a frame larger than the
+     * guard, leaves the stack pointer below the stack altogether. */
     char *sp = NULL;
 #if defined(__x86_64__)
     sp = (char *)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
