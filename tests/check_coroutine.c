@@ -731,6 +731,7 @@ START_TEST(guard_size_option)
     long grown[2];
     for (int round = 0; round < 2; round++) {
         ck_assert_int_eq(swco_coroutine_set_guard_size(round == 0 ? page : 1 << 20), 0);
+        ck_assert_int_gt(swco_coroutine_create(noop, NULL), 0); /* drops stacks pooled before */
         long before = rss_pages();
         for (int i = 0; i < N; i++)
             ck_assert_int_gt(ids[i] = swco_coroutine_create(yield_forever, NULL), 0);
