@@ -290,8 +290,10 @@ SWCO_API size_t swco_coroutine_get_stack_size(void);
  * -fstack-clash-protection (GCC 8, Clang 11 and later; libswco itself is
  * built with it when the compiler has it): every page of a large frame is
  * then probed on the way down and an overflow always stops at the guard
- * with SIGSEGV.  Code built without it (older libraries) is safe for frames
- * up to the guard size; give coroutines running such code a larger guard.
+ * with SIGSEGV (on aarch64, GCC's probes assume a 64 KiB guard: keep at
+ * least the default there).  Code built without it (older libraries) is
+ * safe for frames up to the guard size; give coroutines running such code a
+ * larger guard.
  * `pkg-config --variable=coroutine_cflags swco` prints the flag when the
  * compiler libswco was built with has it.  Returns 0, or -EINVAL below one
  * page or above 1 GiB.
