@@ -55,13 +55,15 @@ static inline void swco__list_unlink(swco__list_t *n)
 
 /* A machine context is just the saved stack pointer of a suspended stack. */
 typedef struct swco__stack {
-    void *base;      /* start of the mapping (the guard page) */
+    void *base;      /* start of the mapping (the guard) */
     size_t size;     /* whole mapping, guard included */
     void *lo, *hi;   /* usable stack: [lo, hi) */
     unsigned vg_id;  /* valgrind stack registration */
 } swco__stack_t;
 
-int swco__stack_alloc(swco__stack_t *st, size_t usable);
+/* Map usable bytes of stack above a PROT_NONE guard of guard bytes (both
+ * rounded up to pages, the guard to one page at least). */
+int swco__stack_alloc(swco__stack_t *st, size_t usable, size_t guard);
 void swco__stack_free(swco__stack_t *st);
 /* Prepare ctx so that the first switch to it calls entry(arg) on st. */
 void swco__ctx_make(void **ctx, swco__stack_t *st, void (*entry)(void *));

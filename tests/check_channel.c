@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <pthread.h>
 
 static swco_channel_t *ch;
 
@@ -434,6 +435,112 @@ START_TEST(ping_pong)
 }
 END_TEST
 
+/* ------------------------------------------------------- other threads
+ *
+ * A channel belongs to the thread that made it.  Another thread, with or
+ * without a loop of its own, gets -EPERM from push, pop and close, and the
+ * owner's waiting coroutines are untouched: they still get the owner's
+ * values.  Before, a push from a plain thread dereferenced NULL, and one
+ * from a thread running swco_run() resumed the owner's coroutine there. */
+static swco_channel_t *xu, *xb; /* unbuffered and buffered, each with a waiting popper */
+static long xgot[2];
+
+static void x_popper(void *arg)
+{
+    swco_channel_t *c = arg == NULL ? xu : xb;
+    void *v = NULL;
+    ck_assert_int_eq(swco_channel_pop(c, &v, -1), 0);
+    xgot[arg == NULL ? 0 : 1] = (long)v;
+}
+
+/* Every operation a foreign thread may try; counts the -EPERM answers. */
+static int foreign_ops(void)
+{
+    int n = 0;
+    void *v = (void *)99;
+    n += swco_channel_push(xu, (void *)7, 0) == -EPERM;
+    n += swco_last_error() == -EPERM;
+    n += swco_channel_push(xb, (void *)7, 0) == -EPERM;
+    n += swco_channel_push(xb, (void *)7, 0.01) == -EPERM;
+    n += swco_channel_pop(xu, &v, 0) == -EPERM;
+    n += swco_channel_pop(xb, &v, 0.01) == -EPERM;
+    n += v == (void *)99;
+    n += swco_channel_close(xu) == -EPERM;
+    n += swco_channel_close(xb) == -EPERM;
+    /* A coroutine waits on it: freeing from here is refused. */
+    swco_channel_free(xb);
+    n += swco_last_error() == -EPERM;
+    /* Read-only calls are fine from anywhere. */
+    n += swco_channel_consumers(xu) == 1 && swco_channel_consumers(xb) == 1;
+    n += swco_channel_is_closed(xu) == 0 && swco_channel_length(xb) == 0;
+    return n;
+}
+#define FOREIGN_OPS 12
+
+static void *plain_thread(void *arg)
+{
+    *(int *)arg = foreign_ops();
+    return NULL;
+}
+
+static void loop_thread_main(void *arg) { *(int *)arg = foreign_ops(); }
+
+static void *loop_thread(void *arg)
+{
+    int *res = arg;
+    res[1] = swco_run(loop_thread_main, res);
+    return NULL;
+}
+
+static swco_channel_t *xidle;
+
+static void *free_idle_thread(void *arg)
+{
+    swco_channel_free(xidle); /* nobody waits on it: allowed */
+    return NULL;
+}
+
+static void owner_main(void *arg)
+{
+    xu = swco_channel_new(0);
+    xb = swco_channel_new(4);
+    xidle = swco_channel_new_ex(4, free);
+    ck_assert_int_eq(swco_channel_push(xidle, malloc(16), 0), 0);
+    swco_coroutine_create(x_popper, NULL);
+    swco_coroutine_create(x_popper, (void *)1);
+    ck_assert_int_eq(swco_channel_consumers(xu), 1);
+    ck_assert_int_eq(swco_channel_consumers(xb), 1);
+
+    pthread_t t;
+    int plain = 0, loop[2] = {0, -1};
+    ck_assert_int_eq(pthread_create(&t, NULL, plain_thread, &plain), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(plain, FOREIGN_OPS);
+    ck_assert_int_eq(pthread_create(&t, NULL, loop_thread, loop), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(loop[0], FOREIGN_OPS);
+    ck_assert_int_eq(loop[1], 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, free_idle_thread, NULL), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+
+    /* Nothing changed: the poppers still wait and take the owner's values. */
+    ck_assert_int_eq(xgot[0] + xgot[1], 0);
+    ck_assert_int_eq(swco_channel_is_closed(xu), 0);
+    ck_assert_int_eq(swco_channel_push(xu, (void *)1, -1), 0);
+    ck_assert_int_eq(swco_channel_push(xb, (void *)2, -1), 0);
+    ck_assert_int_eq(swco_sleep(0), 0); /* let the unbuffered popper run */
+    ck_assert_int_eq(xgot[0], 1);
+    ck_assert_int_eq(xgot[1], 2);
+    swco_channel_free(xu);
+    swco_channel_free(xb);
+}
+
+START_TEST(other_threads_get_eperm)
+{
+    ck_assert_int_eq(swco_run(owner_main, NULL), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("channel");
@@ -454,6 +561,7 @@ int main(void)
     tcase_add_test(tc, waiting_outside_a_coroutine);
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, ping_pong);
+    tcase_add_test(tc, other_threads_get_eperm);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

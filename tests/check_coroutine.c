@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <alloca.h>
 #include <fenv.h>
 #include <signal.h>
 #include <pthread.h>
@@ -380,9 +381,14 @@ START_TEST(bad_arguments)
     ck_assert_int_eq(swco_coroutine_stats(NULL), -EINVAL);
     ck_assert_int_eq(swco_coroutine_set_stack_size(100), -EINVAL);
     ck_assert_int_eq(swco_coroutine_set_stack_size((size_t)2 << 30), -EINVAL);
+    size_t stack = swco_coroutine_get_stack_size();
     ck_assert_int_eq(swco_coroutine_set_stack_size(100000), 0);
     ck_assert_uint_eq(swco_coroutine_get_stack_size() % 4096, 0);
     ck_assert_uint_ge(swco_coroutine_get_stack_size(), 100000);
+    /* Under CK_FORK=no later tests run in this process: a 100 KB default
+     * made default_stack_is_usable's 128 KiB frame overflow (unseen, over
+     * a one-page guard, before the guard grew). */
+    ck_assert_int_eq(swco_coroutine_set_stack_size(stack), 0);
     ck_assert_int_eq(swco_sleep(-1), -EINVAL);
     ck_assert_int_eq(swco_run(nested_run, NULL), 0);
 }
@@ -576,6 +582,278 @@ START_TEST(fp_environment_per_coroutine)
 }
 END_TEST
 
+/* ------------------------------------------------ frames larger than a page
+ *
+ * A coroutine (the "overflower") fills its 1 MiB stack to within a few KiB
+ * and then makes one more frame; a second coroutine of the same size,
+ * created just after it and so mapped just below it, keeps a canary array
+ * at the top of its stack.  The frame must stop at the overflower's guard
+ * with SIGSEGV; before, its first write went over the one-page guard into
+ * the neighbour's canary and nothing was said.  The child exits 3 when the
+ * canary was overwritten and 2 when the frame went through without a fault
+ * and without touching it. */
+#define BIG_STACK (1024 * 1024)
+#define CANARY_LEN (192 * 1024)
+static int canary_ok = -1;
+
+static void canary_keeper(void *arg)
+{
+    volatile char canary[CANARY_LEN];
+    for (size_t i = 0; i < CANARY_LEN; i++)
+        canary[i] = (char)0x5a;
+    swco_coroutine_yield();
+    int ok = 1;
+    for (size_t i = 0; i < CANARY_LEN; i++)
+        ok &= canary[i] == (char)0x5a;
+    canary_ok = ok;
+}
+
+/* Leaves about 6 KiB of the stack free below the caller's frame. */
+#define FILL_STACK()                                                                               \
+    do {                                                                                           \
+        volatile char *fill_ = alloca(BIG_STACK - 8192);                                           \
+        fill_[0] = 0;                                                                              \
+    } while (0)
+
+static void big_alloca(void *arg)
+{
+    swco_coroutine_yield();
+    FILL_STACK();
+    volatile char *p = alloca((size_t)arg);
+    p[0] = 1; /* the lowest byte of the frame */
+    p[(size_t)arg - 1] = 1;
+}
+
+/* A frame between a page and the guard size, from code built without
+ * stack-clash protection (older libraries, users who skip the flag): its
+ * pages are not probed, and its lowest byte is written first. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NO_STACK_CLASH __attribute__((noinline, optimize("no-stack-clash-protection")))
+#define HAVE_NO_STACK_CLASH 1
+#endif
+#ifdef HAVE_NO_STACK_CLASH
+static NO_STACK_CLASH void unprobed_frame(void)
+{
+    volatile char buf[32 * 1024];
+    buf[0] = 1;
+    buf[sizeof buf - 1] = 1;
+}
+#endif
+
+static void big_array(void *arg)
+{
+    swco_coroutine_yield();
+    FILL_STACK();
+#ifdef HAVE_NO_STACK_CLASH
+    unprobed_frame();
+#endif
+}
+
+static void overflow_next_to_neighbour(swco_fn overflower, size_t frame)
+{
+    int pipefd[2];
+    ck_assert_int_eq(pipe(pipefd), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(pipefd[1], STDERR_FILENO);
+        long a = swco_coroutine_create_ex(overflower, (void *)frame, NULL, BIG_STACK);
+        long b = swco_coroutine_create_ex(canary_keeper, NULL, NULL, BIG_STACK);
+        if (a <= 0 || b <= 0)
+            _exit(4);
+        swco_coroutine_resume(a); /* the big frame */
+        swco_coroutine_resume(b); /* checks its canary */
+        _exit(canary_ok == 1 ? 2 : 3);
+    }
+    close(pipefd[1]);
+    char buf[4096] = {0};
+    size_t n = 0;
+    ssize_t r;
+    while ((r = read(pipefd[0], buf + n, sizeof buf - 1 - n)) > 0)
+        n += (size_t)r;
+    close(pipefd[0]);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(!WIFEXITED(status) || WEXITSTATUS(status) != 3,
+                  "a %zu-byte frame silently overwrote the neighbouring coroutine's stack", frame);
+    ck_assert_msg(!WIFEXITED(status) || WEXITSTATUS(status) != 2,
+                  "a %zu-byte frame went past the guard without a fault", frame);
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "child status %#x", status);
+    ck_assert_msg(strstr(buf, "overflowed its stack of 1048576 bytes") != NULL, "stderr: %s", buf);
+}
+
+/* Built with -fstack-clash-protection (as the tests are when the compiler
+ * has it), an alloca larger than the guard is probed page by page and
+ * stops at the guard. */
+START_TEST(large_alloca_stops_at_the_guard)
+{
+    ck_assert_int_ge(swco_coroutine_get_guard_size(), 64 * 1024);
+    overflow_next_to_neighbour(big_alloca, 128 * 1024);
+}
+END_TEST
+
+/* Without probes, a 32 KiB frame on a full stack still lands in the 64 KiB
+ * default guard. */
+START_TEST(unprobed_frame_lands_in_the_guard)
+{
+#ifdef HAVE_NO_STACK_CLASH
+    overflow_next_to_neighbour(big_array, 32 * 1024);
+#endif
+}
+END_TEST
+
+static long rss_pages(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size = 0, rss = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &size, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss;
+}
+
+/* The guard is configurable, and a wide one is address space only: idle
+ * coroutines cost the same memory with a 1 MiB guard. */
+START_TEST(guard_size_option)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    ck_assert_uint_eq(swco_coroutine_get_guard_size(), 64 * 1024);
+    ck_assert_int_eq(swco_coroutine_set_guard_size(0), -EINVAL);
+    ck_assert_int_eq(swco_last_error(), -EINVAL);
+    ck_assert_int_eq(swco_coroutine_set_guard_size(page - 1), -EINVAL);
+    ck_assert_int_eq(swco_coroutine_set_guard_size(((size_t)1 << 30) + 1), -EINVAL);
+    ck_assert_int_eq(swco_coroutine_set_guard_size(page + 1), 0);
+    ck_assert_uint_eq(swco_coroutine_get_guard_size(), 2 * page); /* whole pages */
+    ck_assert_int_eq(swco_coroutine_set_guard_size(1 << 20), 0);
+    ck_assert_uint_eq(swco_coroutine_get_guard_size(), 1 << 20);
+
+    /* Idle coroutines with a one-page guard, then with a 1 MiB one: the
+     * same memory (a sanitizer's shadow of each stack included). */
+    enum { N = 2000 };
+    static long ids[N];
+    long grown[2];
+    for (int round = 0; round < 2; round++) {
+        ck_assert_int_eq(swco_coroutine_set_guard_size(round == 0 ? page : 1 << 20), 0);
+        ck_assert_int_gt(swco_coroutine_create(noop, NULL), 0); /* drops stacks pooled before */
+        long before = rss_pages();
+        for (int i = 0; i < N; i++)
+            ck_assert_int_gt(ids[i] = swco_coroutine_create(yield_forever, NULL), 0);
+        grown[round] = rss_pages() - before;
+        swco_coroutine_stats_t st;
+        ck_assert_int_eq(swco_coroutine_stats(&st), 0);
+        ck_assert_uint_ge(st.stack_bytes, (size_t)N * (st.stack_size + (round ? 1 << 20 : page)));
+        for (int i = 0; i < N; i++)
+            ck_assert_int_eq(swco_coroutine_resume(ids[i]), 0);
+    }
+    ck_assert_msg(grown[1] < grown[0] + N / 4, "%ld pages for %d idle coroutines, %ld with a one-page guard",
+                  grown[1], N, grown[0]);
+    ck_assert_int_eq(swco_coroutine_set_guard_size(64 * 1024), 0);
+}
+END_TEST
+
+/* ------------------------------------------- max_coroutine across threads
+ *
+ * A thread that once ran many coroutines and now idles in its loop holds
+ * none of the limit: another thread can have every one of them, and the
+ * limit still holds exactly for both together. */
+enum { XMAX = 1000, XIDLE = 200 };
+static int idle_pipe[2], go_pipe[2]; /* "now idle", "you may end" */
+
+static void idle_thread_main(void *arg)
+{
+    static long ids[XIDLE];
+    for (int i = 0; i < XIDLE; i++)
+        ck_assert_int_gt(ids[i] = swco_coroutine_create(yield_forever, NULL), 0);
+    for (int i = 0; i < XIDLE; i++)
+        ck_assert_int_eq(swco_coroutine_resume(ids[i]), 0);
+    char c = 'r';
+    ck_assert_int_eq(write(idle_pipe[1], &c, 1), 1); /* now idle */
+    /* Idle in the loop until the other thread is done. */
+    ck_assert_int_eq(swco_wait_fd(go_pipe[0], SWCO_EVENT_READ, -1), SWCO_EVENT_READ);
+}
+
+static void *idle_thread(void *arg)
+{
+    *(int *)arg = swco_run(idle_thread_main, NULL);
+    return NULL;
+}
+
+/* Two threads race to the limit: together they get exactly XMAX. */
+static pthread_barrier_t race_start, race_end;
+static long race_made[2];
+
+static void limit_taker_main(void *arg)
+{
+    int k = (int)(long)arg;
+    static long got[2][XMAX];
+    long made = 0;
+    pthread_barrier_wait(&race_start);
+    for (;;) {
+        long cid = swco_coroutine_create(yield_forever, NULL);
+        if (cid < 0) {
+            ck_assert_int_eq(cid, SWCO_ECOLIMIT);
+            break;
+        }
+        ck_assert_int_lt(made, XMAX);
+        got[k][made++] = cid;
+    }
+    race_made[k] = made;
+    pthread_barrier_wait(&race_end); /* both refused, nothing ended yet */
+    for (long i = 0; i < made; i++)
+        ck_assert_int_eq(swco_coroutine_resume(got[k][i]), 0);
+}
+
+static void *limit_taker(void *arg)
+{
+    ck_assert_int_eq(swco_run(limit_taker_main, arg), 0);
+    return NULL;
+}
+
+START_TEST(max_coroutine_is_exact_across_threads)
+{
+    ck_assert_int_eq(swco_coroutine_set_max(XMAX), 0);
+    ck_assert_int_eq(pipe(idle_pipe), 0);
+    ck_assert_int_eq(pipe(go_pipe), 0);
+    pthread_t th;
+    int rc = -1;
+    ck_assert_int_eq(pthread_create(&th, NULL, idle_thread, &rc), 0);
+    char c;
+    ck_assert_int_eq(read(idle_pipe[0], &c, 1), 1);
+    /* The other thread has one coroutine, waiting: the rest are ours. */
+    static long ids[XMAX - 1];
+    for (int i = 0; i < XMAX - 1; i++) {
+        long cid = swco_coroutine_create(yield_forever, NULL);
+        ck_assert_msg(cid > 0, "create %d of %d refused (%ld) while the process had only %d",
+                      i + 1, XMAX - 1, cid, i + 1);
+        ids[i] = cid;
+    }
+    ck_assert_int_eq(swco_coroutine_create(yield_forever, NULL), SWCO_ECOLIMIT);
+    ck_assert_int_eq(write(go_pipe[1], "x", 1), 1);
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    ck_assert_int_eq(rc, 0);
+    for (int i = 0; i < XMAX - 1; i++)
+        ck_assert_int_eq(swco_coroutine_resume(ids[i]), 0);
+    for (int i = 0; i < 2; i++) {
+        close(idle_pipe[i]);
+        close(go_pipe[i]);
+    }
+
+    pthread_t t[2];
+    pthread_barrier_init(&race_start, NULL, 2);
+    pthread_barrier_init(&race_end, NULL, 2);
+    for (long k = 0; k < 2; k++)
+        ck_assert_int_eq(pthread_create(&t[k], NULL, limit_taker, (void *)k), 0);
+    for (int k = 0; k < 2; k++)
+        ck_assert_int_eq(pthread_join(t[k], NULL), 0);
+    ck_assert_int_eq(race_made[0] + race_made[1], XMAX - 2); /* and the two loops' own */
+    pthread_barrier_destroy(&race_start);
+    pthread_barrier_destroy(&race_end);
+    swco_coroutine_set_max(100000);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("coroutine");
@@ -598,6 +876,10 @@ int main(void)
     tcase_add_test(tc, default_stack_is_usable);
     tcase_add_test(tc, threads_run_their_own_loops);
     tcase_add_test(tc, backtrace_of_a_waiting_coroutine);
+    tcase_add_test(tc, large_alloca_stops_at_the_guard);
+    tcase_add_test(tc, unprobed_frame_lands_in_the_guard);
+    tcase_add_test(tc, guard_size_option);
+    tcase_add_test(tc, max_coroutine_is_exact_across_threads);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -14,6 +14,13 @@
  *   event loop's next turn if the caller ends first.  Called outside any
  *   coroutine, it runs at once.
  * - swco_channel_close(): every woken waiter runs at once.
+ *
+ * A channel belongs to the thread that created it.  Push, pop and close
+ * from any other thread (whether or not it runs its own swco_run()) fail
+ * with -EPERM and change nothing; to pass values between threads, give each
+ * thread its own channel and wake the other side with an fd (a pipe or
+ * eventfd it waits on with swco_wait_fd()).  The read-only calls
+ * (length, capacity, ...) may be made from any thread.
  */
 #ifndef SWCO_CHANNEL_H
 #define SWCO_CHANNEL_H
@@ -46,7 +53,9 @@ SWCO_API swco_channel_t *swco_channel_new_ex(long capacity, swco_free_fn item_fr
  *
  * Closes the channel first (waking every waiter with SWCO_ECLOSED), releases
  * buffered values with the item_free given at creation, then frees it.  NULL
- * is ignored.
+ * is ignored.  From a thread other than the creator's it frees the channel
+ * only when no coroutine waits on it; otherwise it does nothing and sets
+ * swco_last_error() to -EPERM.
  */
 SWCO_API void swco_channel_free(swco_channel_t *chan);
 
@@ -58,8 +67,8 @@ SWCO_API void swco_channel_free(swco_channel_t *chan);
  * When the channel is full (always, when unbuffered and nobody pops) the
  * coroutine waits up to timeout seconds.  Returns 0, -ETIMEDOUT,
  * SWCO_ECLOSED (closed before or while waiting; the value was not taken),
- * -ECANCELED, SWCO_ENOTCO when it would have to wait outside a coroutine, or
- * -EINVAL for chan NULL.
+ * -ECANCELED, SWCO_ENOTCO when it would have to wait outside a coroutine,
+ * -EPERM from a thread other than the channel's, or -EINVAL for chan NULL.
  */
 SWCO_API int swco_channel_push(swco_channel_t *chan, void *value, double timeout);
 
@@ -70,7 +79,8 @@ SWCO_API int swco_channel_push(swco_channel_t *chan, void *value, double timeout
  * channel is empty; on an unbuffered channel it takes the value of the
  * oldest waiting pusher, whose push then returns 0.  A closed channel still gives its buffered values, then
  * SWCO_ECLOSED.  Returns 0, -ETIMEDOUT, SWCO_ECLOSED, -ECANCELED, SWCO_ENOTCO,
- * or -EINVAL (chan or value NULL).  *value is untouched on failure.
+ * -EPERM (from a thread other than the channel's) or -EINVAL (chan or value
+ * NULL).  *value is untouched on failure.
  */
 SWCO_API int swco_channel_pop(swco_channel_t *chan, void **value, double timeout);
 
@@ -79,7 +89,8 @@ SWCO_API int swco_channel_pop(swco_channel_t *chan, void **value, double timeout
  *
  * Every waiting pusher and popper wakes with SWCO_ECLOSED; later pushes fail
  * with SWCO_ECLOSED, later pops drain the buffer and then fail.  Returns 0,
- * SWCO_ECLOSED when already closed, -EINVAL for NULL.
+ * SWCO_ECLOSED when already closed, -EPERM from a thread other than the
+ * channel's, -EINVAL for NULL.
  */
 SWCO_API int swco_channel_close(swco_channel_t *chan);
 

@@ -212,7 +212,7 @@ typedef struct swco_coroutine_stats {
     unsigned long long created; /* coroutines created by this thread */
     long max;                 /* max_coroutine limit (per process) */
     size_t stack_size;        /* default stack size for new coroutines */
-    size_t stack_bytes;       /* virtual bytes of stacks mapped by this thread, pool included */
+    size_t stack_bytes;       /* virtual bytes of stacks mapped by this thread, pool and guards included */
     long pooled_stacks;       /* stacks kept for reuse */
 } swco_coroutine_stats_t;
 
@@ -240,8 +240,12 @@ SWCO_API long swco_coroutine_list(long *cids, long max);
 /**
  * swco_coroutine_set_max - set the max_coroutine limit
  *
- * Once max coroutines are alive in the process, creating one more fails with
- * SWCO_ECOLIMIT.  The default is 100000.  Returns 0, or -EINVAL when max < 1.
+ * Once max coroutines are alive in the process, in all threads together,
+ * creating one more fails with SWCO_ECOLIMIT; while fewer are alive,
+ * creating one in any thread succeeds (the count is exact, no thread keeps
+ * a reserve).  Lowering the limit below the number alive ends none of them;
+ * creates fail until enough have ended.  The default is 100000.  Returns 0,
+ * or -EINVAL when max < 1.
  */
 SWCO_API int swco_coroutine_set_max(long max);
 
@@ -254,14 +258,14 @@ SWCO_API long swco_coroutine_get_max(void);
  * swco_coroutine_set_stack_size - default stack size of new coroutines
  *
  * bytes is rounded up to whole pages; the stack is reserved virtually and
- * only the pages a coroutine touches use memory.  A guard page below each
- * stack turns an overflow into a SIGSEGV with a message naming the
- * coroutine.  An idle coroutine uses one page (4 KiB) of memory.  Each
- * stack is two memory mappings (stack and guard), so the kernel's
- * vm.max_map_count (65530 by default) bounds how many coroutines a process
- * can hold at once to about 32,000; beyond it creation fails with -ENOMEM.
- * Raise the sysctl for more.  Returns 0, or -EINVAL below 16 KiB or above
- * 1 GiB.
+ * only the pages a coroutine touches use memory.  A guard region below each
+ * stack (see swco_coroutine_set_guard_size()) turns an overflow into a
+ * SIGSEGV with a message naming the coroutine.  An idle coroutine uses one
+ * page (4 KiB) of memory.  Each stack is two memory mappings (stack and
+ * guard), so the kernel's vm.max_map_count (65530 by default) bounds how
+ * many coroutines a process can hold at once to about 32,000; beyond it
+ * creation fails with -ENOMEM.  Raise the sysctl for more.  Returns 0, or
+ * -EINVAL below 16 KiB or above 1 GiB.
  */
 SWCO_API int swco_coroutine_set_stack_size(size_t bytes);
 
@@ -269,6 +273,37 @@ SWCO_API int swco_coroutine_set_stack_size(size_t bytes);
  * swco_coroutine_get_stack_size - default stack size of new coroutines
  */
 SWCO_API size_t swco_coroutine_get_stack_size(void);
+
+/**
+ * swco_coroutine_set_guard_size - size of the guard below new stacks
+ *
+ * Every coroutine stack has bytes (rounded up to whole pages; 64 KiB by
+ * default) of PROT_NONE address space below it.  The guard is never backed
+ * by memory, so a wide one costs nothing but address space.  Stacks made
+ * before the call keep their guard.
+ *
+ * What user code needs: a function whose frame (locals, alloca, variable
+ * length arrays) is larger than the guard moves the stack pointer past it.
+ * Compiled without stack-clash protection, its first write can then land
+ * in memory mapped below, often another coroutine's stack, corrupting it
+ * silently.  Compile code that runs in coroutines with
+ * -fstack-clash-protection (GCC 8, Clang 11 and later; libswco itself is
+ * built with it when the compiler has it): every page of a large frame is
+ * then probed on the way down and an overflow always stops at the guard
+ * with SIGSEGV (on aarch64, GCC's probes assume a 64 KiB guard: keep at
+ * least the default there).  Code built without it (older libraries) is
+ * safe for frames up to the guard size; give coroutines running such code a
+ * larger guard.
+ * `pkg-config --variable=coroutine_cflags swco` prints the flag when the
+ * compiler libswco was built with has it.  Returns 0, or -EINVAL below one
+ * page or above 1 GiB.
+ */
+SWCO_API int swco_coroutine_set_guard_size(size_t bytes);
+
+/**
+ * swco_coroutine_get_guard_size - size of the guard below new stacks
+ */
+SWCO_API size_t swco_coroutine_get_guard_size(void);
 
 /* Events passed to a binding hook. */
 enum swco_coroutine_event {
@@ -295,7 +330,7 @@ typedef void (*swco_coroutine_hook_fn)(int event, long cid, void **slot, void *a
  * restore their per-thread state (frame, stack, exception) per coroutine in
  * *slot.  One hook per process; fn NULL removes it.  Set it before any
  * coroutine exists.  Returns 0, or SWCO_ECOSTATE when coroutines are alive
- * (another thread counts as having them until its loop has ended).
+ * in any thread.
  */
 SWCO_API int swco_coroutine_set_hook(swco_coroutine_hook_fn fn, void *arg);
 

@@ -27,50 +27,39 @@
 
 #define STACK_MIN (16 * 1024)
 #define STACK_MAX ((size_t)1 << 30)
+#define GUARD_DEFAULT (64 * 1024)
+#define GUARD_MAX ((size_t)1 << 30)
 
 const char swco__wait_yield[] = "yield";
 
 SWCO__TLS sched_t *swco__tls_sched;
 
-/* max_coroutine is per process, but one atomic add and one subtract per
- * coroutine would be a third of a create+exit.  So each thread holds
- * permits, counted in process_live, taken LIVE_BATCH at a time while far
- * from the limit and one at a time near it, and gives back what it holds
- * beyond twice that; its scheduler's release returns them all. */
-static long process_live;           /* atomic: permits held in the process */
-#define LIVE_BATCH 64
+/* max_coroutine is per process and exact: process_live counts the
+ * coroutines alive in every thread, one compare-and-swap per create and one
+ * subtract per end.  (Permits cached per thread saved those two atomics but
+ * let an idle thread hoard up to 128 of them, refusing creates elsewhere
+ * while the process was below the limit.)  Each thread's line of the
+ * counter is touched only by its creates and ends; cids, which need no
+ * exactness, are still taken in batches. */
+static long process_live;           /* atomic: coroutines alive in the process */
 static long next_cid = 1;           /* atomic */
 #define CID_BATCH 1024              /* cids a thread takes at a time */
 static long max_coroutine = 100000;
 static size_t default_stack_size = SWCO_DEFAULT_STACK_SIZE;
+static size_t default_guard_size = GUARD_DEFAULT;
 swco_coroutine_hook_fn swco__hook_fn;
 void *swco__hook_arg;
 
-static void permits_give(sched_t *s, long n);
-
-/* One more permit for s, or -1 at the limit. */
-static __attribute__((noinline)) int permits_take(sched_t *s)
+/* Count one more coroutine in the process, or -1 at the limit. */
+static inline int live_take(void)
 {
-    if (s->live < s->permits) /* the limit was lowered: hand back the spare */
-        permits_give(s, s->permits - s->live);
     long cur = __atomic_load_n(&process_live, __ATOMIC_RELAXED);
-    for (;;) {
-        long room = max_coroutine - cur;
-        if (room <= 0)
+    do {
+        if (cur >= __atomic_load_n(&max_coroutine, __ATOMIC_RELAXED))
             return -1;
-        long take = room > 4 * LIVE_BATCH ? LIVE_BATCH : 1;
-        if (__atomic_compare_exchange_n(&process_live, &cur, cur + take, 0, __ATOMIC_RELAXED,
-                                        __ATOMIC_RELAXED)) {
-            s->permits += take;
-            return 0;
-        }
-    }
-}
-
-static void permits_give(sched_t *s, long n)
-{
-    s->permits -= n;
-    __atomic_sub_fetch(&process_live, n, __ATOMIC_RELAXED);
+    } while (!__atomic_compare_exchange_n(&process_live, &cur, cur + 1, 1, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    return 0;
 }
 
 static void guard_install(sched_t *s);
@@ -137,7 +126,6 @@ void swco__sched_release(void)
     sched_t *s = swco__tls_sched;
     if (!s || s->live > 0 || s->current != &s->main)
         return;
-    permits_give(s, s->permits);
     for (int i = 0; i < s->npool; i++)
         swco__stack_free(&s->pool[i]);
     if (swco__hook_fn && s->main.hook_slot)
@@ -202,10 +190,11 @@ void swco__co_free(sched_t *s, swco__co_t *co)
     table_remove(s, co);
     swco__list_unlink(&co->link);
     s->live--;
-    if (s->permits - s->live > 2 * LIVE_BATCH)
-        permits_give(s, LIVE_BATCH);
+    __atomic_sub_fetch(&process_live, 1, __ATOMIC_RELAXED);
     size_t usable = (size_t)((char *)st.hi - (char *)st.lo);
-    if (pooled && s->npool < STACK_POOL_MAX && usable == s->pool_usable) {
+    size_t guard = (size_t)((char *)st.lo - (char *)st.base);
+    if (pooled && s->npool < STACK_POOL_MAX && usable == s->pool_usable &&
+        guard == s->pool_guard) {
         s->pool[s->npool++] = st;
     } else {
         s->stack_bytes -= st.size;
@@ -270,14 +259,17 @@ static void co_entry(void *arg)
 
 static int stack_get(sched_t *s, swco__stack_t *st, size_t size, int *pooled)
 {
+    size_t guard = default_guard_size;
     if (size == default_stack_size) {
-        if (s->pool_usable != size) { /* default changed: drop the old pool */
+        if (s->pool_usable != size || s->pool_guard != guard) {
+            /* a default changed: drop the old pool */
             for (int i = 0; i < s->npool; i++) {
                 s->stack_bytes -= s->pool[i].size;
                 swco__stack_free(&s->pool[i]);
             }
             s->npool = 0;
             s->pool_usable = size;
+            s->pool_guard = guard;
         }
         *pooled = 1;
         if (s->npool > 0) {
@@ -287,7 +279,7 @@ static int stack_get(sched_t *s, swco__stack_t *st, size_t size, int *pooled)
     } else {
         *pooled = 0;
     }
-    int rc = swco__stack_alloc(st, size);
+    int rc = swco__stack_alloc(st, size, guard);
     if (rc != 0)
         return rc;
     s->stack_bytes += st->size;
@@ -313,14 +305,14 @@ long swco_coroutine_create_ex(swco_fn fn, void *arg, swco_free_fn arg_free, size
     sched_t *s = sched_get();
     if (!s)
         return swco__fail(-ENOMEM);
-    if ((s->live == s->permits ||
-         __atomic_load_n(&process_live, __ATOMIC_RELAXED) > max_coroutine) &&
-        permits_take(s) != 0)
+    if (live_take() != 0)
         return swco__fail(SWCO_ECOLIMIT);
     swco__stack_t st;
     int pooled;
-    if (stack_get(s, &st, stack_size, &pooled) != 0)
+    if (stack_get(s, &st, stack_size, &pooled) != 0) {
+        __atomic_sub_fetch(&process_live, 1, __ATOMIC_RELAXED);
         return swco__fail(-ENOMEM);
+    }
     /* The control block lives at the top of the stack. */
     swco__co_t *co = (swco__co_t *)(((uintptr_t)st.hi - sizeof(swco__co_t)) & ~(uintptr_t)63);
     if (s->cid_next == s->cid_end) {
@@ -597,7 +589,7 @@ int swco_coroutine_stats(swco_coroutine_stats_t *out)
         return swco__fail(-EINVAL);
     sched_t *s = swco__tls_sched;
     memset(out, 0, sizeof *out);
-    out->max = max_coroutine;
+    out->max = swco_coroutine_get_max();
     out->stack_size = default_stack_size;
     if (s) {
         out->live = s->live;
@@ -628,11 +620,11 @@ int swco_coroutine_set_max(long max)
 {
     if (max < 1)
         return swco__fail(-EINVAL);
-    max_coroutine = max;
+    __atomic_store_n(&max_coroutine, max, __ATOMIC_RELAXED);
     return 0;
 }
 
-long swco_coroutine_get_max(void) { return max_coroutine; }
+long swco_coroutine_get_max(void) { return __atomic_load_n(&max_coroutine, __ATOMIC_RELAXED); }
 
 int swco_coroutine_set_stack_size(size_t bytes)
 {
@@ -645,12 +637,20 @@ int swco_coroutine_set_stack_size(size_t bytes)
 
 size_t swco_coroutine_get_stack_size(void) { return default_stack_size; }
 
+int swco_coroutine_set_guard_size(size_t bytes)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (bytes < page || bytes > GUARD_MAX)
+        return swco__fail(-EINVAL);
+    default_guard_size = (bytes + page - 1) & ~(page - 1);
+    return 0;
+}
+
+size_t swco_coroutine_get_guard_size(void) { return default_guard_size; }
+
 int swco_coroutine_set_hook(swco_coroutine_hook_fn fn, void *arg)
 {
-    /* Permits this thread holds beyond its live coroutines are no one's. */
-    sched_t *s = swco__tls_sched;
-    long spare = s ? s->permits - s->live : 0;
-    if (__atomic_load_n(&process_live, __ATOMIC_RELAXED) - spare > 0)
+    if (__atomic_load_n(&process_live, __ATOMIC_RELAXED) > 0)
         return swco__fail(SWCO_ECOSTATE);
     swco__hook_fn = fn;
     swco__hook_arg = fn ? arg : NULL;
@@ -680,8 +680,8 @@ static void guard_handler(int sig, siginfo_t *si, void *uc)
     sched_t *s = swco__tls_sched;
     swco__co_t *co = s && s->current != &s->main ? s->current : NULL;
     char *addr = si->si_addr;
-    /* An overflow touches the guard page, or, with a frame larger than a
-     * page, leaves the stack pointer below the stack altogether. */
+    /* An overflow touches the guard, or, with a frame larger than the
+     * guard, leaves the stack pointer below the stack altogether. */
     char *sp = NULL;
 #if defined(__x86_64__)
     sp = (char *)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];

@@ -50,7 +50,7 @@ struct swco__co {
     swco__co_t *rnext;       /* run queue (sched.ready_head) */
     swco__list_t link;       /* all live coroutines of the thread */
     swco__stack_t stack;
-    int pooled;              /* stack has the default size and may be reused */
+    int pooled;              /* stack has the default sizes and may be reused */
 };
 
 /* A backtrace request: the target fills it on its own stack. */
@@ -72,12 +72,12 @@ typedef struct sched {
     swco__list_t all;
     long live, peak;
     long cid_next, cid_end;  /* cids reserved by this thread */
-    long permits;            /* of process_live held by this thread, >= live */
     unsigned long long created;
     size_t stack_bytes;
     swco__stack_t pool[STACK_POOL_MAX];
     int npool;
     size_t pool_usable;      /* usable size of the pooled stacks */
+    size_t pool_guard;       /* guard size of the pooled stacks */
     void *altstack;
     bt_request_t *bt;        /* pending swco_coroutine_backtrace() */
     struct sched *forgotten_next; /* chain of schedulers a forked child left behind */

@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -192,7 +193,14 @@ static int pool_submit(job_t *job)
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, 256 * 1024);
+        /* The worker starts with every signal blocked (a new thread
+         * inherits its creator's mask): a process signal must go to a loop
+         * thread, where swco_signal() reads it, not kill us from here. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
         int rc = pthread_create(&t, &attr, worker, NULL);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         pthread_attr_destroy(&attr);
         if (rc == 0) {
             pool.nthreads++;

@@ -7,7 +7,12 @@
  * once and the waker continues when it yields.  Unbuffered, a push and a pop
  * meet as in Go: the side that arrives second completes and goes on, and the
  * waiting side runs when that caller next waits or yields.  A ping-pong costs two
- * switches per round trip instead of four. */
+ * switches per round trip instead of four.
+ *
+ * A channel belongs to the thread that created it: its waiters are that
+ * thread's coroutines, which only that thread's scheduler may switch to.
+ * A push, pop or close from any other thread would wake or park them on
+ * the wrong scheduler (or none), so it fails with -EPERM instead. */
 #include "internal.h"
 #include "sync/waitq.h"
 
@@ -21,7 +26,14 @@ struct swco_channel {
     swco_free_fn item_free;
     waitq_t producers;      /* qwaiter.value: the value to push */
     waitq_t consumers;      /* qwaiter.value: receives the value */
+    const void *owner;      /* &thread_mark of the creating thread */
 };
+
+/* Its address differs in every live thread: one instruction to name the
+ * caller, where pthread_self() would be a call. */
+static SWCO__TLS char thread_mark;
+
+static inline int foreign(const swco_channel_t *ch) { return ch->owner != &thread_mark; }
 
 swco_channel_t *swco_channel_new_ex(long capacity, swco_free_fn item_free)
 {
@@ -40,6 +52,7 @@ swco_channel_t *swco_channel_new_ex(long capacity, swco_free_fn item_free)
     }
     ch->capacity = capacity;
     ch->item_free = item_free;
+    ch->owner = &thread_mark;
     waitq_init(&ch->producers);
     waitq_init(&ch->consumers);
     return ch;
@@ -65,6 +78,8 @@ int swco_channel_push(swco_channel_t *ch, void *value, double timeout)
 {
     if (!ch)
         return swco__fail(-EINVAL);
+    if (SWCO__UNLIKELY(foreign(ch)))
+        return swco__fail(-EPERM);
     if (ch->closed)
         return swco__fail(SWCO_ECLOSED);
     qwaiter_t *c = waitq_pop(&ch->consumers);
@@ -89,6 +104,8 @@ int swco_channel_pop(swco_channel_t *ch, void **value, double timeout)
 {
     if (!ch || !value)
         return swco__fail(-EINVAL);
+    if (SWCO__UNLIKELY(foreign(ch)))
+        return swco__fail(-EPERM);
     if (ch->len > 0) {
         *value = ring_take(ch);
         qwaiter_t *p = waitq_pop(&ch->producers);
@@ -118,6 +135,8 @@ int swco_channel_close(swco_channel_t *ch)
 {
     if (!ch)
         return swco__fail(-EINVAL);
+    if (foreign(ch))
+        return swco__fail(-EPERM);
     if (ch->closed)
         return swco__fail(SWCO_ECLOSED);
     ch->closed = 1;
@@ -134,6 +153,15 @@ void swco_channel_free(swco_channel_t *ch)
 {
     if (!ch)
         return;
+    if (foreign(ch)) {
+        /* Another thread may free it once nobody waits: there is no one to
+         * wake.  Waiters of the owner's would be left on freed memory. */
+        if (ch->producers.n > 0 || ch->consumers.n > 0) {
+            swco__fail(-EPERM);
+            return;
+        }
+        ch->closed = 1;
+    }
     if (!ch->closed)
         swco_channel_close(ch);
     while (ch->len > 0) {
