@@ -522,9 +522,9 @@ END_TEST
  * precision), and a new one starts with its creator's, as threads do. */
 #if defined(__x86_64__)
 #include <fpu_control.h>
+static unsigned fp_child_cw;
 #endif
 static int fp_child_first, fp_child_later;
-static unsigned fp_child_cw;
 static void fp_child(void *arg)
 {
     fp_child_first = fegetround();
