@@ -6,8 +6,13 @@
  *   x2 = value handed to the entered context (returned in x0)
  *
  * Saved: x19-x28, x29 (frame), x30 (return address), d8-d15 and FPCR in a
- * 176-byte frame.  Writing FPCR can be slow, so it is written only when
- * the entered context's differs from the one in force.
+ * 176-byte frame (a multiple of 16, so sp stays aligned).  Writing FPCR can
+ * be slow, so it is written only when the entered context's differs from
+ * the one in force.  FPCR (rounding mode, flush-to-zero, ...) is AArch64's
+ * counterpart of the control bits of x86's MXCSR and x87 control word: each
+ * context keeps its own, and a new one starts with its creator's
+ * (swco__ctx_make).  The cumulative exception flags live in FPSR, which the
+ * ABI does not preserve across calls: the coroutines of a thread share it.
  */
     .text
     .globl  swco__ctx_switch
