@@ -528,9 +528,9 @@ END_TEST
  * precision), and a new one starts with its creator's, as threads do. */
 #if defined(__x86_64__)
 #include <fpu_control.h>
+static unsigned fp_child_cw;
 #endif
 static int fp_child_first, fp_child_later;
-static unsigned fp_child_cw;
 static void fp_child(void *arg)
 {
     fp_child_first = fegetround();
@@ -853,6 +853,79 @@ START_TEST(max_coroutine_is_exact_across_threads)
     swco_coroutine_set_max(100000);
 }
 END_TEST
+#if defined(__aarch64__)
+/* AAPCS64's callee-saved registers (x19-x28 and d8-d15; x29, x30 and sp
+ * are the switch's own frame) keep each coroutine's values across a switch
+ * away and back, while the other side holds other values in them.  They
+ * are set and read in assembly around the call that switches, so no
+ * choice of the compiler can hide a lost register. */
+#define REGS_LOAD(v)                                                                    \
+    "mov x19, #" v "+19\n\tmov x20, #" v "+20\n\tmov x21, #" v "+21\n\t"                 \
+    "mov x22, #" v "+22\n\tmov x23, #" v "+23\n\tmov x24, #" v "+24\n\t"                 \
+    "mov x25, #" v "+25\n\tmov x26, #" v "+26\n\tmov x27, #" v "+27\n\t"                 \
+    "mov x28, #" v "+28\n\t"                                                             \
+    "mov x9, #" v "+8\n\tfmov d8, x9\n\tmov x9, #" v "+9\n\tfmov d9, x9\n\t"              \
+    "mov x9, #" v "+10\n\tfmov d10, x9\n\tmov x9, #" v "+11\n\tfmov d11, x9\n\t"          \
+    "mov x9, #" v "+12\n\tfmov d12, x9\n\tmov x9, #" v "+13\n\tfmov d13, x9\n\t"          \
+    "mov x9, #" v "+14\n\tfmov d14, x9\n\tmov x9, #" v "+15\n\tfmov d15, x9\n\t"
+#define REGS_STORE /* to the 18 words at x9 */                                          \
+    "stp x19, x20, [x9]\n\tstp x21, x22, [x9, #16]\n\tstp x23, x24, [x9, #32]\n\t"       \
+    "stp x25, x26, [x9, #48]\n\tstp x27, x28, [x9, #64]\n\t"                             \
+    "stp d8, d9, [x9, #80]\n\tstp d10, d11, [x9, #96]\n\tstp d12, d13, [x9, #112]\n\t"   \
+    "stp d14, d15, [x9, #128]\n\t"
+#define REGS_CLOBBERS                                                                   \
+    "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",  \
+    "x15", "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", \
+    "x27", "x28", "x30", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9",    \
+    "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", \
+    "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "memory", "cc"
+
+static unsigned long regs_main_got[18], regs_child_got[18];
+
+static void regs_check(const unsigned long *got, unsigned long base, const char *who)
+{
+    for (int i = 0; i < 10; i++) /* x19..x28 */
+        ck_assert_msg(got[i] == base + 19 + (unsigned long)i, "%s: x%d = %#lx", who, 19 + i, got[i]);
+    for (int i = 0; i < 8; i++) { /* d8..d15, as bits */
+        unsigned long want = base + 8 + (unsigned long)i;
+        ck_assert_msg(got[10 + i] == want, "%s: d%d = %#lx", who, 8 + i, got[10 + i]);
+    }
+}
+
+static void regs_child(void *arg)
+{
+    register unsigned long x0 __asm__("x0") = 0;
+    register unsigned long *x1 __asm__("x1") = regs_child_got;
+    __asm__ volatile("str x1, [sp, #-16]!\n\t" REGS_LOAD("0x7700")
+                     "bl swco_coroutine_yield\n\t"
+                     "ldr x9, [sp], #16\n\t" REGS_STORE
+                     : "+r"(x0), "+r"(x1)
+                     :
+                     : REGS_CLOBBERS);
+}
+
+static void regs_main(void *arg)
+{
+    long cid = swco_coroutine_create(regs_child, NULL);
+    ck_assert_int_gt(cid, 0);
+    register long x0 __asm__("x0") = cid; /* no call from here to the asm */
+    register unsigned long *x1 __asm__("x1") = regs_main_got;
+    __asm__ volatile("str x1, [sp, #-16]!\n\t" REGS_LOAD("0x1100")
+                     "bl swco_coroutine_resume\n\t" /* the child runs to its end */
+                     "ldr x9, [sp], #16\n\t" REGS_STORE
+                     : "+r"(x0), "+r"(x1)
+                     :
+                     : REGS_CLOBBERS);
+}
+
+START_TEST(callee_saved_registers_survive_switches)
+{
+    ck_assert_int_eq(swco_run(regs_main, NULL), 0);
+    regs_check(regs_main_got, 0x1100, "resumer");
+    regs_check(regs_child_got, 0x7700, "coroutine");
+}
+END_TEST
+#endif
 
 int main(void)
 {
@@ -880,6 +953,9 @@ int main(void)
     tcase_add_test(tc, unprobed_frame_lands_in_the_guard);
     tcase_add_test(tc, guard_size_option);
     tcase_add_test(tc, max_coroutine_is_exact_across_threads);
+#if defined(__aarch64__)
+    tcase_add_test(tc, callee_saved_registers_survive_switches);
+#endif
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -6,8 +6,13 @@
  *   x2 = value handed to the entered context (returned in x0)
  *
  * Saved: x19-x28, x29 (frame), x30 (return address), d8-d15 and FPCR in a
- * 176-byte frame.  Writing FPCR can be slow, so it is written only when
- * the entered context's differs from the one in force.
+ * 176-byte frame (a multiple of 16, so sp stays aligned).  Writing FPCR can
+ * be slow, so it is written only when the entered context's differs from
+ * the one in force.  FPCR (rounding mode, flush-to-zero, ...) is AArch64's
+ * counterpart of the control bits of x86's MXCSR and x87 control word: each
+ * context keeps its own, and a new one starts with its creator's
+ * (swco__ctx_make).  The cumulative exception flags live in FPSR, which the
+ * ABI does not preserve across calls: the coroutines of a thread share it.
  */
     .text
     .globl  swco__ctx_switch
@@ -26,8 +31,8 @@ swco__ctx_switch:
     stp     d10, d11, [sp, #112]
     stp     d12, d13, [sp, #128]
     stp     d14, d15, [sp, #144]
-    mrs     x9, fpcr
-    str     x9, [sp, #160]
+    mrs     x10, fpcr               /* kept in x10 for the comparison below */
+    str     x10, [sp, #160]
     mov     x9, sp
     str     x9, [x0]
     mov     sp, x1
@@ -41,24 +46,29 @@ swco__ctx_switch:
     ldp     d10, d11, [sp, #112]
     ldp     d12, d13, [sp, #128]
     ldp     d14, d15, [sp, #144]
-    ldr     x10, [sp, #160]
-    cmp     x9, x10
+    ldr     x11, [sp, #160]
+    cmp     x10, x11
     b.eq    1f
-    msr     fpcr, x10
+    msr     fpcr, x11
 1:
     add     sp, sp, #176
     mov     x0, x2
     ret
     .size   swco__ctx_switch, .-swco__ctx_switch
 
-/* First code on a new stack: x19 holds the entry, x0 its argument. */
+/* First code on a new stack: x19 holds the entry, x0 its argument.  The
+ * entry never returns.  x30 is marked undefined so that unwinders
+ * (backtrace(), gdb) stop here instead of reading past the stack's top. */
     .globl  swco__ctx_trampoline
     .hidden swco__ctx_trampoline
     .type   swco__ctx_trampoline, %function
     .p2align 4
 swco__ctx_trampoline:
+    .cfi_startproc
+    .cfi_undefined x30
     blr     x19
     brk     #0
+    .cfi_endproc
     .size   swco__ctx_trampoline, .-swco__ctx_trampoline
 
     .section .note.GNU-stack, "", %progbits
