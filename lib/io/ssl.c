@@ -614,10 +614,14 @@ int swco_ssl_handshake(swco_socket_t *s, double timeout)
         return swco__fail(-EINVAL);
     if (s->reading || s->writing)
         return swco__fail(SWCO_EBUSY);
+    /* Held like every socket call that waits: a free during the wait is
+     * deferred until this call is done with s. */
+    swco__sock_hold(s);
     s->reading = s->writing = 1;
     double t = timeout != 0 ? timeout : swco_socket_get_timeout(s, SWCO_TIMEOUT_READ);
     int rc = swco__ssl_handshake(s, swco__deadline(t));
     s->reading = s->writing = 0;
+    swco__sock_release(s);
     return rc ? swco__fail(rc) : 0;
 }
 
