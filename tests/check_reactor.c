@@ -329,6 +329,9 @@ static void huge_fds(void *arg)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (bad[i] < limit)
             continue;
+        /* valgrind keeps its own fds just above the limit it reports */
+        if (bad[i] == limit && getenv("SWCO_TEST_VALGRIND"))
+            continue;
         ck_assert_int_eq(swco_wait_fd(bad[i], SWCO_EVENT_READ, 1), -EBADF);
         ck_assert_int_eq(swco_event_add(bad[i], SWCO_EVENT_READ, never_called, NULL), -EBADF);
     }
