@@ -11,6 +11,7 @@ typedef struct {
     pthread_t thread;
     double sleep_s;
     int started, ran;
+    int gate; /* > 0: first wait for a byte on this fd (the test's go) */
 } job_t;
 
 static void job_fn(void *arg)
@@ -20,6 +21,9 @@ static void job_fn(void *arg)
     j->thread = pthread_self();
     if (j->sleep_s > 0)
         usleep((useconds_t)(j->sleep_s * 1e6));
+    char c;
+    if (j->gate > 0)
+        ck_assert_int_eq(read(j->gate, &c, 1), 1);
     j->ran = 1;
 }
 
@@ -57,21 +61,49 @@ static void sleeper(void *arg)
     done_count++;
 }
 
+/* A barrier all 20 jobs must reach before any goes on: run one at a time
+ * the first would wait until its (generous) limit and fail. */
+static pthread_mutex_t bar_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t bar_cv = PTHREAD_COND_INITIALIZER;
+static int bar_in;
+
+static void barrier_job(void *arg)
+{
+    int *reached = arg;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(60 * slow());
+    pthread_mutex_lock(&bar_mu);
+    if (++bar_in == 20)
+        pthread_cond_broadcast(&bar_cv);
+    while (bar_in < 20 && pthread_cond_timedwait(&bar_cv, &bar_mu, &until) == 0)
+        ;
+    *reached = bar_in == 20;
+    pthread_mutex_unlock(&bar_mu);
+}
+
+static void meeting(void *arg)
+{
+    (void)arg;
+    int reached = 0;
+    ck_assert_int_eq(swco_async(barrier_job, &reached, NULL, 0), 0);
+    ck_assert_msg(reached, "only %d of 20 jobs ran at once", bar_in);
+    done_count++;
+}
+
 static void many(void *arg)
 {
     (void)arg;
     for (int i = 0; i < 20; i++)
-        swco_coroutine_create(sleeper, NULL);
+        swco_coroutine_create(meeting, NULL);
 }
 
 START_TEST(concurrent)
 {
     done_count = 0;
-    double t0 = now_s();
+    bar_in = 0;
     ck_assert_int_eq(swco_run(many, NULL), 0);
-    double dt = now_s() - t0;
     ck_assert_int_eq(done_count, 20);
-    ck_assert_msg(dt < 0.8 * slow(), "20 jobs of 0.2 s took %.3f s", dt);
     ck_assert_int_le(swco_aio_thread_count(), swco_aio_get_max_threads());
 }
 END_TEST
@@ -91,13 +123,13 @@ static void free_job(void *arg)
 static void timing_out(void *arg)
 {
     (void)arg;
+    int go[2];
+    ck_assert_int_eq(pipe(go), 0);
     job_t *j = calloc(1, sizeof *j);
-    j->sleep_s = 0.3;
-    double t0 = now_s();
+    j->gate = go[0]; /* the job cannot end before the timeout */
     ck_assert_int_eq(swco_async(job_fn, j, free_job, 0.05), -ETIMEDOUT);
-    double dt = now_s() - t0;
-    ck_assert_msg(dt < 0.2 * slow(), "timeout took %.3f s", dt);
     ck_assert_int_le(freed, 1); /* 1 only if it was dropped unstarted */
+    ck_assert_int_eq(write(go[1], "g", 1), 1);
     /* The coroutine can go on and use the pool again. */
     job_t k = {.sleep_s = 0};
     ck_assert_int_eq(swco_async(job_fn, &k, NULL, 1), 0);
@@ -113,20 +145,24 @@ END_TEST
 
 static long victim;
 
+static int cancel_go[2];
+
 static void cancelled(void *arg)
 {
     (void)arg;
     job_t *j = calloc(1, sizeof *j);
-    j->sleep_s = 0.1;
+    j->gate = cancel_go[0]; /* the job cannot end before the cancel */
     ck_assert_int_eq(swco_async(job_fn, j, free_job, -1), -ECANCELED);
 }
 
 static void canceller(void *arg)
 {
     (void)arg;
+    ck_assert_int_eq(pipe(cancel_go), 0);
     victim = swco_coroutine_create(cancelled, NULL);
     swco_sleep(0.01);
     ck_assert_int_eq(swco_coroutine_cancel(victim), 0);
+    ck_assert_int_eq(write(cancel_go[1], "g", 1), 1);
 }
 
 START_TEST(cancel_drops_late_result)
@@ -156,7 +192,9 @@ START_TEST(max_threads_and_idle_exit)
     ck_assert_int_eq(done_count, 6);
     ck_assert_msg(dt > 0.55, "6 jobs of 0.2 s on 2 threads took only %.3f s", dt);
     ck_assert_int_le(swco_aio_thread_count(), 2);
-    usleep(300000);
+    /* idle threads leave after 0.05 s: wait for it, with a generous limit */
+    for (t0 = now_s(); swco_aio_thread_count() > 0 && now_s() - t0 < 30 * slow();)
+        usleep(10000);
     ck_assert_int_eq(swco_aio_thread_count(), 0);
     ck_assert_int_eq(swco_aio_pending(), 0);
     swco_aio_set_max_threads(64);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,6 +86,22 @@ START_TEST(atomic_wait_timeout)
 }
 END_TEST
 
+/* Whether process pid is blocked in a futex call (its current system call,
+ * from /proc), so that a wakeup is sure to find it waiting. */
+static int in_futex(pid_t pid)
+{
+    char path[64];
+    long nr = -1;
+    snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld", &nr) != 1)
+        nr = -1;
+    fclose(f);
+    return nr == SYS_futex;
+}
+
 START_TEST(atomic_wait_wakeup_across_processes)
 {
     swco_atomic_t *flag = swco_atomic_new(0);
@@ -94,19 +111,23 @@ START_TEST(atomic_wait_wakeup_across_processes)
         pids[p] = fork();
         if (pids[p] == 0) {
             swco_atomic_add(ready, 1);
-            int rc = swco_atomic_wait(flag, 5);
+            int rc = swco_atomic_wait(flag, 60 * slow());
             _exit(rc == 0 ? 0 : 1);
         }
     }
     while (swco_atomic_get(ready) < 2)
         usleep(1000);
-    usleep(50000); /* let both reach the futex */
+    /* both children wait in the futex (a generous limit, not a nap) */
+    double t0 = now_s();
+    while (!(in_futex(pids[0]) && in_futex(pids[1])) && now_s() - t0 < 30 * slow())
+        usleep(1000);
+    ck_assert(in_futex(pids[0]) && in_futex(pids[1]));
     ck_assert_int_eq(waitpid(pids[0], NULL, WNOHANG), 0);
     int woken = swco_atomic_wakeup(flag, 1);
     ck_assert_int_eq(woken, 1);
     /* One child consumed the flag; wake the other. */
-    double t0 = now_s();
-    while (swco_atomic_get(flag) != 0 && now_s() - t0 < 2)
+    t0 = now_s();
+    while (swco_atomic_get(flag) != 0 && now_s() - t0 < 30 * slow())
         usleep(1000);
     ck_assert_int_eq(swco_atomic_wakeup(flag, 1), 1);
     ck_assert_int_eq(reap(pids[0]), 0);

@@ -142,7 +142,7 @@ static int cancel_rc, after_cancel_rc;
 
 static void sleeper(void *arg)
 {
-    cancel_rc = swco_sleep(10);
+    cancel_rc = swco_sleep(60);
     ck_assert_int_eq(swco_coroutine_is_cancelled(), 1);
     after_cancel_rc = swco_sleep(0.01); /* every later wait fails too */
 }
@@ -161,7 +161,7 @@ START_TEST(cancel)
 {
     double t0 = now_s();
     ck_assert_int_eq(swco_run(canceller, NULL), 0);
-    ck_assert_double_lt(now_s() - t0, 1.0 * slow());
+    ck_assert_double_lt(now_s() - t0, 10.0 * slow()); /* not the 60 s sleep */
     ck_assert_int_eq(cancel_rc, -ECANCELED);
     ck_assert_int_eq(after_cancel_rc, -ECANCELED);
     ck_assert_int_eq(swco_coroutine_cancel(123456789), SWCO_ENOCO);
@@ -237,18 +237,21 @@ START_TEST(out_of_stacks_is_a_clean_error)
 END_TEST
 
 #define MANY 10000
-static int many_done;
+static int many_started, many_done;
 
 static void many_sleeper(void *arg)
 {
     long i = (long)arg;
+    many_started++;
     ck_assert_int_eq(swco_sleep(0.2 + 0.3 * (double)(i % 100) / 100.0), 0);
+    /* every sleep began before any ended: they ran at the same time */
+    ck_assert_int_eq(many_started, MANY);
     many_done++;
 }
 
 START_TEST(ten_thousand_sleepers)
 {
-    many_done = 0;
+    many_started = many_done = 0;
     double t0 = now_s();
     for (long i = 0; i < MANY; i++)
         ck_assert_int_gt(swco_coroutine_create(many_sleeper, (void *)i), 0);
@@ -258,7 +261,6 @@ START_TEST(ten_thousand_sleepers)
     ck_assert_int_eq(many_done, MANY);
     /* The longest sleep is 0.497 s; the sum would be over an hour. */
     ck_assert_double_ge(elapsed, 0.49);
-    ck_assert_double_lt(elapsed, 2.0 * slow());
 }
 END_TEST
 
@@ -312,7 +314,7 @@ START_TEST(deadlock_reported)
     int rc = swco_run(deadlock_co, NULL);
     swco_log_set_handler(NULL, NULL, NULL);
     ck_assert_int_eq(rc, SWCO_EDEADLOCK);
-    ck_assert_double_lt(now_s() - t0, 1.0 * slow());
+    ck_assert_double_lt(now_s() - t0, 10.0 * slow());
     ck_assert_int_eq(deadlock_pop_rc, -ECANCELED);
     ck_assert_ptr_nonnull(strstr(out_buf, "waits on channel pop"));
     ck_assert_ptr_nonnull(strstr(out_buf, "[defer ran]"));

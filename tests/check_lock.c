@@ -84,9 +84,11 @@ static void try_and_timed(int type)
     swco_atomic_t *held = swco_atomic_new(0);
     pid_t pid = fork();
     if (pid == 0) {
+        /* hold it until the parent has seen it busy (held 2: let go) */
         swco_lock_lock(l);
         swco_atomic_set(held, 1);
-        usleep(300000);
+        for (double t0 = now_s(); swco_atomic_get(held) != 2 && now_s() - t0 < 60 * slow();)
+            usleep(1000);
         swco_lock_unlock(l);
         _exit(0);
     }
@@ -96,8 +98,8 @@ static void try_and_timed(int type)
     double t0 = now_s();
     ck_assert_int_eq(swco_lock_timedlock(l, 0.05), -ETIMEDOUT);
     ck_assert(now_s() - t0 >= 0.045);
-    ck_assert_int_eq(swco_lock_timedlock(l, 5), 0);
-    ck_assert(now_s() - t0 >= 0.2);
+    swco_atomic_set(held, 2);
+    ck_assert_int_eq(swco_lock_timedlock(l, 30 * slow()), 0); /* waits for the holder */
     ck_assert_int_eq(swco_lock_unlock(l), 0);
     ck_assert_int_eq(reap(pid), 0);
     swco_atomic_free(held);
@@ -160,7 +162,7 @@ START_TEST(lock_mutex_owner_dies)
         usleep(1000);
     kill(pid, SIGKILL);
     ck_assert_int_eq(reap(pid), 128 + SIGKILL);
-    ck_assert_int_eq(swco_lock_timedlock(l, 2), SWCO_EOWNERDEAD);
+    ck_assert_int_eq(swco_lock_timedlock(l, 30 * slow()), SWCO_EOWNERDEAD);
     ck_assert_int_eq(swco_lock_unlock(l), 0);
     /* Recovered: an ordinary lock again. */
     ck_assert_int_eq(swco_lock_lock(l), 0);
@@ -185,7 +187,7 @@ static void co_waiter(void *arg)
 {
     int rc = swco_lock_co_lock(co_l, 0.01);
     out("waiter short: %s\n", swco_err_name(rc));
-    rc = swco_lock_co_lock(co_l, 2);
+    rc = swco_lock_co_lock(co_l, 30 * slow());
     out("waiter got it: %d\n", rc);
     swco_lock_unlock(co_l);
 }
@@ -246,17 +248,21 @@ START_TEST(lock_coroutines_in_order)
 }
 END_TEST
 
-/* Readers queued behind a writer all get in once the writer leaves. */
+/* Readers queued behind a writer all get in once the writer leaves; they
+ * hold it (together) until the main coroutine has tried it. */
+static int readers_in, tried;
 static void reader(void *arg)
 {
-    ck_assert_int_eq(swco_lock_co_lock_read(co_l, 5), 0);
+    ck_assert_int_eq(swco_lock_co_lock_read(co_l, 30 * slow()), 0);
     out("r");
-    swco_sleep(0.02);
+    readers_in++;
+    while (!tried)
+        swco_sleep(0.001);
     swco_lock_unlock(co_l);
 }
 static void writer(void *arg)
 {
-    ck_assert_int_eq(swco_lock_co_lock(co_l, 5), 0);
+    ck_assert_int_eq(swco_lock_co_lock(co_l, 30 * slow()), 0);
     out("W");
     swco_sleep(0.02);
     out("w");
@@ -267,9 +273,12 @@ static void readers_main(void *arg)
     swco_coroutine_create(writer, NULL);
     for (int i = 0; i < 3; i++)
         swco_coroutine_create(reader, NULL);
-    /* 10 ms after the writer left the three readers hold it together. */
-    swco_sleep(0.03);
+    /* once the writer left, the three readers hold it together */
+    readers_in = tried = 0;
+    for (double t0 = now_s(); readers_in < 3 && now_s() - t0 < 30 * slow();)
+        swco_sleep(0.001);
     out("%d", swco_lock_trylock(co_l));
+    tried = 1;
 }
 
 START_TEST(lock_coroutine_readers_share)

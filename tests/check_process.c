@@ -124,35 +124,50 @@ START_TEST(process_dgram_keeps_boundaries)
 }
 END_TEST
 
+/* The child answers only after the parent's other coroutine has ticked 5
+ * times and told it so through a pipe, and exits only after one more tick:
+ * if read or wait blocked the thread, the ticks (and the child) would never
+ * come and the 5 s waits would fail. */
+static int go_pipe[2];
+
 static void slow_child(swco_process_t *p, void *arg)
 {
-    usleep(150000);
+    char c;
+    if (read(go_pipe[0], &c, 1) != 1)
+        exit(1);
     swco_process_write(p, "late", 4, 1);
-    usleep(50000);
+    if (read(go_pipe[0], &c, 1) != 1)
+        exit(1);
 }
 
 static int ticks;
 static void ticker(void *arg)
 {
-    for (int i = 0; i < 5; i++) {
+    int n = (int)(long)arg;
+    for (int i = 0; i < n; i++) {
         swco_sleep(0.02);
         ticks++;
     }
+    ck_assert_int_eq(write(go_pipe[1], "g", 1), 1);
 }
 
 static void co_reader(void *arg)
 {
+    ck_assert_int_eq(pipe(go_pipe), 0);
     swco_process_t *p = swco_process_new(slow_child, NULL, NULL, SWCO_PROCESS_IPC_STREAM, 0);
     ck_assert_int_gt(swco_process_start(p), 0);
-    swco_coroutine_create(ticker, NULL);
+    swco_coroutine_create(ticker, (void *)5L);
     char buf[16];
     ck_assert_int_eq(swco_process_read(p, buf, sizeof buf, 0.01), -ETIMEDOUT);
-    long n = swco_process_read(p, buf, sizeof buf, 5);
+    long n = swco_process_read(p, buf, sizeof buf, 30 * slow());
     ck_assert_int_eq(n, 4);
     out("read %.*s after %d ticks\n", (int)n, buf, ticks);
-    ck_assert_int_eq(swco_process_wait(p, 5), 0);
-    out("exit %d\n", swco_process_exit_code(p));
+    swco_coroutine_create(ticker, (void *)1L);
+    ck_assert_int_eq(swco_process_wait(p, 30 * slow()), 0);
+    out("exit %d after %d ticks\n", swco_process_exit_code(p), ticks);
     swco_process_free(p);
+    close(go_pipe[0]);
+    close(go_pipe[1]);
 }
 
 START_TEST(process_coroutine_read_and_wait_yield)
@@ -160,7 +175,7 @@ START_TEST(process_coroutine_read_and_wait_yield)
     ticks = 0;
     out_reset();
     ck_assert_int_eq(swco_run(co_reader, NULL), 0);
-    ck_assert_str_eq(out_buf, "read late after 5 ticks\nexit 0\n");
+    ck_assert_str_eq(out_buf, "read late after 5 ticks\nexit 0 after 6 ticks\n");
 }
 END_TEST
 
@@ -183,7 +198,7 @@ START_TEST(process_kill_and_wait)
     /* The child renamed itself. */
     char path[64], comm[64] = {0};
     snprintf(path, sizeof path, "/proc/%d/comm", pid);
-    for (int i = 0; i < 200 && strcmp(comm, "swco-sleeper\n") != 0; i++) {
+    for (int i = 0; i < 2000 * slow() && strcmp(comm, "swco-sleeper\n") != 0; i++) {
         FILE *f = fopen(path, "r");
         ck_assert_ptr_nonnull(f);
         if (!fgets(comm, sizeof comm, f))

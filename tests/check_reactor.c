@@ -23,6 +23,8 @@ static int pipefd[2];
 
 static void write_later(long id, void *arg) { ck_assert_int_eq(write(pipefd[1], "two", 3), 3); }
 
+/* "two" is written only once "one" was read (a timer set at the start could
+ * fire first on a late loop: timers run before fd events in a turn). */
 static void on_readable(int fd, int events, void *arg)
 {
     char buf[16];
@@ -30,7 +32,7 @@ static void on_readable(int fd, int events, void *arg)
     ck_assert_int_gt(n, 0);
     ck_assert(events & SWCO_EVENT_READ);
     out("read %.*s;", (int)n, buf);
-    if (++*(int *)arg == 1) /* "two" follows once "one" was read, never with it */
+    if (++*(int *)arg == 1)
         swco_timer_add(20, SWCO_TIMER_NO_COROUTINE, write_later, NULL, NULL);
     else
         swco_event_del(fd);
@@ -192,7 +194,7 @@ static void fd_reader(void *arg)
     char c;
     while (read(sp[0], &c, 1) < 0) {
         ck_assert_int_eq(errno, EAGAIN);
-        int rc = swco_wait_fd(sp[0], SWCO_EVENT_READ, 2.0);
+        int rc = swco_wait_fd(sp[0], SWCO_EVENT_READ, 30 * slow());
         ck_assert_int_gt(rc, 0);
         ck_assert(rc & SWCO_EVENT_READ);
     }
@@ -216,7 +218,9 @@ static void fd_main(void *arg)
     swco_coroutine_create(fd_second_reader, NULL);
     ck_assert_int_eq(second_rc, SWCO_EBUSY);
     swco_coroutine_create(fd_writer, NULL);
-    swco_sleep(0.05);
+    /* once the reader took the byte, nothing is left to read */
+    for (double t0 = now_s(); !strstr(out_buf, "reader got") && now_s() - t0 < 30 * slow();)
+        swco_sleep(0.005);
     double t0 = now_s();
     timeout_rc = swco_wait_fd(sp[0], SWCO_EVENT_READ, 0.05);
     ck_assert_double_ge(now_s() - t0, 0.045);
@@ -237,7 +241,7 @@ START_TEST(wait_fd)
     ck_assert_int_eq(swco_wait_fd(sp[0], SWCO_EVENT_READ, 1), SWCO_ENOTCO);
     double t0 = now_s();
     ck_assert_int_eq(swco_run(fd_main, NULL), 0);
-    ck_assert_double_lt(now_s() - t0, 2.0 * slow());
+    ck_assert_double_lt(now_s() - t0, 4.0 * slow()); /* not the cancelled 5 s wait */
     ck_assert_str_eq(out_buf, "writer;reader got z;");
     ck_assert_int_eq(timeout_rc, -ETIMEDOUT);
     close(sp[0]);
@@ -283,7 +287,9 @@ static void fork_main(void *arg)
         _exit(code);
     }
     ck_assert_int_gt(pid, 0);
-    swco_sleep(0.1);
+    /* the parent's loop goes on: its ticks and sleeper (no fixed nap) */
+    for (double t0 = now_s(); (ticks < 5 || !slept) && now_s() - t0 < 30 * slow();)
+        swco_sleep(0.005);
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 7, "child status %d", status);

@@ -243,12 +243,12 @@ static void many_client(void *arg)
     (void)arg;
     swco_socket_t *c = swco_socket_new(AF_INET, SOCK_STREAM, 0);
     ck_assert_ptr_nonnull(c);
-    ck_assert_int_eq(swco_socket_connect(c, "127.0.0.1", many_port, 5), 0);
+    ck_assert_int_eq(swco_socket_connect(c, "127.0.0.1", many_port, 30 * slow()), 0);
     char msg[64], back[64];
     memset(msg, 'a' + (int)(swco_coroutine_id() % 26), sizeof msg);
     for (int i = 0; i < 3; i++) {
-        ck_assert_int_eq(swco_socket_send_all(c, msg, sizeof msg, 5), (long)sizeof msg);
-        ck_assert_int_eq(swco_socket_recv_all(c, back, sizeof back, 5), (long)sizeof back);
+        ck_assert_int_eq(swco_socket_send_all(c, msg, sizeof msg, 30 * slow()), (long)sizeof msg);
+        ck_assert_int_eq(swco_socket_recv_all(c, back, sizeof back, 30 * slow()), (long)sizeof back);
         ck_assert(memcmp(msg, back, sizeof msg) == 0);
     }
     swco_socket_free(c);
@@ -277,7 +277,7 @@ START_TEST(thousand_clients)
     double t0 = now_s();
     ck_assert_int_eq(swco_run(many_main, NULL), 0);
     ck_assert_int_eq(many_ok, NCLIENTS);
-    ck_assert_msg(now_s() - t0 < 10 * slow(), "took %.2f s", now_s() - t0);
+    ck_assert_msg(now_s() - t0 < 60 * slow(), "took %.2f s", now_s() - t0);
 }
 END_TEST
 
@@ -456,43 +456,50 @@ static void connect_timeouts(void *arg)
     ck_assert(swco_socket_get_default_timeout(SWCO_TIMEOUT_READ) == -1);
     ck_assert(swco_socket_get_default_timeout(SWCO_TIMEOUT_WRITE) == -1);
 
+    /* Each timeout below is told from the one it overrides by making that
+     * one 30 s: the upper bounds are generous, and a loaded machine cannot
+     * make the wrong one look right. */
     /* per call */
+    ck_assert_int_eq(swco_socket_set_default_timeout(SWCO_TIMEOUT_CONNECT, 30), 0);
     swco_socket_t *c = swco_socket_new(AF_INET, SOCK_STREAM, 0);
     double dt = timed_connect(c, port, 0.15, &rc);
     ck_assert_int_eq(rc, -ETIMEDOUT);
-    ck_assert_msg(dt > 0.12 && dt < 0.5 * slow(), "%.3f", dt);
+    ck_assert_msg(dt > 0.12 && dt < 10 * slow(), "%.3f", dt);
     swco_socket_free(c);
+    ck_assert_int_eq(swco_socket_set_default_timeout(SWCO_TIMEOUT_CONNECT, 1), 0);
 
     /* the default: 1 s */
     c = swco_socket_new(AF_INET, SOCK_STREAM, 0);
     dt = timed_connect(c, port, 0, &rc);
     ck_assert_int_eq(rc, -ETIMEDOUT);
-    ck_assert_msg(dt > 0.9 && dt < 1.5 * slow(), "%.3f", dt);
+    ck_assert_msg(dt > 0.9 && dt < 10 * slow(), "%.3f", dt);
     swco_socket_free(c);
 
     /* global, changed; 0 keeps it */
+    ck_assert_int_eq(swco_socket_set_default_timeout(SWCO_TIMEOUT_CONNECT, 30), 0);
     ck_assert_int_eq(swco_socket_set_default_timeout(SWCO_TIMEOUT_CONNECT, 0.3), 0);
     ck_assert_int_eq(swco_socket_set_default_timeout(SWCO_TIMEOUT_CONNECT, 0), 0);
     ck_assert(swco_socket_get_default_timeout(SWCO_TIMEOUT_CONNECT) == 0.3);
     c = swco_socket_new(AF_INET, SOCK_STREAM, 0);
     dt = timed_connect(c, port, 0, &rc);
     ck_assert_int_eq(rc, -ETIMEDOUT);
-    ck_assert_msg(dt > 0.25 && dt < 0.6 * slow(), "%.3f", dt);
+    ck_assert_msg(dt > 0.25 && dt < 10 * slow(), "%.3f", dt);
     swco_socket_free(c);
 
     /* per socket beats global; per call beats both */
+    ck_assert_int_eq(swco_socket_set_default_timeout(SWCO_TIMEOUT_CONNECT, 30), 0);
     c = swco_socket_new(AF_INET, SOCK_STREAM, 0);
     ck_assert_int_eq(swco_socket_set_timeout(c, SWCO_TIMEOUT_CONNECT, 0.1), 0);
     ck_assert(swco_socket_get_timeout(c, SWCO_TIMEOUT_CONNECT) == 0.1);
     dt = timed_connect(c, port, 0, &rc);
     ck_assert_int_eq(rc, -ETIMEDOUT);
-    ck_assert_msg(dt > 0.08 && dt < 0.25 * slow(), "%.3f", dt);
+    ck_assert_msg(dt > 0.08 && dt < 10 * slow(), "%.3f", dt);
     swco_socket_free(c);
     c = swco_socket_new(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_eq(swco_socket_set_timeout(c, SWCO_TIMEOUT_CONNECT, 5), 0);
+    ck_assert_int_eq(swco_socket_set_timeout(c, SWCO_TIMEOUT_CONNECT, 30), 0);
     dt = timed_connect(c, port, 0.05, &rc);
     ck_assert_int_eq(rc, -ETIMEDOUT);
-    ck_assert_msg(dt < 0.2 * slow(), "%.3f", dt);
+    ck_assert_msg(dt < 10 * slow(), "%.3f", dt);
     swco_socket_free(c);
     ck_assert_int_eq(swco_socket_set_default_timeout(SWCO_TIMEOUT_CONNECT, 1), 0);
     ck_assert_int_eq(swco_socket_set_default_timeout(8, 1), -EINVAL);
@@ -524,7 +531,7 @@ static void rw_timeouts(void *arg)
     /* per call: times out, and the socket stays usable */
     double t0 = now_s();
     ck_assert_int_eq(swco_socket_recv(b, buf, sizeof buf, 0.1), -ETIMEDOUT);
-    ck_assert(now_s() - t0 < 0.3 * slow());
+    ck_assert(now_s() - t0 < 10 * slow()); /* the alternative: never */
     ck_assert_int_eq(swco_socket_send_all(a, "ok", 2, 1), 2);
     ck_assert_int_eq(swco_socket_recv(b, buf, sizeof buf, 1), 2);
 
@@ -532,7 +539,7 @@ static void rw_timeouts(void *arg)
     ck_assert_int_eq(swco_socket_set_timeout(b, SWCO_TIMEOUT_READ, 0.1), 0);
     t0 = now_s();
     ck_assert_int_eq(swco_socket_recv_all(b, buf, 4, 0), -ETIMEDOUT);
-    ck_assert(now_s() - t0 < 0.3 * slow());
+    ck_assert(now_s() - t0 < 10 * slow()); /* the alternative: never */
     /* recv_all keeps what it already got when it times out */
     ck_assert_int_eq(swco_socket_send_all(a, "ab", 2, 1), 2);
     ck_assert_int_eq(swco_socket_recv_all(b, buf, 4, 0.1), -ETIMEDOUT);
@@ -550,7 +557,7 @@ static void rw_timeouts(void *arg)
     ck_assert_int_eq(swco_socket_set_default_timeout(SWCO_TIMEOUT_RW, 0.1), 0);
     t0 = now_s();
     ck_assert_int_eq(swco_socket_recv(a, buf, 4, 0), -ETIMEDOUT);
-    ck_assert(now_s() - t0 < 0.3 * slow());
+    ck_assert(now_s() - t0 < 10 * slow()); /* the alternative: never */
 
     /* write timeout: fill the peer's buffers */
     ck_assert_int_eq(swco_socket_set_buffer_size(a, 0, 4096), 0);
@@ -558,7 +565,7 @@ static void rw_timeouts(void *arg)
     t0 = now_s();
     long n = swco_socket_send_all(a, big, sizeof big, 0.2);
     ck_assert_int_eq(n, -ETIMEDOUT);
-    ck_assert(now_s() - t0 < 0.5 * slow());
+    ck_assert(now_s() - t0 < 10 * slow()); /* the alternative: never */
     ck_assert_int_eq(swco_socket_set_default_timeout(SWCO_TIMEOUT_RW, -1), 0);
     swco_socket_free(a);
     swco_socket_free(b);
@@ -579,7 +586,7 @@ static void second_reader(void *arg)
 {
     (void)arg;
     char buf[4];
-    second_rc = (int)swco_socket_recv(shared, buf, sizeof buf, 1);
+    second_rc = (int)swco_socket_recv(shared, buf, sizeof buf, 30);
 }
 
 static void canceller(void *arg)
@@ -608,18 +615,20 @@ static void busy_and_cancel(void *arg)
     long cid = swco_coroutine_create(second_reader, NULL);
     (void)cid;
     double t0 = now_s();
+    second_rc = 1;
     long rc = swco_socket_recv(b, buf, sizeof buf, 2);
     /* second_reader ran first (it waits), so we are the second here */
     ck_assert_int_eq(rc, SWCO_EBUSY);
-    swco_sleep(0.1);
+    while (second_rc == 1 && now_s() - t0 < 60 * slow())
+        swco_sleep(0.005);
     ck_assert_int_eq(second_rc, -ECANCELED);
-    ck_assert(now_s() - t0 < 0.5 * slow());
+    ck_assert(now_s() - t0 < 10 * slow()); /* not its 30 s timeout */
     /* still usable after a cancel */
     ck_assert_int_eq(swco_socket_send_all(a, "x", 1, 1), 1);
     ck_assert_int_eq(swco_socket_recv(b, buf, 1, 1), 1);
     /* close from another coroutine wakes the reader */
     swco_coroutine_create(closer, NULL);
-    ck_assert_int_eq(swco_socket_recv(b, buf, sizeof buf, 2), -ECANCELED);
+    ck_assert_int_eq(swco_socket_recv(b, buf, sizeof buf, 30 * slow()), -ECANCELED);
     swco_socket_free(a);
     swco_socket_free(b);
 }
@@ -638,9 +647,9 @@ static void rewaiting_reader(void *arg)
 {
     (void)arg;
     char buf[4];
-    rewait_rc[0] = swco_socket_recv(shared, buf, sizeof buf, 2);
+    rewait_rc[0] = swco_socket_recv(shared, buf, sizeof buf, 30);
     double t0 = now_s();
-    rewait_rc[1] = swco_socket_recv(shared, buf, sizeof buf, 2);
+    rewait_rc[1] = swco_socket_recv(shared, buf, sizeof buf, 30);
     rewait_t = now_s() - t0;
 }
 
@@ -655,9 +664,10 @@ static void cancel_then_send(void *arg)
     ck_assert_int_eq(rewait_rc[0], -ECANCELED);
     swco_sleep(0.02);
     ck_assert_int_eq(swco_socket_send_all(a, "y", 1, 1), 1);
-    swco_sleep(0.05);
-    ck_assert_int_eq(rewait_rc[1], 1); /* not -ETIMEDOUT after 2 s */
-    ck_assert(rewait_t < 1.0 * slow());
+    for (double t0 = now_s(); rewait_rc[1] == 0 && now_s() - t0 < 60 * slow();)
+        swco_sleep(0.005);
+    ck_assert_int_eq(rewait_rc[1], 1); /* not -ETIMEDOUT after 30 s */
+    ck_assert(rewait_t < 10 * slow());
     swco_socket_free(a);
     swco_socket_free(b);
 }

@@ -3,6 +3,9 @@
  *
  *   GET /hello          "hello"
  *   GET /delay/<ms>     "late" after ms milliseconds
+ *   GET /gate/<n>       "late" once n such requests are in the server at
+ *                       the same time (a barrier; the next n meet again),
+ *                       "alone" if they did not all come within 60 s
  *   GET /big/<bytes>    that many bytes of 'a'..'z' repeated
  *   GET /redirect       302 to /hello
  *   GET /conn           the server's connection number (counts accepts)
@@ -75,6 +78,24 @@ static int httpd_reply(int fd, int status, const char *extra, const char *body, 
     return blen ? httpd_write_all(fd, body, blen) : 0;
 }
 
+static swco_waitgroup_t *httpd_gate;
+static long httpd_gate_left;
+
+/* A barrier of n requests: 1 when all n were in at once.  Each round has
+ * its own wait group (a test server: the old ones are not freed). */
+static int httpd_gate_wait(long n)
+{
+    if (httpd_gate_left <= 0) {
+        httpd_gate = swco_waitgroup_new();
+        httpd_gate_left = n;
+        swco_waitgroup_add(httpd_gate, n);
+    }
+    swco_waitgroup_t *wg = httpd_gate;
+    httpd_gate_left--;
+    swco_waitgroup_done(wg);
+    return swco_waitgroup_wait(wg, 60) == 0;
+}
+
 static void httpd_conn(void *arg)
 {
     int fd = (int)(long)arg;
@@ -133,6 +154,11 @@ static void httpd_conn(void *arg)
         } else if (strncmp(path, "/delay/", 7) == 0) {
             swco_sleep(atoi(path + 7) / 1000.0);
             rc = httpd_reply(fd, 200, NULL, "late", 4);
+        } else if (strncmp(path, "/gate/", 6) == 0) {
+            if (httpd_gate_wait(atol(path + 6)))
+                rc = httpd_reply(fd, 200, NULL, "late", 4);
+            else
+                rc = httpd_reply(fd, 200, NULL, "alone", 5);
         } else if (strncmp(path, "/big/", 5) == 0) {
             size_t n = strtoul(path + 5, NULL, 10);
             char *b = malloc(n + 1);

@@ -49,6 +49,18 @@ __attribute__((unused)) static double slow(void)
     return f >= 1.0 ? f : 1.0;
 }
 
+/* Check's per-test time limit is a safety net too: scale it by slow()
+ * (through CK_TIMEOUT_MULTIPLIER, read when the test cases are created in
+ * main, hence before main) unless the caller set a multiplier. */
+__attribute__((constructor, unused)) static void scale_check_timeouts(void)
+{
+    char v[32];
+    if (getenv("CK_TIMEOUT_MULTIPLIER"))
+        return;
+    snprintf(v, sizeof v, "%g", slow());
+    setenv("CK_TIMEOUT_MULTIPLIER", v, 1);
+}
+
 /* Run one suite with Check; exit status for the test harness. */
 __attribute__((unused)) static int run_suite(Suite *s)
 {
