@@ -749,8 +749,15 @@ START_TEST(guard_size_option)
         for (int i = 0; i < N; i++)
             ck_assert_int_eq(swco_coroutine_resume(ids[i]), 0);
     }
-    ck_assert_msg(grown[1] < grown[0] + N / 4, "%ld pages for %d idle coroutines, %ld with a one-page guard",
-                  grown[1], N, grown[0]);
+    /* Under qemu-user the resident set is the emulator's, which backs
+     * guest mappings its own way: the native run makes this comparison. */
+    if (getenv("SWCO_TEST_EMULATED"))
+        printf("guard_size_option: memory not compared under emulation (%ld and %ld pages)\n",
+               grown[1], grown[0]);
+    else
+        ck_assert_msg(grown[1] < grown[0] + N / 4,
+                      "%ld pages for %d idle coroutines, %ld with a one-page guard", grown[1], N,
+                      grown[0]);
     ck_assert_int_eq(swco_coroutine_set_guard_size(64 * 1024), 0);
 }
 END_TEST

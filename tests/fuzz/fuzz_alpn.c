@@ -14,13 +14,13 @@
  * -EINVAL exactly when a name is empty or over 255 bytes; the server's
  * pick is the first of its names the client offers, pointed to inside the
  * client's list, and nothing when the client's list is malformed. */
+#include "fuzz_main.h"
 #include "io/io_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FAIL(...)                                                                                  \
     do {                                                                                           \
@@ -184,24 +184,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 int main(int argc, char **argv)
 {
     static uint8_t buf[65536];
-    for (int i = 1; i < argc; i++) {
-        FILE *fp = fopen(argv[i], "rb");
-        if (!fp) {
-            perror(argv[i]);
-            return 1;
-        }
-        size_t n = fread(buf, 1, sizeof buf, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(buf, n);
-    }
+    if (fuzz_run_files(argc, argv))
+        return 1;
     /* Pseudo-random inputs rich in commas, short names and length bytes. */
     uint64_t x = 0x2545f4914f6cdd1dull;
     for (int round = 0; round < 20000; round++) {
         size_t n = 1 + (size_t)(x % 600);
         for (size_t i = 0; i < n; i++) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            fuzz_next(&x);
             unsigned r = (unsigned)(x >> 32);
             buf[i] = (uint8_t)(r % 5 == 0 ? ',' : r % 7 == 0 ? r % 6 : 'a' + r % 4);
         }

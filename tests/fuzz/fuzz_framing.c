@@ -13,13 +13,13 @@
  * byte) agrees with a single scan.
  *
  * fuzz-sources: lib/io/framing.c   (read by tools/fuzz) */
+#include "fuzz_main.h"
 #include "io/io_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check(long n, const char *buf, size_t len, const swco__framing_t *f)
 {
@@ -89,25 +89,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifndef SWCO_FUZZ_LIBFUZZER
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        FILE *fp = fopen(argv[i], "rb");
-        if (!fp) {
-            perror(argv[i]);
-            return 1;
-        }
-        uint8_t buf[65536];
-        size_t n = fread(buf, 1, sizeof buf, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(buf, n);
-    }
+    if (fuzz_run_files(argc, argv))
+        return 1;
     uint64_t x = 0x9e3779b97f4a7c15ull;
     for (int round = 0; round < 20000; round++) {
         uint8_t buf[256];
         size_t n = 12 + (size_t)(x % 200);
         for (size_t i = 0; i < n; i++) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            fuzz_next(&x);
             buf[i] = (uint8_t)(x % 7 == 0 ? '\n' : x % 5 == 0 ? 0 : x >> 24);
         }
         if (buf[0] % 2) { /* EOF mode: copy the delimiter into the stream, whole or cut */

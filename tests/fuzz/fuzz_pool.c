@@ -12,6 +12,7 @@
  * short writes, as recv() does) must agree with a plain reading of the
  * whole stream: the same verdict, the same body, and never a byte taken
  * past the end of the message. */
+#include "fuzz_main.h"
 #include "process/pool_msg.h"
 
 #include <errno.h>
@@ -20,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FAIL(...)                                                                             \
     do {                                                                                      \
@@ -154,25 +154,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifndef SWCO_FUZZ_LIBFUZZER
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        FILE *fp = fopen(argv[i], "rb");
-        if (!fp) {
-            perror(argv[i]);
-            return 1;
-        }
-        static uint8_t buf[1 << 20];
-        size_t n = fread(buf, 1, sizeof buf, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(buf, n);
-    }
+    if (fuzz_run_files(argc, argv))
+        return 1;
     uint64_t x = 0x9e3779b97f4a7c15ull;
     for (int round = 0; round < 20000; round++) {
         uint8_t buf[600];
         size_t n = 2 + (size_t)(x % 580);
         for (size_t i = 0; i < n; i++) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            fuzz_next(&x);
             buf[i] = (uint8_t)(x >> 24);
         }
         /* Mostly plausible headers: a length within the stream. */

@@ -25,6 +25,7 @@
  *
  * make check links the shared library and framing.c for the oracle.
  * fuzz-sources: libswco   (read by tools/fuzz) */
+#include "fuzz_main.h"
 #include "io/io_int.h"
 
 #include <stdint.h>
@@ -36,7 +37,6 @@
 
 #include <swco.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_WRITTEN 65536
 #define MAX_OPS 512
@@ -287,17 +287,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifndef SWCO_FUZZ_LIBFUZZER
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        FILE *fp = fopen(argv[i], "rb");
-        if (!fp) {
-            perror(argv[i]);
-            return 1;
-        }
-        static uint8_t buf[65536];
-        size_t n = fread(buf, 1, sizeof buf, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(buf, n);
-    }
+    if (fuzz_run_files(argc, argv))
+        return 1;
     /* Pseudo-random programs: the ops drawn with the write and packet ops
      * often enough, and the stream made of a small alphabet so that
      * delimiters and small lengths occur. */
@@ -306,9 +297,7 @@ int main(int argc, char **argv)
         uint8_t buf[512];
         size_t n = 8 + (size_t)(x % 400);
         for (size_t i = 0; i < n; i++) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            fuzz_next(&x);
             buf[i] = (uint8_t)(i < 5 ? x >> 32 : x % 3 == 0 ? (uint64_t)(uint8_t)"\r\n\0\1\2ab"[x % 7] : x >> 40);
         }
         LLVMFuzzerTestOneInput(buf, n);

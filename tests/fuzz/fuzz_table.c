@@ -15,6 +15,7 @@
  * Invariants: the check answers 0, -EAGAIN or SWCO_ESCHEMA; an unmutated
  * segment passes; a segment that passes has a layout that fits its size
  * exactly (each row is touched, so ASan sees any overrun). */
+#include "fuzz_main.h"
 #include "shm/table_int.h"
 
 #include <errno.h>
@@ -24,7 +25,6 @@
 
 #include <swco/error.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define HDR sizeof(swco__table_hdr_t)
 
@@ -204,25 +204,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifndef SWCO_FUZZ_LIBFUZZER
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        FILE *fp = fopen(argv[i], "rb");
-        if (!fp) {
-            perror(argv[i]);
-            return 1;
-        }
-        static uint8_t buf[65536];
-        size_t n = fread(buf, 1, sizeof buf, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(buf, n);
-    }
+    if (fuzz_run_files(argc, argv))
+        return 1;
     uint64_t x = 0x9e3779b97f4a7c15ull;
     for (int round = 0; round < 20000; round++) {
         uint8_t buf[64];
         size_t n = 5 + (size_t)(x % 40);
         for (size_t i = 0; i < n; i++) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            fuzz_next(&x);
             buf[i] = (uint8_t)(x >> 24);
         }
         /* Few mutations, so that many segments are nearly sound. */

@@ -15,6 +15,7 @@
  * keys to store; then 5-byte mutations (op, offset as 3 bytes, value).
  * The lock words are cleared afterwards: a lock word holding a live pid is
  * a process that holds the lock, and waiting for it is right. */
+#include "fuzz_main.h"
 #include "shm/shm_int.h"
 #include "shm/table_int.h"
 
@@ -23,7 +24,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* What table.c needs from the rest of the library. */
 static int last_error;
@@ -216,25 +216,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifndef SWCO_FUZZ_LIBFUZZER
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        FILE *fp = fopen(argv[i], "rb");
-        if (!fp) {
-            perror(argv[i]);
-            return 1;
-        }
-        static uint8_t buf[65536];
-        size_t n = fread(buf, 1, sizeof buf, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(buf, n);
-    }
+    if (fuzz_run_files(argc, argv))
+        return 1;
     uint64_t x = 0x9e3779b97f4a7c15ull;
     for (int round = 0; round < 3000; round++) {
         uint8_t buf[64];
         size_t n = 5 + (size_t)(x % 60);
         for (size_t i = 0; i < n; i++) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            fuzz_next(&x);
             buf[i] = (uint8_t)(x >> 24);
         }
         /* Mutations of rows only, mostly: keep the header sound. */
