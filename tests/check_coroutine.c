@@ -331,6 +331,22 @@ static int recurse(int depth)
     return recurse_fn(depth + 1) + pad[0];
 }
 
+/* What a forked child wrote to the pipe (its stderr) until it ended, as a
+ * string in buf, and its wait status. */
+static int child_output(pid_t pid, int pipefd[2], char *buf, size_t cap)
+{
+    close(pipefd[1]);
+    size_t n = 0;
+    ssize_t r;
+    while (n < cap - 1 && (r = read(pipefd[0], buf + n, cap - 1 - n)) > 0)
+        n += (size_t)r;
+    buf[n] = 0;
+    close(pipefd[0]);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
 static void overflow_co(void *arg)
 {
     recurse_fn = recurse;
@@ -348,15 +364,8 @@ START_TEST(guard_page_overflow)
         swco_coroutine_create_ex(overflow_co, NULL, NULL, 32 * 1024);
         _exit(0); /* not reached */
     }
-    close(pipefd[1]);
-    char buf[4096] = {0};
-    size_t n = 0;
-    ssize_t r;
-    while ((r = read(pipefd[0], buf + n, sizeof buf - 1 - n)) > 0)
-        n += (size_t)r;
-    close(pipefd[0]);
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    char buf[4096];
+    int status = child_output(pid, pipefd, buf, sizeof buf);
     ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "child status %d", status);
     ck_assert_msg(strstr(buf, "overflowed its stack of 32768 bytes") != NULL, "stderr: %s", buf);
 }
@@ -667,15 +676,8 @@ static void overflow_next_to_neighbour(swco_fn overflower, size_t frame)
         swco_coroutine_resume(b); /* checks its canary */
         _exit(canary_ok == 1 ? 2 : 3);
     }
-    close(pipefd[1]);
-    char buf[4096] = {0};
-    size_t n = 0;
-    ssize_t r;
-    while ((r = read(pipefd[0], buf + n, sizeof buf - 1 - n)) > 0)
-        n += (size_t)r;
-    close(pipefd[0]);
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    char buf[4096];
+    int status = child_output(pid, pipefd, buf, sizeof buf);
     ck_assert_msg(!WIFEXITED(status) || WEXITSTATUS(status) != 3,
                   "a %zu-byte frame silently overwrote the neighbouring coroutine's stack", frame);
     ck_assert_msg(!WIFEXITED(status) || WEXITSTATUS(status) != 2,
