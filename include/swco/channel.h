@@ -211,7 +211,12 @@ SWCO_API int swco_select_add_push(swco_select_t *sel, swco_channel_t *chan, void
  *
  * When cases are ready, completes one chosen at random among them at once;
  * else waits until one completes, up to timeout seconds (< 0 or 0: for ever,
- * as the channel calls).  Returns the index of the completed case, or
+ * as the channel calls).  A pop case completes with a value
+ * (swco_select_value()) or on a closed, drained channel without one
+ * (swco_select_closed() == 1); a push case when its value is buffered or
+ * taken.  When it returns, no case is left waiting on any channel; the
+ * rules in full are in the "select" section of <swco/channel.h>.  Returns
+ * the index of the completed case, or
  * -ETIMEDOUT, SWCO_ECLOSED (a push case's channel is closed; see
  * swco_select_index()), -ECANCELED (the coroutine was cancelled),
  * SWCO_ENOTCO (it would have to wait outside a coroutine), -EPERM (a case's
