@@ -1,6 +1,6 @@
 /* Channel select: one waiter for the coroutine, one queue entry per case.
  *
- * Each case puts a qwaiter (its sel set) on its channel's queue, where a
+ * Each case puts a qwaiter (w.data: the select) on its channel's queue, where a
  * pusher or popper serves it as any other waiter.  Whoever takes a case off
  * its queue (push, pop, close) calls waitq_claim(): the case is marked as the
  * one that fired, the other cases leave their queues at once, and the
@@ -60,7 +60,7 @@ static void unlink_cases(swco_select_t *sel, const qwaiter_t *except)
 
 swco__waiter_t *swco__select_claim(qwaiter_t *qw)
 {
-    swco_select_t *sel = qw->sel;
+    swco_select_t *sel = qw->w.data;
     sel->fired = (int)(SWCO__CONTAINER(qw, sel_case_t, qw) - sel->cases);
     unlink_cases(sel, qw);
     return &sel->w;
@@ -170,7 +170,7 @@ static int wait_cases(swco_select_t *sel, double timeout)
         sel_case_t *c = &sel->cases[i];
         waitq_t *q = c->push ? &c->chan->producers : &c->chan->consumers;
         c->qw.q = q;
-        c->qw.sel = sel;
+        c->qw.w.data = sel;
         c->qw.value = c->push ? c->value : NULL;
         swco__list_push(&q->head, &c->qw.w.link);
         q->n++;

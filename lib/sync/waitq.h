@@ -10,14 +10,15 @@ typedef struct waitq {
 } waitq_t;
 
 /* A wait on one queue: the generic waiter plus what the queue needs.  A
- * channel select puts one qwaiter per case on the cases' queues (sel set);
- * its coroutine waits on the select's own waiter, which waitq_claim()
- * returns.  Waits other than a select's leave sel NULL. */
+ * channel select puts one qwaiter per case on the cases' queues, with w.data
+ * pointing to the select (struct swco_select); its coroutine waits on the
+ * select's own waiter, which waitq_claim() returns.  Other waits leave
+ * w.data NULL.  (w.data rather than a field of its own: at 80 bytes the
+ * zeroing of a waiter on the stack stays a few stores, not a rep stos.) */
 typedef struct qwaiter {
     swco__waiter_t w;
     waitq_t *q;             /* NULL once waitq_take() detached it */
     void *value;
-    struct swco_select *sel;
 } qwaiter_t;
 
 /* For a select's case qw, taken off its queue: mark it as the case that
@@ -29,7 +30,7 @@ swco__waiter_t *swco__select_claim(qwaiter_t *qw);
  * select's (whose other cases leave their queues: only one case fires). */
 static inline swco__waiter_t *waitq_claim(qwaiter_t *qw)
 {
-    return SWCO__UNLIKELY(qw->sel != NULL) ? swco__select_claim(qw) : &qw->w;
+    return SWCO__UNLIKELY(qw->w.data != NULL) ? swco__select_claim(qw) : &qw->w;
 }
 
 static inline void waitq_init(waitq_t *q)
