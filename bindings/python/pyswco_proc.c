@@ -12,6 +12,7 @@
 #include "pyswco.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -694,13 +695,14 @@ PyObject *pyswco_socket_recv_packet(swco_socket_t *s, double timeout)
 }
 
 /* The timeout of one kind for s, or the process-wide default when s is
- * NULL; -1 is "never", other negative values are error codes. */
+ * NULL; the library's INFINITY ("never") is -1.0 here, negative values are
+ * error codes. */
 PyObject *pyswco_socket_get_timeout(swco_socket_t *s, int kind)
 {
     double t = s ? swco_socket_get_timeout(s, kind) : swco_socket_get_default_timeout(kind);
-    if (t < 0 && t != -1)
+    if (t < 0)
         return pyswco_raise((int)t);
-    return PyFloat_FromDouble(t);
+    return PyFloat_FromDouble(isinf(t) ? -1.0 : t);
 }
 
 /* The peer certificate's subject, None when the peer sent none. */
