@@ -29,7 +29,7 @@
 #define SWCO_CHANNEL_H
 
 #include <swco/export.h>
-#include <swco/coroutine.h>
+#include <swco/types.h>
 
 SWCO_BEGIN_DECLS
 
