@@ -629,6 +629,173 @@ START_TEST(pool_message_timeout_bad_input)
 }
 END_TEST
 
+/* ------------------------------------------------- workers on the event loop */
+
+/* How many times pid has gone to sleep (its voluntary context switches,
+ * from /proc): a process that polls with a timeout sleeps once per tick. */
+static long sleeps_of(int pid)
+{
+    char path[64], line[128];
+    long v = -1;
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1)
+            break;
+    fclose(f);
+    return v;
+}
+
+/* Wait (a safety net only) until pid is asleep: its state is S. */
+static void wait_asleep(int pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    for (double t0 = now_s(); now_s() - t0 < 30 * slow(); usleep(1000)) {
+        FILE *f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        char *end = strrchr(buf, ')'); /* "pid (comm) S ..." */
+        if (end && end[1] == ' ' && end[2] == 'S')
+            return;
+    }
+    ck_abort_msg("process %d never went to sleep", pid);
+}
+
+static swco_atomic64_t *stop_sleeps[2]; /* each worker's sleeps at its stop callback */
+
+static void record_stop_sleeps(swco_pool_t *pool, int id, void *arg)
+{
+    /* lock-free: a lock two stopping workers contend for could sleep */
+    swco_atomic64_set(stop_sleeps[id], sleeps_of(getpid()));
+    swco_atomic_add(stops, 1);
+}
+
+/* An idle pool sleeps in its event loops: across an idle window the
+ * manager and the workers never wake (the old loops woke every 100 ms and
+ * every second).  Then a shutdown wakes each idle worker once, straight into
+ * its stop callback: it sleeps nowhere on the way (no tick, no reminder from
+ * the manager is waited for). */
+START_TEST(pool_idle_pool_sleeps_until_an_event)
+{
+    shared_setup();
+    for (int i = 0; i < 2; i++)
+        stop_sleeps[i] = swco_atomic64_new(-1);
+    swco_pool_t *pool = swco_pool_new(2, SWCO_POOL_IPC_UNIXSOCK, 0);
+    swco_pool_on_worker_start(pool, record_start, NULL, NULL);
+    swco_pool_on_worker_stop(pool, record_stop_sleeps, NULL, NULL);
+    swco_pool_on_message(pool, tagged_reply, NULL, NULL);
+    pid_t m = start_manager(pool, 2);
+    char reply[64];
+    for (int id = 0; id < 2; id++) {
+        ck_assert_int_eq(swco_pool_send(pool, id, "hi", 2), 2);
+        ck_assert_int_eq(swco_pool_recv(pool, id, reply, sizeof reply, 10 * slow()), 5);
+    }
+    int pids[3] = {m, swco_pool_worker_pid(pool, 0), swco_pool_worker_pid(pool, 1)};
+    long before[3], after[3];
+    for (int i = 0; i < 3; i++) {
+        wait_asleep(pids[i]);
+        before[i] = sleeps_of(pids[i]);
+        ck_assert_int_ge(before[i], 0);
+    }
+    /* The idle window: longer than the manager's old 1 s tick. */
+    ck_assert_int_eq(swco_pool_recv(pool, 0, reply, sizeof reply, 1.5), -ETIMEDOUT);
+    for (int i = 0; i < 3; i++) {
+        after[i] = sleeps_of(pids[i]);
+        ck_assert_msg(after[i] == before[i], "%s woke %ld times while idle",
+                      i ? "a worker" : "the manager", after[i] - before[i]);
+    }
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    ck_assert_uint_eq(swco_atomic_get(stops), 2);
+    for (int id = 0; id < 2; id++)
+        ck_assert_msg(swco_atomic64_get(stop_sleeps[id]) == after[1 + id],
+                      "worker %d slept %ld times between the stop and its callback", id,
+                      (long)(swco_atomic64_get(stop_sleeps[id]) - after[1 + id]));
+    swco_pool_free(pool);
+    for (int i = 0; i < 2; i++)
+        swco_atomic64_free(stop_sleeps[i]);
+    shared_teardown();
+}
+END_TEST
+
+/* A coroutine a message callback started goes on while the worker waits
+ * for its next message: the worker turns its event loop between messages.
+ * (Before, the worker polled its socket and the coroutine never resumed.) */
+static void co_after_message(void *arg)
+{
+    swco_sleep(0.001);
+    swco_atomic_add(handled, 1);
+}
+
+static void start_coroutine(swco_pool_t *pool, int id, const void *data, size_t len, void *arg)
+{
+    ck_assert_int_gt(swco_coroutine_create(co_after_message, NULL), 0);
+    swco_pool_reply(pool, "started", 7);
+}
+
+START_TEST(pool_worker_loop_runs_callback_coroutines)
+{
+    shared_setup();
+    swco_pool_t *pool = swco_pool_new(1, SWCO_POOL_IPC_UNIXSOCK, 0);
+    swco_pool_on_worker_start(pool, record_start, NULL, NULL);
+    swco_pool_on_message(pool, start_coroutine, NULL, NULL);
+    pid_t m = start_manager(pool, 1);
+    char reply[16];
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(swco_pool_send(pool, 0, "go", 2), 2);
+        ck_assert_int_eq(swco_pool_recv(pool, 0, reply, sizeof reply, 10 * slow()), 7);
+    }
+    /* No further message comes: the worker is idle in its loop. */
+    wait_count(handled, 3, 1);
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    swco_pool_free(pool);
+    shared_teardown();
+}
+END_TEST
+
+/* A message sent to an idle worker wakes it at once: the worker goes from
+ * asleep to its callback without sleeping in between. */
+static swco_atomic64_t *cb_sleeps;
+
+static void record_cb_sleeps(swco_pool_t *pool, int id, const void *data, size_t len, void *arg)
+{
+    swco_atomic64_set(cb_sleeps, sleeps_of(getpid()));
+    swco_pool_reply(pool, data, len);
+}
+
+START_TEST(pool_message_wakes_idle_worker_at_once)
+{
+    shared_setup();
+    cb_sleeps = swco_atomic64_new(-1);
+    swco_pool_t *pool = swco_pool_new(1, SWCO_POOL_IPC_UNIXSOCK, 0);
+    swco_pool_on_worker_start(pool, record_start, NULL, NULL);
+    swco_pool_on_message(pool, record_cb_sleeps, NULL, NULL);
+    pid_t m = start_manager(pool, 1);
+    int w = swco_pool_worker_pid(pool, 0);
+    char reply[16];
+    for (int i = 0; i < 5; i++) {
+        wait_asleep(w);
+        long before = sleeps_of(w);
+        ck_assert_int_eq(swco_pool_send(pool, 0, "x", 1), 1);
+        ck_assert_int_eq(swco_pool_recv(pool, 0, reply, sizeof reply, 10 * slow()), 1);
+        ck_assert_msg(swco_atomic64_get(cb_sleeps) == before,
+                      "the worker slept %ld more times before its callback",
+                      (long)(swco_atomic64_get(cb_sleeps) - before));
+    }
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    swco_pool_free(pool);
+    swco_atomic64_free(cb_sleeps);
+    shared_teardown();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pool");
@@ -646,6 +813,9 @@ int main(void)
     tcase_add_test(tc, pool_silent_clients_do_not_pin_workers);
     tcase_add_test(tc, pool_trickling_client_cut_at_deadline);
     tcase_add_test(tc, pool_message_timeout_bad_input);
+    tcase_add_test(tc, pool_idle_pool_sleeps_until_an_event);
+    tcase_add_test(tc, pool_worker_loop_runs_callback_coroutines);
+    tcase_add_test(tc, pool_message_wakes_idle_worker_at_once);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
