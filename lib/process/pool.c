@@ -447,8 +447,9 @@ static void worker_wait(struct pollfd *fixed, struct pollfd *pfd, int n, uint64_
 }
 
 /* Wait until fd is ready for events (POLLIN/POLLOUT) or the deadline (ns)
- * passes: yields in a coroutine, else blocks the thread.  Returns 0 or
- * -ETIMEDOUT. */
+ * passes: yields in a coroutine, else blocks the thread.  Returns 0 (try
+ * the call again), -ETIMEDOUT, or in a coroutine swco_wait_fd()'s error
+ * (-ECANCELED, another coroutine already waiting on fd, ...). */
 static int wait_fd_until(int fd, short events, uint64_t deadline)
 {
     uint64_t now = swco__now_ns();
@@ -458,7 +459,7 @@ static int wait_fd_until(int fd, short events, uint64_t deadline)
     if (swco__co_current()) {
         int ev = (events & POLLIN ? SWCO_EVENT_READ : 0) | (events & POLLOUT ? SWCO_EVENT_WRITE : 0);
         int rc = swco_wait_fd(fd, ev, left);
-        return rc == -ETIMEDOUT ? rc : 0; /* otherwise: retry the call, it says */
+        return rc < 0 ? rc : 0;
     }
     struct pollfd pfd = {.fd = fd, .events = events};
     double ms = left * 1000 + 1;
