@@ -796,6 +796,61 @@ START_TEST(pool_message_wakes_idle_worker_at_once)
 }
 END_TEST
 
+/* A message callback may run its own loop with swco_run() while the next
+ * message arrives: the worker's own registrations neither stop that loop
+ * nor keep it alive, and the next message is still handled after it. */
+static swco_atomic_t *inside, *second_sent;
+
+static void co_wait_second(void *arg)
+{
+    /* runs on the callback's own loop until the second message is sent */
+    swco_atomic_set(inside, 1);
+    for (double t0 = now_s(); !swco_atomic_get(second_sent) && now_s() - t0 < 30 * slow();)
+        swco_sleep(0.001);
+    swco_sleep(0.005); /* a few more turns with it waiting in the socket */
+    swco_atomic_add(handled, 1);
+}
+
+static void run_own_loop(swco_pool_t *pool, int id, const void *data, size_t len, void *arg)
+{
+    int rc = 0;
+    if (len == 5 && memcmp(data, "first", 5) == 0)
+        rc = swco_run(co_wait_second, NULL);
+    swco_pool_reply(pool, rc == 0 ? "ok" : "no", 2);
+}
+
+START_TEST(pool_callback_runs_own_loop_while_messages_arrive)
+{
+    shared_setup();
+    inside = swco_atomic_new(0);
+    second_sent = swco_atomic_new(0);
+    swco_pool_t *pool = swco_pool_new(1, SWCO_POOL_IPC_UNIXSOCK, 0);
+    swco_pool_on_worker_start(pool, record_start, NULL, NULL);
+    swco_pool_on_message(pool, run_own_loop, NULL, NULL);
+    pid_t m = start_manager(pool, 1);
+    ck_assert_int_eq(swco_pool_send(pool, 0, "first", 5), 5);
+    for (double t0 = now_s(); !swco_atomic_get(inside) && now_s() - t0 < 30 * slow();)
+        usleep(1000);
+    ck_assert_int_eq(swco_pool_send(pool, 0, "second", 6), 6);
+    swco_atomic_set(second_sent, 1);
+    char reply[8];
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(swco_pool_recv(pool, 0, reply, sizeof reply, 10 * slow()), 2);
+        ck_assert(memcmp(reply, "ok", 2) == 0);
+    }
+    ck_assert_uint_eq(swco_atomic_get(handled), 1);
+    /* and again, with the loop the callback released gone */
+    ck_assert_int_eq(swco_pool_send(pool, 0, "third", 5), 5);
+    ck_assert_int_eq(swco_pool_recv(pool, 0, reply, sizeof reply, 10 * slow()), 2);
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    swco_pool_free(pool);
+    swco_atomic_free(inside);
+    swco_atomic_free(second_sent);
+    shared_teardown();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pool");
@@ -816,6 +871,7 @@ int main(void)
     tcase_add_test(tc, pool_idle_pool_sleeps_until_an_event);
     tcase_add_test(tc, pool_worker_loop_runs_callback_coroutines);
     tcase_add_test(tc, pool_message_wakes_idle_worker_at_once);
+    tcase_add_test(tc, pool_callback_runs_own_loop_while_messages_arrive);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
