@@ -29,7 +29,7 @@
 #include <stddef.h>
 
 #include <swco/export.h>
-#include <swco/coroutine.h>
+#include <swco/types.h>
 
 SWCO_BEGIN_DECLS
 
@@ -165,7 +165,7 @@ SWCO_API int swco_pool_set_message_timeout(swco_pool_t *pool, double seconds);
  * inside a coroutine or a callback of the thread's event loop, or -errno.
  * The manager runs the calling thread's event loop meanwhile, handling
  * SIGCHLD, SIGTERM and SIGUSR1 on it (handlers set there with
- * swco_signal() for them are replaced, and removed at the end; the
+ * swco_event_signal() for them are replaced, and removed at the end; the
  * thread's signal mask is restored).  Anything else registered on that
  * loop runs too.
  */
@@ -196,7 +196,8 @@ SWCO_API int swco_pool_is_stopping(const swco_pool_t *pool);
 /**
  * swco_pool_worker_id - the calling worker's id
  *
- * Returns 0..workers-1 in a worker, -1 elsewhere, -EINVAL for NULL.
+ * Returns 0..workers-1 in a worker, SWCO_ENOTWORKER in the manager or any
+ * other process, -EINVAL for NULL.
  */
 SWCO_API int swco_pool_worker_id(const swco_pool_t *pool);
 

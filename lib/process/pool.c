@@ -300,14 +300,13 @@ int swco_pool_port(const swco_pool_t *p)
 
 /* ---------------------------------------------------------------- worker */
 
-/* A worker waits on its thread's event loop: the fds it reads (its socket
- * pair, the listening socket, the connections it holds) are registered with
- * the loop for the length of each wait, together with wake_fd, an eventfd
- * the SIGTERM handler writes, so a message or a stop wakes it at once and an
- * idle worker sleeps in the loop without a tick.  The loop is released
- * while a callback runs (nothing of the pool stays registered), so a
- * callback may run its own loop with swco_run(); what a callback leaves on
- * the loop (a timer, a coroutine) runs while the worker waits.  SIGTERM
+/* A worker waits on its thread's event loop for the fds it reads (its
+ * socket pair, the listening socket, the connections it holds) and for
+ * wake_fd, an eventfd the SIGTERM handler writes, so a message or a stop
+ * wakes it at once and an idle worker sleeps in the loop without a tick
+ * (see worker_wait()).  The loop does not run while a callback runs, so a
+ * callback may run its own with swco_run(); what a callback leaves on the
+ * loop (a timer, a coroutine) runs while the worker waits.  SIGTERM
  * keeps a plain handler rather than the loop's signalfd because it must
  * also reach a callback in the middle of its work: it sets the flag
  * swco_pool_is_stopping() reads and interrupts a blocking call (no
@@ -376,7 +375,7 @@ static int watch_set(watch_t *w, int fd, int want)
         return 0;
     int cur = swco_event_isset(fd);
     if (cur < 0)
-        return want ? swco_event_add(fd, SWCO_EVENT_READ | SWCO_EVENT_NOREF, watch_fired, w) : 0;
+        return want ? swco_event_add(fd, SWCO_EVENT_READ | SWCO_EVENT_NOREF, watch_fired, w, NULL) : 0;
     if (!(cur & SWCO_EVENT_READ) != !want)
         return swco_event_modify(fd, want ? SWCO_EVENT_READ : 0);
     return 0;
@@ -403,7 +402,7 @@ static void worker_wait(struct pollfd *fixed, struct pollfd *pfd, int n, uint64_
                        fixed && (fixed->events & POLLIN)) == 0;
     for (; ok && added < n; added++)
         if (pfd[added].fd >= 0 && swco_event_add(pfd[added].fd, SWCO_EVENT_READ, wait_ready,
-                                                 &pfd[added]) != 0)
+                                                 &pfd[added], NULL) != 0)
             ok = 0;
     if (ok && deadline) {
         uint64_t now = swco__now_ns();
@@ -448,7 +447,7 @@ static void worker_wait(struct pollfd *fixed, struct pollfd *pfd, int n, uint64_
 
 /* Wait until fd is ready for events (POLLIN/POLLOUT) or the deadline (ns)
  * passes: yields in a coroutine, else blocks the thread.  Returns 0 (try
- * the call again), -ETIMEDOUT, or in a coroutine swco_wait_fd()'s error
+ * the call again), -ETIMEDOUT, or in a coroutine swco_event_wait_fd()'s error
  * (-ECANCELED, another coroutine already waiting on fd, ...). */
 static int wait_fd_until(int fd, short events, uint64_t deadline)
 {
@@ -458,7 +457,7 @@ static int wait_fd_until(int fd, short events, uint64_t deadline)
     double left = (double)(deadline - now) / 1e9;
     if (swco__co_current()) {
         int ev = (events & POLLIN ? SWCO_EVENT_READ : 0) | (events & POLLOUT ? SWCO_EVENT_WRITE : 0);
-        int rc = swco_wait_fd(fd, ev, left);
+        int rc = swco_event_wait_fd(fd, ev, left);
         return rc < 0 ? rc : 0;
     }
     struct pollfd pfd = {.fd = fd, .events = events};
@@ -721,7 +720,7 @@ static void worker_main(swco_pool_t *p, int id, pid_t manager)
 /* --------------------------------------------------------------- manager */
 
 /* The manager runs on the calling thread's event loop: SIGCHLD, SIGTERM and
- * SIGUSR1 come through the loop's signalfd (swco_signal()), a worker that
+ * SIGUSR1 come through the loop's signalfd (swco_event_signal()), a worker that
  * exits is reaped and restarted from the SIGCHLD handler, and the throttled
  * restarts and the reminders to stopping workers are loop timers.  Between
  * signals the manager sleeps in the loop without a tick. */
@@ -963,7 +962,7 @@ static int loop_probe(void)
     if (!armed)
         return -ENOMEM;
     *armed = 1;
-    int rc = swco_event_defer(probe_done, armed);
+    int rc = swco_event_defer(probe_done, armed, NULL);
     if (rc < 0) {
         free(armed);
         return rc;
@@ -1003,10 +1002,10 @@ int swco_pool_start(swco_pool_t *p)
     pthread_sigmask(SIG_BLOCK, NULL, &old);
     int nsig = 0;
     for (; nsig < 3 && rc == 0; nsig++)
-        rc = swco_signal(manager_signals[nsig], on_manager_signal, &m);
+        rc = swco_event_signal(manager_signals[nsig], on_manager_signal, &m, NULL);
     if (rc) {
         while (nsig-- > 0)
-            swco_signal(manager_signals[nsig], NULL, NULL);
+            swco_event_signal(manager_signals[nsig], NULL, NULL, NULL);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         free(m.term_at);
         free(m.slot);
@@ -1037,7 +1036,7 @@ int swco_pool_start(swco_pool_t *p)
             ;
     }
     for (int i = 0; i < 3; i++)
-        swco_signal(manager_signals[i], NULL, NULL);
+        swco_event_signal(manager_signals[i], NULL, NULL, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     free(m.term_at);
     free(m.slot);
@@ -1065,7 +1064,12 @@ int swco_pool_is_stopping(const swco_pool_t *p)
     return p && p->worker_id >= 0 && worker_stopping ? 1 : 0;
 }
 
-int swco_pool_worker_id(const swco_pool_t *p) { return p ? p->worker_id : swco__fail(-EINVAL); }
+int swco_pool_worker_id(const swco_pool_t *p)
+{
+    if (!p)
+        return swco__fail(-EINVAL);
+    return p->worker_id >= 0 ? p->worker_id : swco__fail(SWCO_ENOTWORKER);
+}
 
 int swco_pool_worker_pid(const swco_pool_t *p, int id)
 {
