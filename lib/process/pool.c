@@ -671,19 +671,20 @@ static void serve_queue_once(swco_pool_t *p, struct qmsg *m)
 
 static void worker_main(swco_pool_t *p, int id, pid_t manager)
 {
-    /* SIGTERM stays blocked (spawn blocked it before fork) until its
-     * handler is in place, so a stop sent right after the fork is handled
-     * like any other, not by the default action. */
+    /* A stop sent right after the fork is handled like any other, not by
+     * the default action: spawn() forked with on_sigterm in place, and the
+     * loop the child forgets at fork unblocked the manager's signals, so
+     * SIGTERM is blocked again first, while the handlers are reset. */
     sigset_t term;
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, NULL);
     swco__process_child_init(&term);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigterm; /* no SA_RESTART: blocking calls return EINTR */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
-    worker_stopping = 0;
     if (p->ipc == SWCO_POOL_IPC_SOCKET || p->ipc == SWCO_POOL_IPC_UNIXSOCK ||
         p->ipc == SWCO_POOL_IPC_MSGQUEUE)
         wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); /* -1: worker_wait() polls */
@@ -763,11 +764,19 @@ static int spawn(mgr_t *m, int id)
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &term, &old);
+    /* The child's handler from its first instruction (the manager has
+     * SIGTERM blocked: it never runs here). */
+    struct sigaction sa, old_sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigterm;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, &old_sa);
     pid_t manager = getpid();
     pid_t pid = fork();
     if (pid == 0)
         worker_main(p, id, manager);
     int e = errno;
+    sigaction(SIGTERM, &old_sa, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0)
         return -e;
