@@ -14,8 +14,8 @@
  * readv and writev become recvmsg and sendmsg, which are the same calls on a
  * socket), so other threads sharing the fd see no change.  connect and
  * accept have no such flag and set O_NONBLOCK around the one attempt.  On
- * EAGAIN the coroutine waits with swco_wait_fd() for as long as SO_RCVTIMEO
- * or SO_SNDTIMEO allows, and expiry gives EAGAIN as a blocking socket would.
+ * EAGAIN the coroutine waits on the loop until the deadline SO_RCVTIMEO or
+ * SO_SNDTIMEO sets, and expiry gives EAGAIN as a blocking socket would.
  * Writes on stream sockets finish the whole buffer, as blocking ones do.
  *
  * close forgets the fd in the thread's loop first, so a later fd with the
@@ -45,6 +45,8 @@
 
 #include <swco.h>
 #include <swco/hook.h>
+
+#include "core/deadline.h"
 
 #define HOOK_API __attribute__((visibility("default")))
 
@@ -160,6 +162,16 @@ static int fd_active(int fd, int *stream)
     return 1;
 }
 
+/* The loop's fd wait until deadline.  This library sees only libswco's
+ * public symbols, so the wait goes through swco_wait_fd() with the time
+ * left (a passed deadline times out here, without a wait). */
+static int wait_fd_until(int fd, int dir, swco__deadline_t deadline)
+{
+    if (swco__deadline_passed(deadline))
+        return -ETIMEDOUT;
+    return swco_wait_fd(fd, dir, swco__deadline_left_seconds(deadline));
+}
+
 /* Wait until fd is ready for dir, within the socket's timeout.  0, or -1
  * with errno (EAGAIN on timeout, EINTR when the coroutine was cancelled). */
 static int fd_wait(int fd, int dir)
@@ -167,9 +179,10 @@ static int fd_wait(int fd, int dir)
     struct timeval tv = {0, 0};
     socklen_t len = sizeof tv;
     getsockopt(fd, SOL_SOCKET, dir == SWCO_EVENT_READ ? SO_RCVTIMEO : SO_SNDTIMEO, &tv, &len);
-    double timeout = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+    swco__deadline_t deadline =
+        swco__deadline_from_timeout((double)tv.tv_sec + (double)tv.tv_usec / 1e6);
     for (;;) {
-        int rc = swco_wait_fd(fd, dir, timeout > 0 ? timeout : -1);
+        int rc = wait_fd_until(fd, dir, deadline);
         if (rc >= 0)
             return 0;
         if (rc == SWCO_EBUSY) { /* another coroutine waits that way: take turns */
@@ -178,7 +191,7 @@ static int fd_wait(int fd, int dir)
         }
         if (rc == -EEXIST) { /* registered with swco_event_add: block the thread */
             struct pollfd p = {fd, (short)(dir == SWCO_EVENT_READ ? POLLIN : POLLOUT), 0};
-            int n = REAL(poll)(&p, 1, timeout > 0 ? (int)(timeout * 1000) : -1);
+            int n = REAL(poll)(&p, 1, swco__deadline_poll_ms(deadline));
             if (n > 0)
                 return 0;
             if (n == 0)
@@ -192,14 +205,6 @@ static int fd_wait(int fd, int dir)
 
 static int again(void) { return errno == EAGAIN || errno == EWOULDBLOCK; }
 
-/* Monotonic milliseconds, fresh (the loop's cached time may be stale). */
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Regular-file calls on a helper thread (below). */
 enum { OP_READ, OP_WRITE, OP_READV, OP_WRITEV };
 static int file_active(int fd);
@@ -211,10 +216,10 @@ HOOK_API unsigned sleep(unsigned seconds)
 {
     if (!active(SWCO_HOOK_SLEEP))
         return REAL(sleep)(seconds);
-    long long t0 = mono_ms();
+    swco__deadline_t end = swco__deadline_from_timeout((double)seconds);
     if (swco_sleep((double)seconds) != 0) {
-        long long left = (long long)seconds * 1000 - (mono_ms() - t0);
-        return left > 0 ? (unsigned)((left + 999) / 1000) : 0;
+        int64_t left = swco__deadline_left_ns(end);
+        return left > 0 ? (unsigned)((left + 999999999) / 1000000000) : 0;
     }
     return 0;
 }
@@ -472,17 +477,9 @@ HOOK_API int close(int fd)
 
 /* -------------------------------------------------------------- poll */
 
-static int poll_left_ms(long long deadline)
-{
-    if (deadline < 0)
-        return -1;
-    long long left = deadline - mono_ms();
-    return left > 0 ? (int)left : 0;
-}
-
-/* Wait for any of fds through a private epoll fd; 1 ready, 0 timeout,
- * -1 error (errno), -2 cannot (an fd epoll does not take). */
-static int poll_wait_many(struct pollfd *fds, nfds_t n, int ms)
+/* Wait for any of fds through a private epoll fd until deadline; 1 ready,
+ * 0 timeout, -1 error (errno), -2 cannot (an fd epoll does not take). */
+static int poll_wait_many(struct pollfd *fds, nfds_t n, swco__deadline_t deadline)
 {
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
@@ -500,7 +497,7 @@ static int poll_wait_many(struct pollfd *fds, nfds_t n, int ms)
             return -2;
         }
     }
-    int rc = swco_wait_fd(ep, SWCO_EVENT_READ, ms < 0 ? -1 : ms == 0 ? 0.001 : ms / 1000.0);
+    int rc = wait_fd_until(ep, SWCO_EVENT_READ, deadline);
     swco_event_del(ep);
     REAL(close)(ep);
     if (rc >= 0)
@@ -515,21 +512,20 @@ HOOK_API int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     if (!active(SOCK_FLAGS) || timeout == 0)
         return REAL(poll)(fds, n, timeout);
-    long long deadline = timeout < 0 ? -1 : mono_ms() + timeout;
+    swco__deadline_t deadline = swco__deadline_from_timeout(timeout / 1000.0);
     for (;;) {
         int r = REAL(poll)(fds, n, 0);
         if (r != 0)
             return r;
-        int ms = poll_left_ms(deadline);
-        if (ms == 0)
+        if (swco__deadline_passed(deadline))
             return 0;
         int w;
         short ev = n == 1 ? (short)(fds[0].events & (POLLIN | POLLOUT)) : 0;
         if (n == 1 && fds[0].fd >= 0 && (ev == POLLIN || ev == POLLOUT)) {
-            int rc = swco_wait_fd(fds[0].fd, ev == POLLIN ? SWCO_EVENT_READ : SWCO_EVENT_WRITE,
-                                  ms < 0 ? -1 : ms / 1000.0);
+            int rc = wait_fd_until(fds[0].fd, ev == POLLIN ? SWCO_EVENT_READ : SWCO_EVENT_WRITE,
+                                   deadline);
             if (rc == -EEXIST || rc == SWCO_EBUSY)
-                w = poll_wait_many(fds, n, ms);
+                w = poll_wait_many(fds, n, deadline);
             else if (rc >= 0)
                 w = 1;
             else if (rc == -ETIMEDOUT)
@@ -539,10 +535,10 @@ HOOK_API int poll(struct pollfd *fds, nfds_t n, int timeout)
                 w = -1;
             }
         } else {
-            w = poll_wait_many(fds, n, ms);
+            w = poll_wait_many(fds, n, deadline);
         }
         if (w == -2)
-            return REAL(poll)(fds, n, ms);
+            return REAL(poll)(fds, n, swco__deadline_poll_ms(deadline));
         if (w < 0)
             return -1;
         if (w == 0)

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -391,21 +392,54 @@ void swco__fd_cancel_waits(int fd)
         fd_wait_wake(s, &s->wr, -ECANCELED);
 }
 
-int swco_wait_fd(int fd, int events, double timeout)
+/* swco__wait_fd_until() outside a coroutine, with SWCO__WAIT_BLOCK: block
+ * the thread in poll().  EINTR is an early return (the caller retries). */
+static int fd_wait_block(int fd, int dir, swco__deadline_t deadline)
 {
+    for (;;) {
+        int ms = swco__deadline_poll_ms(deadline);
+        if (ms == 0)
+            return -ETIMEDOUT;
+        struct pollfd p = {.fd = fd, .events = dir == SWCO_EVENT_READ ? POLLIN : POLLOUT};
+        int n = poll(&p, 1, ms);
+        if (n < 0)
+            return errno == EINTR ? dir : -errno;
+        if (n > 0)
+            return dir | ((p.revents & (POLLERR | POLLHUP | POLLNVAL)) ? SWCO_EVENT_ERROR : 0);
+        /* nothing within ms: the deadline passed, or ms was capped */
+    }
+}
+
+/* SWCO__WAIT_ONCE: forget fd when its wait slot has no waiter left. */
+static void fd_wait_forget(int fd)
+{
+    fd_slot_t *s = slot_find(tls_reactor, fd);
+    if (s && s->waitmode && !s->rd && !s->wr) {
+        int saved = swco_last_error();
+        swco_event_del(fd);
+        swco_set_last_error(saved);
+    }
+}
+
+int swco__wait_fd_until(int fd, int events, swco__deadline_t deadline)
+{
+    int flags = events & (SWCO__WAIT_BLOCK | SWCO__WAIT_ONCE);
+    events &= ~flags;
     if (fd < 0)
-        return swco__fail(-EBADF);
+        return -EBADF;
     if (events != SWCO_EVENT_READ && events != SWCO_EVENT_WRITE)
-        return swco__fail(-EINVAL);
+        return -EINVAL;
+    if ((flags & SWCO__WAIT_BLOCK) && !swco__co_current())
+        return fd_wait_block(fd, events, deadline);
     swco__reactor_t *r;
     fd_slot_t *s;
     int rc = swco__co_can_wait();
     if (rc == 0)
         rc = slot_acquire(fd, &r, &s);
     if (rc != 0)
-        return swco__fail(rc);
+        return rc;
     if (s->registered && !s->waitmode)
-        return swco__fail(-EEXIST);
+        return -EEXIST;
     if (!s->registered) {
         s->in_backend = 0;
         s->fn = fd_wait_event;
@@ -423,17 +457,19 @@ int swco_wait_fd(int fd, int events, double timeout)
             if (rc != 0) {
                 s->registered = 0;
                 s->waitmode = 0;
-                return swco__fail(rc);
+                return rc;
             }
         }
     }
     if (s->ready & events) {
         s->ready &= ~events;
+        if (flags & SWCO__WAIT_ONCE)
+            fd_wait_forget(fd);
         return events;
     }
     swco__waiter_t **pw = events == SWCO_EVENT_READ ? &s->rd : &s->wr;
     if (*pw)
-        return swco__fail(SWCO_EBUSY);
+        return SWCO_EBUSY;
     fd_waiter_t fw = {.fd = fd, .dir = events};
     fw.w.what = events == SWCO_EVENT_READ ? "fd read" : "fd write";
     fw.w.cancel = fd_wait_cancel;
@@ -444,13 +480,25 @@ int swco_wait_fd(int fd, int events, double timeout)
         if (rc != 0) {
             *pw = NULL;
             r->nref_fds--;
-            return swco__fail(rc);
+            return rc;
         }
     }
-    rc = swco__wait(&fw.w, timeout);
-    /* If the wait failed before it began (no timer could be had), the slot
-     * still holds fw: unregister it.  A no-op after a wake or a cancel. */
+    rc = swco__wait_until(&fw.w, deadline);
+    /* If the wait failed before it began (deadline passed, or no timer
+     * could be had), the slot still holds fw: unregister it.  A no-op after
+     * a wake or a cancel. */
     fd_wait_cancel(&fw.w);
+    if (flags & SWCO__WAIT_ONCE)
+        fd_wait_forget(fd);
+    return rc;
+}
+
+int swco_wait_fd(int fd, int events, double timeout)
+{
+    /* Only the public event bits: the internal flags are not for users. */
+    if (fd >= 0 && events != SWCO_EVENT_READ && events != SWCO_EVENT_WRITE)
+        return swco__fail(-EINVAL);
+    int rc = swco__wait_fd_until(fd, events, swco__deadline_from_timeout(timeout));
     return rc < 0 ? swco__fail(rc) : rc;
 }
 
