@@ -144,11 +144,12 @@ static inline __attribute__((always_inline)) int swco__wait_ms(swco__waiter_t *w
     }
     return rc;
 }
-/* Suspend on w with a timeout in seconds (<= 0: none; a positive one waits
- * at least 1 ms, the loop's resolution). */
+/* Suspend on w with a timeout in seconds (<= 0, NaN, +infinity: none; a
+ * positive one waits at least 1 ms, the loop's resolution). */
 static inline __attribute__((always_inline)) int swco__wait(swco__waiter_t *w, double timeout)
 {
-    return swco__wait_ms(w, timeout > 0 ? swco__seconds_to_ms(timeout) : -1);
+    int limited = timeout > 0 && timeout != (double)INFINITY;
+    return swco__wait_ms(w, limited ? swco__seconds_to_ms(timeout) : -1);
 }
 /* Suspend on w until deadline: -ETIMEDOUT at once when it has passed. */
 static inline int swco__wait_until(swco__waiter_t *w, swco__deadline_t deadline)

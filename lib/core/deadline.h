@@ -13,6 +13,7 @@
 #define SWCO_DEADLINE_H
 
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -21,9 +22,9 @@ typedef int64_t swco__deadline_t;
 /* No limit: wait for ever. */
 #define SWCO__DEADLINE_NONE INT64_MAX
 
-/* The longest timeout honoured, in seconds (about 31.7 years).  A longer
- * one, +infinity included, is clamped to it: a huge timeout is a long wait,
- * never an overflowed deadline.  (lock.h documents this bound.) */
+/* The longest finite timeout honoured, in seconds (about 31.7 years).  A
+ * longer one is clamped to it: a huge timeout is a long wait, never an
+ * overflowed deadline.  (lock.h documents this bound.) */
 #define SWCO__TIMEOUT_MAX 1e9
 
 /* The monotonic clock in nanoseconds. */
@@ -36,12 +37,12 @@ static inline int64_t swco__clock_ns(void)
 
 /* A timeout in seconds, as every public call documents it, to a deadline:
  * seconds > 0 ends that long from now (rounded up to whole nanoseconds, so
- * at least 1 ns; at most SWCO__TIMEOUT_MAX); seconds <= 0 and NaN mean no
- * limit.  (A call where 0 means something else, like a socket's "use the
- * socket's setting", settles that before converting.) */
+ * at least 1 ns; at most SWCO__TIMEOUT_MAX); seconds <= 0, NaN and
+ * +infinity mean no limit.  (A call where 0 means something else, like a
+ * socket's "use the socket's setting", settles that before converting.) */
 static inline swco__deadline_t swco__deadline_from_timeout(double seconds)
 {
-    if (!(seconds > 0))
+    if (!(seconds > 0) || seconds == (double)INFINITY)
         return SWCO__DEADLINE_NONE;
     if (seconds > SWCO__TIMEOUT_MAX)
         seconds = SWCO__TIMEOUT_MAX;
