@@ -32,6 +32,21 @@ uint64_t swco__now_ns(void);
 /* Seconds (the public timeout convention) to whole milliseconds, >= 1. */
 long swco__seconds_to_ms(double seconds);
 
+/* Structs a caller passes with a leading size_t size: the size of the first
+ * version (up to and including its last field), and the copy of a filled
+ * struct into the caller's, never past the caller's size. */
+#define SWCO__STRUCT_V1_SIZE(type, last) (offsetof(type, last) + sizeof(((type *)0)->last))
+#include <string.h>
+static inline void swco__struct_fill(void *out, const void *full, size_t full_size)
+{
+    size_t have = *(const size_t *)out;
+    size_t n = have < full_size ? have : full_size;
+    /* The size field itself stays as the caller set it. */
+    if (n > sizeof(size_t))
+        memcpy((char *)out + sizeof(size_t), (const char *)full + sizeof(size_t),
+               n - sizeof(size_t));
+}
+
 /* Intrusive doubly linked list. */
 typedef struct swco__list {
     struct swco__list *prev, *next;
@@ -118,7 +133,7 @@ void swco__reactor_unref(swco__reactor_t *r);
 int swco__reactor_post(swco__reactor_t *r, swco_fn fn, void *arg);
 /* Internal timers: never run in a coroutine, not counted by
  * swco_timer_count().  Return the id or a negative code. */
-/* Wake the coroutines waiting in swco_wait_fd() on fd with -ECANCELED,
+/* Wake the coroutines waiting in swco_event_wait_fd() on fd with -ECANCELED,
  * keeping fd registered: a woken coroutine may wait on it again at once. */
 void swco__fd_cancel_waits(int fd);
 long swco__timer_add(long ms, swco_timer_fn fn, void *arg);
@@ -161,14 +176,14 @@ static inline int swco__wait_until(swco__waiter_t *w, swco__deadline_t deadline)
 }
 /* The library's one wait on an fd: until fd is ready for events
  * (SWCO_EVENT_READ or SWCO_EVENT_WRITE) or deadline passes.  In a coroutine
- * it suspends on the loop (swco_wait_fd()'s rules: edge memory, one waiter
- * per direction, swco_event_del() cancels); the fd stays registered in the
- * loop until swco_event_del(), unless events has SWCO__WAIT_ONCE: then the
+ * it suspends on the loop (swco_event_wait_fd()'s rules: edge memory, one
+ * waiter per direction, swco_event_del() cancels); the fd stays registered
+ * in the loop until swco_event_del(), unless events has SWCO__WAIT_ONCE: the
  * wait leaves the loop as it found it when no other coroutine waits on fd.
  * Outside a coroutine it returns SWCO_ENOTCO, unless events has
  * SWCO__WAIT_BLOCK: then it blocks the thread in poll().  Returns the
  * events seen (> 0, SWCO_EVENT_ERROR added on hang-up or error; a wait may
- * return early), -ETIMEDOUT, -ECANCELED, SWCO_EBUSY, -EEXIST (fd added with
+ * return early), -ETIMEDOUT, -ECANCELED, -EBUSY, -EEXIST (fd added with
  * swco_event_add()), -EBADF, -EINVAL, -ENOMEM.  Does not set the thread's
  * last error. */
 #define SWCO__WAIT_BLOCK 0x1000

@@ -133,7 +133,7 @@ static const double wait_timeouts[] = {-1.0, 0.0, NAN, -INFINITY, INFINITY, 1e30
 static void reader(void *arg)
 {
     int i = (int)(intptr_t)arg;
-    wait_rc[i] = swco_wait_fd(sp[0], SWCO_EVENT_READ, wait_timeouts[i]);
+    wait_rc[i] = swco_event_wait_fd(sp[0], SWCO_EVENT_READ, wait_timeouts[i]);
     swco_channel_push(done, arg, -1);
 }
 
@@ -155,8 +155,8 @@ static void edges_main(void *arg)
         ck_assert_int_eq(read(sp[0], &c, 1), 1);
     }
     /* The smallest positive timeout is a limit, not "no limit". */
-    ck_assert_int_eq(swco_wait_fd(sp[0], SWCO_EVENT_READ, 5e-324), -ETIMEDOUT);
-    ck_assert_int_eq(swco_wait_fd(sp[0], SWCO_EVENT_READ, 0.001), -ETIMEDOUT);
+    ck_assert_int_eq(swco_event_wait_fd(sp[0], SWCO_EVENT_READ, 5e-324), -ETIMEDOUT);
+    ck_assert_int_eq(swco_event_wait_fd(sp[0], SWCO_EVENT_READ, 0.001), -ETIMEDOUT);
 }
 
 START_TEST(wait_fd_timeout_edges)

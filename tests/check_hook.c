@@ -753,7 +753,7 @@ static void hold_pool_thread(void *arg)
     ck_assert_int_eq(read(hold_pipe[0], &c, 1), 1);
 }
 
-CO_FN(pool_holder) { ck_assert_int_eq(swco_async(hold_pool_thread, NULL, NULL, -1), 0); }
+CO_FN(pool_holder) { ck_assert_int_eq(swco_aio_run(hold_pool_thread, NULL, NULL, -1), 0); }
 
 CO_FN(pooled_reader) { pooled_n = read(*(int *)arg, pooled_buf, sizeof pooled_buf); }
 

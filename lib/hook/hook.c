@@ -21,7 +21,7 @@
  * close forgets the fd in the thread's loop first, so a later fd with the
  * same number starts clean.  poll on several fds waits on a private epoll
  * fd holding them.  getaddrinfo, and read/write/readv/writev on regular
- * files (SWCO_HOOK_FILE), run on libswco's AIO thread pool (swco_async())
+ * files (SWCO_HOOK_FILE), run on libswco's AIO thread pool (swco_aio_run())
  * while the coroutine waits: the one thread pool of the process. */
 #include "config.h"
 
@@ -160,13 +160,13 @@ static int fd_active(int fd, int *stream)
 }
 
 /* The loop's fd wait until deadline.  This library sees only libswco's
- * public symbols, so the wait goes through swco_wait_fd() with the time
- * left (a passed deadline times out here, without a wait). */
+ * public symbols, so the wait goes through swco_event_wait_fd() with the
+ * time left (a passed deadline times out here, without a wait). */
 static int wait_fd_until(int fd, int dir, swco__deadline_t deadline)
 {
     if (swco__deadline_passed(deadline))
         return -ETIMEDOUT;
-    return swco_wait_fd(fd, dir, swco__deadline_left_seconds(deadline));
+    return swco_event_wait_fd(fd, dir, swco__deadline_left_seconds(deadline));
 }
 
 /* Wait until fd is ready for dir, within the socket's timeout.  0, or -1
@@ -182,7 +182,7 @@ static int fd_wait(int fd, int dir)
         int rc = wait_fd_until(fd, dir, deadline);
         if (rc >= 0)
             return 0;
-        if (rc == SWCO_EBUSY) { /* another coroutine waits that way: take turns */
+        if (rc == -EBUSY) { /* another coroutine waits that way: take turns */
             swco_sleep(0.001);
             continue;
         }
@@ -521,7 +521,7 @@ HOOK_API int poll(struct pollfd *fds, nfds_t n, int timeout)
         if (n == 1 && fds[0].fd >= 0 && (ev == POLLIN || ev == POLLOUT)) {
             int rc = wait_fd_until(fds[0].fd, ev == POLLIN ? SWCO_EVENT_READ : SWCO_EVENT_WRITE,
                                    deadline);
-            if (rc == -EEXIST || rc == SWCO_EBUSY)
+            if (rc == -EEXIST || rc == -EBUSY)
                 w = poll_wait_many(fds, n, deadline);
             else if (rc >= 0)
                 w = 1;
@@ -546,7 +546,7 @@ HOOK_API int poll(struct pollfd *fds, nfds_t n, int timeout)
 /* ----------------------------------------------------- the AIO pool */
 
 /* A call that cannot be made non-blocking, run on libswco's AIO pool
- * (swco_async()) while the coroutine waits: one thread pool in the
+ * (swco_aio_run()) while the coroutine waits: one thread pool in the
  * process, with the pool's limits.  Shared by the coroutine and the pool;
  * the last one out frees it. */
 typedef struct job job_t;
@@ -622,12 +622,13 @@ static void job_release(void *arg)
  * when it never ran and never will (it could not be queued, or a cancel
  * dropped it from the queue): the caller makes the call itself; -2 when
  * the coroutine was cancelled and cancellable allowed to stop waiting (a
- * started call finishes alone).  Without cancellable a cancelled coroutine blocks the
- * thread until the call is done: the call uses the caller's memory. */
+ * started call finishes alone).  Without cancellable a cancelled
+ * coroutine blocks the thread until the call is done: the call uses the
+ * caller's memory. */
 static int job_run(job_t *j, int cancellable)
 {
     j->refs = 2;
-    int rc = swco_async(job_main, j, job_release, -1);
+    int rc = swco_aio_run(job_main, j, job_release, -1);
     if (rc == 0) {
         j->refs = 1; /* the pool keeps no reference once it returned 0 */
         return 0;

@@ -90,7 +90,7 @@ static int reap(pid_t pid, swco__deadline_t deadline, int *wstatus)
     return rc;
 }
 
-int swco_exec(const char *cmd, char **out, size_t *out_len, int *status, double timeout)
+int swco_exec_run(const char *cmd, char **out, size_t *out_len, int *status, double timeout)
 {
     if (!cmd)
         return swco__fail(-EINVAL);
