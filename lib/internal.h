@@ -191,5 +191,7 @@ static inline int swco__wait_until(swco__waiter_t *w, swco__deadline_t deadline)
 int swco__wait_fd_until(int fd, int events, swco__deadline_t deadline);
 /* Run the loop until nothing is left; shared by swco_run and swco_event_wait. */
 int swco__loop_run(void);
+/* 1 while this thread's loop runs (swco_run, swco_event_wait). */
+int swco__loop_running(void);
 
 #endif /* SWCO_INTERNAL_H */

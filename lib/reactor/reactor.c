@@ -14,10 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static SWCO__TLS swco__reactor_t *tls_reactor;
+SWCO__TLS swco__reactor_t *swco__tls_reactor;
 static SWCO__TLS int tls_backend = -1;
 
-static void wakeup_read(int fd, int events, void *arg);
 static void signal_read(int fd, int events, void *arg);
 
 /* ------------------------------------------------------------ lifecycle */
@@ -32,7 +31,7 @@ static int backend_default(void)
     return SWCO_BACKEND_EPOLL;
 }
 
-swco__reactor_t *swco__reactor_peek(void) { return tls_reactor; }
+swco__reactor_t *swco__reactor_peek(void) { return swco__tls_reactor; }
 
 /* A forked child gets a fresh loop (and scheduler), as in Swoole: the epoll
  * instance, signalfd, timers and waiting coroutines are the parent's.
@@ -42,7 +41,7 @@ static swco__reactor_t *forgotten; /* kept reachable, never used again */
 
 static void forget_after_fork(void)
 {
-    swco__reactor_t *r = tls_reactor;
+    swco__reactor_t *r = swco__tls_reactor;
     if (r) {
         r->forgotten_next = forgotten;
         forgotten = r;
@@ -54,7 +53,7 @@ static void forget_after_fork(void)
             close(r->efd);
         if (r->bfd >= 0)
             close(r->bfd);
-        tls_reactor = NULL;
+        swco__tls_reactor = NULL;
     }
 }
 
@@ -63,7 +62,7 @@ static void atfork_register(void) { pthread_atfork(NULL, NULL, forget_after_fork
 
 swco__reactor_t *swco__reactor_get(void)
 {
-    swco__reactor_t *r = tls_reactor;
+    swco__reactor_t *r = swco__tls_reactor;
     if (SWCO__LIKELY(r != NULL))
         return r;
     pthread_once(&atfork_once, atfork_register);
@@ -84,16 +83,17 @@ swco__reactor_t *swco__reactor_get(void)
         free(r);
         return NULL;
     }
-    tls_reactor = r;
+    swco__tls_reactor = r;
     r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (r->efd < 0 ||
-        swco_event_add(r->efd, SWCO_EVENT_READ | SWCO_EVENT_NOREF, wakeup_read, r, NULL) != 0) {
+        swco_event_add(r->efd, SWCO_EVENT_READ | SWCO_EVENT_NOREF,
+                                      swco__reactor_wakeup_read, r, NULL) != 0) {
         swco__log(SWCO_LOG_ERROR, "event loop: cannot create its eventfd");
         if (r->efd >= 0)
             close(r->efd);
         r->ops->destroy(r);
         free(r);
-        tls_reactor = NULL;
+        swco__tls_reactor = NULL;
         return NULL;
     }
     return r;
@@ -153,7 +153,7 @@ static void reactor_free(swco__reactor_t *r)
     free(r->ready);
     free(r->defers);
     free(r);
-    tls_reactor = NULL;
+    swco__tls_reactor = NULL;
 }
 
 /* ------------------------------------------------------------ fd events */
@@ -223,7 +223,7 @@ static int slot_acquire(int fd, swco__reactor_t **rp, fd_slot_t **sp)
     return rc;
 }
 
-static fd_slot_t *slot_find(swco__reactor_t *r, int fd)
+fd_slot_t *swco__fd_find(swco__reactor_t *r, int fd)
 {
     fd_slot_t *s = r ? swco__fd_slot(r, fd) : NULL;
     return s && s->registered ? s : NULL;
@@ -294,8 +294,8 @@ int swco_event_add(int fd, int events, swco_event_fn fn, void *arg, swco_free_fn
 
 int swco_event_modify(int fd, int events)
 {
-    swco__reactor_t *r = tls_reactor;
-    fd_slot_t *s = slot_find(r, fd);
+    swco__reactor_t *r = swco__tls_reactor;
+    fd_slot_t *s = swco__fd_find(r, fd);
     if (!s || s->waitmode)
         return swco__fail(-ENOENT);
     int interest = events & (SWCO_EVENT_READ | SWCO_EVENT_WRITE);
@@ -309,18 +309,18 @@ static void fd_wait_wake(fd_slot_t *s, swco__waiter_t **pw, int result);
 
 int swco_event_del(int fd)
 {
-    swco__reactor_t *r = tls_reactor;
-    fd_slot_t *s = slot_find(r, fd);
+    swco__reactor_t *r = swco__tls_reactor;
+    fd_slot_t *s = swco__fd_find(r, fd);
     if (!s)
         return swco__fail(-ENOENT);
     if (s->waitmode) {
         /* Waiters on an fd being forgotten (closed) are cancelled. */
         if (s->rd)
             fd_wait_wake(s, &s->rd, -ECANCELED);
-        s = slot_find(r, fd);
+        s = swco__fd_find(r, fd);
         if (s && s->waitmode && s->wr)
             fd_wait_wake(s, &s->wr, -ECANCELED);
-        s = slot_find(r, fd);
+        s = swco__fd_find(r, fd);
         if (!s)
             return 0;
         s->waitmode = 0;
@@ -346,7 +346,7 @@ int swco_event_del(int fd)
 
 int swco_event_isset(int fd)
 {
-    fd_slot_t *s = slot_find(tls_reactor, fd);
+    fd_slot_t *s = swco__fd_find(swco__tls_reactor, fd);
     return s ? s->events : swco__fail(-ENOENT);
 }
 
@@ -368,7 +368,7 @@ static int fd_wait_interest(swco__reactor_t *r, fd_slot_t *s)
 /* Detach *pw from the slot and resume it with result. */
 static void fd_wait_wake(fd_slot_t *s, swco__waiter_t **pw, int result)
 {
-    swco__reactor_t *r = tls_reactor;
+    swco__reactor_t *r = swco__tls_reactor;
     swco__waiter_t *w = *pw;
     *pw = NULL;
     r->nref_fds--;
@@ -381,7 +381,7 @@ static void fd_wait_wake(fd_slot_t *s, swco__waiter_t **pw, int result)
 
 static void fd_wait_event(int fd, int events, void *arg)
 {
-    swco__reactor_t *r = tls_reactor;
+    swco__reactor_t *r = swco__tls_reactor;
     fd_slot_t *s = swco__fd_slot(r, fd); /* registered: the loop called us */
     unsigned gen = s->gen;
     int err = events & SWCO_EVENT_ERROR;
@@ -391,7 +391,7 @@ static void fd_wait_event(int fd, int events, void *arg)
         else
             s->ready |= SWCO_EVENT_READ;
     }
-    s = slot_find(r, fd); /* the woken coroutine may have closed it */
+    s = swco__fd_find(r, fd); /* the woken coroutine may have closed it */
     if (!s || s->gen != gen || !s->waitmode)
         return;
     if (events & (SWCO_EVENT_WRITE | SWCO_EVENT_ERROR)) {
@@ -404,9 +404,9 @@ static void fd_wait_event(int fd, int events, void *arg)
 
 static void fd_wait_cancel(swco__waiter_t *w)
 {
-    swco__reactor_t *r = tls_reactor;
+    swco__reactor_t *r = swco__tls_reactor;
     fd_waiter_t *fw = SWCO__CONTAINER(w, fd_waiter_t, w);
-    fd_slot_t *s = slot_find(r, fw->fd);
+    fd_slot_t *s = swco__fd_find(r, fw->fd);
     if (!s)
         return;
     swco__waiter_t **pw = fw->dir == SWCO_EVENT_READ ? &s->rd : &s->wr;
@@ -420,15 +420,15 @@ static void fd_wait_cancel(swco__waiter_t *w)
 
 void swco__fd_cancel_waits(int fd)
 {
-    swco__reactor_t *r = tls_reactor;
-    fd_slot_t *s = slot_find(r, fd);
+    swco__reactor_t *r = swco__tls_reactor;
+    fd_slot_t *s = swco__fd_find(r, fd);
     if (!s || !s->waitmode)
         return;
     unsigned gen = s->gen;
     swco__waiter_t *wr = s->wr; /* a writer that waits again later is not this one */
     if (s->rd)
         fd_wait_wake(s, &s->rd, -ECANCELED);
-    s = slot_find(r, fd); /* the woken coroutine may have closed it */
+    s = swco__fd_find(r, fd); /* the woken coroutine may have closed it */
     if (s && s->gen == gen && s->waitmode && s->wr && s->wr == wr)
         fd_wait_wake(s, &s->wr, -ECANCELED);
 }
@@ -454,7 +454,7 @@ static int fd_wait_block(int fd, int dir, swco__deadline_t deadline)
 /* SWCO__WAIT_ONCE: forget fd when its wait slot has no waiter left. */
 static void fd_wait_forget(int fd)
 {
-    fd_slot_t *s = slot_find(tls_reactor, fd);
+    fd_slot_t *s = swco__fd_find(swco__tls_reactor, fd);
     if (s && s->waitmode && !s->rd && !s->wr) {
         int saved = swco_last_error();
         swco_event_del(fd);
@@ -622,7 +622,7 @@ int swco__reactor_post(swco__reactor_t *r, swco_fn fn, void *arg)
     return 0;
 }
 
-static void wakeup_read(int fd, int events, void *arg)
+void swco__reactor_wakeup_read(int fd, int events, void *arg)
 {
     swco__reactor_t *r = arg;
     uint64_t v;
@@ -717,7 +717,7 @@ int swco_event_signal(int signo, swco_signal_fn fn, void *arg, swco_free_fn arg_
 
 static void signal_read(int fd, int events, void *arg) { (void)fd; (void)events; (void)arg; }
 
-static void run_signals(swco__reactor_t *r)
+void swco__signals_run(swco__reactor_t *r)
 {
     if (!r->signal_pending)
         return;
@@ -775,7 +775,7 @@ static void run_io(swco__reactor_t *r)
 {
     for (int i = 0; i < r->nready; i++) {
         ready_event_t *e = &r->ready[i];
-        fd_slot_t *s = slot_find(r, e->fd);
+        fd_slot_t *s = swco__fd_find(r, e->fd);
         if (!s || s->gen != e->gen || !s->fn)
             continue; /* deleted (or replaced) by an earlier callback */
         int ev = e->events & (s->events | SWCO_EVENT_ERROR);
@@ -796,7 +796,7 @@ static void loop_once(swco__reactor_t *r)
     r->nready = 0;
     r->ops->poll(r, poll_timeout(r));
     r->now = swco__now_ms();
-    run_signals(r);
+    swco__signals_run(r);
     run_defers(r);
     swco__co_run_ready(); /* woken by a rendezvous, not yet run */
     swco__timers_run(r);
@@ -850,11 +850,13 @@ int swco__loop_run(void)
     return rc ? swco__fail(rc) : 0;
 }
 
+int swco__loop_running(void) { return swco__tls_reactor && swco__tls_reactor->running; }
+
 int swco_event_wait(void) { return swco__loop_run(); }
 
 int swco_event_exit(void)
 {
-    swco__reactor_t *r = tls_reactor;
+    swco__reactor_t *r = swco__tls_reactor;
     if (!r)
         return swco__fail(-ENOENT);
     r->stop = 1;
@@ -865,7 +867,7 @@ int swco_event_set_backend(int backend)
 {
     if (backend != SWCO_BACKEND_EPOLL && backend != SWCO_BACKEND_POLL)
         return swco__fail(-EINVAL);
-    if (tls_reactor)
+    if (swco__tls_reactor)
         return swco__fail(SWCO_ECOSTATE);
     tls_backend = backend;
     return 0;
@@ -873,12 +875,12 @@ int swco_event_set_backend(int backend)
 
 int swco_event_get_backend(void)
 {
-    return tls_reactor ? tls_reactor->backend : backend_default();
+    return swco__tls_reactor ? swco__tls_reactor->backend : backend_default();
 }
 
 double swco_event_now(void)
 {
-    return (double)(tls_reactor ? tls_reactor->now : swco__now_ms()) / 1000.0;
+    return (double)(swco__tls_reactor ? swco__tls_reactor->now : swco__now_ms()) / 1000.0;
 }
 
 /* -------------------------------------------------------- run and sleep */
@@ -887,7 +889,7 @@ int swco_run(swco_fn fn, void *arg)
 {
     if (!fn)
         return swco__fail(-EINVAL);
-    if (swco__co_current() || (tls_reactor && tls_reactor->running))
+    if (swco__co_current() || swco__loop_running())
         return swco__fail(SWCO_ECOSTATE);
     long cid = swco_coroutine_create(fn, arg);
     if (cid < 0)
