@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -765,4 +766,67 @@ static void guard_release(sched_t *s)
     sigaltstack(&ss, NULL);
     free(s->altstack);
     s->altstack = NULL;
+}
+
+/* -------------------------------------------------------- run and sleep */
+
+int swco_run(swco_fn fn, void *arg)
+{
+    if (!fn)
+        return swco__fail(-EINVAL);
+    if (swco__co_current() || swco__loop_running())
+        return swco__fail(SWCO_ECOSTATE);
+    long cid = swco_coroutine_create(fn, arg);
+    if (cid < 0)
+        return (int)cid;
+    return swco__loop_run();
+}
+
+void swco__wait_timeout(long id, void *arg)
+{
+    swco__waiter_t *w = arg;
+    w->timer = 0;
+    if (w->cancel)
+        w->cancel(w);
+    swco__co_wake(w, -ETIMEDOUT);
+}
+
+static void sleep_done(long id, void *arg)
+{
+    swco__waiter_t *w = arg;
+    w->timer = 0;
+    swco__co_wake(w, 0);
+}
+
+static void sleep_cancel(swco__waiter_t *w)
+{
+    if (w->timer) {
+        swco__timer_del(w->timer);
+        w->timer = 0;
+    }
+}
+
+int swco_sleep(double seconds)
+{
+    if (!(seconds >= 0) || seconds > 1e9)
+        return swco__fail(-EINVAL);
+    if (!swco__co_current()) {
+        struct timespec ts;
+        ts.tv_sec = (time_t)seconds;
+        ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        return 0;
+    }
+    swco__waiter_t w = {.what = "sleep", .cancel = sleep_cancel};
+    if (swco_coroutine_is_cancelled())
+        return swco__fail(-ECANCELED);
+    /* sleep(0) still yields: the timer is due on the next loop turn. */
+    long id = swco__timer_add(seconds == 0 ? 0 : swco__seconds_to_ms(seconds), sleep_done, &w);
+    if (id < 0)
+        return swco__fail((int)id);
+    w.timer = id;
+    int rc = swco__co_suspend(&w);
+    sleep_cancel(&w);
+    return rc < 0 ? swco__fail(rc) : 0;
 }
