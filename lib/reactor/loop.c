@@ -1,17 +1,12 @@
 /* The per-thread event loop.  loop_once() shows one turn's phases in the
- * order they run: poll, signals, defers, timers, fd events, cycle. */
+ * order they run: poll, signals, defers, timers, fd events, cycle.  The fd
+ * registry is fdreg.c, signals signal.c, cross-thread posts post.c, timers
+ * timer.c and the backends epoll.c and poll.c. */
 #include "reactor_int.h"
 
 #include <stdlib.h>
-#include <string.h>
 #include <strings.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 SWCO__TLS swco__reactor_t *swco__tls_reactor;

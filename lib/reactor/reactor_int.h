@@ -136,12 +136,12 @@ extern const backend_ops_t swco__poll_ops;
 /* Internal interest bit: edge-triggered (epoll only). */
 #define SWCO__EVENT_EDGE 0x100
 
-/* reactor.c: backends report each ready fd while polling */
+/* fdreg.c: backends report each ready fd while polling */
 int swco__reactor_ready(swco__reactor_t *r, int fd, int events);
 
-/* The eventfd's callback: run the calls other threads posted. */
+/* post.c: the eventfd's callback, runs the calls other threads posted */
 void swco__reactor_wakeup_read(int fd, int events, void *arg);
-/* Call the handlers of the signals the signalfd has. */
+/* signal.c: call the handlers of the signals the signalfd has */
 void swco__signals_run(swco__reactor_t *r);
 
 /* timer.c */
