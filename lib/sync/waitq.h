@@ -45,7 +45,7 @@ static inline qwaiter_t *waitq_pop(waitq_t *q)
  * runs at once, as swco__co_wake() does. */
 static inline void waitq_handoff(qwaiter_t *qw)
 {
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     if (s->current == &s->main) {
         swco__co_wake(&qw->w, 0);
         return;
