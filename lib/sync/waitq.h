@@ -63,7 +63,7 @@ static inline qwaiter_t *waitq_pop(waitq_t *q)
  * wait, so there it runs at once, as swco__co_wake() does. */
 static inline void waitq_handoff(swco__waiter_t *w)
 {
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     if (s->current == &s->main) {
         swco__co_wake(w, 0);
         return;
