@@ -445,28 +445,8 @@ static void worker_wait(struct pollfd *fixed, struct pollfd *pfd, int n, uint64_
         poll(pfd, (nfds_t)n, ms);
 }
 
-/* Wait until fd is ready for events (POLLIN/POLLOUT) or the deadline (ns)
- * passes: yields in a coroutine, else blocks the thread.  Returns 0 (try
- * the call again), -ETIMEDOUT, or in a coroutine swco_event_wait_fd()'s error
- * (-ECANCELED, another coroutine already waiting on fd, ...). */
-static int wait_fd_until(int fd, short events, uint64_t deadline)
-{
-    uint64_t now = swco__now_ns();
-    if (now >= deadline)
-        return -ETIMEDOUT;
-    double left = (double)(deadline - now) / 1e9;
-    if (swco__co_current()) {
-        int ev = (events & POLLIN ? SWCO_EVENT_READ : 0) | (events & POLLOUT ? SWCO_EVENT_WRITE : 0);
-        int rc = swco_event_wait_fd(fd, ev, left);
-        return rc < 0 ? rc : 0;
-    }
-    struct pollfd pfd = {.fd = fd, .events = events};
-    double ms = left * 1000 + 1;
-    return poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int)ms) == 0 ? -ETIMEDOUT : 0;
-}
-
 /* Write all of buf to a non-blocking socket by the deadline (ns). */
-static int write_full(int fd, const void *buf, size_t len, uint64_t deadline)
+static int write_full(int fd, const void *buf, size_t len, swco__deadline_t deadline)
 {
     size_t done = 0;
     while (done < len) {
@@ -479,7 +459,9 @@ static int write_full(int fd, const void *buf, size_t len, uint64_t deadline)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return -errno;
-        int rc = wait_fd_until(fd, POLLOUT, deadline);
+        /* yields in a coroutine, else blocks the thread */
+        int rc = swco__wait_fd_until(fd, SWCO_EVENT_WRITE | SWCO__WAIT_BLOCK | SWCO__WAIT_ONCE,
+                                     deadline);
         if (rc < 0)
             return rc;
     }
@@ -1105,7 +1087,7 @@ long swco_pool_reply(swco_pool_t *p, const void *data, size_t len)
         return n < 0 ? swco__fail(-errno) : (long)n;
     }
     /* A client that does not read its reply cannot hold the worker. */
-    uint64_t by = swco__now_ns() + (uint64_t)(p->msg_timeout * 1e9);
+    swco__deadline_t by = swco__deadline_from_timeout(p->msg_timeout);
     uint32_t be = htonl((uint32_t)len);
     int rc = write_full(p->conn_fd, &be, 4, by);
     if (!rc && len)
