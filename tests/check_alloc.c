@@ -138,10 +138,14 @@ static void resume_all(void)
 static void *make_coroutine(void *ctx) { return keep(swco_coroutine_create(co_body, NULL)); }
 static void drop_coroutine(void *obj) {}
 
-/* On failure arg_free has run already: the leak check proves it. */
+/* A failed create does not call arg_free: arg is still the caller's. */
 static void *make_coroutine_ex(void *ctx)
 {
-    return keep(swco_coroutine_create_ex(co_body, strdup("owned by the coroutine"), free, 0));
+    char *arg = strdup("owned by the coroutine");
+    long cid = swco_coroutine_create_ex(co_body, arg, free, 0);
+    if (cid < 0)
+        free(arg);
+    return keep(cid);
 }
 
 static void coroutines_main(void *arg)
@@ -222,7 +226,9 @@ static void *make_process(void *ctx)
 {
     char *arg = strdup("owned by the process object");
     swco_process_t *p = swco_process_new(child_body, arg, free, *(int *)ctx, 0);
-    return p; /* on failure arg_free ran already: the leak check proves it */
+    if (!p)
+        free(arg); /* a failed new does not call arg_free */
+    return p;
 }
 static void drop_process(void *obj) { swco_process_free(obj); }
 
@@ -337,6 +343,47 @@ START_TEST(test_socket_accept)
 }
 END_TEST
 
+/* A cold start: swco_run brings up the thread's scheduler and loop, and
+ * tears them down when it returns, so every attempt below starts from
+ * nothing.  Whatever allocation fails, swco_run returns 0 (the failure hit
+ * a call that reported it to its caller) or -ENOMEM, and nothing crashes
+ * or leaks. */
+static void noop(void *arg) {}
+static void cold_main(void *arg)
+{
+    swco_channel_t *ch = swco_channel_new(1);
+    if (ch) {
+        swco_channel_push(ch, (void *)1, 0);
+        swco_channel_free(ch);
+    }
+    swco_coroutine_create(noop, NULL);
+    swco_sleep(0.001); /* a timer on the loop */
+    swco_socket_t *sk = swco_socket_new(AF_INET, SOCK_DGRAM, 0);
+    if (sk)
+        swco_socket_free(sk);
+}
+
+START_TEST(test_run_cold)
+{
+    long failed = 0;
+    for (long n = 1; n <= MAX_ALLOCS; n++) {
+        swco__alloc_fail_nth(n);
+        int rc = swco_run(cold_main, NULL);
+        long injected = swco__alloc_injected();
+        swco__alloc_fail_nth(0);
+        ck_assert_msg(rc == 0 || (rc == -ENOMEM && injected == 1),
+                      "swco_run: allocation %ld failed, returned %d (%s)", n, rc, swco_err_name(rc));
+        if (rc != 0)
+            failed++;
+        if (injected == 0) {
+            ck_assert_int_eq(rc, 0);
+            break;
+        }
+    }
+    ck_assert_int_gt(failed, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("alloc");
@@ -348,6 +395,7 @@ int main(void)
     tcase_add_test(tc, test_process_pool);
     tcase_add_test(tc, test_sockets);
     tcase_add_test(tc, test_socket_accept);
+    tcase_add_test(tc, test_run_cold);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
