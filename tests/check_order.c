@@ -1,7 +1,7 @@
 /* Swoole's documented coroutine scheduling examples (the print orders of
- * its coroutine execution-order page) and its defer example, reproduced in C.  go() at the top of a PHP script is
- * swco_coroutine_create() outside any coroutine; the script's end is
- * swco_event_wait().  Coroutine numbers are printed relative to the first
+ * its coroutine execution-order page) and its defer example, reproduced
+ * in C.  go() at the top of a PHP script is swco_coroutine_create()
+ * outside any coroutine; the script's end is swco_event_wait().  Coroutine numbers are printed relative to the first
  * one each test creates, as PHP's co::getcid() would number them. */
 #include "testutil.h"
 
