@@ -240,7 +240,8 @@ START_TEST(test_process_pool)
     int ipcs[] = {SWCO_PROCESS_IPC_NONE, SWCO_PROCESS_IPC_STREAM, SWCO_PROCESS_IPC_DGRAM};
     for (size_t i = 0; i < sizeof ipcs / sizeof ipcs[0]; i++)
         fail_each("swco_process_new", make_process, drop_process, &ipcs[i]);
-    int pipcs[] = {SWCO_POOL_IPC_NONE, SWCO_POOL_IPC_SOCKET, SWCO_POOL_IPC_UNIXSOCK};
+    int pipcs[] = {SWCO_POOL_IPC_NONE, SWCO_POOL_IPC_MSGQUEUE, SWCO_POOL_IPC_SOCKET,
+                   SWCO_POOL_IPC_UNIXSOCK};
     for (size_t i = 0; i < sizeof pipcs / sizeof pipcs[0]; i++)
         fail_each("swco_pool_new", make_pool, drop_pool, &pipcs[i]);
 }
