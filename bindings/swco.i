@@ -3,8 +3,9 @@
  * A language's interface file (bindings/<lang>/swco_<lang>.i) declares its
  * %module, defines how a negative return code becomes that language's error
  * as a %define SWCO_LANGUAGE_TYPEMAPS that this file expands before the
- * headers (out typemaps for int and long results, leaving the
- * SWCO_PLAIN_RESULTS as plain values; see python/swco_python.i), binds the
+ * headers (out typemaps for int and long results, which raise on a negative
+ * value, and one for swco_err_t, an error code returned as data and never
+ * raised; see python/swco_python.i), binds the
  * callback-taking calls with its own code, and %includes this file.
  *
  * What is shared:
@@ -22,12 +23,6 @@
 
 #define SWCO_BEGIN_DECLS
 #define SWCO_END_DECLS
-
-/* Calls whose negative results are values (-1: no coroutine), not errors. */
-#define SWCO_PLAIN_RESULTS \
-    int swco_last_error, long swco_coroutine_id, long swco_coroutine_parent_id, \
-    long swco_coroutine_get_pcid, int swco_pool_worker_id, int swco_process_exit_code, \
-    int swco_process_fd, int swco_socket_fd
 
 /* ---------------------------------------------------------- ownership */
 %newobject swco_channel_new;
@@ -82,7 +77,7 @@
 %ignore swco_event_isset;
 %ignore swco_event_defer;
 %ignore swco_event_cycle;
-%ignore swco_signal;
+%ignore swco_event_signal;
 %ignore swco_set_last_error;
 /* shared memory and processes: buffers, out-parameters, callbacks, forks */
 %ignore swco_table_set_int;
@@ -119,7 +114,6 @@
 %ignore swco_process_wait;
 %ignore swco_process_exec;
 %ignore swco_process_wait_any;
-%ignore swco_process_signal;
 %ignore swco_process_push;
 %ignore swco_process_pop;
 %ignore swco_pool_on_worker_start;
@@ -147,9 +141,6 @@
 /* TLS: the peer's subject is copied into the caller's buffer. */
 %ignore swco_ssl_get_peer_subject;
 
-/* The function shares its name with the enum's tag. */
-%rename(swco_lock_get_type) swco_lock_type(const swco_lock_t *); /* keeps the Python name stable */
-
 /* The language's error mapping. */
 #ifdef SWCO_LANGUAGE_TYPEMAPS
 SWCO_LANGUAGE_TYPEMAPS
@@ -157,6 +148,7 @@ SWCO_LANGUAGE_TYPEMAPS
 
 %include <stdint.i>
 %include <swco/export.h>
+%include <swco/types.h>
 %include <swco/version.h>
 %include <swco/error.h>
 %include <swco/log.h>

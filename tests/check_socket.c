@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -392,7 +393,7 @@ static void length_framing(void *arg)
     ck_assert_int_eq(swco_socket_set_package_max_length(b, 1024), 0);
     ck_assert_int_eq(swco_socket_send_all(a, "\0\1\0\0", 4, 1), 4);
     ck_assert_int_eq(swco_socket_recv_packet(b, &p, 2), SWCO_EPKGTOOBIG);
-    ck_assert_int_eq(swco_socket_fd(b), -1);
+    ck_assert_int_eq(swco_socket_fd(b), SWCO_ECLOSED);
     ck_assert_int_eq(swco_socket_recv_packet(b, &p, 2), SWCO_ECLOSED);
     swco_socket_free(a);
     swco_socket_free(b);
@@ -453,8 +454,8 @@ static void connect_timeouts(void *arg)
     int nheld, port, rc;
     swco_socket_t *ls = full_listener(&port, held, &nheld);
     ck_assert(swco_socket_get_default_timeout(SWCO_TIMEOUT_CONNECT) == 1.0);
-    ck_assert(swco_socket_get_default_timeout(SWCO_TIMEOUT_READ) == -1);
-    ck_assert(swco_socket_get_default_timeout(SWCO_TIMEOUT_WRITE) == -1);
+    ck_assert(swco_socket_get_default_timeout(SWCO_TIMEOUT_READ) == INFINITY); /* never */
+    ck_assert(swco_socket_get_default_timeout(SWCO_TIMEOUT_WRITE) == INFINITY);
 
     /* Each timeout below is told from the one it overrides by making that
      * one 30 s: the upper bounds are generous, and a loaded machine cannot
@@ -618,7 +619,7 @@ static void busy_and_cancel(void *arg)
     second_rc = 1;
     long rc = swco_socket_recv(b, buf, sizeof buf, 2);
     /* second_reader ran first (it waits), so we are the second here */
-    ck_assert_int_eq(rc, SWCO_EBUSY);
+    ck_assert_int_eq(rc, -EBUSY);
     while (second_rc == 1 && now_s() - t0 < 60 * slow())
         swco_sleep(0.005);
     ck_assert_int_eq(second_rc, -ECANCELED);
@@ -935,6 +936,27 @@ START_TEST(connect_empty_host)
 }
 END_TEST
 
+/* ---- issue 11: no negative value that is not an error */
+START_TEST(timeout_getters_never_is_infinity)
+{
+    swco_socket_t *s = swco_socket_new(AF_INET, SOCK_STREAM, 0);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(swco_socket_set_timeout(s, SWCO_TIMEOUT_READ, -1), 0);
+    ck_assert(swco_socket_get_timeout(s, SWCO_TIMEOUT_READ) == INFINITY);
+    /* What a getter returns can be given back. */
+    ck_assert_int_eq(swco_socket_set_timeout(s, SWCO_TIMEOUT_WRITE, INFINITY), 0);
+    ck_assert(swco_socket_get_timeout(s, SWCO_TIMEOUT_WRITE) == INFINITY);
+    ck_assert(swco_socket_get_timeout(s, 99) == -EINVAL);
+    ck_assert(swco_socket_get_default_timeout(99) == -EINVAL);
+    ck_assert(swco_socket_get_timeout(NULL, SWCO_TIMEOUT_READ) == -EINVAL);
+    ck_assert_int_ge(swco_socket_fd(s), 0);
+    ck_assert_int_eq(swco_socket_close(s), 0);
+    ck_assert_int_eq(swco_socket_fd(s), SWCO_ECLOSED);
+    ck_assert_int_eq(swco_socket_fd(NULL), -EINVAL);
+    swco_socket_free(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("socket");
@@ -966,6 +988,7 @@ int main(void)
     tcase_add_test(tc, close_wakes_reader_that_frees);
     tcase_add_test(tc, free_during_name_lookup);
     tcase_add_test(tc, connect_empty_host);
+    tcase_add_test(tc, timeout_getters_never_is_infinity);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

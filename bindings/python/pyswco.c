@@ -31,7 +31,7 @@
 #undef Py_BUILD_CORE
 
 /* Saved interpreter state of one context (a coroutine, or the thread's own
- * context, cid -1).  Fields are meaningful only while the context is not
+ * context, cid 0).  Fields are meaningful only while the context is not
  * running; the references held then are owned here. */
 typedef struct pyco_state {
     struct pyco_state *next, *prev; /* the thread's states, for backtrace() */
@@ -266,7 +266,7 @@ static void pyswco_hook(int event, long cid, void **slot, void *arg)
     PyThreadState *ts;
     switch (event) {
     case SWCO_COROUTINE_SWITCH_OUT:
-        if (cid == -1)
+        if (cid == 0)
             gil_take();
         ts = PyThreadState_Get();
         if (st && st->dead) {
@@ -285,15 +285,15 @@ static void pyswco_hook(int event, long cid, void **slot, void *arg)
             restore_state(ts, st);
             if (ts->cframe != &ts->root_cframe)
                 ts->cframe->use_tracing = tracing_flag(ts);
-        } else if (cid != -1) {
+        } else if (cid != 0) {
             *slot = state_new(cid);
             fresh_state(ts);
         } /* else: the thread's context was never left under the hook */
-        if (cid == -1)
+        if (cid == 0)
             gil_give();
         break;
     case SWCO_COROUTINE_END:
-        if (cid == -1) {
+        if (cid == 0) {
             state_free(st);
             *slot = NULL;
         } else if (st) {
@@ -405,7 +405,7 @@ static int drive_loop(int (*loop)(void *), void *arg, PyObject *on_signal)
     tls_active = 1;
     tls_in_loop = 1;
     tls_on_signal = on_signal;
-    swco_event_cycle(loop_cycle, NULL);
+    swco_event_cycle(loop_cycle, NULL, NULL);
     int rc = loop(arg); /* frees the thread's loop, cycle callback included */
     gil_take();
     tls_in_loop = outer;
@@ -434,7 +434,7 @@ PyObject *pyswco_run(PyObject *fn, PyObject *on_signal)
 {
     if (!PyCallable_Check(fn) || !PyCallable_Check(on_signal))
         return pyswco_raise(-EINVAL);
-    if (swco_coroutine_id() != -1)
+    if (swco_coroutine_id() != 0)
         return pyswco_raise(SWCO_ECOSTATE);
     run_arg_t ra = {fn, 0};
     int rc = drive_loop(run_loop, &ra, on_signal);
@@ -463,7 +463,7 @@ PyObject *pyswco_defer(PyObject *fn)
     if (!PyCallable_Check(fn))
         return pyswco_raise(-EINVAL);
     Py_INCREF(fn);
-    int rc = swco_defer(defer_fire, fn);
+    int rc = swco_defer(defer_fire, fn, NULL);
     if (rc < 0) {
         Py_DECREF(fn);
         return pyswco_raise(rc);
@@ -486,13 +486,13 @@ static void timer_fire(long timer_id, void *arg)
     gil_give();
 }
 
-PyObject *pyswco_timer_add(long ms, int flags, PyObject *fn)
+PyObject *pyswco_timer_add(double seconds, int flags, PyObject *fn)
 {
     if (!PyCallable_Check(fn))
         return pyswco_raise(-EINVAL);
     tls_active = 1;
     Py_INCREF(fn);
-    long id = swco_timer_add(ms, (flags & SWCO_TIMER_TICK) | SWCO_TIMER_NO_COROUTINE, timer_fire,
+    long id = swco_timer_add(seconds, (flags & SWCO_TIMER_TICK) | SWCO_TIMER_NO_COROUTINE, timer_fire,
                              fn, py_decref);
     if (id < 0) {
         Py_DECREF(fn);
@@ -505,7 +505,7 @@ PyObject *pyswco_wait(PyObject *on_signal)
 {
     if (!PyCallable_Check(on_signal))
         return pyswco_raise(-EINVAL);
-    if (swco_coroutine_id() != -1)
+    if (swco_coroutine_id() != 0)
         return pyswco_raise(SWCO_ECOSTATE);
     int rc = drive_loop(wait_loop, NULL, on_signal);
     if (rc < 0)
@@ -901,7 +901,7 @@ PyObject *pyswco_coroutine_list(void)
 
 PyObject *pyswco_coroutine_stats(void)
 {
-    swco_coroutine_stats_t s;
+    swco_coroutine_stats_t s = {.size = sizeof s};
     swco_coroutine_stats(&s);
     return Py_BuildValue("{s:l,s:l,s:K,s:l,s:n,s:n,s:l}", "live", s.live, "peak", s.peak,
                          "created", (unsigned long long)s.created, "max", s.max, "stack_size",
@@ -923,7 +923,7 @@ PyObject *pyswco_backtrace(long cid)
         while (st && (st->cid != cid || st->dead))
             st = st->next;
         if (!st) {
-            if (cid == -1 || swco_coroutine_exists(cid))
+            if (cid <= 0 || swco_coroutine_exists(cid))
                 return PyList_New(0); /* alive, never ran Python here */
             return pyswco_raise(SWCO_ENOCO);
         }
@@ -1010,7 +1010,7 @@ int pyswco_module_init(PyObject *dict)
      * scheduler pools them (only default-sized stacks are reused). */
     if (swco_coroutine_get_stack_size() < PYSWCO_STACK_SIZE)
         swco_coroutine_set_stack_size(PYSWCO_STACK_SIZE);
-    int rc = swco_coroutine_set_hook(pyswco_hook, NULL);
+    int rc = swco_coroutine_set_hook(pyswco_hook, NULL, NULL);
     if (rc < 0) {
         PyErr_Format(PyExc_ImportError,
                      "swco: cannot install the coroutine hook (%s): import swco before "

@@ -23,7 +23,7 @@ PyObject *pyswco_run(PyObject *fn, PyObject *on_signal);
 PyObject *pyswco_go(PyObject *fn);
 PyObject *pyswco_wait(PyObject *on_signal);
 PyObject *pyswco_defer(PyObject *fn);
-PyObject *pyswco_timer_add(long ms, int flags, PyObject *fn);
+PyObject *pyswco_timer_add(double seconds, int flags, PyObject *fn);
 swco_channel_t *pyswco_channel_new(long capacity);
 PyObject *pyswco_channel_push(swco_channel_t *chan, PyObject *value, double timeout);
 PyObject *pyswco_channel_pop(swco_channel_t *chan, double timeout);

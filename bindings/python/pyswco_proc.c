@@ -12,6 +12,7 @@
 #include "pyswco.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -228,7 +229,7 @@ PyObject *pyswco_table_keys(swco_table_t *t)
 
 PyObject *pyswco_table_stats(swco_table_t *t)
 {
-    swco_table_stats_t s;
+    swco_table_stats_t s = {.size = sizeof s};
     int rc = swco_table_stats(t, &s);
     if (rc < 0)
         return pyswco_raise(rc);
@@ -398,7 +399,7 @@ PyObject *pyswco_process_read(swco_process_t *proc, long size, double timeout)
 PyObject *pyswco_process_wait(swco_process_t *proc, double timeout)
 {
     int rc;
-    if (swco_coroutine_id() == -1) { /* blocks the thread: let others run */
+    if (swco_coroutine_id() == 0) { /* blocks the thread: let others run */
         Py_BEGIN_ALLOW_THREADS
         rc = swco_process_wait(proc, timeout);
         Py_END_ALLOW_THREADS
@@ -526,12 +527,12 @@ PyObject *pyswco_exec(const char *cmd, double timeout)
     char *out = NULL;
     size_t len = 0;
     int status = 0, rc;
-    if (swco_coroutine_id() == -1) { /* blocks the thread: let others run */
+    if (swco_coroutine_id() == 0) { /* blocks the thread: let others run */
         Py_BEGIN_ALLOW_THREADS
-        rc = swco_exec(cmd, &out, &len, &status, timeout);
+        rc = swco_exec_run(cmd, &out, &len, &status, timeout);
         Py_END_ALLOW_THREADS
     } else {
-        rc = swco_exec(cmd, &out, &len, &status, timeout); /* yields */
+        rc = swco_exec_run(cmd, &out, &len, &status, timeout); /* yields */
     }
     if (rc < 0) {
         free(out);
@@ -585,7 +586,7 @@ PyObject *pyswco_async_call(PyObject *fn, double timeout)
         return PyErr_NoMemory();
     Py_INCREF(fn);
     job->fn = fn;
-    int rc = swco_async(async_run, job, async_job_free, timeout);
+    int rc = swco_aio_run(async_run, job, async_job_free, timeout);
     if (rc < 0)
         return pyswco_raise(rc); /* the job is the library's now */
     PyObject *result = job->result;
@@ -694,13 +695,14 @@ PyObject *pyswco_socket_recv_packet(swco_socket_t *s, double timeout)
 }
 
 /* The timeout of one kind for s, or the process-wide default when s is
- * NULL; -1 is "never", other negative values are error codes. */
+ * NULL; the library's INFINITY ("never") is -1.0 here, negative values are
+ * error codes. */
 PyObject *pyswco_socket_get_timeout(swco_socket_t *s, int kind)
 {
     double t = s ? swco_socket_get_timeout(s, kind) : swco_socket_get_default_timeout(kind);
-    if (t < 0 && t != -1)
+    if (t < 0)
         return pyswco_raise((int)t);
-    return PyFloat_FromDouble(t);
+    return PyFloat_FromDouble(isinf(t) ? -1.0 : t);
 }
 
 /* The peer certificate's subject, None when the peer sent none. */

@@ -201,7 +201,7 @@ def sleep(seconds):
     the coroutine is cancelled and swco.Error (-EINVAL) for a negative value.
     """
     seconds = float(seconds)
-    if 0 <= seconds < _FOREVER_SECONDS and _swco.swco_coroutine_id() == -1:
+    if 0 <= seconds < _FOREVER_SECONDS and _swco.swco_coroutine_id() == 0:
         _time.sleep(seconds)
     else:
         _swco.swco_sleep(seconds)
@@ -225,7 +225,7 @@ def defer(fn, *args, **kwargs):
 
 def getcid():
     """Return the current coroutine id, or -1 outside coroutines."""
-    return _swco.swco_coroutine_id()
+    return _swco.swco_coroutine_id() or -1
 
 
 def getpcid(cid=None):
@@ -233,12 +233,7 @@ def getpcid(cid=None):
 
     -1 means it was created outside a coroutine.
     """
-    if cid is None:
-        return _swco.swco_coroutine_parent_id()
-    pcid = _swco.swco_coroutine_get_pcid(cid)
-    if pcid < -1:
-        _swco.pyswco_raise(pcid)
-    return pcid
+    return _swco.swco_coroutine_parent_id(0 if cid is None else cid) or -1
 
 
 def exists(cid):
@@ -335,7 +330,7 @@ def _timer(seconds, flags, fn, args, kwargs):
         _state.timers.discard(box[0])
         body()
 
-    tid = _swco.pyswco_timer_add(_ms(seconds), flags, body if flags else once)
+    tid = _swco.pyswco_timer_add(_ms(seconds) / 1000.0, flags, body if flags else once)
     box.append(tid)
     _state.timers.add(tid)
     return tid
@@ -763,7 +758,7 @@ class Lock:
         try:
             fn(self._c, *args)
         except Error as exc:
-            if exc.name != "SWCO_EOWNERDEAD":
+            if exc.name != "EOWNERDEAD":
                 raise
             self.recovered = True
 
@@ -775,14 +770,14 @@ class Lock:
     def lock(self, timeout=FOREVER):
         """Take the lock (the write lock of a RWLOCK), waiting up to timeout
         seconds (<= 0: for ever); raises swco.TimeoutError."""
-        if _swco.swco_coroutine_id() != -1:
+        if _swco.swco_coroutine_id() != 0:
             self._take(_swco.swco_lock_co_lock, float(timeout))
         else:
             self._take(_swco.swco_lock_timedlock, float(timeout))
 
     def lock_read(self, timeout=FOREVER):
         """Take a read lock (RWLOCK; the same as lock() for other kinds)."""
-        if _swco.swco_coroutine_id() != -1:
+        if _swco.swco_coroutine_id() != 0:
             self._take(_swco.swco_lock_co_lock_read, float(timeout))
         else:
             self._take(_swco.swco_lock_timedlock_read, float(timeout))
@@ -933,8 +928,11 @@ class Process:
     @property
     def exit_code(self):
         """Exit status of the reaped child, None when killed or not reaped."""
-        code = _swco.swco_process_exit_code(self._c)
-        return code if code >= 0 else None
+        try:
+            code = _swco.swco_process_exit_code(self._c)
+        except Error:
+            return None  # not reaped yet
+        return None if _swco.swco_process_exit_signal(self._c) else code
 
     @property
     def exit_signal(self):
@@ -1051,7 +1049,10 @@ class ProcessPool:
     @property
     def worker_id(self):
         """The calling worker's id, -1 outside the workers."""
-        return _swco.swco_pool_worker_id(self._c)
+        try:
+            return _swco.swco_pool_worker_id(self._c)
+        except Error:
+            return -1
 
     def worker_pid(self, worker_id):
         """Pid of worker worker_id, 0 when it is not running."""
@@ -1197,7 +1198,7 @@ class Socket:
     timeout (set_timeout()), else the process-wide defaults
     (set_default_timeout(): connect 1 s, read and write never).  Waiting
     calls need a coroutine; one coroutine reads and one writes at a time (a
-    second raises swco.Error SWCO_EBUSY).  Data arguments are bytes-like
+    second raises swco.Error EBUSY).  Data arguments are bytes-like
     objects (bytes, bytearray, memoryview); anything else raises TypeError.
     recv_packet() returns one whole packet framed by set_package_eof() or
     set_package_length(); after enable_ssl() the same calls go over TLS.
@@ -1213,7 +1214,10 @@ class Socket:
 
     def fileno(self):
         """The file descriptor, -1 once closed."""
-        return _swco.swco_socket_fd(self._c)
+        try:
+            return _swco.swco_socket_fd(self._c)
+        except Error:
+            return -1
 
     def connect(self, host, port=0, timeout=0):
         """Connect to host (name or address; a path for AF_UNIX) and port.
@@ -1348,7 +1352,7 @@ class Socket:
         """Receive exactly one framed packet (bytes); b"" when the peer
         closed (a partial packet is dropped).  Without framing, whatever is
         available.  A packet over set_package_max_length() raises
-        swco.Error SWCO_EPKGTOOBIG and a malformed header SWCO_EPROTO; the
+        swco.Error SWCO_EPKGTOOBIG and a malformed header EPROTO; the
         socket is then closed."""
         return _swco.pyswco_socket_recv_packet(self._c, float(timeout))
 
@@ -1415,7 +1419,7 @@ class Socket:
         """Close the socket; coroutines waiting on it wake with
         CancelledError and later calls raise swco.ClosedError.  Closing
         again does nothing."""
-        if self._c is not None and _swco.swco_socket_fd(self._c) >= 0:
+        if self._c is not None and self.fileno() >= 0:
             _swco.swco_socket_close(self._c)
 
     def __enter__(self):
@@ -1583,7 +1587,7 @@ __all__ += ["SSLContext", "CERT_NONE", "CERT_REQUIRED", "set_default_timeout", "
 def _shutdown():
     """At interpreter exit, cancel coroutines left by go() outside run() and
     let them unwind (their finally blocks and defers run)."""
-    if _swco.swco_coroutine_id() != -1:
+    if _swco.swco_coroutine_id() != 0:
         return
     for _ in range(3):
         cids = _swco.pyswco_coroutine_list()

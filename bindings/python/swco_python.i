@@ -19,8 +19,8 @@
 %}
 
 /* Negative int/long results become swco.Error (or a subclass) carrying the
- * code; the calls whose negative results are values keep them.  Expanded by
- * swco.i once SWCO_PLAIN_RESULTS is defined. */
+ * code; a swco_err_t is an error code returned as data (swco_last_error())
+ * and comes back as a plain number.  Expanded by swco.i before the headers. */
 %define SWCO_LANGUAGE_TYPEMAPS
 %typemap(out, fragment=SWIG_From_frag(int)) int {
     if ($1 < 0) {
@@ -40,8 +40,8 @@
 %typemap(out) int64_t, uint32_t {
     $result = PyLong_FromLongLong((long long)$1);
 }
-%typemap(out, fragment=SWIG_From_frag(long)) SWCO_PLAIN_RESULTS {
-    $result = SWIG_From(long)((long)$1);
+%typemap(out, fragment=SWIG_From_frag(int)) swco_err_t {
+    $result = SWIG_From(int)((int)$1);
 }
 %enddef
 
@@ -95,7 +95,7 @@ PyObject *pyswco_run(PyObject *fn, PyObject *on_signal);
 PyObject *pyswco_go(PyObject *fn);
 PyObject *pyswco_wait(PyObject *on_signal);
 PyObject *pyswco_defer(PyObject *fn);
-PyObject *pyswco_timer_add(long ms, int flags, PyObject *fn);
+PyObject *pyswco_timer_add(double seconds, int flags, PyObject *fn);
 swco_channel_t *pyswco_channel_new(long capacity);
 PyObject *pyswco_channel_push(swco_channel_t *chan, PyObject *value, double timeout);
 PyObject *pyswco_channel_pop(swco_channel_t *chan, double timeout);

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -60,7 +61,7 @@ int swco__sock_wait(swco_socket_t *s, int events, long long deadline)
             return -ETIMEDOUT;
         t = (double)left / 1000.0;
     }
-    int rc = swco_wait_fd(s->fd, events, t);
+    int rc = swco_event_wait_fd(s->fd, events, t);
     if (s->fd < 0)
         return -ECANCELED; /* closed by another coroutine while we waited */
     return rc < 0 ? rc : 0;
@@ -198,7 +199,12 @@ void swco_socket_free(swco_socket_t *s)
     swco__sock_release(s);
 }
 
-int swco_socket_fd(const swco_socket_t *s) { return s ? s->fd : -1; }
+int swco_socket_fd(const swco_socket_t *s)
+{
+    if (!s)
+        return swco__fail(-EINVAL);
+    return s->fd >= 0 ? s->fd : swco__fail(SWCO_ECLOSED);
+}
 
 int swco_socket_cancel(swco_socket_t *s)
 {
@@ -249,7 +255,7 @@ static int sock_resolve(swco_socket_t *s, swco__addr_t *a, const char *host, int
     swco__sock_lookup_t me = {.next = s->lookups, .co = swco__co_current(), .gen = s->lookup_gen};
     if (me.co)
         s->lookups = &me;
-    swco_addrinfo_t *ai = swco_getaddrinfo(host, NULL, s->domain, s->type, timeout);
+    swco_addrinfo_t *ai = swco_dns_getaddrinfo(host, NULL, s->domain, s->type, timeout);
     if (me.co && !me.woken) {
         swco__sock_lookup_t **pl = &s->lookups;
         while (*pl != &me)
@@ -368,7 +374,7 @@ int swco_socket_connect(swco_socket_t *s, const char *host, int port, double tim
     swco__sock_hold(s);
     int rc = sock_resolve(s, &a, host, port, t, 0);
     if (rc == 0 && s->writing)
-        rc = SWCO_EBUSY;
+        rc = -EBUSY;
     if (rc != 0) {
         swco__sock_release(s);
         return swco__fail(rc);
@@ -418,7 +424,7 @@ swco_socket_t *swco_socket_accept(swco_socket_t *s, double timeout)
         return NULL;
     }
     if (s->reading) {
-        swco__fail(SWCO_EBUSY);
+        swco__fail(-EBUSY);
         return NULL;
     }
     long long deadline = swco__deadline(effective(s, 1, timeout));
@@ -529,7 +535,7 @@ static int begin(swco_socket_t *s, int *flag)
     if (s->fd < 0)
         return SWCO_ECLOSED;
     if (*flag)
-        return SWCO_EBUSY;
+        return -EBUSY;
     *flag = 1;
     swco__sock_hold(s);
     return 0;
@@ -878,6 +884,8 @@ int swco_socket_set_buffer_size(swco_socket_t *s, int recv_size, int send_size)
 
 static int set_timeouts(double *slots, int kinds, double seconds)
 {
+    if (seconds == INFINITY) /* what the getters return for "never" */
+        seconds = -1;
     if (kinds <= 0 || (kinds & ~SWCO_TIMEOUT_ALL) || seconds != seconds || seconds > 1e9)
         return swco__fail(-EINVAL);
     if (seconds == 0)
@@ -900,7 +908,8 @@ double swco_socket_get_timeout(const swco_socket_t *s, int kind)
     int i = kind_index(kind);
     if (!s || i < 0)
         return swco__fail(-EINVAL);
-    return effective(s, i, 0);
+    double t = effective(s, i, 0);
+    return t < 0 ? INFINITY : t;
 }
 
 int swco_socket_set_default_timeout(int kinds, double seconds)
@@ -911,7 +920,9 @@ int swco_socket_set_default_timeout(int kinds, double seconds)
 double swco_socket_get_default_timeout(int kind)
 {
     int i = kind_index(kind);
-    return i < 0 ? swco__fail(-EINVAL) : default_timeout[i];
+    if (i < 0)
+        return swco__fail(-EINVAL);
+    return default_timeout[i] < 0 ? INFINITY : default_timeout[i];
 }
 
 /* --------------------------------------------------------------- framing */
