@@ -269,7 +269,7 @@ static void drop_ssl_ctx(void *obj) { swco_ssl_ctx_free(obj); }
 
 static void *make_addrinfo(void *ctx)
 {
-    return swco_getaddrinfo("localhost", "80", AF_UNSPEC, SOCK_STREAM, 5 * slow());
+    return swco_dns_getaddrinfo("localhost", "80", AF_UNSPEC, SOCK_STREAM, 5 * slow());
 }
 static void drop_addrinfo(void *obj) { swco_addrinfo_free(obj); }
 
@@ -281,7 +281,7 @@ static void sockets_main(void *arg)
     int server = 1, client = 0;
     fail_each("swco_ssl_ctx_new (server)", make_ssl_ctx, drop_ssl_ctx, &server);
     fail_each("swco_ssl_ctx_new (client)", make_ssl_ctx, drop_ssl_ctx, &client);
-    fail_each("swco_getaddrinfo", make_addrinfo, drop_addrinfo, NULL);
+    fail_each("swco_dns_getaddrinfo", make_addrinfo, drop_addrinfo, NULL);
 }
 
 START_TEST(test_sockets)
@@ -385,6 +385,68 @@ START_TEST(test_run_cold)
 }
 END_TEST
 
+/* Registrations that keep an arg: with an allocation failing, the call
+ * returns -ENOMEM and leaves arg the caller's (arg_free not called);
+ * otherwise arg_free runs exactly once, when the registration is done.
+ * Every arg is freed exactly once either way: the counts prove it. */
+static int freed_by_library, freed_by_caller, made;
+static void count_free(void *arg)
+{
+    freed_by_library++;
+    free(arg);
+}
+static void timer_fn(long id, void *arg) {}
+static void defer_fn(void *arg) {}
+
+typedef long (*register_fn)(void *arg);
+static long reg_timer_after(void *arg) { return swco_timer_after(60, timer_fn, arg, count_free); }
+static long reg_timer_tick(void *arg) { return swco_timer_tick(60, timer_fn, arg, count_free); }
+static long reg_event_defer(void *arg) { return swco_event_defer(defer_fn, arg, count_free); }
+static long reg_defer(void *arg) { return swco_defer(defer_fn, arg, count_free); }
+
+static void register_each(const char *what, register_fn reg, int is_timer)
+{
+    for (long n = 1; n <= MAX_ALLOCS; n++) {
+        void *arg = malloc(16);
+        made++;
+        int before = freed_by_library;
+        swco__alloc_fail_nth(n);
+        long rc = reg(arg);
+        long injected = swco__alloc_injected();
+        swco__alloc_fail_nth(0);
+        if (rc < 0) {
+            ck_assert_msg(rc == -ENOMEM && injected == 1, "%s: allocation %ld failed, returned %ld",
+                          what, n, rc);
+            ck_assert_msg(freed_by_library == before, "%s: failed, yet arg_free ran", what);
+            freed_by_caller++;
+            free(arg);
+            continue;
+        }
+        if (is_timer)
+            ck_assert_int_eq(swco_timer_clear(rc), 0); /* arg_free runs now */
+        if (injected == 0)
+            return;
+    }
+    ck_abort_msg("%s: still allocating after %d allocations", what, MAX_ALLOCS);
+}
+
+static void registrations_main(void *arg)
+{
+    register_each("swco_timer_after", reg_timer_after, 1);
+    register_each("swco_timer_tick", reg_timer_tick, 1);
+    register_each("swco_event_defer", reg_event_defer, 0);
+    register_each("swco_defer", reg_defer, 0);
+}
+
+START_TEST(test_registrations)
+{
+    ck_assert_int_eq(swco_run(registrations_main, NULL), 0);
+    /* The deferred calls have run by now: every arg was freed once. */
+    ck_assert_int_gt(freed_by_caller, 0);
+    ck_assert_int_eq(freed_by_library + freed_by_caller, made);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("alloc");
@@ -397,6 +459,7 @@ int main(void)
     tcase_add_test(tc, test_sockets);
     tcase_add_test(tc, test_socket_accept);
     tcase_add_test(tc, test_run_cold);
+    tcase_add_test(tc, test_registrations);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
