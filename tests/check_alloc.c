@@ -5,7 +5,8 @@
  * returns NULL (or a negative code) with swco_last_error() == -ENOMEM, and
  * crashes nothing.  Leaks are caught by LeakSanitizer in the ASan build
  * (each test runs in its own forked child, checked when it exits) and by
- * make check-valgrind.
+ * make check-valgrind.  SWCO_ALLOC_VERBOSE=1 prints how many allocations
+ * each constructor makes.
  *
  * The failures come from lib/core/alloc.c's swco__alloc_fail_nth(), which
  * the shared library hides: this suite links libswco_core.la statically. */
@@ -64,14 +65,15 @@ static long fail_each(const char *what, make_fn make, drop_fn drop, void *ctx)
             if (injected == 0) {
                 ck_assert_msg(failed > 0, "%s: no allocation failed to test", what);
                 if (getenv("SWCO_ALLOC_VERBOSE"))
-                    fprintf(stderr, "%s: %ld allocations, %ld failures tested\n", what, n - 1, failed);
+                    fprintf(stderr, "%s: %ld allocations, %ld failures tested\n", what, n - 1,
+                            failed);
                 return n - 1;
             }
             continue; /* it did without that allocation */
         }
         failed++;
-        ck_assert_msg(injected == 1, "%s: returned NULL with no allocation failed (n=%ld, %d)", what,
-                      n, swco_last_error());
+        ck_assert_msg(injected == 1, "%s: returned NULL with no allocation failed (n=%ld, %d)",
+                      what, n, swco_last_error());
         ck_assert_msg(swco_last_error() == -ENOMEM,
                       "%s: allocation %ld failed, last error %d (%s), want -ENOMEM", what, n,
                       swco_last_error(), swco_err_name(swco_last_error()));
@@ -84,15 +86,42 @@ static long fail_each(const char *what, make_fn make, drop_fn drop, void *ctx)
 
 /* -------------------------------------------------- objects of one thread */
 
-static void *make_channel(void *ctx) { return swco_channel_new(4); }
-static void *make_channel_ex(void *ctx) { return swco_channel_new_ex(4, free); }
-static void drop_channel(void *obj) { swco_channel_free(obj); }
-static void *make_waitgroup(void *ctx) { return swco_waitgroup_new(); }
-static void drop_waitgroup(void *obj) { swco_waitgroup_free(obj); }
-static void *make_mutex(void *ctx) { return swco_mutex_new(); }
-static void drop_mutex(void *obj) { swco_mutex_free(obj); }
-static void *make_cond(void *ctx) { return swco_cond_new(); }
-static void drop_cond(void *obj) { swco_cond_free(obj); }
+static void *make_channel(void *ctx)
+{
+    return swco_channel_new(4);
+}
+static void *make_channel_ex(void *ctx)
+{
+    return swco_channel_new_ex(4, free);
+}
+static void drop_channel(void *obj)
+{
+    swco_channel_free(obj);
+}
+static void *make_waitgroup(void *ctx)
+{
+    return swco_waitgroup_new();
+}
+static void drop_waitgroup(void *obj)
+{
+    swco_waitgroup_free(obj);
+}
+static void *make_mutex(void *ctx)
+{
+    return swco_mutex_new();
+}
+static void drop_mutex(void *obj)
+{
+    swco_mutex_free(obj);
+}
+static void *make_cond(void *ctx)
+{
+    return swco_cond_new();
+}
+static void drop_cond(void *obj)
+{
+    swco_cond_free(obj);
+}
 
 START_TEST(test_sync_objects)
 {
@@ -135,7 +164,10 @@ static void resume_all(void)
 }
 
 /* swco_coroutine_create returns a cid: wrap it so a failure reads as NULL. */
-static void *make_coroutine(void *ctx) { return keep(swco_coroutine_create(co_body, NULL)); }
+static void *make_coroutine(void *ctx)
+{
+    return keep(swco_coroutine_create(co_body, NULL));
+}
 static void drop_coroutine(void *obj) {}
 
 /* A failed create does not call arg_free: arg is still the caller's. */
@@ -167,12 +199,30 @@ END_TEST
 
 /* ------------------------------------------------------------ shared memory */
 
-static void *make_atomic(void *ctx) { return swco_atomic_new(7); }
-static void drop_atomic(void *obj) { swco_atomic_free(obj); }
-static void *make_atomic64(void *ctx) { return swco_atomic64_new(7); }
-static void drop_atomic64(void *obj) { swco_atomic64_free(obj); }
-static void *make_lock(void *ctx) { return swco_lock_new(*(int *)ctx, 1); }
-static void drop_lock(void *obj) { swco_lock_free(obj); }
+static void *make_atomic(void *ctx)
+{
+    return swco_atomic_new(7);
+}
+static void drop_atomic(void *obj)
+{
+    swco_atomic_free(obj);
+}
+static void *make_atomic64(void *ctx)
+{
+    return swco_atomic64_new(7);
+}
+static void drop_atomic64(void *obj)
+{
+    swco_atomic64_free(obj);
+}
+static void *make_lock(void *ctx)
+{
+    return swco_lock_new(*(int *)ctx, 1);
+}
+static void drop_lock(void *obj)
+{
+    swco_lock_free(obj);
+}
 
 START_TEST(test_shm_objects)
 {
@@ -200,12 +250,27 @@ static void *make_table(void *ctx)
     }
     return t;
 }
-static void drop_table(void *obj) { swco_table_free(obj); }
+static void drop_table(void *obj)
+{
+    swco_table_free(obj);
+}
 
-static void *make_row(void *ctx) { return swco_table_row_new(ctx); }
-static void drop_row(void *obj) { swco_table_row_free(obj); }
-static void *make_iter(void *ctx) { return swco_table_iter_new(ctx); }
-static void drop_iter(void *obj) { swco_table_iter_free(obj); }
+static void *make_row(void *ctx)
+{
+    return swco_table_row_new(ctx);
+}
+static void drop_row(void *obj)
+{
+    swco_table_row_free(obj);
+}
+static void *make_iter(void *ctx)
+{
+    return swco_table_iter_new(ctx);
+}
+static void drop_iter(void *obj)
+{
+    swco_table_iter_free(obj);
+}
 
 START_TEST(test_table)
 {
@@ -230,10 +295,19 @@ static void *make_process(void *ctx)
         free(arg); /* a failed new does not call arg_free */
     return p;
 }
-static void drop_process(void *obj) { swco_process_free(obj); }
+static void drop_process(void *obj)
+{
+    swco_process_free(obj);
+}
 
-static void *make_pool(void *ctx) { return swco_pool_new(2, *(int *)ctx, 0); }
-static void drop_pool(void *obj) { swco_pool_free(obj); }
+static void *make_pool(void *ctx)
+{
+    return swco_pool_new(2, *(int *)ctx, 0);
+}
+static void drop_pool(void *obj)
+{
+    swco_pool_free(obj);
+}
 
 START_TEST(test_process_pool)
 {
@@ -249,9 +323,18 @@ END_TEST
 
 /* ---------------------------------------------------------- sockets, TLS */
 
-static void *make_socket(void *ctx) { return swco_socket_new(AF_INET, SOCK_STREAM, 0); }
-static void *make_socket_udp(void *ctx) { return swco_socket_new(AF_INET6, SOCK_DGRAM, 0); }
-static void drop_socket(void *obj) { swco_socket_free(obj); }
+static void *make_socket(void *ctx)
+{
+    return swco_socket_new(AF_INET, SOCK_STREAM, 0);
+}
+static void *make_socket_udp(void *ctx)
+{
+    return swco_socket_new(AF_INET6, SOCK_DGRAM, 0);
+}
+static void drop_socket(void *obj)
+{
+    swco_socket_free(obj);
+}
 
 /* swco_socket_new_fd takes the fd: on failure it is the caller's still. */
 static void *make_socket_fd(void *ctx)
@@ -264,14 +347,23 @@ static void *make_socket_fd(void *ctx)
     return s;
 }
 
-static void *make_ssl_ctx(void *ctx) { return swco_ssl_ctx_new(*(int *)ctx); }
-static void drop_ssl_ctx(void *obj) { swco_ssl_ctx_free(obj); }
+static void *make_ssl_ctx(void *ctx)
+{
+    return swco_ssl_ctx_new(*(int *)ctx);
+}
+static void drop_ssl_ctx(void *obj)
+{
+    swco_ssl_ctx_free(obj);
+}
 
 static void *make_addrinfo(void *ctx)
 {
     return swco_dns_getaddrinfo("localhost", "80", AF_UNSPEC, SOCK_STREAM, 5 * slow());
 }
-static void drop_addrinfo(void *obj) { swco_addrinfo_free(obj); }
+static void drop_addrinfo(void *obj)
+{
+    swco_addrinfo_free(obj);
+}
 
 static void sockets_main(void *arg)
 {
@@ -373,7 +465,8 @@ START_TEST(test_run_cold)
         long injected = swco__alloc_injected();
         swco__alloc_fail_nth(0);
         ck_assert_msg(rc == 0 || (rc == -ENOMEM && injected == 1),
-                      "swco_run: allocation %ld failed, returned %d (%s)", n, rc, swco_err_name(rc));
+                      "swco_run: allocation %ld failed, returned %d (%s)", n, rc,
+                      swco_err_name(rc));
         if (rc != 0)
             failed++;
         if (injected == 0) {
@@ -399,10 +492,22 @@ static void timer_fn(long id, void *arg) {}
 static void defer_fn(void *arg) {}
 
 typedef long (*register_fn)(void *arg);
-static long reg_timer_after(void *arg) { return swco_timer_after(60, timer_fn, arg, count_free); }
-static long reg_timer_tick(void *arg) { return swco_timer_tick(60, timer_fn, arg, count_free); }
-static long reg_event_defer(void *arg) { return swco_event_defer(defer_fn, arg, count_free); }
-static long reg_defer(void *arg) { return swco_defer(defer_fn, arg, count_free); }
+static long reg_timer_after(void *arg)
+{
+    return swco_timer_after(60, timer_fn, arg, count_free);
+}
+static long reg_timer_tick(void *arg)
+{
+    return swco_timer_tick(60, timer_fn, arg, count_free);
+}
+static long reg_event_defer(void *arg)
+{
+    return swco_event_defer(defer_fn, arg, count_free);
+}
+static long reg_defer(void *arg)
+{
+    return swco_defer(defer_fn, arg, count_free);
+}
 
 static void register_each(const char *what, register_fn reg, int is_timer)
 {

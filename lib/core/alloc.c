@@ -23,7 +23,10 @@ void swco__alloc_fail_nth(long n)
     __atomic_store_n(&countdown, n > 0 ? n : 0, __ATOMIC_SEQ_CST);
 }
 
-long swco__alloc_injected(void) { return __atomic_load_n(&injected, __ATOMIC_SEQ_CST); }
+long swco__alloc_injected(void)
+{
+    return __atomic_load_n(&injected, __ATOMIC_SEQ_CST);
+}
 
 /* 1 when this allocation is the one to fail.  Any thread's allocation
  * counts: the library's helper threads allocate on a caller's behalf. */
@@ -43,15 +46,30 @@ static int should_fail(void)
     return 0;
 }
 
-void *swco__malloc(size_t size) { return should_fail() ? NULL : malloc(size); }
+void *swco__malloc(size_t size)
+{
+    return should_fail() ? NULL : malloc(size);
+}
 
-void *swco__calloc(size_t n, size_t size) { return should_fail() ? NULL : calloc(n, size); }
+void *swco__calloc(size_t n, size_t size)
+{
+    return should_fail() ? NULL : calloc(n, size);
+}
 
-void *swco__realloc(void *p, size_t size) { return should_fail() ? NULL : realloc(p, size); }
+void *swco__realloc(void *p, size_t size)
+{
+    return should_fail() ? NULL : realloc(p, size);
+}
 
-char *swco__strdup(const char *s) { return should_fail() ? NULL : strdup(s); }
+char *swco__strdup(const char *s)
+{
+    return should_fail() ? NULL : strdup(s);
+}
 
-char *swco__strndup(const char *s, size_t n) { return should_fail() ? NULL : strndup(s, n); }
+char *swco__strndup(const char *s, size_t n)
+{
+    return should_fail() ? NULL : strndup(s, n);
+}
 
 void *swco__mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
