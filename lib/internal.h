@@ -31,9 +31,11 @@ uint64_t swco__now_ns(void);
 long swco__seconds_to_ms(double seconds);
 
 /* Allocation.  lib/ code calls malloc, calloc, realloc, strdup, strndup
- * and mmap by their usual names; these macros route them through
- * lib/core/alloc.c, where a test can make the Nth one fail (the system
- * headers are included first, so only calls are renamed). */
+ * and mmap by their usual names; in libswco's own objects (built with
+ * SWCO__ALLOC_WRAP) these macros route them through lib/core/alloc.c, where
+ * a test can make the Nth one fail.  The system headers are included first,
+ * so only calls are renamed.  Other code that includes this header (the
+ * hook library, fuzz targets built from single lib/ files) keeps libc's. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -44,7 +46,7 @@ void *swco__realloc(void *p, size_t size);
 char *swco__strdup(const char *s);
 char *swco__strndup(const char *s, size_t n);
 void *swco__mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
-#ifndef SWCO__ALLOC_REAL
+#if defined(SWCO__ALLOC_WRAP) && !defined(SWCO__ALLOC_REAL)
 #define malloc(size) swco__malloc(size)
 #define calloc(n, size) swco__calloc(n, size)
 #define realloc(p, size) swco__realloc(p, size)

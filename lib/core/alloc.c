@@ -1,7 +1,7 @@
 /* The library's allocations, and a test-only way to make one of them fail.
  *
  * Code in lib/ calls malloc, calloc, realloc, strdup, strndup and mmap as
- * usual: internal.h maps those names onto the swco__ wrappers below, so a
+ * usual: in libswco, internal.h maps those names onto the wrappers below, so a
  * test linked with libswco_core.la can fail the Nth allocation and check
  * that every constructor then returns NULL with -ENOMEM, leaking nothing.
  * Unarmed, a wrapper costs one relaxed atomic load. */

@@ -4,7 +4,7 @@
  * sends after it is left unread), and grows its buffer with the bytes
  * that actually arrived, so an announced length costs no memory until the
  * client sends the data.  It needs nothing of the rest of the library
- * but internal.h's allocation wrappers (lib/core/alloc.c). */
+ * but, in libswco, internal.h's allocation wrappers (lib/core/alloc.c). */
 #include "internal.h"
 #include "process/pool_msg.h"
 
