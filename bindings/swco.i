@@ -28,6 +28,8 @@
 %newobject swco_channel_new;
 %newobject swco_channel_new_ex;
 %delobject swco_channel_free;
+%newobject swco_select_new;
+%delobject swco_select_free;
 %newobject swco_waitgroup_new;
 %delobject swco_waitgroup_free;
 %newobject swco_mutex_new;
@@ -70,6 +72,8 @@
 %ignore swco_channel_new_ex;   /* values are the language's objects */
 %ignore swco_channel_push;
 %ignore swco_channel_pop;
+%ignore swco_select_add_push;  /* the pushed and popped values, likewise */
+%ignore swco_select_value;
 %ignore swco_log_set_handler;
 %ignore swco_event_add;
 %ignore swco_event_modify;

@@ -150,3 +150,6 @@ PyObject *pyswco_process_pop(swco_process_t *proc, long size, double timeout);
 PyObject *pyswco_socket_send(swco_socket_t *s, PyObject *data, int all, double timeout);
 PyObject *pyswco_socket_recv(swco_socket_t *s, long size, int all, double timeout);
 PyObject *pyswco_socket_name(swco_socket_t *s, int peer);
+
+/* swco.select() over Channel objects (end of pyswco.c). */
+PyObject *pyswco_select(PyObject *pops, PyObject *pushes, double timeout, int block);
