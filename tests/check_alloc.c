@@ -552,6 +552,44 @@ START_TEST(test_registrations)
 }
 END_TEST
 
+/* A select with many cases: swco_select_new, then swco_select_add_pop and
+ * swco_select_add_push growing its case list, any of which may fail. */
+static swco_channel_t *sel_chan;
+static void *make_select(void *ctx)
+{
+    swco_select_t *sel = swco_select_new();
+    if (!sel)
+        return NULL;
+    for (int i = 0; i < 40; i++) {
+        int rc = i % 2 ? swco_select_add_push(sel, sel_chan, (void *)1L)
+                       : swco_select_add_pop(sel, sel_chan);
+        if (rc < 0) {
+            ck_assert_int_eq(rc, swco_last_error());
+            swco_select_free(sel);
+            swco_set_last_error(rc);
+            return NULL;
+        }
+        ck_assert_int_eq(rc, i);
+    }
+    ck_assert_int_ge(swco_select_try(sel), 0); /* the channel has room: a push fires */
+    return sel;
+}
+static void drop_select(void *obj) { swco_select_free(obj); }
+
+static void select_main(void *arg)
+{
+    sel_chan = swco_channel_new(1000);
+    ck_assert_ptr_nonnull(sel_chan);
+    fail_each("swco_select_new+add", make_select, drop_select, NULL);
+    swco_channel_free(sel_chan);
+}
+
+START_TEST(test_select)
+{
+    ck_assert_int_eq(swco_run(select_main, NULL), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("alloc");
@@ -565,6 +603,7 @@ int main(void)
     tcase_add_test(tc, test_socket_accept);
     tcase_add_test(tc, test_run_cold);
     tcase_add_test(tc, test_registrations);
+    tcase_add_test(tc, test_select);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
