@@ -574,7 +574,10 @@ static void *make_select(void *ctx)
     ck_assert_int_ge(swco_select_try(sel), 0); /* the channel has room: a push fires */
     return sel;
 }
-static void drop_select(void *obj) { swco_select_free(obj); }
+static void drop_select(void *obj)
+{
+    swco_select_free(obj);
+}
 
 static void select_main(void *arg)
 {
