@@ -32,6 +32,36 @@ uint64_t swco__now_ns(void);
 /* Seconds (the public timeout convention) to whole milliseconds, >= 1. */
 long swco__seconds_to_ms(double seconds);
 
+/* Allocation.  lib/ code calls malloc, calloc, realloc, strdup, strndup
+ * and mmap by their usual names; in libswco's own objects (built with
+ * SWCO__ALLOC_WRAP) these macros route them through lib/core/alloc.c, where
+ * a test can make the Nth one fail.  The system headers are included first,
+ * so only calls are renamed.  Other code that includes this header (the
+ * hook library, fuzz targets built from single lib/ files) keeps libc's. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+void *swco__malloc(size_t size);
+void *swco__calloc(size_t n, size_t size);
+void *swco__realloc(void *p, size_t size);
+char *swco__strdup(const char *s);
+char *swco__strndup(const char *s, size_t n);
+void *swco__mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+#if defined(SWCO__ALLOC_WRAP) && !defined(SWCO__ALLOC_REAL)
+#define malloc(size) swco__malloc(size)
+#define calloc(n, size) swco__calloc(n, size)
+#define realloc(p, size) swco__realloc(p, size)
+#define strdup(s) swco__strdup(s)
+#define strndup(s, n) swco__strndup(s, n)
+#define mmap(addr, len, prot, flags, fd, off) swco__mmap(addr, len, prot, flags, fd, off)
+#endif
+/* Tests only (through libswco_core.la): make the nth library allocation
+ * from now fail as if memory ran out (n <= 0: none), and count how many
+ * failures were injected since. */
+void swco__alloc_fail_nth(long n);
+long swco__alloc_injected(void);
+
 /* Structs a caller passes with a leading size_t size: the size of the first
  * version (up to and including its last field), and the copy of a filled
  * struct into the caller's, never past the caller's size. */

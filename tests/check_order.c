@@ -1,7 +1,7 @@
-/* The seed's scheduling examples (section 3.12.6) and its defer example,
- * reproduced in C.  go() at the top of a PHP script is
- * swco_coroutine_create() outside any coroutine; the script's end is
- * swco_event_wait().  Coroutine numbers are printed relative to the first
+/* Swoole's documented coroutine scheduling examples (the print orders of
+ * its coroutine execution-order page) and its defer example, reproduced
+ * in C.  go() at the top of a PHP script is swco_coroutine_create()
+ * outside any coroutine; the script's end is swco_event_wait().  Coroutine numbers are printed relative to the first
  * one each test creates, as PHP's co::getcid() would number them. */
 #include "testutil.h"
 
@@ -150,7 +150,7 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("order");
-    TCase *tc = tcase_create("seed 3.12.6");
+    TCase *tc = tcase_create("swoole order");
     tcase_add_test(tc, no_io);
     tcase_add_test(tc, io_wait);
     tcase_add_test(tc, parallel);

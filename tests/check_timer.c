@@ -69,7 +69,7 @@ START_TEST(tick_until_cleared)
 }
 END_TEST
 
-/* Seed's timer correction: a 50 ms tick whose first callback runs for a
+/* Swoole's timer correction: a 50 ms tick whose first callback runs for a
  * while.  The next call is at the first point of the original schedule
  * after that callback ended: on time when it took less than a period,
  * dropping the points it overran otherwise.  Checked against the measured

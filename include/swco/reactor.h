@@ -97,7 +97,7 @@ SWCO_API int swco_event_wait_fd(int fd, int events, double timeout);
 /**
  * swco_event_defer - run fn(arg) on the next turn of the loop
  *
- * The seed's zero-millisecond timer: deferred calls run before timers, in
+ * Swoole's zero-millisecond timer: deferred calls run before timers, in
  * the order they were added, on the loop's stack.  A call added by a
  * deferred call runs on the turn after.  arg_free(arg), when not NULL, is
  * called right after fn(arg) has run (or, for a call still pending when the

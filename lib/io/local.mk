@@ -62,7 +62,8 @@ BENCHES += bench/bench_socket
 EXTRA_DIST += bench/peers/socket.go bench/peers/bench_socket.sh
 
 # Fuzz target for the framing parser; make check runs it over its corpus.
-tests_fuzz_fuzz_framing_SOURCES = tests/fuzz/fuzz_framing.c lib/io/framing.c
+tests_fuzz_fuzz_framing_SOURCES = tests/fuzz/fuzz_framing.c
+tests_fuzz_fuzz_framing_LDADD = libswco_core.la
 tests_fuzz_fuzz_framing_CPPFLAGS = $(AM_CPPFLAGS)
 tests_fuzz_fuzz_framing_CFLAGS = $(AM_CFLAGS)
 check_PROGRAMS += tests/fuzz/fuzz_framing
@@ -70,11 +71,12 @@ TESTS += tests/fuzz/run-framing.sh
 EXTRA_DIST += tests/fuzz/run-framing.sh tests/fuzz/corpus/framing
 
 # Fuzz target for a socket's read-ahead buffer and packet state: the real
-# calls over a socketpair, framing.c linked again as the oracle.
-tests_fuzz_fuzz_socket_SOURCES = tests/fuzz/fuzz_socket.c lib/io/framing.c
+# calls over a socketpair, with swco__framing_check() as the oracle (so it
+# links the library statically, through libswco_core.la).
+tests_fuzz_fuzz_socket_SOURCES = tests/fuzz/fuzz_socket.c
 tests_fuzz_fuzz_socket_CPPFLAGS = $(AM_CPPFLAGS)
 tests_fuzz_fuzz_socket_CFLAGS = $(AM_CFLAGS)
-tests_fuzz_fuzz_socket_LDADD = libswco.la
+tests_fuzz_fuzz_socket_LDADD = libswco_core.la
 check_PROGRAMS += tests/fuzz/fuzz_socket
 TESTS += tests/fuzz/run-socket.sh
 EXTRA_DIST += tests/fuzz/run-socket.sh tests/fuzz/corpus/socket
@@ -90,7 +92,8 @@ TESTS += examples/tcp_echo
 
 # Fuzz target for the ALPN lists (lib/io/alpn.c: the user's list to wire
 # format, the server's pick among a client's); make check runs its corpus.
-tests_fuzz_fuzz_alpn_SOURCES = tests/fuzz/fuzz_alpn.c lib/io/alpn.c
+tests_fuzz_fuzz_alpn_SOURCES = tests/fuzz/fuzz_alpn.c
+tests_fuzz_fuzz_alpn_LDADD = libswco_core.la
 tests_fuzz_fuzz_alpn_CPPFLAGS = $(AM_CPPFLAGS)
 tests_fuzz_fuzz_alpn_CFLAGS = $(AM_CFLAGS)
 check_PROGRAMS += tests/fuzz/fuzz_alpn

@@ -26,7 +26,8 @@ tests_check_pool_LDADD = $(TEST_LIBS)
 
 # Fuzz target for the pool's socket-mode message reader; make check runs it
 # over its corpus.
-tests_fuzz_fuzz_pool_SOURCES = tests/fuzz/fuzz_pool.c lib/process/pool_msg.c
+tests_fuzz_fuzz_pool_SOURCES = tests/fuzz/fuzz_pool.c
+tests_fuzz_fuzz_pool_LDADD = libswco_core.la
 tests_fuzz_fuzz_pool_CPPFLAGS = $(AM_CPPFLAGS)
 tests_fuzz_fuzz_pool_CFLAGS = $(AM_CFLAGS)
 check_PROGRAMS += tests/fuzz/fuzz_pool

@@ -3,8 +3,9 @@
  * never asks for more than the message still needs (whatever the client
  * sends after it is left unread), and grows its buffer with the bytes
  * that actually arrived, so an announced length costs no memory until the
- * client sends the data.  Kept free of the rest of the library so the
- * fuzz target can build it alone. */
+ * client sends the data.  It needs nothing of the rest of the library
+ * but, in libswco, internal.h's allocation wrappers (lib/core/alloc.c). */
+#include "internal.h"
 #include "process/pool_msg.h"
 
 #include <errno.h>

@@ -85,6 +85,10 @@ swco__reactor_t *swco__reactor_get(void)
         if (r->efd >= 0)
             close(r->efd);
         r->ops->destroy(r);
+        /* swco_event_add may have made the fd table before it failed. */
+        for (size_t i = 0; i < r->nfdchunks; i++)
+            free(r->fdchunks[i]);
+        free(r->fdchunks);
         free(r);
         swco__tls_reactor = NULL;
         return NULL;

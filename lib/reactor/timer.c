@@ -15,8 +15,8 @@
  *
  * A tick timer is put back after its callback returns (or, in coroutine
  * mode, first yields), at the next point of its original schedule that is
- * still in the future: points the callback overran are dropped, as the
- * seed's timer-correction paragraph describes. */
+ * still in the future: points the callback overran are dropped, as
+ * Swoole's timers do. */
 #include "reactor_int.h"
 
 #include <stdlib.h>

@@ -23,7 +23,8 @@
  *          6: cancel the reader's wait                     (driver)
  *          7: set package_max_length from k               (reader)
  *
- * make check links the shared library and framing.c for the oracle.
+ * make check links the library statically (libswco_core.la), which holds
+ * the swco__framing_check() the oracle calls.
  * fuzz-sources: libswco   (read by tools/fuzz) */
 #include "fuzz_main.h"
 #include "io/io_int.h"
