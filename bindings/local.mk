@@ -3,6 +3,14 @@
 
 EXTRA_DIST += bindings/swco.i bindings/README.md bindings/python/README.md bindings/php/README.md bindings/go/README.md
 
+# make check: at least 95% of the public functions reach every binding
+# through SWIG (bindings/swco.i); tools/swig-coverage prints wrapped/total
+# per header.  Skipped when configure found no SWIG.
+EXTRA_DIST += tools/swig-coverage
+TESTS += tools/swig-coverage
+AM_TESTS_ENVIRONMENT += SWIG='$(SWIG)' abs_top_srcdir='$(abs_top_srcdir)' \
+	abs_top_builddir='$(abs_top_builddir)'; export SWIG abs_top_srcdir abs_top_builddir;
+
 # -------------------------------------------------------------- python
 # _swco: libtool module built from SWIG's wrapper (generated in the build
 # tree, never distributed) and pyswco.c; swco.py is the Pythonic layer.
