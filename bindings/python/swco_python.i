@@ -302,10 +302,12 @@ static PyObject *pyswco_text(const char *s, Py_ssize_t n)
 }
 
 /* ------------------------------------------------------------- callbacks
- * A callable (or None: no callback) becomes arg, held until arg_free; the
- * short form of calls done with fn before they return borrows it. */
+ * A callable (or None: no callback) becomes arg.  The reference taken for
+ * it goes to the library when the call succeeds (arg_free releases it);
+ * when the call fails, arg stays the caller's and is released here.  The
+ * short form, of calls done with fn before they return, borrows it. */
 %define SWCO_CALLBACK(FN_T)
-%typemap(in) (FN_T fn, void *arg, swco_free_fn arg_free) {
+%typemap(in) (FN_T fn, void *arg, swco_free_fn arg_free) (PyObject *held = NULL) {
     if ($input == Py_None) {
         $1 = NULL;
         $2 = NULL;
@@ -316,9 +318,16 @@ static PyObject *pyswco_text(const char *s, Py_ssize_t n)
     } else {
         $1 = pyswco_cb_##FN_T;
         Py_INCREF($input);
+        held = $input;
         $2 = $input;
         $3 = pyswco_decref;
     }
+}
+%typemap(argout) (FN_T fn, void *arg, swco_free_fn arg_free) {
+    held$argnum = NULL; /* the library's now */
+}
+%typemap(freearg) (FN_T fn, void *arg, swco_free_fn arg_free) {
+    Py_XDECREF(held$argnum);
 }
 %typemap(in) (FN_T fn, void *arg) {
     if (!PyCallable_Check($input)) {
@@ -406,6 +415,21 @@ static int pyswco_cb_swco_table_update_fn(swco_table_row_t *row, void *arg)
 %enddef
 SWCO_PY_RAISES(swco_table_update)
 
+/* swco_aio_run() gives arg back when it returns 0 (fn has run) and keeps it
+ * after an error (fn may still run; arg_free releases it then). */
+%exception swco_aio_run {
+    $action
+    if (result == 0)
+        Py_XDECREF(held1);
+    held1 = NULL;
+}
+%exception swco_async {
+    $action
+    if (result == 0)
+        Py_XDECREF(held1);
+    held1 = NULL;
+}
+
 /* ---------------------------------------------------------- constructors
  * NULL means the reason is in swco_last_error(). */
 %define SWCO_PY_CTOR(fn)
@@ -487,6 +511,12 @@ SWCO_PY_FORKS(swco_pool_start)
 /* CPython's own state hook is installed at import; replacing it would
  * corrupt the interpreter. */
 %ignore swco_coroutine_set_hook;
+/* Python coroutines start through pyswco_go()/pyswco_run() (swco.go,
+ * swco.run), which give each its interpreter state and C frame record; a
+ * raw start would run Python on the creator's state. */
+%ignore swco_run;
+%ignore swco_coroutine_create;
+%ignore swco_coroutine_create_ex;
 
 /* Until the API change renames it in the header. */
 %rename(swco_lock_get_type) swco_lock_type;
