@@ -143,10 +143,10 @@ static void bench_timers(void)
 {
     enum { N = 100000 };
     static long ids[N];
-    swco_event_cycle(NULL, NULL); /* create the loop outside the timing */
+    swco_event_cycle(NULL, NULL, NULL); /* create the loop outside the timing */
     double t0 = now();
     for (long i = 0; i < N; i++)
-        ids[i] = swco_timer_after(1000 + (i * 7919) % 100000, never, NULL);
+        ids[i] = swco_timer_after((1000 + (i * 7919) % 100000) / 1000.0, never, NULL, NULL);
     for (long i = 0; i < N; i++)
         swco_timer_clear(ids[i]);
     double t = now() - t0;

@@ -4,7 +4,9 @@
  * (tools/swig-coverage counts it; make check wants >= 95%).  A language's
  * interface file (bindings/<lang>/swco_<lang>.i) declares its %module,
  * defines the typemaps for the canonical parameter patterns below (and, as
- * SWCO_LANGUAGE_TYPEMAPS, its error mapping for int/long results), then
+ * SWCO_LANGUAGE_TYPEMAPS, its error mapping: a negative int or long result
+ * is an error to raise, a swco_err_t an error code returned as data, never
+ * raised), then
  * %includes this file; it adds only what the language alone needs (state
  * switching, exceptions).  A pattern a language leaves undefined still binds:
  * SWIG's defaults pass the pointers through.
@@ -111,7 +113,6 @@ SWCO_OBJECT(swco_addrinfo, swco_addrinfo_free)
 %newobject swco_socket_new_fd;
 %newobject swco_socket_accept;
 %newobject swco_ssl_ctx_new;
-%newobject swco_getaddrinfo;
 %newobject swco_dns_getaddrinfo;
 
 /* Structs the library fills: a zeroed one from the language's constructor,
@@ -129,7 +130,7 @@ SWCO_OBJECT(swco_addrinfo, swco_addrinfo_free)
 %enddef
 %{
 #include <stdlib.h>
-#define SWCO_STRUCT_SIZE(p) ((void)(p))
+#define SWCO_STRUCT_SIZE(p) ((p)->size = sizeof *(p))
 %}
 SWCO_STRUCT(swco_coroutine_stats)
 SWCO_STRUCT(swco_file_stat)
@@ -220,6 +221,8 @@ static int swco__bind_hook(const char *name, int arg, int has_arg)
 
 %include <stdint.i>
 %include <swco/export.h>
+%include <swco/types.h>
+%include <swco/types.h>
 %include <swco/version.h>
 %include <swco/error.h>
 %include <swco/log.h>

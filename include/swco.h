@@ -4,6 +4,7 @@
 #define SWCO_H
 
 #include <swco/export.h>
+#include <swco/types.h>
 #include <swco/version.h>
 #include <swco/error.h>
 #include <swco/log.h>

@@ -30,6 +30,21 @@ uint64_t swco__now_ns(void);
 /* Seconds (the public timeout convention) to whole milliseconds, >= 1. */
 long swco__seconds_to_ms(double seconds);
 
+/* Structs a caller passes with a leading size_t size: the size of the first
+ * version (up to and including its last field), and the copy of a filled
+ * struct into the caller's, never past the caller's size. */
+#define SWCO__STRUCT_V1_SIZE(type, last) (offsetof(type, last) + sizeof(((type *)0)->last))
+#include <string.h>
+static inline void swco__struct_fill(void *out, const void *full, size_t full_size)
+{
+    size_t have = *(const size_t *)out;
+    size_t n = have < full_size ? have : full_size;
+    /* The size field itself stays as the caller set it. */
+    if (n > sizeof(size_t))
+        memcpy((char *)out + sizeof(size_t), (const char *)full + sizeof(size_t),
+               n - sizeof(size_t));
+}
+
 /* Intrusive doubly linked list. */
 typedef struct swco__list {
     struct swco__list *prev, *next;
@@ -116,7 +131,7 @@ void swco__reactor_unref(swco__reactor_t *r);
 int swco__reactor_post(swco__reactor_t *r, swco_fn fn, void *arg);
 /* Internal timers: never run in a coroutine, not counted by
  * swco_timer_count().  Return the id or a negative code. */
-/* Wake the coroutines waiting in swco_wait_fd() on fd with -ECANCELED,
+/* Wake the coroutines waiting in swco_event_wait_fd() on fd with -ECANCELED,
  * keeping fd registered: a woken coroutine may wait on it again at once. */
 void swco__fd_cancel_waits(int fd);
 long swco__timer_add(long ms, swco_timer_fn fn, void *arg);

@@ -31,7 +31,7 @@ static void one_job(void *arg)
 {
     (void)arg;
     job_t j = {.sleep_s = 0};
-    ck_assert_int_eq(swco_async(job_fn, &j, NULL, -1), 0);
+    ck_assert_int_eq(swco_aio_run(job_fn, &j, NULL, -1), 0);
     ck_assert_int_eq(j.ran, 1);
     ck_assert(!pthread_equal(j.thread, pthread_self()));
 }
@@ -45,9 +45,9 @@ END_TEST
 START_TEST(outside_coroutine)
 {
     job_t j = {.sleep_s = 0};
-    ck_assert_int_eq(swco_async(job_fn, &j, NULL, 1), 0);
+    ck_assert_int_eq(swco_aio_run(job_fn, &j, NULL, 1), 0);
     ck_assert(pthread_equal(j.thread, pthread_self()));
-    ck_assert_int_eq(swco_async(NULL, NULL, NULL, 1), -EINVAL);
+    ck_assert_int_eq(swco_aio_run(NULL, NULL, NULL, 1), -EINVAL);
 }
 END_TEST
 
@@ -57,7 +57,7 @@ static void sleeper(void *arg)
 {
     (void)arg;
     job_t j = {.sleep_s = 0.2};
-    ck_assert_int_eq(swco_async(job_fn, &j, NULL, 0), 0);
+    ck_assert_int_eq(swco_aio_run(job_fn, &j, NULL, 0), 0);
     done_count++;
 }
 
@@ -86,7 +86,7 @@ static void meeting(void *arg)
 {
     (void)arg;
     int reached = 0;
-    ck_assert_int_eq(swco_async(barrier_job, &reached, NULL, 0), 0);
+    ck_assert_int_eq(swco_aio_run(barrier_job, &reached, NULL, 0), 0);
     ck_assert_msg(reached, "only %d of 20 jobs ran at once", bar_in);
     done_count++;
 }
@@ -127,12 +127,12 @@ static void timing_out(void *arg)
     ck_assert_int_eq(pipe(go), 0);
     job_t *j = calloc(1, sizeof *j);
     j->gate = go[0]; /* the job cannot end before the timeout */
-    ck_assert_int_eq(swco_async(job_fn, j, free_job, 0.05), -ETIMEDOUT);
+    ck_assert_int_eq(swco_aio_run(job_fn, j, free_job, 0.05), -ETIMEDOUT);
     ck_assert_int_le(freed, 1); /* 1 only if it was dropped unstarted */
     ck_assert_int_eq(write(go[1], "g", 1), 1);
     /* The coroutine can go on and use the pool again. */
     job_t k = {.sleep_s = 0};
-    ck_assert_int_eq(swco_async(job_fn, &k, NULL, 1), 0);
+    ck_assert_int_eq(swco_aio_run(job_fn, &k, NULL, 1), 0);
 }
 
 START_TEST(timeout_drops_late_result)
@@ -152,7 +152,7 @@ static void cancelled(void *arg)
     (void)arg;
     job_t *j = calloc(1, sizeof *j);
     j->gate = cancel_go[0]; /* the job cannot end before the cancel */
-    ck_assert_int_eq(swco_async(job_fn, j, free_job, -1), -ECANCELED);
+    ck_assert_int_eq(swco_aio_run(job_fn, j, free_job, -1), -ECANCELED);
 }
 
 static void canceller(void *arg)
@@ -220,7 +220,7 @@ static void hold_fn(void *arg)
 static void holder(void *arg)
 {
     (void)arg;
-    ck_assert_int_eq(swco_async(hold_fn, NULL, NULL, 0), 0);
+    ck_assert_int_eq(swco_aio_run(hold_fn, NULL, NULL, 0), 0);
 }
 
 static void counted_fn(void *arg)
@@ -238,7 +238,7 @@ static void counted_free(void *arg)
 static void gives_up(void *arg)
 {
     (void)arg;
-    int rc = swco_async(counted_fn, malloc(16), counted_free, 0.02);
+    int rc = swco_aio_run(counted_fn, malloc(16), counted_free, 0.02);
     ck_assert_int_eq(rc, -ETIMEDOUT);
     drop_timeouts++;
     ck_assert_int_eq(swco_channel_push(drop_done, NULL, -1), 0);
@@ -261,7 +261,7 @@ static void drop_main(void *arg)
         if (read(hold_started[0], &c, 1) == 1)
             got++;
         else
-            ck_assert_int_gt(swco_wait_fd(hold_started[0], SWCO_EVENT_READ, 10 * slow()), 0);
+            ck_assert_int_gt(swco_event_wait_fd(hold_started[0], SWCO_EVENT_READ, 10 * slow()), 0);
     }
     drop_done = swco_channel_new(DROP_N);
     for (int i = 0; i < DROP_N; i++)
@@ -277,7 +277,7 @@ static void drop_main(void *arg)
     char two[2] = {'r', 'r'};
     ck_assert_int_eq(write(hold_release[1], two, 2), 2);
     int seen = 0;
-    ck_assert_int_eq(swco_async(after_fn, &seen, NULL, 10 * slow()), 0);
+    ck_assert_int_eq(swco_aio_run(after_fn, &seen, NULL, 10 * slow()), 0);
     ck_assert_int_eq(seen, 1); /* no dropped job ran before it */
 }
 

@@ -45,7 +45,7 @@ static long child_seen_parent, child_cid;
 static void child(void *arg)
 {
     child_cid = swco_coroutine_id();
-    child_seen_parent = swco_coroutine_parent_id();
+    child_seen_parent = swco_coroutine_parent_id(0);
     swco_sleep(0.01);
 }
 
@@ -53,12 +53,13 @@ static void parent(void *arg)
 {
     long me = swco_coroutine_id();
     ck_assert_int_gt(me, 0);
-    ck_assert_int_eq(swco_coroutine_parent_id(), -1);
+    ck_assert_int_eq(swco_coroutine_parent_id(0), 0);
+    ck_assert_int_eq(swco_coroutine_parent_id(me), 0);
     long c = swco_coroutine_create(child, NULL);
     ck_assert_int_eq(c, child_cid);
     ck_assert_int_gt(c, me);
     ck_assert_int_eq(child_seen_parent, me);
-    ck_assert_int_eq(swco_coroutine_get_pcid(c), me);
+    ck_assert_int_eq(swco_coroutine_parent_id(c), me);
     ck_assert_int_eq(swco_coroutine_exists(c), 1);
     ck_assert_str_eq(swco_coroutine_wait_reason(c), "sleep");
     ck_assert_str_eq(swco_coroutine_wait_reason(me), "running");
@@ -67,7 +68,7 @@ static void parent(void *arg)
     ck_assert(ids[0] == me || ids[1] == me);
     ck_assert(ids[0] == c || ids[1] == c);
     ck_assert_int_eq(swco_coroutine_count(), 2);
-    swco_coroutine_stats_t st;
+    swco_coroutine_stats_t st = {.size = sizeof st};
     ck_assert_int_eq(swco_coroutine_stats(&st), 0);
     ck_assert_int_eq(st.live, 2);
     ck_assert_int_ge(st.peak, 2);
@@ -77,11 +78,11 @@ static void parent(void *arg)
 
 START_TEST(ids_and_introspection)
 {
-    ck_assert_int_eq(swco_coroutine_id(), -1);
-    ck_assert_int_eq(swco_coroutine_parent_id(), -1);
+    ck_assert_int_eq(swco_coroutine_id(), 0);
+    ck_assert_int_eq(swco_coroutine_parent_id(0), 0);
     ck_assert_int_eq(swco_run(parent, NULL), 0);
     ck_assert_int_eq(swco_coroutine_exists(child_cid), 0);
-    ck_assert_int_eq(swco_coroutine_get_pcid(child_cid), SWCO_ENOCO);
+    ck_assert_int_eq(swco_coroutine_parent_id(child_cid), SWCO_ENOCO);
     ck_assert_ptr_null(swco_coroutine_wait_reason(child_cid));
     ck_assert_int_eq(swco_coroutine_count(), 0);
 }
@@ -97,7 +98,7 @@ static void locals_co(void *arg)
     ck_assert_int_eq(swco_coroutine_set_local(&local_key_a, "one", local_free), 0);
     ck_assert_int_eq(swco_coroutine_set_local(&local_key_b, "two", NULL), 0);
     ck_assert_int_eq(swco_coroutine_set_local(&local_key_a, "uno", local_free), 0); /* frees "one" */
-    swco_defer(say, "(defer)");
+    swco_defer(say, "(defer)", NULL);
     swco_sleep(0.01);
     ck_assert_str_eq(swco_coroutine_get_local(&local_key_a), "uno");
     ck_assert_str_eq(swco_coroutine_get_local(&local_key_b), "two");
@@ -279,10 +280,10 @@ static void hooked(void *arg) { swco_sleep(0.01); }
 
 START_TEST(binding_hooks)
 {
-    ck_assert_int_eq(swco_coroutine_set_hook(hook, NULL), 0);
+    ck_assert_int_eq(swco_coroutine_set_hook(hook, NULL, NULL), 0);
     swco_coroutine_create(hooked, NULL);
     swco_coroutine_create(hooked, NULL);
-    ck_assert_int_eq(swco_coroutine_set_hook(hook, NULL), SWCO_ECOSTATE);
+    ck_assert_int_eq(swco_coroutine_set_hook(hook, NULL, NULL), SWCO_ECOSTATE);
     ck_assert_int_eq(swco_event_wait(), 0);
     ck_assert_int_eq(hook_counts[SWCO_COROUTINE_CREATE], 2);
     ck_assert_int_eq(hook_counts[SWCO_COROUTINE_END], 2);
@@ -290,7 +291,7 @@ START_TEST(binding_hooks)
     ck_assert_int_eq(hook_counts[SWCO_COROUTINE_SWITCH_IN], 8);
     ck_assert_int_eq(hook_counts[SWCO_COROUTINE_SWITCH_OUT], 8);
     ck_assert(hook_slots_ok);
-    ck_assert_int_eq(swco_coroutine_set_hook(NULL, NULL), 0);
+    ck_assert_int_eq(swco_coroutine_set_hook(NULL, NULL, NULL), 0);
 }
 END_TEST
 
@@ -299,7 +300,7 @@ static void deadlock_co(void *arg)
 {
     swco_channel_t *ch = swco_channel_new(1);
     void *v;
-    swco_defer(say, "[defer ran]");
+    swco_defer(say, "[defer ran]", NULL);
     deadlock_pop_rc = swco_channel_pop(ch, &v, -1);
     swco_channel_free(ch);
 }
@@ -382,7 +383,7 @@ START_TEST(bad_arguments)
     ck_assert_int_eq(swco_coroutine_create(NULL, NULL), -EINVAL);
     ck_assert_int_eq(swco_run(NULL, NULL), -EINVAL);
     ck_assert_int_eq(swco_coroutine_yield(), SWCO_ENOTCO);
-    ck_assert_int_eq(swco_defer(say, "x"), SWCO_ENOTCO);
+    ck_assert_int_eq(swco_defer(say, "x", NULL), SWCO_ENOTCO);
     ck_assert_int_eq(swco_coroutine_set_local(&local_key_a, NULL, NULL), SWCO_ENOTCO);
     ck_assert_ptr_null(swco_coroutine_get_local(&local_key_a));
     ck_assert_int_eq(swco_coroutine_list(NULL, 3), -EINVAL);
@@ -745,7 +746,7 @@ START_TEST(guard_size_option)
         for (int i = 0; i < N; i++)
             ck_assert_int_gt(ids[i] = swco_coroutine_create(yield_forever, NULL), 0);
         grown[round] = rss_pages() - before;
-        swco_coroutine_stats_t st;
+        swco_coroutine_stats_t st = {.size = sizeof st};
         ck_assert_int_eq(swco_coroutine_stats(&st), 0);
         ck_assert_uint_ge(st.stack_bytes, (size_t)N * (st.stack_size + (round ? 1 << 20 : page)));
         for (int i = 0; i < N; i++)
@@ -782,7 +783,7 @@ static void idle_thread_main(void *arg)
     char c = 'r';
     ck_assert_int_eq(write(idle_pipe[1], &c, 1), 1); /* now idle */
     /* Idle in the loop until the other thread is done. */
-    ck_assert_int_eq(swco_wait_fd(go_pipe[0], SWCO_EVENT_READ, -1), SWCO_EVENT_READ);
+    ck_assert_int_eq(swco_event_wait_fd(go_pipe[0], SWCO_EVENT_READ, -1), SWCO_EVENT_READ);
 }
 
 static void *idle_thread(void *arg)
@@ -938,6 +939,94 @@ START_TEST(callee_saved_registers_survive_switches)
 END_TEST
 #endif
 
+/* ---- issue 11: ids without -1, arg_free, struct size */
+
+static long seen_parent_of_self, seen_parent_of_unknown;
+static void parent_probe(void *arg)
+{
+    (void)arg;
+    seen_parent_of_self = swco_coroutine_parent_id(0);
+    seen_parent_of_unknown = swco_coroutine_parent_id(swco_coroutine_id() + 1000);
+}
+
+START_TEST(ids_are_never_negative_values)
+{
+    /* Outside a coroutine "none" is 0, not an error code. */
+    ck_assert_int_eq(swco_coroutine_id(), 0);
+    ck_assert_int_eq(swco_coroutine_parent_id(0), 0);
+    ck_assert_int_eq(swco_coroutine_parent_id(12345), SWCO_ENOCO);
+    ck_assert_int_eq(swco_coroutine_parent_id(-3), SWCO_ENOCO);
+    ck_assert_int_eq(swco_run(parent_probe, NULL), 0);
+    ck_assert_int_eq(seen_parent_of_self, 0); /* created outside a coroutine */
+    ck_assert_int_eq(seen_parent_of_unknown, SWCO_ENOCO);
+}
+END_TEST
+
+/* Each arg_free call appends its arg's tag, so a test sees which args were
+ * released, in what order and how often. */
+static char freed_log[64];
+static void tag_free(void *arg) { strcat(freed_log, (const char *)arg); }
+static void defer_body(void *arg) { strcat(freed_log, "run:"); strcat(freed_log, arg); strcat(freed_log, ";"); }
+
+static void defers_with_free(void *arg)
+{
+    (void)arg;
+    ck_assert_int_eq(swco_defer(defer_body, "a", tag_free), 0);
+    ck_assert_int_eq(swco_defer(defer_body, "b", tag_free), 0);
+    ck_assert_int_eq(swco_defer(NULL, "x", tag_free), -EINVAL); /* failed: not freed */
+    ck_assert_str_eq(freed_log, "");
+}
+
+START_TEST(defer_frees_its_arg_after_running)
+{
+    freed_log[0] = 0;
+    ck_assert_int_eq(swco_defer(defer_body, "o", tag_free), SWCO_ENOTCO);
+    ck_assert_int_eq(swco_run(defers_with_free, NULL), 0);
+    /* LIFO, each freed right after its own call, once. */
+    ck_assert_str_eq(freed_log, "run:b;brun:a;a");
+}
+END_TEST
+
+static void hook_a(int event, long cid, void **slot, void *arg) { (void)event, (void)cid, (void)slot, (void)arg; }
+
+START_TEST(replaced_hook_frees_its_arg)
+{
+    freed_log[0] = 0;
+    ck_assert_int_eq(swco_coroutine_set_hook(hook_a, "1", tag_free), 0);
+    ck_assert_str_eq(freed_log, "");
+    ck_assert_int_eq(swco_coroutine_set_hook(hook_a, "2", tag_free), 0);
+    ck_assert_str_eq(freed_log, "1");
+    /* A failing call takes nothing and keeps the installed hook. */
+    swco_coroutine_create(hooked, NULL);
+    ck_assert_int_eq(swco_coroutine_set_hook(hook_a, "3", tag_free), SWCO_ECOSTATE);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_str_eq(freed_log, "1");
+    ck_assert_int_eq(swco_coroutine_set_hook(NULL, NULL, NULL), 0);
+    ck_assert_str_eq(freed_log, "12");
+}
+END_TEST
+
+START_TEST(stats_respects_the_callers_size)
+{
+    union {
+        swco_coroutine_stats_t st;
+        unsigned char bytes[sizeof(swco_coroutine_stats_t) + 32];
+    } buf;
+    memset(&buf, 0xAA, sizeof buf);
+    buf.st.size = sizeof buf.st - 1; /* older than the first version */
+    ck_assert_int_eq(swco_coroutine_stats(&buf.st), -EINVAL);
+    for (size_t i = sizeof(size_t); i < sizeof buf; i++)
+        ck_assert_uint_eq(buf.bytes[i], 0xAA);
+    buf.st.size = sizeof buf.st;
+    ck_assert_int_eq(swco_coroutine_stats(&buf.st), 0);
+    ck_assert_uint_eq(buf.st.size, sizeof buf.st);
+    ck_assert_int_eq(buf.st.max, swco_coroutine_get_max());
+    ck_assert_uint_eq(buf.st.stack_size, swco_coroutine_get_stack_size());
+    for (size_t i = sizeof buf.st; i < sizeof buf; i++)
+        ck_assert_uint_eq(buf.bytes[i], 0xAA); /* nothing past size */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("coroutine");
@@ -967,6 +1056,10 @@ int main(void)
 #if defined(__aarch64__)
     tcase_add_test(tc, callee_saved_registers_survive_switches);
 #endif
+    tcase_add_test(tc, ids_are_never_negative_values);
+    tcase_add_test(tc, defer_frees_its_arg_after_running);
+    tcase_add_test(tc, replaced_hook_frees_its_arg);
+    tcase_add_test(tc, stats_respects_the_callers_size);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

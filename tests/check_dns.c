@@ -11,7 +11,7 @@
 static void lookups(void *arg)
 {
     (void)arg;
-    swco_addrinfo_t *ai = swco_getaddrinfo("localhost", "8080", AF_INET, SOCK_STREAM, 5);
+    swco_addrinfo_t *ai = swco_dns_getaddrinfo("localhost", "8080", AF_INET, SOCK_STREAM, 5);
     ck_assert_ptr_nonnull(ai);
     ck_assert_uint_ge(swco_addrinfo_count(ai), 1);
     ck_assert_str_eq(swco_addrinfo_address(ai, 0), "127.0.0.1");
@@ -21,7 +21,7 @@ static void lookups(void *arg)
     ck_assert_int_eq(swco_addrinfo_port(ai, 99), -EINVAL);
     swco_addrinfo_free(ai);
 
-    ai = swco_getaddrinfo("::1", "443", AF_UNSPEC, 0, 1);
+    ai = swco_dns_getaddrinfo("::1", "443", AF_UNSPEC, 0, 1);
     ck_assert_ptr_nonnull(ai);
     ck_assert_uint_eq(swco_addrinfo_count(ai), 1);
     ck_assert_str_eq(swco_addrinfo_address(ai, 0), "::1");
@@ -29,16 +29,16 @@ static void lookups(void *arg)
     swco_addrinfo_free(ai);
 
     char out[64];
-    ck_assert_int_eq(swco_gethostbyname("localhost", AF_INET, out, sizeof out, 5), 0);
+    ck_assert_int_eq(swco_dns_gethostbyname("localhost", AF_INET, out, sizeof out, 5), 0);
     ck_assert_str_eq(out, "127.0.0.1");
-    ck_assert_int_eq(swco_gethostbyname("127.0.0.1", 0, out, 4, 5), -ENOSPC);
+    ck_assert_int_eq(swco_dns_gethostbyname("127.0.0.1", 0, out, 4, 5), -ENOSPC);
 
-    ck_assert_ptr_null(swco_getaddrinfo("unknown-host.invalid", NULL, 0, 0, 5));
+    ck_assert_ptr_null(swco_dns_getaddrinfo("unknown-host.invalid", NULL, 0, 0, 5));
     ck_assert_int_eq(swco_last_error(), SWCO_EDNS);
-    ck_assert_int_eq(swco_gethostbyname("unknown-host.invalid", 0, out, sizeof out, 5), SWCO_EDNS);
-    ck_assert_ptr_null(swco_getaddrinfo(NULL, NULL, 0, 0, 1));
+    ck_assert_int_eq(swco_dns_gethostbyname("unknown-host.invalid", 0, out, sizeof out, 5), SWCO_EDNS);
+    ck_assert_ptr_null(swco_dns_getaddrinfo(NULL, NULL, 0, 0, 1));
     ck_assert_int_eq(swco_last_error(), -EINVAL);
-    ck_assert_ptr_null(swco_getaddrinfo("localhost", NULL, 12345, 0, 1));
+    ck_assert_ptr_null(swco_dns_getaddrinfo("localhost", NULL, 12345, 0, 1));
     ck_assert_int_eq(swco_last_error(), -EINVAL);
 }
 
@@ -51,7 +51,7 @@ END_TEST
 START_TEST(resolve_outside_coroutine)
 {
     char out[64];
-    ck_assert_int_eq(swco_gethostbyname("localhost", AF_INET, out, sizeof out, 5), 0);
+    ck_assert_int_eq(swco_dns_gethostbyname("localhost", AF_INET, out, sizeof out, 5), 0);
     ck_assert_str_eq(out, "127.0.0.1");
 }
 END_TEST
@@ -62,7 +62,7 @@ static void resolver(void *arg)
 {
     (void)arg;
     char out[64];
-    if (swco_gethostbyname("localhost", AF_INET, out, sizeof out, 5) == 0)
+    if (swco_dns_gethostbyname("localhost", AF_INET, out, sizeof out, 5) == 0)
         resolved++;
 }
 
@@ -89,12 +89,12 @@ static void cached(void *arg)
     for (int i = 0; i < 10; i++) {
         char name[32];
         snprintf(name, sizeof name, "%s", i % 2 ? "localhost" : "ip6-localhost");
-        swco_addrinfo_t *ai = swco_getaddrinfo(name, NULL, 0, SOCK_STREAM, 5);
+        swco_addrinfo_t *ai = swco_dns_getaddrinfo(name, NULL, 0, SOCK_STREAM, 5);
         if (ai)
             swco_addrinfo_free(ai);
     }
     /* a cached answer needs no pool: it returns without yielding */
-    swco_addrinfo_t *ai = swco_getaddrinfo("localhost", NULL, 0, SOCK_STREAM, 5);
+    swco_addrinfo_t *ai = swco_dns_getaddrinfo("localhost", NULL, 0, SOCK_STREAM, 5);
     ck_assert_ptr_nonnull(ai);
     int before = swco_aio_pending();
     ck_assert_int_eq(before, 0);
@@ -115,7 +115,7 @@ static void lookup_at_fd_limit(void *arg)
 {
     (void)arg;
     swco_dns_cache_set(0, 0);
-    swco_addrinfo_t *ai = swco_getaddrinfo("localhost", NULL, AF_INET, SOCK_STREAM, 5 * slow());
+    swco_addrinfo_t *ai = swco_dns_getaddrinfo("localhost", NULL, AF_INET, SOCK_STREAM, 5 * slow());
     ck_assert_ptr_nonnull(ai); /* the pool and the loop exist now */
     swco_addrinfo_free(ai);
     struct rlimit old;
@@ -126,7 +126,7 @@ static void lookup_at_fd_limit(void *arg)
     while (n < 64 && (fds[n] = dup(0)) >= 0)
         n++;
     ck_assert_int_lt(n, 64);
-    ai = swco_getaddrinfo("localhost", NULL, AF_INET, SOCK_STREAM, 5 * slow());
+    ai = swco_dns_getaddrinfo("localhost", NULL, AF_INET, SOCK_STREAM, 5 * slow());
     int err = swco_last_error();
     while (n > 0)
         close(fds[--n]);

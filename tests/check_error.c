@@ -40,8 +40,8 @@ START_TEST(last_error_slot)
     swco_set_last_error(0);
     ck_assert_ptr_null(swco_channel_new(-1));
     ck_assert_int_eq(swco_last_error(), -EINVAL);
-    swco_set_last_error(SWCO_EBUSY);
-    ck_assert_int_eq(swco_last_error(), SWCO_EBUSY);
+    swco_set_last_error(-EBUSY);
+    ck_assert_int_eq(swco_last_error(), -EBUSY);
 }
 END_TEST
 
@@ -75,6 +75,27 @@ START_TEST(log_handler_and_level)
 }
 END_TEST
 
+/* ---- issue 11: one code per meaning */
+START_TEST(one_code_per_meaning)
+{
+    ck_assert_int_eq(SWCO_ENOTWORKER, -4024);
+    ck_assert_str_eq(swco_err_name(SWCO_ENOTWORKER), "SWCO_ENOTWORKER");
+    ck_assert_str_eq(swco_strerror(SWCO_ENOTWORKER), "not called from a pool worker");
+    /* The removed codes' numbers are unknown now; the errno codes name them. */
+    ck_assert_str_eq(swco_err_name(-4007), "UNKNOWN");
+    ck_assert_str_eq(swco_err_name(-4014), "UNKNOWN");
+    ck_assert_str_eq(swco_err_name(-4016), "UNKNOWN");
+    ck_assert_str_eq(swco_err_name(-4022), "UNKNOWN");
+    ck_assert_str_eq(swco_err_name(-4023), "UNKNOWN");
+    ck_assert_str_eq(swco_err_name(-EBUSY), "EBUSY");
+    ck_assert_str_eq(swco_err_name(-EPROTO), "EPROTO");
+    ck_assert_str_eq(swco_err_name(-EOWNERDEAD), "EOWNERDEAD");
+    /* swco_last_error() is data: 0 until a call fails. */
+    swco_err_t e = swco_last_error();
+    ck_assert_int_eq(e, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("error");
@@ -84,6 +105,7 @@ int main(void)
     tcase_add_test(tc, last_error_slot);
     tcase_add_test(tc, version);
     tcase_add_test(tc, log_handler_and_level);
+    tcase_add_test(tc, one_code_per_meaning);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

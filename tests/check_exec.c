@@ -16,31 +16,31 @@ static void basic(void *arg)
     char *out;
     size_t len;
     int status = -1;
-    ck_assert_int_eq(swco_exec("echo hello; echo world", &out, &len, &status, 5), 0);
+    ck_assert_int_eq(swco_exec_run("echo hello; echo world", &out, &len, &status, 5), 0);
     ck_assert_str_eq(out, "hello\nworld\n");
     ck_assert_uint_eq(len, 12);
     ck_assert_int_eq(status, 0);
     free(out);
-    ck_assert_int_eq(swco_exec("exit 3", NULL, NULL, &status, 5), 0);
+    ck_assert_int_eq(swco_exec_run("exit 3", NULL, NULL, &status, 5), 0);
     ck_assert_int_eq(status, 3);
-    ck_assert_int_eq(swco_exec("kill -TERM $$", NULL, NULL, &status, 5), 0);
+    ck_assert_int_eq(swco_exec_run("kill -TERM $$", NULL, NULL, &status, 5), 0);
     ck_assert_int_eq(status, 128 + SIGTERM);
-    ck_assert_int_eq(swco_exec("no-such-command-xyz 2>/dev/null", NULL, NULL, &status, 5), 0);
+    ck_assert_int_eq(swco_exec_run("no-such-command-xyz 2>/dev/null", NULL, NULL, &status, 5), 0);
     ck_assert_int_eq(status, 127);
     /* large output */
-    ck_assert_int_eq(swco_exec("head -c 1000000 /dev/zero", &out, &len, &status, 5), 0);
+    ck_assert_int_eq(swco_exec_run("head -c 1000000 /dev/zero", &out, &len, &status, 5), 0);
     ck_assert_uint_eq(len, 1000000);
     free(out);
     /* timeout kills the child */
     double t0 = now_s();
-    ck_assert_int_eq(swco_exec("echo partial; sleep 60", &out, &len, &status, 0.2), -ETIMEDOUT);
+    ck_assert_int_eq(swco_exec_run("echo partial; sleep 60", &out, &len, &status, 0.2), -ETIMEDOUT);
     ck_assert(now_s() - t0 < 10 * slow()); /* not the 60 s sleep */
     ck_assert_ptr_null(out);
     /* a child that closes stdout but keeps running */
     t0 = now_s();
-    ck_assert_int_eq(swco_exec("exec >&-; sleep 60", NULL, NULL, &status, 0.2), -ETIMEDOUT);
+    ck_assert_int_eq(swco_exec_run("exec >&-; sleep 60", NULL, NULL, &status, 0.2), -ETIMEDOUT);
     ck_assert(now_s() - t0 < 10 * slow());
-    ck_assert_int_eq(swco_exec(NULL, NULL, NULL, NULL, 1), -EINVAL);
+    ck_assert_int_eq(swco_exec_run(NULL, NULL, NULL, NULL, 1), -EINVAL);
 }
 
 START_TEST(exec_basic)
@@ -53,7 +53,7 @@ START_TEST(exec_outside_coroutine)
 {
     char *out;
     int status;
-    ck_assert_int_eq(swco_exec("echo x", &out, NULL, &status, 5), 0);
+    ck_assert_int_eq(swco_exec_run("echo x", &out, NULL, &status, 5), 0);
     ck_assert_str_eq(out, "x\n");
     free(out);
 }
@@ -76,7 +76,7 @@ static void one(void *arg)
     snprintf(cmd, sizeof cmd, "echo >%s/started; read x <%s/gate; echo %ld", gate_dir, gate_dir,
              n);
     snprintf(expect, sizeof expect, "%ld\n", n);
-    int rc = swco_exec(cmd, &out, NULL, &status, 60 * slow());
+    int rc = swco_exec_run(cmd, &out, NULL, &status, 60 * slow());
     ck_assert_msg(rc == 0, "command %ld: %d (the commands did not all run at once)", n, rc);
     ck_assert_str_eq(out, expect);
     ck_assert_int_eq(status, 0);
@@ -109,7 +109,7 @@ static void hundred(void *arg)
         if (r > 0)
             seen += (int)r;
         else
-            ck_assert_int_gt(swco_wait_fd(started, SWCO_EVENT_READ, 60 * slow()), 0);
+            ck_assert_int_gt(swco_event_wait_fd(started, SWCO_EVENT_READ, 60 * slow()), 0);
     }
     ck_assert_int_eq(finished, 0);
     char lines[2 * N];
@@ -215,7 +215,7 @@ static void gc_assert_killed(pid_t gpid)
 static void gc_timeout(void *arg)
 {
     (void)arg;
-    ck_assert_int_eq(swco_exec(gc_cmd(), NULL, NULL, NULL, 1 * slow()), -ETIMEDOUT);
+    ck_assert_int_eq(swco_exec_run(gc_cmd(), NULL, NULL, NULL, 1 * slow()), -ETIMEDOUT);
 }
 
 START_TEST(exec_timeout_kills_group)
@@ -229,7 +229,7 @@ END_TEST
 START_TEST(exec_timeout_kills_group_outside_coroutine)
 {
     gc_setup();
-    ck_assert_int_eq(swco_exec(gc_cmd(), NULL, NULL, NULL, 1 * slow()), -ETIMEDOUT);
+    ck_assert_int_eq(swco_exec_run(gc_cmd(), NULL, NULL, NULL, 1 * slow()), -ETIMEDOUT);
     gc_assert_killed(gc_read_pid());
 }
 END_TEST
@@ -237,7 +237,7 @@ END_TEST
 static void gc_victim(void *arg)
 {
     (void)arg;
-    exec_rc = swco_exec(gc_cmd(), NULL, NULL, NULL, 60 * slow());
+    exec_rc = swco_exec_run(gc_cmd(), NULL, NULL, NULL, 60 * slow());
 }
 
 static pid_t gc_cancelled_pid;
@@ -248,7 +248,7 @@ static void gc_cancel(void *arg)
     exec_rc = 1;
     exec_cid = swco_coroutine_create(gc_victim, NULL);
     /* The grandchild exists once its pid arrives: then cancel. */
-    ck_assert_int_gt(swco_wait_fd(gc_fd, SWCO_EVENT_READ, 30 * slow()), 0);
+    ck_assert_int_gt(swco_event_wait_fd(gc_fd, SWCO_EVENT_READ, 30 * slow()), 0);
     swco_event_del(gc_fd);
     gc_cancelled_pid = gc_read_pid();
     ck_assert_int_eq(swco_coroutine_cancel(exec_cid), 0);

@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,13 +34,13 @@ static void files(void *arg)
     ck_assert_str_eq(data, "hello world");
     free(data);
 
-    swco_file_stat_t st;
+    swco_file_stat_t st = {.size = sizeof st};
     ck_assert_int_eq(swco_file_stat(p, 0, &st), 0);
-    ck_assert_int_eq(st.size, 11);
+    ck_assert_int_eq(st.file_size, 11);
     ck_assert(st.is_file && !st.is_dir);
     ck_assert_int_eq(swco_file_stat(dir, 0, &st), 0);
     ck_assert(st.is_dir);
-    swco_file_statvfs_t vfs;
+    swco_file_statvfs_t vfs = {.size = sizeof vfs};
     ck_assert_int_eq(swco_file_statvfs(dir, &vfs), 0);
     ck_assert(vfs.total > 0 && vfs.avail <= vfs.total);
 
@@ -143,6 +144,50 @@ START_TEST(concurrent_and_cancel)
 }
 END_TEST
 
+/* ---- issue 11: structs carry their size */
+
+START_TEST(stat_structs_respect_size)
+{
+    union {
+        swco_file_stat_t st;
+        unsigned char bytes[sizeof(swco_file_stat_t) + 32];
+    } a;
+    union {
+        swco_file_statvfs_t st;
+        unsigned char bytes[sizeof(swco_file_statvfs_t) + 32];
+    } b;
+    memset(&a, 0xAA, sizeof a);
+    memset(&b, 0xAA, sizeof b);
+    /* The first version ends with is_link; padding after it is not needed. */
+    size_t v1 = offsetof(swco_file_stat_t, is_link) + sizeof(int);
+    a.st.size = v1 - 1;
+    b.st.size = 0;
+    ck_assert_int_eq(swco_file_stat("/", 0, &a.st), -EINVAL);
+    ck_assert_int_eq(swco_file_statvfs("/", &b.st), -EINVAL);
+    for (size_t i = sizeof(size_t); i < sizeof a; i++)
+        ck_assert_uint_eq(a.bytes[i], 0xAA);
+    for (size_t i = sizeof(size_t); i < sizeof b; i++)
+        ck_assert_uint_eq(b.bytes[i], 0xAA);
+    /* Exactly the first version: filled up to is_link, not a byte more. */
+    a.st.size = v1;
+    ck_assert_int_eq(swco_file_stat("/", 0, &a.st), 0);
+    ck_assert(a.st.is_dir && !a.st.is_link);
+    for (size_t i = v1; i < sizeof a; i++)
+        ck_assert_uint_eq(a.bytes[i], 0xAA);
+    a.st.size = sizeof a.st;
+    b.st.size = sizeof b.st;
+    ck_assert_int_eq(swco_file_stat("/", 0, &a.st), 0);
+    ck_assert_int_eq(swco_file_statvfs("/", &b.st), 0);
+    ck_assert(a.st.is_dir);
+    ck_assert_uint_eq(a.st.size, sizeof a.st);
+    ck_assert(b.st.total > 0);
+    for (size_t i = sizeof a.st; i < sizeof a; i++)
+        ck_assert_uint_eq(a.bytes[i], 0xAA);
+    for (size_t i = sizeof b.st; i < sizeof b; i++)
+        ck_assert_uint_eq(b.bytes[i], 0xAA);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("file");
@@ -150,6 +195,7 @@ int main(void)
     tcase_add_test(tc, file_ops);
     tcase_add_test(tc, outside_coroutine);
     tcase_add_test(tc, concurrent_and_cancel);
+    tcase_add_test(tc, stat_structs_respect_size);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

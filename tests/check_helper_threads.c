@@ -1,5 +1,5 @@
 /* The library's own threads (AIO pool, hook helpers): a process signal
- * handled with swco_signal() reaches the loop, never one of them. */
+ * handled with swco_event_signal() reaches the loop, never one of them. */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -23,7 +23,7 @@ static void blocked_job(void *arg)
     (void)r;
 }
 
-static void aio_waiter(void *arg) { ck_assert_int_eq(swco_async(blocked_job, NULL, NULL, 0), 0); }
+static void aio_waiter(void *arg) { ck_assert_int_eq(swco_aio_run(blocked_job, NULL, NULL, 0), 0); }
 
 static void on_term(int signo, void *arg)
 {
@@ -69,14 +69,14 @@ static void term_main(void *arg)
     /* Only now the handler: the helpers were made before SIGTERM was
      * blocked in this thread, so they did not inherit that. */
     handled = swco_channel_new(1);
-    ck_assert_int_eq(swco_signal(SIGTERM, on_term, NULL), 0);
+    ck_assert_int_eq(swco_event_signal(SIGTERM, on_term, NULL, NULL), 0);
     for (int i = 0; i < ROUNDS; i++) {
         ck_assert_int_eq(kill(getpid(), SIGTERM), 0);
         void *v;
         ck_assert_int_eq(swco_channel_pop(handled, &v, 10 * slow()), 0);
     }
     ck_assert_int_eq(nhandled, ROUNDS);
-    ck_assert_int_eq(swco_signal(SIGTERM, NULL, NULL), 0);
+    ck_assert_int_eq(swco_event_signal(SIGTERM, NULL, NULL, NULL), 0);
     ck_assert_int_eq(write(job_pipe[1], "x", 1), 1); /* the AIO job ends */
     swco_channel_free(handled);
 }

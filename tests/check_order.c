@@ -132,9 +132,9 @@ static void say(void *arg) { out("%s", (const char *)arg); }
 static void defer_co(void *arg)
 {
     out("a");
-    swco_defer(say, "~a");
+    swco_defer(say, "~a", NULL);
     out("b");
-    swco_defer(say, "~b");
+    swco_defer(say, "~b", NULL);
     swco_sleep(0.05);
     out("c");
 }

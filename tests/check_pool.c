@@ -456,7 +456,7 @@ START_TEST(pool_bad_input)
     ck_assert_int_eq(swco_pool_listen(pool, "127.0.0.1", 0, 8), -EINVAL);
     ck_assert_int_eq(swco_pool_push(pool, "x", 1), -EINVAL);
     ck_assert_int_eq(swco_pool_reply(pool, "x", 1), -EINVAL);
-    ck_assert_int_eq(swco_pool_worker_id(pool), -1);
+    ck_assert_int_eq(swco_pool_worker_id(pool), SWCO_ENOTWORKER);
     ck_assert_int_eq(swco_pool_worker_pid(pool, 2), -EINVAL);
     ck_assert_int_eq(swco_pool_is_stopping(pool), 0);
     ck_assert_int_eq(swco_pool_reload(pool), -ESRCH);
@@ -629,6 +629,40 @@ START_TEST(pool_message_timeout_bad_input)
 }
 END_TEST
 
+/* ---- issue 11: worker id only in a worker */
+
+static void id_worker(swco_pool_t *pool, int id, void *arg)
+{
+    /* handled = the id the worker reads + 1, sum = the callback's id + 1 */
+    swco_atomic_set(handled, (uint32_t)(swco_pool_worker_id(pool) + 1));
+    swco_atomic64_set(sum, id + 1);
+    idle_worker(pool, id, arg);
+}
+
+START_TEST(pool_worker_id_only_in_workers)
+{
+    shared_setup();
+    swco_pool_t *pool = swco_pool_new(1, SWCO_POOL_IPC_NONE, 0);
+    ck_assert_ptr_nonnull(pool);
+    swco_pool_on_worker_start(pool, id_worker, NULL, NULL);
+    ck_assert_int_eq(swco_pool_worker_id(pool), SWCO_ENOTWORKER); /* not started */
+    pid_t m = fork();
+    ck_assert_int_ge(m, 0);
+    if (m == 0) {
+        int rc = swco_pool_start(pool);
+        /* Back in the manager after the workers exited: not a worker. */
+        _exit(rc == 0 && swco_pool_worker_id(pool) == SWCO_ENOTWORKER ? 0 : 1);
+    }
+    wait_count(starts, 1, 0);
+    ck_assert_uint_eq(swco_atomic_get(handled), 1); /* worker 0 */
+    ck_assert(swco_atomic64_get(sum) == 1);
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    swco_pool_free(pool);
+    shared_teardown();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pool");
@@ -646,6 +680,7 @@ int main(void)
     tcase_add_test(tc, pool_silent_clients_do_not_pin_workers);
     tcase_add_test(tc, pool_trickling_client_cut_at_deadline);
     tcase_add_test(tc, pool_message_timeout_bad_input);
+    tcase_add_test(tc, pool_worker_id_only_in_workers);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

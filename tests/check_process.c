@@ -191,7 +191,7 @@ START_TEST(process_kill_and_wait)
 {
     swco_process_t *p = swco_process_new(sleeper, "swco-sleeper", NULL, SWCO_PROCESS_IPC_NONE, 0);
     int pid = swco_process_start(p);
-    ck_assert_int_eq(swco_process_fd(p), -1);
+    ck_assert_int_eq(swco_process_fd(p), -EBADF);
     double t0 = now_s();
     ck_assert_int_eq(swco_process_wait(p, 0.05), -ETIMEDOUT);
     ck_assert(now_s() - t0 >= 0.045);
@@ -211,7 +211,7 @@ START_TEST(process_kill_and_wait)
     ck_assert_int_eq(swco_process_kill(pid, SIGTERM), 0);
     ck_assert_int_eq(swco_process_wait(p, -1), 0);
     ck_assert_int_eq(swco_process_exit_signal(p), SIGTERM);
-    ck_assert_int_eq(swco_process_exit_code(p), -1);
+    ck_assert_int_eq(swco_process_exit_code(p), 128 + SIGTERM);
     ck_assert_int_eq(swco_process_kill(pid, 0), -ESRCH);
     swco_process_free(p);
 }
@@ -330,11 +330,11 @@ END_TEST
 static void on_usr1(int signo, void *arg)
 {
     out("signal %d\n", signo);
-    swco_process_signal(SIGUSR1, NULL, NULL);
+    swco_event_signal(SIGUSR1, NULL, NULL, NULL);
 }
 static void raise_usr1(void *arg)
 {
-    ck_assert_int_eq(swco_process_signal(SIGUSR1, on_usr1, NULL), 0);
+    ck_assert_int_eq(swco_event_signal(SIGUSR1, on_usr1, NULL, NULL), 0);
     swco_process_kill(getpid(), SIGUSR1);
 }
 
@@ -345,6 +345,36 @@ START_TEST(process_signal_handler)
     char want[32];
     snprintf(want, sizeof want, "signal %d\n", SIGUSR1);
     ck_assert_str_eq(out_buf, want);
+}
+END_TEST
+
+/* ---- issue 11: no -1 values */
+
+static void exit_five(swco_process_t *proc, void *arg) { (void)proc, (void)arg; exit(5); }
+
+START_TEST(process_values_before_reap)
+{
+    swco_process_t *p = swco_process_new(exit_five, NULL, NULL, SWCO_PROCESS_IPC_NONE, 0);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(swco_process_exit_code(p), -EAGAIN); /* not started */
+    ck_assert_int_eq(swco_process_fd(p), -EBADF);          /* no channel */
+    ck_assert_int_gt(swco_process_start(p), 0);
+    /* Whether or not it has exited yet, it is not reaped before wait. */
+    ck_assert_int_eq(swco_process_exit_code(p), -EAGAIN);
+    ck_assert_int_eq(swco_process_exit_signal(p), 0);
+    ck_assert_int_eq(swco_process_wait(p, 10 * slow()), 0);
+    ck_assert_int_eq(swco_process_exit_code(p), 5);
+    ck_assert_int_eq(swco_process_exit_code(NULL), -EINVAL);
+    swco_process_free(p);
+
+    swco_process_t *q = swco_process_new(exit_five, NULL, NULL, SWCO_PROCESS_IPC_STREAM, 0);
+    ck_assert_ptr_nonnull(q);
+    ck_assert_int_gt(swco_process_start(q), 0);
+    ck_assert_int_ge(swco_process_fd(q), 0);
+    ck_assert_int_eq(swco_process_close(q), 0);
+    ck_assert_int_eq(swco_process_fd(q), -EBADF); /* closed */
+    ck_assert_int_eq(swco_process_wait(q, 10 * slow()), 0);
+    swco_process_free(q);
 }
 END_TEST
 
@@ -363,6 +393,7 @@ int main(void)
     tcase_add_test(tc, process_daemon);
     tcase_add_test(tc, process_bad_input);
     tcase_add_test(tc, process_signal_handler);
+    tcase_add_test(tc, process_values_before_reap);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -389,7 +389,7 @@ static void run_peer(void *arg)
     const char *fmt = arg;
     char cmd[1024], *out = NULL;
     snprintf(cmd, sizeof cmd, fmt, srv.port, ca);
-    int rc = swco_exec(cmd, &out, NULL, &peer_status, 10);
+    int rc = swco_exec_run(cmd, &out, NULL, &peer_status, 10);
     ck_assert_int_eq(rc, 0);
     snprintf(peer_out, sizeof peer_out, "%s", out);
     free(out);

@@ -203,7 +203,7 @@ START_TEST(table_iterate_while_deleting)
         snprintf(key, sizeof key, "key-%d", k);
         ck_assert_int_eq(swco_table_set_int(t, key, "id", k), 0);
     }
-    swco_table_stats_t st;
+    swco_table_stats_t st = {.size = sizeof st};
     ck_assert_int_eq(swco_table_stats(t, &st), 0);
     ck_assert_uint_eq(st.rows_used, N);
     ck_assert_uint_gt(st.conflict_used, 0);
@@ -499,7 +499,7 @@ END_TEST
  * set with id = its index; returns how many (want n). */
 static int same_bucket_keys(swco_table_t *t, char keys[][16], int n)
 {
-    swco_table_stats_t st;
+    swco_table_stats_t st = {.size = sizeof st};
     int found = 0;
     ck_assert_int_eq(swco_table_set_int(t, "k0", "id", 0), 0);
     strcpy(keys[found++], "k0");
@@ -780,7 +780,7 @@ START_TEST(table_corrupt_links)
         int64_t v;
         ck_assert_int_eq(swco_table_get_int(t, "zzz", "id", &v), -ENOENT);
         ck_assert_int_eq(swco_table_get_int(t, "a", "id", &v), 0);
-        swco_table_stats_t st;
+        swco_table_stats_t st = {.size = sizeof st};
         ck_assert_int_eq(swco_table_stats(t, &st), 0);
         swco_table_iter_t *it = swco_table_iter_new(t);
         char k[80];
@@ -809,6 +809,32 @@ START_TEST(table_corrupt_links)
 }
 END_TEST
 
+/* ---- issue 11: structs carry their size */
+
+START_TEST(table_stats_respects_size)
+{
+    swco_table_t *t = make_table(64);
+    ck_assert_int_eq(swco_table_create(t), 0);
+    ck_assert_int_eq(swco_table_set_int(t, "k", "id", 1), 0);
+    union {
+        swco_table_stats_t st;
+        unsigned char bytes[sizeof(swco_table_stats_t) + 32];
+    } u;
+    memset(&u, 0xAA, sizeof u);
+    u.st.size = sizeof u.st - 1;
+    ck_assert_int_eq(swco_table_stats(t, &u.st), -EINVAL);
+    for (size_t i = sizeof(size_t); i < sizeof u; i++)
+        ck_assert_uint_eq(u.bytes[i], 0xAA);
+    u.st.size = sizeof u.st;
+    ck_assert_int_eq(swco_table_stats(t, &u.st), 0);
+    ck_assert_uint_eq(u.st.rows_used, 1);
+    ck_assert_uint_eq(u.st.capacity, 64);
+    for (size_t i = sizeof u.st; i < sizeof u; i++)
+        ck_assert_uint_eq(u.bytes[i], 0xAA);
+    swco_table_free(t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("table");
@@ -827,6 +853,7 @@ int main(void)
     tcase_add_test(tc, table_update_writes_same_bucket);
     tcase_add_test(tc, table_attach_checks_header);
     tcase_add_test(tc, table_corrupt_links);
+    tcase_add_test(tc, table_stats_respects_size);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

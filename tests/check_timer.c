@@ -19,7 +19,7 @@ START_TEST(after_runs_once_in_a_coroutine)
 {
     long seen[3] = {0, 0, 0};
     double t0 = now_s();
-    long id = swco_timer_after(30, after_cb, seen);
+    long id = swco_timer_after(0.03, after_cb, seen, NULL);
     ck_assert_int_gt(id, 0);
     ck_assert_int_eq(swco_timer_exists(id), 1);
     ck_assert_int_eq(swco_timer_count(), 1);
@@ -39,9 +39,9 @@ static void plain_cb(long id, void *arg) { *(long *)arg = swco_coroutine_id(); }
 START_TEST(no_coroutine_mode)
 {
     long cid = 0;
-    swco_timer_add(5, SWCO_TIMER_NO_COROUTINE, plain_cb, &cid, NULL);
+    swco_timer_add(0.005, SWCO_TIMER_NO_COROUTINE, plain_cb, &cid, NULL);
     ck_assert_int_eq(swco_event_wait(), 0);
-    ck_assert_int_eq(cid, -1);
+    ck_assert_int_eq(cid, 0);
 }
 END_TEST
 
@@ -56,13 +56,13 @@ START_TEST(tick_until_cleared)
 {
     int n = 0;
     double t0 = now_s();
-    long id = swco_timer_tick(10, tick_cb, &n);
+    long id = swco_timer_tick(0.01, tick_cb, &n, NULL);
     ck_assert_int_gt(id, 0);
     ck_assert_int_eq(swco_event_wait(), 0);
     ck_assert_int_eq(n, 5);
     ck_assert_double_ge(now_s() - t0, 0.05);
     ck_assert_int_eq(swco_timer_clear(id), SWCO_ENOTIMER);
-    long id2 = swco_timer_tick(10, tick_cb, &n);
+    long id2 = swco_timer_tick(0.01, tick_cb, &n, NULL);
     ck_assert_int_gt(id2, id); /* ids are never reused */
     ck_assert_int_eq(swco_timer_clear(id2), 0);
     ck_assert_int_eq(swco_event_wait(), 0);
@@ -104,8 +104,8 @@ static void busy_tick(long id, void *arg)
         double mid = added + k * period_s + period_s / 4 - now_s();
         long ms = (long)ceil(mid * 1000);
         nprobes = 0;
-        swco_timer_add(ms, SWCO_TIMER_NO_COROUTINE, probe, NULL, NULL);
-        swco_timer_add(ms + (long)(period_s * 1000), SWCO_TIMER_NO_COROUTINE, probe, NULL, NULL);
+        swco_timer_add((ms) / 1000.0, SWCO_TIMER_NO_COROUTINE, probe, NULL, NULL);
+        swco_timer_add((ms + (long)(period_s * 1000)) / 1000.0, SWCO_TIMER_NO_COROUTINE, probe, NULL, NULL);
     }
     if (nfired == 3)
         swco_timer_clear(id);
@@ -151,7 +151,7 @@ START_TEST(tick_does_not_drift)
         block_first = 0.025; /* half a period: the schedule must not move */
         period_s = 0.05;
         added = now_s();
-        swco_timer_add(50, SWCO_TIMER_TICK | SWCO_TIMER_NO_COROUTINE, busy_tick, NULL, NULL);
+        swco_timer_add(0.05, SWCO_TIMER_TICK | SWCO_TIMER_NO_COROUTINE, busy_tick, NULL, NULL);
         added_after = now_s();
         ck_assert_int_eq(swco_event_wait(), 0);
         ok = check_schedule(0.05);
@@ -168,7 +168,7 @@ START_TEST(tick_drops_overrun_points)
         block_first = 0.075; /* runs past the 100 ms point: it is dropped */
         period_s = 0.05;
         added = now_s();
-        swco_timer_add(50, SWCO_TIMER_TICK | SWCO_TIMER_NO_COROUTINE, busy_tick, NULL, NULL);
+        swco_timer_add(0.05, SWCO_TIMER_TICK | SWCO_TIMER_NO_COROUTINE, busy_tick, NULL, NULL);
         added_after = now_s();
         ck_assert_int_eq(swco_event_wait(), 0);
         ck_assert_double_ge(ended[0] - fired[0], 0.075);
@@ -186,9 +186,9 @@ static void nothing(long id, void *arg) {}
 START_TEST(arg_free_runs_once)
 {
     freed = 0;
-    swco_timer_add(1, 0, nothing, NULL, arg_free);
-    long tick = swco_timer_add(1, SWCO_TIMER_TICK, nothing, NULL, arg_free);
-    long later = swco_timer_add(100000, 0, nothing, NULL, arg_free);
+    swco_timer_add(0.001, 0, nothing, NULL, arg_free);
+    long tick = swco_timer_add(0.001, SWCO_TIMER_TICK, nothing, NULL, arg_free);
+    long later = swco_timer_add(100.0, 0, nothing, NULL, arg_free);
     swco_sleep(0.01);
     swco_timer_clear(tick);
     ck_assert_int_eq(swco_timer_clear(later), 0);
@@ -203,7 +203,7 @@ START_TEST(many_timers)
     enum { N = 100000 };
     static long ids[N];
     for (int i = 0; i < N; i++)
-        ck_assert_int_gt(ids[i] = swco_timer_after(1000 + i, nothing, NULL), 0);
+        ck_assert_int_gt(ids[i] = swco_timer_after((1000 + i) / 1000.0, nothing, NULL, NULL), 0);
     ck_assert_int_eq(swco_timer_count(), N);
     for (int i = N - 1; i >= 0; i -= 2)
         ck_assert_int_eq(swco_timer_clear(ids[i]), 0);
@@ -216,11 +216,13 @@ END_TEST
 
 START_TEST(bad_arguments)
 {
-    ck_assert_int_eq(swco_timer_after(0, nothing, NULL), -EINVAL);
-    ck_assert_int_eq(swco_timer_after(-5, nothing, NULL), -EINVAL);
-    ck_assert_int_eq(swco_timer_after(10, NULL, NULL), -EINVAL);
-    ck_assert_int_eq(swco_timer_tick(0, nothing, NULL), -EINVAL);
-    ck_assert_int_eq(swco_timer_add(10, 64, nothing, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(swco_timer_after(-0.005, nothing, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(swco_timer_after(0.01, NULL, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(swco_timer_tick(-1.0, nothing, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(swco_timer_after(0.0 / 0.0, nothing, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(swco_timer_after(1.0 / 0.0, nothing, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(swco_timer_after(2e9, nothing, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(swco_timer_add(0.01, 64, nothing, NULL, NULL), -EINVAL);
     ck_assert_int_eq(swco_timer_clear(0), SWCO_ENOTIMER);
     ck_assert_int_eq(swco_timer_clear(-1), SWCO_ENOTIMER);
     ck_assert_int_eq(swco_timer_exists(987654), 0);
@@ -237,7 +239,7 @@ START_TEST(internal_timers_are_not_public)
     int rc = 1;
     swco_coroutine_create(sleeping, &rc);
     ck_assert_int_eq(swco_timer_count(), 0);
-    long probe = swco_timer_after(1, nothing, NULL);
+    long probe = swco_timer_after(0.001, nothing, NULL, NULL);
     internal_id = probe - 1; /* the sleep's timer came just before */
     ck_assert_int_eq(swco_timer_exists(internal_id), 0);
     ck_assert_int_eq(swco_timer_clear(internal_id), SWCO_ENOTIMER);
@@ -254,8 +256,68 @@ END_TEST
 static void warm_idle(long id, void *arg) {}
 static void start_reactor(void)
 {
-    ck_assert_int_eq(swco_timer_clear(swco_timer_after(1000, warm_idle, NULL)), 0);
+    ck_assert_int_eq(swco_timer_clear(swco_timer_after(1.0, warm_idle, NULL, NULL)), 0);
 }
+
+/* ---- issue 11: seconds as double, arg_free on every path */
+
+static void order_cb(long id, void *arg) { (void)id; out("%s;", (const char *)arg); }
+
+START_TEST(fractional_seconds)
+{
+    out_reset();
+    /* Added latest first: they fire by due time, 0 on the next turn. */
+    ck_assert_int_gt(swco_timer_add(0.0035, SWCO_TIMER_NO_COROUTINE, order_cb, "3.5ms", NULL), 0);
+    ck_assert_int_gt(swco_timer_add(0.0015, SWCO_TIMER_NO_COROUTINE, order_cb, "1.5ms", NULL), 0);
+    ck_assert_int_gt(swco_timer_add(0.0, SWCO_TIMER_NO_COROUTINE, order_cb, "0", NULL), 0);
+    double before = swco_event_now();
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_str_eq(out_buf, "0;1.5ms;3.5ms;");
+    /* The loop's time is seconds: at least 3.5 ms have passed. */
+    ck_assert_double_ge(swco_event_now() - before, 0.0035);
+    ck_assert_double_lt(swco_event_now() - before, 60.0 * slow());
+}
+END_TEST
+
+static int zero_ticks;
+static void zero_tick(long id, void *arg)
+{
+    (void)arg;
+    if (++zero_ticks == 3)
+        swco_timer_clear(id);
+}
+
+START_TEST(tick_of_zero_is_one_ms)
+{
+    /* A 0 s period cannot spin the loop: it is the 1 ms resolution. */
+    zero_ticks = 0;
+    long id = swco_timer_tick(0.0, zero_tick, NULL, NULL);
+    ck_assert_int_gt(id, 0);
+    double before = swco_event_now();
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_int_eq(zero_ticks, 3);
+    ck_assert_double_ge(swco_event_now() - before, 0.002);
+}
+END_TEST
+
+static char freed_tags[64];
+static void tag_free(void *arg) { strcat(freed_tags, (const char *)arg); }
+
+START_TEST(arg_free_paths)
+{
+    freed_tags[0] = 0;
+    long fired = swco_timer_add(0.001, SWCO_TIMER_NO_COROUTINE, nothing, "f", tag_free);
+    long cleared = swco_timer_after(100.0, nothing, "c", tag_free);
+    ck_assert_int_gt(fired, 0);
+    ck_assert_int_gt(cleared, 0);
+    ck_assert_int_eq(swco_timer_after(-1.0, nothing, "x", tag_free), -EINVAL); /* not taken */
+    ck_assert_int_eq(swco_timer_clear(cleared), 0);
+    ck_assert_str_eq(freed_tags, "c"); /* at the clear, not later */
+    ck_assert_int_eq(swco_timer_clear(cleared), SWCO_ENOTIMER);
+    ck_assert_int_eq(swco_event_wait(), 0);
+    ck_assert_str_eq(freed_tags, "cf"); /* after its only call */
+}
+END_TEST
 
 int main(void)
 {
@@ -270,6 +332,9 @@ int main(void)
     tcase_add_test(tc, many_timers);
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, internal_timers_are_not_public);
+    tcase_add_test(tc, fractional_seconds);
+    tcase_add_test(tc, tick_of_zero_is_one_ms);
+    tcase_add_test(tc, arg_free_paths);
     tcase_add_checked_fixture(tc, start_reactor, NULL);
     suite_add_tcase(s, tc);
     return run_suite(s);

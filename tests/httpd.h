@@ -1,5 +1,5 @@
 /* A tiny HTTP/1.1 server (and HTTP proxy) for the curl tests and bench:
- * coroutines on swco_wait_fd in a forked child, on 127.0.0.1 and a free port.
+ * coroutines on swco_event_wait_fd in a forked child, on 127.0.0.1 and a free port.
  *
  *   GET /hello          "hello"
  *   GET /delay/<ms>     "late" after ms milliseconds
@@ -44,7 +44,7 @@ static int httpd_read_some(int fd, char *buf, size_t cap)
             return (int)n;
         if (errno != EAGAIN && errno != EINTR)
             return -1;
-        if (swco_wait_fd(fd, SWCO_EVENT_READ, -1) < 0)
+        if (swco_event_wait_fd(fd, SWCO_EVENT_READ, -1) < 0)
             return -1;
     }
 }
@@ -60,7 +60,7 @@ static int httpd_write_all(int fd, const char *p, size_t len)
         }
         if (n < 0 && errno != EAGAIN && errno != EINTR)
             return -1;
-        if (swco_wait_fd(fd, SWCO_EVENT_WRITE, -1) < 0)
+        if (swco_event_wait_fd(fd, SWCO_EVENT_WRITE, -1) < 0)
             return -1;
     }
     return 0;
@@ -204,7 +204,7 @@ static void httpd_main(void *arg)
             continue;
         }
         if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) {
-            swco_wait_fd(lfd, SWCO_EVENT_READ, -1);
+            swco_event_wait_fd(lfd, SWCO_EVENT_READ, -1);
             continue;
         }
         if (errno == EMFILE || errno == ENFILE) {

@@ -33,7 +33,7 @@
 #undef Py_BUILD_CORE
 
 /* Saved interpreter state of one context (a coroutine, or the thread's own
- * context, cid -1).  Fields are meaningful only while the context is not
+ * context, cid 0).  Fields are meaningful only while the context is not
  * running; the references held then are owned here. */
 typedef struct pyco_state {
     struct pyco_state *next, *prev; /* the thread's states, for backtrace() */
@@ -268,7 +268,7 @@ static void pyswco_hook(int event, long cid, void **slot, void *arg)
     PyThreadState *ts;
     switch (event) {
     case SWCO_COROUTINE_SWITCH_OUT:
-        if (cid == -1)
+        if (cid == 0)
             gil_take();
         ts = PyThreadState_Get();
         if (st && st->dead) {
@@ -287,15 +287,15 @@ static void pyswco_hook(int event, long cid, void **slot, void *arg)
             restore_state(ts, st);
             if (ts->cframe != &ts->root_cframe)
                 ts->cframe->use_tracing = tracing_flag(ts);
-        } else if (cid != -1) {
+        } else if (cid != 0) {
             *slot = state_new(cid);
             fresh_state(ts);
         } /* else: the thread's context was never left under the hook */
-        if (cid == -1)
+        if (cid == 0)
             gil_give();
         break;
     case SWCO_COROUTINE_END:
-        if (cid == -1) {
+        if (cid == 0) {
             state_free(st);
             *slot = NULL;
         } else if (st) {
@@ -469,7 +469,7 @@ static int drive_loop(int (*loop)(void *), void *arg, PyObject *on_signal)
     tls_active = 1;
     tls_in_loop = 1;
     tls_on_signal = on_signal;
-    swco_event_cycle(loop_cycle, NULL);
+    swco_event_cycle(loop_cycle, NULL, NULL);
     int rc = loop(arg); /* frees the thread's loop, cycle callback included */
     gil_take();
     tls_in_loop = outer;
@@ -508,30 +508,6 @@ PyObject *pyswco_run(PyObject *fn, PyObject *on_signal)
         return pyswco_raise(rc);
     if (PyErr_Occurred())
         return NULL;
-    Py_RETURN_NONE;
-}
-
-static void defer_fire(void *arg)
-{
-    PyObject *fn = arg;
-    PyObject *r = PyObject_CallObject(fn, NULL);
-    if (r)
-        Py_DECREF(r);
-    else
-        report_unhandled("deferred call");
-    Py_DECREF(fn);
-}
-
-PyObject *pyswco_defer(PyObject *fn)
-{
-    if (!PyCallable_Check(fn))
-        return pyswco_raise(-EINVAL);
-    Py_INCREF(fn);
-    int rc = swco_defer(defer_fire, fn);
-    if (rc < 0) {
-        Py_DECREF(fn);
-        return pyswco_raise(rc);
-    }
     Py_RETURN_NONE;
 }
 
@@ -927,7 +903,7 @@ PyObject *pyswco_backtrace(long cid)
         while (st && (st->cid != cid || st->dead))
             st = st->next;
         if (!st) {
-            if (cid == -1 || swco_coroutine_exists(cid))
+            if (cid <= 0 || swco_coroutine_exists(cid))
                 return PyList_New(0); /* alive, never ran Python here */
             return pyswco_raise(SWCO_ENOCO);
         }
@@ -1014,7 +990,7 @@ int pyswco_module_init(PyObject *dict)
      * scheduler pools them (only default-sized stacks are reused). */
     if (swco_coroutine_get_stack_size() < PYSWCO_STACK_SIZE)
         swco_coroutine_set_stack_size(PYSWCO_STACK_SIZE);
-    int rc = swco_coroutine_set_hook(pyswco_hook, NULL);
+    int rc = swco_coroutine_set_hook(pyswco_hook, NULL, NULL);
     if (rc < 0) {
         PyErr_Format(PyExc_ImportError,
                      "swco: cannot install the coroutine hook (%s): import swco before "

@@ -23,7 +23,6 @@ PyObject *pyswco_raise(int code);
 PyObject *pyswco_run(PyObject *fn, PyObject *on_signal);
 PyObject *pyswco_go(PyObject *fn);
 PyObject *pyswco_wait(PyObject *on_signal);
-PyObject *pyswco_defer(PyObject *fn);
 PyObject *pyswco_backtrace(long cid);
 
 /* For the SWIG callback trampolines (swco_python.i). */

@@ -372,7 +372,7 @@ PyObject *pyswco_curl_request(PyObject *url, PyObject *method, PyObject *body, P
         curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
     }
 
-    if (swco_coroutine_id() == -1) { /* curl_easy_perform(): let others run */
+    if (swco_coroutine_id() == 0) { /* curl_easy_perform(): let others run */
         Py_BEGIN_ALLOW_THREADS
         rc = swco_curl_perform(easy);
         Py_END_ALLOW_THREADS

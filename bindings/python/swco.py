@@ -223,7 +223,7 @@ def sleep(seconds):
     the coroutine is cancelled and swco.Error (-EINVAL) for a negative value.
     """
     seconds = float(seconds)
-    if 0 <= seconds < _FOREVER_SECONDS and _swco.swco_coroutine_id() == -1:
+    if 0 <= seconds < _FOREVER_SECONDS and _swco.swco_coroutine_id() == 0:
         _time.sleep(seconds)
     else:
         _swco.swco_sleep(seconds)
@@ -242,12 +242,12 @@ def defer(fn, *args, **kwargs):
             fn(*args, **kwargs)
         except BaseException as exc:  # noqa: B902
             excepthook(_swco.swco_coroutine_id(), exc)
-    _swco.pyswco_defer(call)
+    _swco.swco_defer(call)
 
 
 def getcid():
     """Return the current coroutine id, or -1 outside coroutines."""
-    return _swco.swco_coroutine_id()
+    return _swco.swco_coroutine_id() or -1
 
 
 def getpcid(cid=None):
@@ -255,12 +255,7 @@ def getpcid(cid=None):
 
     -1 means it was created outside a coroutine.
     """
-    if cid is None:
-        return _swco.swco_coroutine_parent_id()
-    pcid = _swco.swco_coroutine_get_pcid(cid)
-    if pcid < -1:
-        _swco.pyswco_raise(pcid)
-    return pcid
+    return _swco.swco_coroutine_parent_id(0 if cid is None else cid) or -1
 
 
 def exists(cid):
@@ -365,7 +360,7 @@ def _timer(seconds, flags, fn, args, kwargs):
     def fire(timer_id):
         # each run in a coroutine of its own, with a Python-sized stack
         _swco.pyswco_go(fn)
-    tid = _swco.swco_timer_add(_ms(seconds), flags | _swco.SWCO_TIMER_NO_COROUTINE, fire)
+    tid = _swco.swco_timer_add(_ms(seconds) / 1000.0, flags | _swco.SWCO_TIMER_NO_COROUTINE, fire)
     box.append(tid)
     _state.timers.add(tid)
     return tid
@@ -859,7 +854,7 @@ class Lock:
         try:
             fn(self._c, *args)
         except Error as exc:
-            if exc.name != "SWCO_EOWNERDEAD":
+            if exc.name != "EOWNERDEAD":
                 raise
             self.recovered = True
 
@@ -871,14 +866,14 @@ class Lock:
     def lock(self, timeout=FOREVER):
         """Take the lock (the write lock of a RWLOCK), waiting up to timeout
         seconds (<= 0: for ever); raises swco.TimeoutError."""
-        if _swco.swco_coroutine_id() != -1:
+        if _swco.swco_coroutine_id() != 0:
             self._take(_swco.swco_lock_co_lock, float(timeout))
         else:
             self._take(_swco.swco_lock_timedlock, float(timeout))
 
     def lock_read(self, timeout=FOREVER):
         """Take a read lock (RWLOCK; the same as lock() for other kinds)."""
-        if _swco.swco_coroutine_id() != -1:
+        if _swco.swco_coroutine_id() != 0:
             self._take(_swco.swco_lock_co_lock_read, float(timeout))
         else:
             self._take(_swco.swco_lock_timedlock_read, float(timeout))
@@ -1025,8 +1020,11 @@ class Process:
     @property
     def exit_code(self):
         """Exit status of the reaped child, None when killed or not reaped."""
-        code = _swco.swco_process_exit_code(self._c)
-        return code if code >= 0 else None
+        try:
+            code = _swco.swco_process_exit_code(self._c)
+        except Error:
+            return None  # not reaped yet
+        return None if _swco.swco_process_exit_signal(self._c) else code
 
     @property
     def exit_signal(self):
@@ -1144,7 +1142,10 @@ class ProcessPool:
     @property
     def worker_id(self):
         """The calling worker's id, -1 outside the workers."""
-        return _swco.swco_pool_worker_id(self._c)
+        try:
+            return _swco.swco_pool_worker_id(self._c)
+        except Error:
+            return -1
 
     def worker_pid(self, worker_id):
         """Pid of worker worker_id, 0 when it is not running."""
@@ -1172,7 +1173,7 @@ def exec(cmd, timeout=FOREVER):  # noqa: A001 (Swoole's System::exec)
     timeout > 0 kills the command with SIGKILL after that many seconds and
     raises swco.TimeoutError.
     """
-    output, status = _swco.swco_exec(cmd, float(timeout))
+    output, status = _swco.swco_exec_run(cmd, float(timeout))
     return status, output.decode("utf-8", "surrogateescape")
 
 
@@ -1282,7 +1283,7 @@ def async_call(fn, *args, timeout=FOREVER, **kwargs):
             box.append((True, fn(*args, **kwargs)))
         except BaseException as exc:  # noqa: B902 (re-raised in the caller)
             box.append((False, exc))
-    _swco.swco_async(job, float(timeout))
+    _swco.swco_aio_run(job, float(timeout))
     ok, value = box[0]
     if ok:
         return value
@@ -1298,7 +1299,7 @@ class Socket:
     timeout (set_timeout()), else the process-wide defaults
     (set_default_timeout(): connect 1 s, read and write never).  Waiting
     calls need a coroutine; one coroutine reads and one writes at a time (a
-    second raises swco.Error SWCO_EBUSY).  Data arguments are bytes-like
+    second raises swco.Error EBUSY).  Data arguments are bytes-like
     objects (bytes, bytearray, memoryview); anything else raises TypeError.
     recv_packet() returns one whole packet framed by set_package_eof() or
     set_package_length(); after enable_ssl() the same calls go over TLS.
@@ -1314,7 +1315,10 @@ class Socket:
 
     def fileno(self):
         """The file descriptor, -1 once closed."""
-        return _swco.swco_socket_fd(self._c)
+        try:
+            return _swco.swco_socket_fd(self._c)
+        except Error:
+            return -1
 
     def connect(self, host, port=0, timeout=0):
         """Connect to host (name or address; a path for AF_UNIX) and port.
@@ -1450,7 +1454,7 @@ class Socket:
         """Receive exactly one framed packet (bytes); b"" when the peer
         closed (a partial packet is dropped).  Without framing, whatever is
         available.  A packet over set_package_max_length() raises
-        swco.Error SWCO_EPKGTOOBIG and a malformed header SWCO_EPROTO; the
+        swco.Error SWCO_EPKGTOOBIG and a malformed header EPROTO; the
         socket is then closed."""
         return _swco.swco_socket_recv_packet(self._c, float(timeout))
 
@@ -1522,7 +1526,7 @@ class Socket:
         """Close the socket; coroutines waiting on it wake with
         CancelledError and later calls raise swco.ClosedError.  Closing
         again does nothing."""
-        if self._c is not None and _swco.swco_socket_fd(self._c) >= 0:
+        if self._c is not None and self.fileno() >= 0:
             _swco.swco_socket_close(self._c)
 
     def __enter__(self):
@@ -1682,7 +1686,7 @@ __all__ += ["SSLContext", "CERT_NONE", "CERT_REQUIRED", "set_default_timeout", "
 def _shutdown():
     """At interpreter exit, cancel coroutines left by go() outside run() and
     let them unwind (their finally blocks and defers run)."""
-    if _swco.swco_coroutine_id() != -1:
+    if _swco.swco_coroutine_id() != 0:
         return
     for _ in range(3):
         cids = _coroutine_list()

@@ -26,7 +26,8 @@
 
 /* --------------------------------------------------------------- results
  * Negative int/long results become swco.Error (or a subclass) carrying the
- * code.  Expanded by swco.i before the headers. */
+ * code; a swco_err_t is an error code returned as data (swco_last_error())
+ * and comes back as a plain number.  Expanded by swco.i before the headers. */
 %define SWCO_LANGUAGE_TYPEMAPS
 %typemap(out, fragment=SWIG_From_frag(int)) int {
     if ($1 < 0) {
@@ -46,16 +47,10 @@
 %typemap(out) int64_t, uint32_t {
     $result = PyLong_FromLongLong((long long)$1);
 }
-%typemap(out, fragment=SWIG_From_frag(long)) SWCO_PLAIN_RESULTS {
-    $result = SWIG_From(long)((long)$1);
+%typemap(out, fragment=SWIG_From_frag(int)) swco_err_t {
+    $result = SWIG_From(int)((int)$1);
 }
 %enddef
-
-/* Calls whose negative results are values (-1: no coroutine), not errors. */
-#define SWCO_PLAIN_RESULTS \
-    int swco_last_error, long swco_coroutine_id, long swco_coroutine_parent_id, \
-    long swco_coroutine_get_pcid, int swco_pool_worker_id, int swco_process_exit_code, \
-    int swco_process_fd, int swco_socket_fd
 
 /* ------------------------------------------------------------ out values
  * Outputs are collected in a list that starts with the marker Ellipsis;
@@ -423,12 +418,6 @@ SWCO_PY_RAISES(swco_table_update)
         Py_XDECREF(held1);
     held1 = NULL;
 }
-%exception swco_async {
-    $action
-    if (result == 0)
-        Py_XDECREF(held1);
-    held1 = NULL;
-}
 
 /* ---------------------------------------------------------- constructors
  * NULL means the reason is in swco_last_error(). */
@@ -491,7 +480,6 @@ SWCO_PY_NOGIL(swco_pool_recv)
     }
 }
 %enddef
-SWCO_PY_NOGIL_OUTSIDE(swco_exec)
 SWCO_PY_NOGIL_OUTSIDE(swco_exec_run)
 SWCO_PY_NOGIL_OUTSIDE(swco_process_wait)
 
@@ -518,16 +506,12 @@ SWCO_PY_FORKS(swco_pool_start)
 %ignore swco_coroutine_create;
 %ignore swco_coroutine_create_ex;
 
-/* Until the API change renames it in the header. */
-%rename(swco_lock_get_type) swco_lock_type;
-
 %include "swco.i"
 
 /* -------------------------------------------------- Python-only C (pyswco.c) */
 PyObject *pyswco_run(PyObject *fn, PyObject *on_signal);
 PyObject *pyswco_go(PyObject *fn);
 PyObject *pyswco_wait(PyObject *on_signal);
-PyObject *pyswco_defer(PyObject *fn);
 PyObject *pyswco_backtrace(long cid);
 PyObject *pyswco_raise(int code);
 

@@ -10,18 +10,18 @@
 #define SWCO_AIO_H
 
 #include <swco/export.h>
-#include <swco/coroutine.h>
+#include <swco/types.h>
 
 SWCO_BEGIN_DECLS
 
 /**
- * swco_async - run fn(arg) on the AIO thread pool and wait for it
+ * swco_aio_run - run fn(arg) on the AIO thread pool and wait for it
  *
  * Queues fn(arg) on a pool thread and suspends the calling coroutine until
  * fn returns or timeout seconds pass (<= 0: no limit).  Outside a
  * coroutine fn(arg) simply runs in the calling thread.
  *
- * Ownership of arg: when swco_async() returns 0, fn has run and arg is
+ * Ownership of arg: when swco_aio_run() returns 0, fn has run and arg is
  * still the caller's.  When it returns an error, arg belongs to the
  * library: fn may still be running (after a timeout or a cancel), and
  * arg_free(arg), when not NULL, is called on the calling thread's loop once
@@ -34,7 +34,7 @@ SWCO_BEGIN_DECLS
  * Returns 0, -ETIMEDOUT, -ECANCELED (the coroutine was cancelled), -EINVAL
  * (fn NULL), -ENOMEM, or -EAGAIN when no pool thread could be started.
  */
-SWCO_API int swco_async(swco_fn fn, void *arg, swco_free_fn arg_free, double timeout);
+SWCO_API int swco_aio_run(swco_fn fn, void *arg, swco_free_fn arg_free, double timeout);
 
 /**
  * swco_aio_set_max_threads - set the pool's maximum number of threads

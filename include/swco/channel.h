@@ -19,7 +19,7 @@
  * from any other thread (whether or not it runs its own swco_run()) fail
  * with -EPERM and change nothing; to pass values between threads, give each
  * thread its own channel and wake the other side with an fd (a pipe or
- * eventfd it waits on with swco_wait_fd()).  The read-only calls
+ * eventfd it waits on with swco_event_wait_fd()).  The read-only calls
  * (length, capacity, ...) may be made from any thread.
  */
 #ifndef SWCO_CHANNEL_H

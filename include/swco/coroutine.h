@@ -11,13 +11,9 @@
 
 #include <stddef.h>
 #include <swco/export.h>
+#include <swco/types.h>
 
 SWCO_BEGIN_DECLS
-
-/* Body of a coroutine, and the shape of every plain (fn, arg) callback. */
-typedef void (*swco_fn)(void *arg);
-/* Releases an arg the library kept after the call that received it. */
-typedef void (*swco_free_fn)(void *arg);
 
 /**
  * swco_run - run fn as the first coroutine, then the event loop
@@ -45,7 +41,8 @@ SWCO_API int swco_run(swco_fn fn, void *arg);
  *
  * Returns the new coroutine id (> 0, never reused in the process), or
  * -EINVAL (fn NULL), SWCO_ECOLIMIT (the max_coroutine limit is reached) or
- * -ENOMEM (no stack could be mapped).
+ * -ENOMEM (no stack could be mapped).  Exactly
+ * swco_coroutine_create_ex(fn, arg, NULL, 0): arg stays the caller's.
  */
 SWCO_API long swco_coroutine_create(swco_fn fn, void *arg);
 
@@ -104,26 +101,20 @@ SWCO_API int swco_coroutine_is_cancelled(void);
 /**
  * swco_coroutine_id - id of the running coroutine
  *
- * Returns the cid of the coroutine the caller runs in, or -1 outside any
- * coroutine.
+ * Returns the cid of the coroutine the caller runs in (> 0), or 0 outside
+ * any coroutine (cids start at 1).
  */
 SWCO_API long swco_coroutine_id(void);
 
 /**
- * swco_coroutine_parent_id - id of the coroutine that created the current one
+ * swco_coroutine_parent_id - id of the coroutine that created cid
  *
- * Returns the cid of the creator of the running coroutine, or -1 when it was
- * created outside a coroutine (or when called outside a coroutine).
+ * cid 0 means the current coroutine.  Returns the creator's cid (> 0), 0
+ * when it has none (cid was created outside a coroutine, or cid is 0 and
+ * the caller runs outside any coroutine), or SWCO_ENOCO when cid is not
+ * alive in this thread (or is negative).
  */
-SWCO_API long swco_coroutine_parent_id(void);
-
-/**
- * swco_coroutine_get_pcid - id of the coroutine that created cid
- *
- * Returns the creator's cid, -1 when cid was created outside a coroutine,
- * or SWCO_ENOCO when cid is not alive in this thread.
- */
-SWCO_API long swco_coroutine_get_pcid(long cid);
+SWCO_API long swco_coroutine_parent_id(long cid);
 
 /**
  * swco_coroutine_exists - whether a coroutine is alive
@@ -171,9 +162,11 @@ SWCO_API int swco_coroutine_print_backtrace(long cid, int fd);
  *
  * Deferred calls run in last-in, first-out order when the coroutine's
  * function returns, on the coroutine's own stack (so they may still yield).
- * Returns 0, SWCO_ENOTCO outside a coroutine, -EINVAL for fn NULL, -ENOMEM.
+ * arg_free(arg), when not NULL, is called right after fn(arg) has run;
+ * when the call fails it is not called and arg stays the caller's.  Returns 0, SWCO_ENOTCO outside a coroutine, -EINVAL for fn NULL,
+ * -ENOMEM.
  */
-SWCO_API int swco_defer(swco_fn fn, void *arg);
+SWCO_API int swco_defer(swco_fn fn, void *arg, swco_free_fn arg_free);
 
 /**
  * swco_coroutine_set_local - attach a value to the current coroutine
@@ -205,8 +198,12 @@ SWCO_API void *swco_coroutine_get_local(const void *key);
  */
 SWCO_API int swco_sleep(double seconds);
 
-/* Process-wide counters, filled by swco_coroutine_stats(). */
+/*
+ * Process-wide counters, filled by swco_coroutine_stats().  Set size to
+ * sizeof the struct before the call; fields added later go at the end.
+ */
 typedef struct swco_coroutine_stats {
+    size_t size;              /* set by the caller: sizeof(swco_coroutine_stats_t) */
     long live;                /* coroutines alive in this thread */
     long peak;                /* most alive at once in this thread */
     unsigned long long created; /* coroutines created by this thread */
@@ -219,7 +216,10 @@ typedef struct swco_coroutine_stats {
 /**
  * swco_coroutine_stats - counters of the calling thread's scheduler
  *
- * Fills *out.  Returns 0, or -EINVAL when out is NULL.
+ * Fills the fields of *out that fit in out->size bytes, and never writes
+ * past them (out->size itself is left as it is).  Returns 0, or -EINVAL
+ * when out is NULL or out->size is smaller than the first version of the
+ * struct (all fields up to pooled_stacks).
  */
 SWCO_API int swco_coroutine_stats(swco_coroutine_stats_t *out);
 
@@ -315,7 +315,7 @@ enum swco_coroutine_event {
 
 /*
  * A binding hook: event is one of enum swco_coroutine_event, cid the
- * coroutine concerned (-1 for the thread's own, non-coroutine context), slot
+ * coroutine concerned (0 for the thread's own, non-coroutine context), slot
  * a pointer-sized place owned by the binding, one per coroutine and one for
  * the thread's own context, initially NULL.
  */
@@ -329,10 +329,12 @@ typedef void (*swco_coroutine_hook_fn)(int event, long cid, void **slot, void *a
  * a coroutine ends, in the thread doing it.  Interpreters use it to save and
  * restore their per-thread state (frame, stack, exception) per coroutine in
  * *slot.  One hook per process; fn NULL removes it.  Set it before any
- * coroutine exists.  Returns 0, or SWCO_ECOSTATE when coroutines are alive
- * in any thread.
+ * coroutine exists.  arg_free(arg), when not NULL, is called once the hook
+ * is replaced or removed by a later successful call; when this call fails
+ * it is not called and arg stays the caller's.  Returns 0, or SWCO_ECOSTATE when coroutines are alive in any
+ * thread.
  */
-SWCO_API int swco_coroutine_set_hook(swco_coroutine_hook_fn fn, void *arg);
+SWCO_API int swco_coroutine_set_hook(swco_coroutine_hook_fn fn, void *arg, swco_free_fn arg_free);
 
 SWCO_END_DECLS
 

@@ -22,7 +22,7 @@ SWCO_BEGIN_DECLS
  *
  * Returns the transfer's CURLcode.  An easy handle that is already in a
  * transfer (for instance in another coroutine) gives CURLE_FAILED_INIT with
- * swco_last_error() set to SWCO_EBUSY; a cancelled coroutine gives
+ * swco_last_error() set to -EBUSY; a cancelled coroutine gives
  * CURLE_ABORTED_BY_CALLBACK with swco_last_error() -ECANCELED.
  */
 SWCO_API CURLcode swco_curl_perform(CURL *easy);

@@ -1,6 +1,6 @@
 /* libswco: host name resolution on the AIO thread pool.
  *
- * getaddrinfo() blocks, so swco_getaddrinfo() runs it on the pool while the
+ * getaddrinfo() blocks, so swco_dns_getaddrinfo() runs it on the pool while the
  * coroutine yields.  Results come back as an opaque list of numeric address
  * strings ("127.0.0.1", "::1") with their family and port.  A small
  * per-thread cache (off by default) can keep answers for a while.
@@ -17,7 +17,7 @@ SWCO_BEGIN_DECLS
 typedef struct swco_addrinfo swco_addrinfo_t;
 
 /**
- * swco_getaddrinfo - resolve a host name without blocking the thread
+ * swco_dns_getaddrinfo - resolve a host name without blocking the thread
  *
  * Resolves host (a name or a numeric address) and, when not NULL, service
  * (a port number or service name) for family (AF_INET, AF_INET6, or
@@ -30,7 +30,7 @@ typedef struct swco_addrinfo swco_addrinfo_t;
  * read the hosts file or ask a server), -ETIMEDOUT, -EINVAL, -ENOMEM or
  * -ECANCELED.
  */
-SWCO_API swco_addrinfo_t *swco_getaddrinfo(const char *host, const char *service, int family,
+SWCO_API swco_addrinfo_t *swco_dns_getaddrinfo(const char *host, const char *service, int family,
                                            int socktype, double timeout);
 
 /**
@@ -61,25 +61,25 @@ SWCO_API int swco_addrinfo_family(const swco_addrinfo_t *ai, size_t i);
 SWCO_API int swco_addrinfo_port(const swco_addrinfo_t *ai, size_t i);
 
 /**
- * swco_addrinfo_free - release a result of swco_getaddrinfo()
+ * swco_addrinfo_free - release a result of swco_dns_getaddrinfo()
  */
 SWCO_API void swco_addrinfo_free(swco_addrinfo_t *ai);
 
 /**
- * swco_gethostbyname - resolve a host name to its first address
+ * swco_dns_gethostbyname - resolve a host name to its first address
  *
  * Writes the first address of host for family (AF_INET, AF_INET6 or 0 for
  * either) as a NUL-terminated numeric string into out (out_len bytes; 46
  * is always enough).  Returns 0, SWCO_EDNS, -ETIMEDOUT, -ENOSPC when out is
- * too small, or another code as swco_getaddrinfo().
+ * too small, or another code as swco_dns_getaddrinfo().
  */
-SWCO_API int swco_gethostbyname(const char *host, int family, char *out, size_t out_len,
+SWCO_API int swco_dns_gethostbyname(const char *host, int family, char *out, size_t out_len,
                                 double timeout);
 
 /**
  * swco_dns_cache_set - enable and size the calling thread's DNS cache
  *
- * Answers of swco_getaddrinfo() are kept for ttl seconds (0 turns the
+ * Answers of swco_dns_getaddrinfo() are kept for ttl seconds (0 turns the
  * cache off, the default) in a cache of at most capacity entries (0 keeps
  * the current capacity, initially 128).  Changing it empties the cache.
  * Returns 0 or -EINVAL.

@@ -3,12 +3,16 @@
  * Functions return 0 (or a count) on success and a negative code on failure:
  * -errno where one fits (-ETIMEDOUT, -ECANCELED, -EINVAL, ...), and the
  * SWCO_E* codes below (all under -4000) for failures errno cannot name.
+ * Each meaning has one code: where errno has one (-EBUSY, -EPROTO,
+ * -EOWNERDEAD) the library uses it.  Codes keep their numbers for ever;
+ * the gaps are codes that were removed.
  * Constructors return NULL and leave the code in swco_last_error().
  */
 #ifndef SWCO_ERROR_H
 #define SWCO_ERROR_H
 
 #include <swco/export.h>
+#include <swco/types.h>
 
 SWCO_BEGIN_DECLS
 
@@ -20,23 +24,19 @@ SWCO_BEGIN_DECLS
     X(SWCO_ENOTCO,       -4004, "operation needs a coroutine context") \
     X(SWCO_ENOCO,        -4005, "no such coroutine") \
     X(SWCO_ECOSTATE,     -4006, "coroutine is not in a state that allows this") \
-    X(SWCO_EBUSY,        -4007, "another coroutine is already waiting on this object") \
     X(SWCO_ENOTIMER,     -4008, "no such timer") \
     X(SWCO_EFULL,        -4009, "table is full") \
     X(SWCO_EKEYTOOLONG,  -4010, "key is too long") \
     X(SWCO_ENOCOLUMN,    -4011, "no such column") \
     X(SWCO_EVALTOOLONG,  -4012, "value is too long for its column") \
     X(SWCO_ESCHEMA,      -4013, "schema does not match") \
-    X(SWCO_EOWNERDEAD,   -4014, "previous lock holder died; state may be inconsistent") \
     X(SWCO_EPKGTOOBIG,   -4015, "packet exceeds package_max_length") \
-    X(SWCO_EPROTO,       -4016, "protocol error in received data") \
     X(SWCO_ESSL,         -4017, "TLS error") \
     X(SWCO_ESSLVERIFY,   -4018, "TLS peer certificate verification failed") \
     X(SWCO_EDNS,         -4019, "host name could not be resolved") \
     X(SWCO_ECURL,        -4020, "libcurl error") \
     X(SWCO_EEXITED,      -4021, "process has exited") \
-    X(SWCO_ENOTSUP,      -4022, "not supported by this build or platform") \
-    X(SWCO_EINTERNAL,    -4023, "internal error")
+    X(SWCO_ENOTWORKER,   -4024, "not called from a pool worker")
 
 enum swco_error {
 #define SWCO__ERRENUM(name, value, msg) name = (value),
@@ -67,9 +67,10 @@ SWCO_API const char *swco_err_name(int code);
  *
  * Constructors return NULL on failure and leave the reason here.  The slot
  * is per thread and is only written on failure, so read it right after the
- * call that failed.
+ * call that failed.  Returns the code (negative), or 0 when no call of this
+ * thread has failed yet; it is data, not a failure of this call.
  */
-SWCO_API int swco_last_error(void);
+SWCO_API swco_err_t swco_last_error(void);
 
 /**
  * swco_set_last_error - set the calling thread's last-error slot

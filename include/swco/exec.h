@@ -10,7 +10,7 @@
 SWCO_BEGIN_DECLS
 
 /**
- * swco_exec - run a shell command and collect its standard output
+ * swco_exec_run - run a shell command and collect its standard output
  *
  * Runs cmd with /bin/sh -c (stdin from /dev/null, stderr inherited), reads
  * its standard output through a pipe watched by the loop and reaps the
@@ -32,7 +32,7 @@ SWCO_BEGIN_DECLS
  * Returns 0 (whatever the exit code), -ETIMEDOUT, -ECANCELED, -EINVAL,
  * -ENOMEM, or -errno when the command cannot be started.
  */
-SWCO_API int swco_exec(const char *cmd, char **out, size_t *out_len, int *status, double timeout);
+SWCO_API int swco_exec_run(const char *cmd, char **out, size_t *out_len, int *status, double timeout);
 
 SWCO_END_DECLS
 

@@ -23,9 +23,13 @@ enum swco_file_flag {
     SWCO_FILE_LOCK = 8     /* hold an exclusive flock while writing */
 };
 
-/* The fields of stat(2) a program usually needs. */
+/*
+ * The fields of stat(2) a program usually needs.  Set size to sizeof the
+ * struct before the call; fields added later go at the end.
+ */
 typedef struct swco_file_stat {
-    long long size;
+    size_t size;          /* set by the caller: sizeof(swco_file_stat_t) */
+    long long file_size;  /* st_size: the file's length in bytes */
     long long mtime;      /* seconds since the epoch */
     long long atime;
     long long ctime;
@@ -36,8 +40,9 @@ typedef struct swco_file_stat {
     int is_dir, is_file, is_link;
 } swco_file_stat_t;
 
-/* Filesystem space, in bytes. */
+/* Filesystem space, in bytes.  Set size to sizeof the struct before the call. */
 typedef struct swco_file_statvfs {
+    size_t size;          /* set by the caller: sizeof(swco_file_statvfs_t) */
     unsigned long long total, free, avail;
     unsigned long long files, files_free;
     unsigned long block_size;
@@ -95,14 +100,18 @@ SWCO_API int swco_file_close(int fd);
 /**
  * swco_file_stat - stat a path (following symbolic links unless nofollow)
  *
- * Fills *st.  Returns 0 or -errno.
+ * Fills the fields of *st that fit in st->size bytes, never writing past
+ * them.  Returns 0, -EINVAL (path or st NULL, st->size smaller than the
+ * first version of the struct, up to is_link) or -errno.
  */
 SWCO_API int swco_file_stat(const char *path, int nofollow, swco_file_stat_t *st);
 
 /**
  * swco_file_statvfs - space of the filesystem holding path
  *
- * Fills *st.  Returns 0 or -errno.
+ * Fills the fields of *st that fit in st->size bytes, never writing past
+ * them.  Returns 0, -EINVAL (path or st NULL, st->size smaller than the
+ * first version of the struct, up to block_size) or -errno.
  */
 SWCO_API int swco_file_statvfs(const char *path, swco_file_statvfs_t *st);
 

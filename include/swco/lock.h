@@ -26,7 +26,7 @@ typedef struct swco_lock swco_lock_t;
 
 /* Lock kinds for swco_lock_new(). */
 enum swco_lock_kind {
-    SWCO_LOCK_MUTEX = 0,    /* robust: a dead holder hands over SWCO_EOWNERDEAD */
+    SWCO_LOCK_MUTEX = 0,    /* robust: a dead holder hands over -EOWNERDEAD */
     SWCO_LOCK_RWLOCK = 1,   /* many readers or one writer */
     SWCO_LOCK_SPINLOCK = 2, /* busy-waits; for very short sections */
     SWCO_LOCK_SEM = 3       /* counting semaphore; lock = wait, unlock = post */
@@ -50,16 +50,16 @@ SWCO_API swco_lock_t *swco_lock_new(int type, unsigned value);
 SWCO_API void swco_lock_free(swco_lock_t *lock);
 
 /**
- * swco_lock_type - the kind the lock was created with
+ * swco_lock_get_type - the kind the lock was created with
  *
  * Returns a SWCO_LOCK_* value, or -EINVAL for NULL.
  */
-SWCO_API int swco_lock_type(const swco_lock_t *lock);
+SWCO_API int swco_lock_get_type(const swco_lock_t *lock);
 
 /**
  * swco_lock_lock - take the lock (write lock for a read-write lock)
  *
- * Blocks the thread until it is free.  Returns 0; SWCO_EOWNERDEAD when the
+ * Blocks the thread until it is free.  Returns 0; -EOWNERDEAD when the
  * previous holder of a mutex died holding it (the caller now holds it and
  * the lock is usable again; the data it guards may be half updated);
  * -EDEADLK when this thread already holds the mutex, the write lock of a
@@ -71,7 +71,7 @@ SWCO_API int swco_lock_lock(swco_lock_t *lock);
  * swco_lock_trylock - take the lock if it is free at once
  *
  * Returns 0, -EBUSY when it is held, by this thread too (-EAGAIN for a
- * semaphore at 0 is reported as -EBUSY too), SWCO_EOWNERDEAD as
+ * semaphore at 0 is reported as -EBUSY too), -EOWNERDEAD as
  * swco_lock_lock(), -EINVAL.
  */
 SWCO_API int swco_lock_trylock(swco_lock_t *lock);
@@ -80,7 +80,7 @@ SWCO_API int swco_lock_trylock(swco_lock_t *lock);
  * swco_lock_timedlock - take the lock, waiting up to timeout seconds
  *
  * timeout < 0 or 0 waits for ever; a timeout above 1e9 seconds waits that
- * long.  Returns 0, -ETIMEDOUT, SWCO_EOWNERDEAD and -EDEADLK as
+ * long.  Returns 0, -ETIMEDOUT, -EOWNERDEAD and -EDEADLK as
  * swco_lock_lock(), -EINVAL.
  */
 SWCO_API int swco_lock_timedlock(swco_lock_t *lock, double timeout);
@@ -133,7 +133,7 @@ SWCO_API int swco_lock_timedlock_read(swco_lock_t *lock, double timeout);
  * coroutines of one thread exclude each other only through this call and
  * a coroutine that locks twice waits until its timeout.  timeout as
  * there.  Returns 0,
- * -ETIMEDOUT, -ECANCELED when the coroutine is cancelled, SWCO_EOWNERDEAD,
+ * -ETIMEDOUT, -ECANCELED when the coroutine is cancelled, -EOWNERDEAD,
  * -EINVAL.
  */
 SWCO_API int swco_lock_co_lock(swco_lock_t *lock, double timeout);

@@ -4,6 +4,7 @@
 #define SWCO_LOG_H
 
 #include <swco/export.h>
+#include <swco/types.h>
 
 SWCO_BEGIN_DECLS
 
@@ -41,7 +42,7 @@ SWCO_API int swco_log_get_level(void);
  * called from any thread that uses the library, one call at a time; it must
  * not call swco_log_write() or swco_log_set_handler() itself.
  */
-SWCO_API void swco_log_set_handler(swco_log_fn fn, void *arg, void (*arg_free)(void *));
+SWCO_API void swco_log_set_handler(swco_log_fn fn, void *arg, swco_free_fn arg_free);
 
 /**
  * swco_log_write - write one message through the library's log handler

@@ -20,7 +20,7 @@
 #include <stddef.h>
 
 #include <swco/export.h>
-#include <swco/coroutine.h>
+#include <swco/types.h>
 
 SWCO_BEGIN_DECLS
 
@@ -182,7 +182,8 @@ SWCO_API int swco_pool_is_stopping(const swco_pool_t *pool);
 /**
  * swco_pool_worker_id - the calling worker's id
  *
- * Returns 0..workers-1 in a worker, -1 elsewhere, -EINVAL for NULL.
+ * Returns 0..workers-1 in a worker, SWCO_ENOTWORKER in the manager or any
+ * other process, -EINVAL for NULL.
  */
 SWCO_API int swco_pool_worker_id(const swco_pool_t *pool);
 

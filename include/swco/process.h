@@ -12,8 +12,7 @@
 #include <stddef.h>
 
 #include <swco/export.h>
-#include <swco/coroutine.h>
-#include <swco/reactor.h>
+#include <swco/types.h>
 
 SWCO_BEGIN_DECLS
 
@@ -72,7 +71,8 @@ SWCO_API int swco_process_pid(const swco_process_t *proc);
 /**
  * swco_process_fd - this side's end of the channel
  *
- * Returns the fd, -1 when there is none, -EINVAL for NULL.
+ * Returns the fd, -EBADF when there is none (no channel, or closed),
+ * -EINVAL for NULL.
  */
 SWCO_API int swco_process_fd(const swco_process_t *proc);
 
@@ -127,8 +127,10 @@ SWCO_API int swco_process_wait(swco_process_t *proc, double timeout);
 /**
  * swco_process_exit_code - exit status of a reaped child
  *
- * Returns the status 0..255, or -1 when it was killed by a signal or has
- * not been reaped, -EINVAL for NULL... (negative either way).
+ * Returns the status 0..255 of a child that exited, 128 plus the signal
+ * number for one killed by a signal (as a shell reports it;
+ * swco_process_exit_signal() tells the two apart), -EAGAIN while the child
+ * has not been reaped (see swco_process_wait()), or -EINVAL for NULL.
  */
 SWCO_API int swco_process_exit_code(const swco_process_t *proc);
 
@@ -156,15 +158,6 @@ SWCO_API int swco_process_kill(int pid, int signo);
  * children, or -EINTR.
  */
 SWCO_API int swco_process_wait_any(int blocking, int *pid, int *status);
-
-/**
- * swco_process_signal - run fn(signo, arg) in the event loop on signo
- *
- * The same as swco_signal(): the handler runs in the calling thread's
- * loop, not in signal context.  fn NULL removes it.  Returns as
- * swco_signal().
- */
-SWCO_API int swco_process_signal(int signo, swco_signal_fn fn, void *arg);
 
 /**
  * swco_process_set_name - set the calling process's name

@@ -10,7 +10,7 @@
 #define SWCO_REACTOR_H
 
 #include <swco/export.h>
-#include <swco/coroutine.h>
+#include <swco/types.h>
 
 SWCO_BEGIN_DECLS
 
@@ -30,8 +30,6 @@ enum swco_backend {
 
 /* Called on the loop's own stack (not in a coroutine) with the events seen. */
 typedef void (*swco_event_fn)(int fd, int events, void *arg);
-/* Called in the loop with the signal number. */
-typedef void (*swco_signal_fn)(int signo, void *arg);
 
 /**
  * swco_event_add - watch an fd for readiness
@@ -39,12 +37,17 @@ typedef void (*swco_signal_fn)(int signo, void *arg);
  * Registers fd with the calling thread's loop for events (SWCO_EVENT_READ,
  * SWCO_EVENT_WRITE, or both; SWCO_EVENT_NOREF so it does not keep the loop
  * alive by itself).  fn(fd, seen, arg) is called on every turn the fd is
- * ready, level-triggered, until the fd is modified or deleted.  Returns 0,
- * -EBADF for a negative fd or one at or above the process's RLIMIT_NOFILE
- * that is not open, -EEXIST when fd is already registered, -EINVAL for fn
- * NULL or no events, -ENOMEM, or the backend's -errno.
+ * ready, level-triggered, until the fd is modified or deleted.
+ * arg_free(arg), when not NULL, is called once the registration ends:
+ * by swco_event_del(), or when the thread's loop is released with fd still
+ * registered.  When the call fails it is not called and arg stays the
+ * caller's.  Returns 0, -EBADF for a negative fd or one at or above the
+ * process's RLIMIT_NOFILE that is not open, -EEXIST when fd is already
+ * registered, -EINVAL for fn NULL or no events, -ENOMEM, or the backend's
+ * -errno.
  */
-SWCO_API int swco_event_add(int fd, int events, swco_event_fn fn, void *arg);
+SWCO_API int swco_event_add(int fd, int events, swco_event_fn fn, void *arg,
+                            swco_free_fn arg_free);
 
 /**
  * swco_event_modify - change the events watched on a registered fd
@@ -58,7 +61,9 @@ SWCO_API int swco_event_modify(int fd, int events);
  * swco_event_del - stop watching an fd
  *
  * Call it before closing the fd.  Coroutines waiting on fd in
- * swco_wait_fd() wake with -ECANCELED.  Returns 0 or -ENOENT.
+ * swco_event_wait_fd() wake with -ECANCELED.  The arg_free given to
+ * swco_event_add() is called with its arg before this returns.  Returns 0
+ * or -ENOENT.
  */
 SWCO_API int swco_event_del(int fd);
 
@@ -70,7 +75,7 @@ SWCO_API int swco_event_del(int fd);
 SWCO_API int swco_event_isset(int fd);
 
 /**
- * swco_wait_fd - wait in a coroutine until an fd is ready
+ * swco_event_wait_fd - wait in a coroutine until an fd is ready
  *
  * Suspends the calling coroutine until fd is readable (events
  * SWCO_EVENT_READ) or writable (SWCO_EVENT_WRITE), or timeout seconds pass
@@ -82,29 +87,35 @@ SWCO_API int swco_event_isset(int fd);
  *
  * Returns the events seen (SWCO_EVENT_READ or SWCO_EVENT_WRITE, with
  * SWCO_EVENT_ERROR on hang-up or error), -ETIMEDOUT, -ECANCELED,
- * SWCO_EBUSY when another coroutine already waits on fd in that direction,
+ * -EBUSY when another coroutine already waits on fd in that direction,
  * -EEXIST when fd is registered with swco_event_add(), SWCO_ENOTCO outside a
  * coroutine, -EINVAL, -ENOMEM, or -EBADF (fd negative, or at or above
  * RLIMIT_NOFILE and not open).
  */
-SWCO_API int swco_wait_fd(int fd, int events, double timeout);
+SWCO_API int swco_event_wait_fd(int fd, int events, double timeout);
 
 /**
  * swco_event_defer - run fn(arg) on the next turn of the loop
  *
  * The seed's zero-millisecond timer: deferred calls run before timers, in
  * the order they were added, on the loop's stack.  A call added by a
- * deferred call runs on the turn after.  Returns 0, -EINVAL, -ENOMEM.
+ * deferred call runs on the turn after.  arg_free(arg), when not NULL, is
+ * called right after fn(arg) has run (or, for a call still pending when the
+ * thread's loop is released, instead of it).  When the call fails it is
+ * not called and arg stays the caller's.  Returns 0, -EINVAL, -ENOMEM.
  */
-SWCO_API int swco_event_defer(swco_fn fn, void *arg);
+SWCO_API int swco_event_defer(swco_fn fn, void *arg, swco_free_fn arg_free);
 
 /**
  * swco_event_cycle - call fn(arg) at the end of every turn of the loop
  *
  * One cycle callback per thread; fn NULL removes it.  It does not keep the
- * loop alive.  Returns 0.
+ * loop alive.  arg_free(arg), when not NULL, is called once this
+ * registration is replaced or removed by a later call, or when the thread's
+ * loop is released; when the call fails it is not called.  Returns 0, or
+ * -ENOMEM when the thread's loop cannot be created.
  */
-SWCO_API int swco_event_cycle(swco_fn fn, void *arg);
+SWCO_API int swco_event_cycle(swco_fn fn, void *arg, swco_free_fn arg_free);
 
 /**
  * swco_event_wait - run the event loop until nothing keeps it alive
@@ -140,23 +151,26 @@ SWCO_API int swco_event_set_backend(int backend);
 SWCO_API int swco_event_get_backend(void);
 
 /**
- * swco_signal - handle a signal in the event loop
+ * swco_event_signal - handle a signal in the event loop
  *
  * Blocks signo in the calling thread and delivers it through signalfd:
  * fn(signo, arg) runs in the loop, first in its turn, never inside an
  * interrupted system call.  A handler keeps the loop alive; fn NULL removes
- * it and unblocks the signal.  Returns 0, -EINVAL for SIGKILL, SIGSTOP or an
- * invalid number, -errno from signalfd.
+ * it and unblocks the signal.  arg_free(arg), when not NULL, is called once
+ * the handler is replaced or removed by a later call for signo, or when the
+ * thread's loop is released; when the call fails it is not called and arg
+ * stays the caller's.  Returns 0, -EINVAL for SIGKILL, SIGSTOP or an invalid
+ * number, -errno from signalfd.
  */
-SWCO_API int swco_signal(int signo, swco_signal_fn fn, void *arg);
+SWCO_API int swco_event_signal(int signo, swco_signal_fn fn, void *arg, swco_free_fn arg_free);
 
 /**
- * swco_event_now - the loop's cached monotonic time in milliseconds
+ * swco_event_now - the loop's cached monotonic time in seconds
  *
- * Updated once per turn.  Returns the monotonic clock directly when the
- * thread has no loop.
+ * Updated once per turn (millisecond resolution).  Returns the monotonic
+ * clock directly when the thread has no loop.
  */
-SWCO_API long long swco_event_now(void);
+SWCO_API double swco_event_now(void);
 
 SWCO_END_DECLS
 

@@ -8,7 +8,7 @@
  * for all three, < 0 means never, 0 keeps the next level's value and > 0 is
  * the limit in seconds.  A call that times out returns -ETIMEDOUT and the
  * socket stays usable.  One coroutine reads and one writes a socket at a
- * time: a second concurrent reader (or writer) gets SWCO_EBUSY.
+ * time: a second concurrent reader (or writer) gets -EBUSY.
  *
  * Packet framing (EOF-delimited or length-header) makes
  * swco_socket_recv_packet() return exactly one packet.
@@ -65,7 +65,9 @@ SWCO_API swco_socket_t *swco_socket_new_fd(int fd);
 SWCO_API void swco_socket_free(swco_socket_t *s);
 
 /**
- * swco_socket_fd - the socket's descriptor, or -1 once closed
+ * swco_socket_fd - the socket's descriptor
+ *
+ * Returns the fd, SWCO_ECLOSED once the socket is closed, -EINVAL for NULL.
  */
 SWCO_API int swco_socket_fd(const swco_socket_t *s);
 
@@ -106,7 +108,7 @@ SWCO_API int swco_socket_listen(swco_socket_t *s, int backlog);
  * context (a TLS server socket handshakes on its first read or write, or
  * with swco_ssl_handshake()).  Uses the read timeout.  Returns the socket,
  * or NULL with swco_last_error() set to -ETIMEDOUT, -ECANCELED,
- * SWCO_EBUSY, -EMFILE, ...
+ * -EBUSY, -EMFILE, ...
  */
 SWCO_API swco_socket_t *swco_socket_accept(swco_socket_t *s, double timeout);
 
@@ -115,7 +117,7 @@ SWCO_API swco_socket_t *swco_socket_accept(swco_socket_t *s, double timeout);
  *
  * Waits until at least one byte can be sent.  Returns the number of bytes
  * sent (> 0, possibly fewer than len), -ETIMEDOUT, -EPIPE, -ECONNRESET,
- * -ECANCELED, SWCO_EBUSY, or another negative code.
+ * -ECANCELED, -EBUSY, or another negative code.
  */
 SWCO_API long swco_socket_send(swco_socket_t *s, const void *data, size_t len, double timeout);
 
@@ -132,7 +134,7 @@ SWCO_API long swco_socket_send_all(swco_socket_t *s, const void *data, size_t le
  *
  * Waits until at least one byte is available.  Returns the number of bytes
  * received (> 0), 0 when the peer closed the connection, -ETIMEDOUT,
- * -ECONNRESET, -ECANCELED, SWCO_EBUSY, or another negative code.
+ * -ECONNRESET, -ECANCELED, -EBUSY, or another negative code.
  */
 SWCO_API long swco_socket_recv(swco_socket_t *s, void *buf, size_t len, double timeout);
 
@@ -329,7 +331,7 @@ SWCO_API int swco_socket_set_package_max_length(swco_socket_t *s, size_t max);
  * valid until the next receive call on s or swco_socket_free().  Without
  * framing it returns whatever is available.  Returns the packet's length, 0
  * when the peer closed the connection (a partial packet is dropped),
- * SWCO_EPKGTOOBIG or SWCO_EPROTO (the socket is then closed), -ETIMEDOUT,
+ * SWCO_EPKGTOOBIG or -EPROTO (the socket is then closed), -ETIMEDOUT,
  * or another negative code.
  */
 SWCO_API long swco_socket_recv_packet(swco_socket_t *s, const char **data, double timeout);

@@ -37,8 +37,10 @@ enum swco_table_type {
 #define SWCO_TABLE_COLUMN_MAX 32   /* columns in a table */
 #define SWCO_TABLE_NAME_MAX 31     /* bytes in a column name */
 
-/* Figures returned by swco_table_stats(). */
+/* Figures returned by swco_table_stats().  Set size to sizeof the struct
+ * before the call; fields added later go at the end. */
 typedef struct swco_table_stats {
+    size_t size;               /* set by the caller: sizeof(swco_table_stats_t) */
     size_t capacity;           /* rows the table accepts */
     size_t rows_used;          /* rows stored now */
     size_t buckets;            /* hash buckets (one row each) */
@@ -229,8 +231,10 @@ SWCO_API long swco_table_count(const swco_table_t *t);
 /**
  * swco_table_stats - fill *out with the table's figures
  *
- * longest_chain walks every bucket, so it costs time proportional to the
- * table's size.  Returns 0 or -EINVAL.
+ * Fills the fields of *out that fit in out->size bytes, never writing past
+ * them.  longest_chain walks every bucket, so it costs time proportional to
+ * the table's size.  Returns 0, or -EINVAL (t or out NULL, out->size
+ * smaller than the first version of the struct, up to memory_size).
  */
 SWCO_API int swco_table_stats(swco_table_t *t, swco_table_stats_t *out);
 

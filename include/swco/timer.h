@@ -3,13 +3,13 @@
 #define SWCO_TIMER_H
 
 #include <swco/export.h>
-#include <swco/coroutine.h>
+#include <swco/types.h>
 
 SWCO_BEGIN_DECLS
 
 /* Flags for swco_timer_add(). */
 enum swco_timer_flag {
-    SWCO_TIMER_TICK = 1,         /* repeat every ms until cleared */
+    SWCO_TIMER_TICK = 1,         /* repeat every period until cleared */
     SWCO_TIMER_NO_COROUTINE = 2  /* run fn on the loop's stack, not in a new coroutine */
 };
 
@@ -17,35 +17,42 @@ enum swco_timer_flag {
 typedef void (*swco_timer_fn)(long timer_id, void *arg);
 
 /**
- * swco_timer_after - call fn once after ms milliseconds
+ * swco_timer_after - call fn once after some seconds
  *
  * fn(id, arg) runs in a new coroutine of the calling thread, so it may sleep
- * or wait.  Returns the timer id (> 0, never reused in the process), or
- * -EINVAL for fn NULL or ms outside 1..2^40, SWCO_ECOLIMIT is reported later
- * to the log if no coroutine can be created when it fires.
+ * or wait.  seconds may be fractional; the loop's resolution is 1 ms and 0
+ * means the next turn of the loop.  arg_free(arg), when not NULL, is called
+ * once the timer is done: after its callback has returned, or when it is
+ * cleared before it fires (or is still pending when the thread's loop is
+ * released).  When the call fails it is not called and arg stays the
+ * caller's.  Returns the timer id (> 0, never reused in the process), or
+ * -EINVAL for fn NULL or seconds negative, not finite or above 2^40 ms.
+ * SWCO_ECOLIMIT is reported later to the log if no coroutine can be created
+ * when it fires.
  */
-SWCO_API long swco_timer_after(long ms, swco_timer_fn fn, void *arg);
+SWCO_API long swco_timer_after(double seconds, swco_timer_fn fn, void *arg, swco_free_fn arg_free);
 
 /**
- * swco_timer_tick - call fn every ms milliseconds until cleared
+ * swco_timer_tick - call fn every so many seconds until cleared
  *
  * The schedule does not drift: a callback that takes 5 ms of a 10 ms period
  * does not move the next call.  A callback (or a busy loop) that overruns
  * one or more periods makes those calls be dropped, and the next call happens
- * at the next point of the original schedule.  Returns the timer id or
- * -EINVAL, as swco_timer_after().
+ * at the next point of the original schedule.  A period below the loop's
+ * 1 ms resolution (0 included) is 1 ms.  arg_free(arg), when not NULL, is
+ * called once the timer is cleared and its last callback has returned.
+ * Returns the timer id or -EINVAL, as swco_timer_after().
  */
-SWCO_API long swco_timer_tick(long ms, swco_timer_fn fn, void *arg);
+SWCO_API long swco_timer_tick(double seconds, swco_timer_fn fn, void *arg, swco_free_fn arg_free);
 
 /**
- * swco_timer_add - add a timer with flags and an arg destructor
+ * swco_timer_add - add a timer with flags
  *
- * flags is a mask of SWCO_TIMER_TICK and SWCO_TIMER_NO_COROUTINE.
- * arg_free(arg), when not NULL, is called once the timer is done: after a
- * one-shot timer's callback, or when the timer is cleared.  Returns the id or
- * -EINVAL.
+ * flags is a mask of SWCO_TIMER_TICK and SWCO_TIMER_NO_COROUTINE; the rest
+ * is as swco_timer_after() (one-shot) and swco_timer_tick() (SWCO_TIMER_TICK).
+ * Returns the id or -EINVAL.
  */
-SWCO_API long swco_timer_add(long ms, int flags, swco_timer_fn fn, void *arg,
+SWCO_API long swco_timer_add(double seconds, int flags, swco_timer_fn fn, void *arg,
                              swco_free_fn arg_free);
 
 /**

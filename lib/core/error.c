@@ -5,7 +5,7 @@
 
 static SWCO__TLS int last_error;
 
-int swco_last_error(void) { return last_error; }
+swco_err_t swco_last_error(void) { return last_error; }
 
 void swco_set_last_error(int code) { last_error = code; }
 

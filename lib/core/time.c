@@ -20,6 +20,8 @@ long swco__seconds_to_ms(double seconds)
         return 0;
     if (seconds > 1e9)
         return 1000000000L * 1000L;
-    long ms = (long)ceil(seconds * 1000.0);
+    /* Less than a nanosecond over a whole ms is the double's rounding
+     * (0.07 * 1000 is 70.00000000000001), not a longer wait. */
+    long ms = (long)ceil(seconds * 1000.0 - 1e-6);
     return ms < 1 ? 1 : ms;
 }

@@ -49,6 +49,7 @@ static size_t default_stack_size = SWCO_DEFAULT_STACK_SIZE;
 static size_t default_guard_size = GUARD_DEFAULT;
 swco_coroutine_hook_fn swco__hook_fn;
 void *swco__hook_arg;
+static swco_free_fn hook_arg_free; /* releases swco__hook_arg when replaced */
 
 /* Count one more coroutine in the process, or -1 at the limit. */
 static inline int live_take(void)
@@ -101,8 +102,8 @@ static sched_t *sched_get(void)
         return NULL;
     }
     swco__list_init(&s->all);
-    s->main.cid = -1;
-    s->main.pcid = -1;
+    s->main.cid = 0;
+    s->main.pcid = 0;
     s->main.state = CO_RUNNING;
     s->current = &s->main;
 #ifdef SWCO_ASAN
@@ -129,7 +130,7 @@ void swco__sched_release(void)
     for (int i = 0; i < s->npool; i++)
         swco__stack_free(&s->pool[i]);
     if (swco__hook_fn && s->main.hook_slot)
-        swco__hook_fn(SWCO_COROUTINE_END, -1, &s->main.hook_slot, swco__hook_arg);
+        swco__hook_fn(SWCO_COROUTINE_END, 0, &s->main.hook_slot, swco__hook_arg);
     guard_release(s);
     free(s->buckets);
     free(s);
@@ -223,6 +224,8 @@ static void run_defers_and_locals(swco__co_t *co)
         if (d) {
             co->defers = d->next;
             d->fn(d->arg);
+            if (d->arg_free)
+                d->arg_free(d->arg);
             free(d);
             continue;
         }
@@ -365,7 +368,7 @@ swco__co_t *swco__co_current(void)
     return s && s->current != &s->main ? s->current : NULL;
 }
 
-long swco__co_cid(const swco__co_t *co) { return co ? co->cid : -1; }
+long swco__co_cid(const swco__co_t *co) { return co ? co->cid : 0; }
 
 long swco__co_live(void)
 {
@@ -467,17 +470,15 @@ int swco_coroutine_is_cancelled(void)
 long swco_coroutine_id(void)
 {
     sched_t *s = swco__tls_sched;
-    return s ? s->current->cid : -1;
+    return s ? s->current->cid : 0;
 }
 
-long swco_coroutine_parent_id(void)
+long swco_coroutine_parent_id(long cid)
 {
-    swco__co_t *co = swco__co_current();
-    return co ? co->pcid : -1;
-}
-
-long swco_coroutine_get_pcid(long cid)
-{
+    if (cid == 0) {
+        swco__co_t *co = swco__co_current();
+        return co ? co->pcid : 0;
+    }
     swco__co_t *co = lookup(cid);
     return co ? co->pcid : swco__fail(SWCO_ENOCO);
 }
@@ -526,7 +527,7 @@ int swco_coroutine_print_backtrace(long cid, int fd)
     return (int)n;
 }
 
-int swco_defer(swco_fn fn, void *arg)
+int swco_defer(swco_fn fn, void *arg, swco_free_fn arg_free)
 {
     swco__co_t *co = swco__co_current();
     if (!co)
@@ -538,6 +539,7 @@ int swco_defer(swco_fn fn, void *arg)
         return swco__fail(-ENOMEM);
     d->fn = fn;
     d->arg = arg;
+    d->arg_free = arg_free;
     d->next = co->defers;
     co->defers = d;
     return 0;
@@ -585,19 +587,21 @@ void *swco_coroutine_get_local(const void *key)
 
 int swco_coroutine_stats(swco_coroutine_stats_t *out)
 {
-    if (!out)
+    if (!out || out->size < SWCO__STRUCT_V1_SIZE(swco_coroutine_stats_t, pooled_stacks))
         return swco__fail(-EINVAL);
     sched_t *s = swco__tls_sched;
-    memset(out, 0, sizeof *out);
-    out->max = swco_coroutine_get_max();
-    out->stack_size = default_stack_size;
+    swco_coroutine_stats_t st;
+    memset(&st, 0, sizeof st);
+    st.max = swco_coroutine_get_max();
+    st.stack_size = default_stack_size;
     if (s) {
-        out->live = s->live;
-        out->peak = s->peak;
-        out->created = s->created;
-        out->stack_bytes = s->stack_bytes;
-        out->pooled_stacks = s->npool;
+        st.live = s->live;
+        st.peak = s->peak;
+        st.created = s->created;
+        st.stack_bytes = s->stack_bytes;
+        st.pooled_stacks = s->npool;
     }
+    swco__struct_fill(out, &st, sizeof st);
     return 0;
 }
 
@@ -648,12 +652,17 @@ int swco_coroutine_set_guard_size(size_t bytes)
 
 size_t swco_coroutine_get_guard_size(void) { return default_guard_size; }
 
-int swco_coroutine_set_hook(swco_coroutine_hook_fn fn, void *arg)
+int swco_coroutine_set_hook(swco_coroutine_hook_fn fn, void *arg, swco_free_fn arg_free)
 {
     if (__atomic_load_n(&process_live, __ATOMIC_RELAXED) > 0)
         return swco__fail(SWCO_ECOSTATE);
+    void *old_arg = swco__hook_arg;
+    swco_free_fn old_free = hook_arg_free;
     swco__hook_fn = fn;
-    swco__hook_arg = fn ? arg : NULL;
+    swco__hook_arg = arg;
+    hook_arg_free = arg_free;
+    if (old_free)
+        old_free(old_arg);
     return 0;
 }
 

@@ -23,6 +23,7 @@ typedef struct defer_entry {
     struct defer_entry *next;
     swco_fn fn;
     void *arg;
+    swco_free_fn arg_free;
 } defer_entry_t;
 
 typedef struct local_entry {
@@ -63,7 +64,7 @@ typedef struct bt_request {
 
 typedef struct sched {
     swco__co_t *current;     /* running context: a coroutine or &main */
-    swco__co_t main;         /* the thread's own context (cid -1, no stack) */
+    swco__co_t main;         /* the thread's own context (cid 0, no stack) */
     swco__co_t *ready_head;  /* run queue: woken by a handoff, not yet run */
     swco__co_t *ready_tail;
     swco__co_t *zombie;      /* a coroutine that ended, freed by the next resume to return */

@@ -166,11 +166,11 @@ static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *so
         return 0;
     }
     if (!s->registered) {
-        int rc = swco_event_add(fd, s->want, sock_event, s);
+        int rc = swco_event_add(fd, s->want, sock_event, s, NULL);
         if (rc == -EEXIST) {
             /* A stale registration of a closed fd that had this number. */
             swco_event_del(fd);
-            rc = swco_event_add(fd, s->want, sock_event, s);
+            rc = swco_event_add(fd, s->want, sock_event, s, NULL);
         }
         if (rc != 0)
             return -1;
@@ -363,7 +363,7 @@ CURLcode swco_curl_perform(CURL *easy)
     /* Sockets of pooled connections are watched again for this transfer. */
     for (swco__list_t *l = m->socks.next; l != &m->socks; l = l->next) {
         csock_t *s = SWCO__CONTAINER(l, csock_t, link);
-        if (s->want && swco_event_add(s->fd, s->want, sock_event, s) == 0)
+        if (s->want && swco_event_add(s->fd, s->want, sock_event, s, NULL) == 0)
             s->registered = 1;
     }
 
@@ -371,7 +371,7 @@ CURLcode swco_curl_perform(CURL *easy)
     CURLMcode mc = curl_multi_add_handle(m->multi, easy);
     if (mc != CURLM_OK) {
         result = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
-        swco__fail(mc == CURLM_ADDED_ALREADY ? SWCO_EBUSY : SWCO_ECURL);
+        swco__fail(mc == CURLM_ADDED_ALREADY ? -EBUSY : SWCO_ECURL);
         if (x.timer)
             swco__timer_del(x.timer);
         multi_give_back(m, NULL);

@@ -14,7 +14,7 @@
  * readv and writev become recvmsg and sendmsg, which are the same calls on a
  * socket), so other threads sharing the fd see no change.  connect and
  * accept have no such flag and set O_NONBLOCK around the one attempt.  On
- * EAGAIN the coroutine waits with swco_wait_fd() for as long as SO_RCVTIMEO
+ * EAGAIN the coroutine waits with swco_event_wait_fd() for as long as SO_RCVTIMEO
  * or SO_SNDTIMEO allows, and expiry gives EAGAIN as a blocking socket would.
  * Writes on stream sockets finish the whole buffer, as blocking ones do.
  *
@@ -169,10 +169,10 @@ static int fd_wait(int fd, int dir)
     getsockopt(fd, SOL_SOCKET, dir == SWCO_EVENT_READ ? SO_RCVTIMEO : SO_SNDTIMEO, &tv, &len);
     double timeout = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
     for (;;) {
-        int rc = swco_wait_fd(fd, dir, timeout > 0 ? timeout : -1);
+        int rc = swco_event_wait_fd(fd, dir, timeout > 0 ? timeout : -1);
         if (rc >= 0)
             return 0;
-        if (rc == SWCO_EBUSY) { /* another coroutine waits that way: take turns */
+        if (rc == -EBUSY) { /* another coroutine waits that way: take turns */
             swco_sleep(0.001);
             continue;
         }
@@ -500,7 +500,7 @@ static int poll_wait_many(struct pollfd *fds, nfds_t n, int ms)
             return -2;
         }
     }
-    int rc = swco_wait_fd(ep, SWCO_EVENT_READ, ms < 0 ? -1 : ms == 0 ? 0.001 : ms / 1000.0);
+    int rc = swco_event_wait_fd(ep, SWCO_EVENT_READ, ms < 0 ? -1 : ms == 0 ? 0.001 : ms / 1000.0);
     swco_event_del(ep);
     REAL(close)(ep);
     if (rc >= 0)
@@ -526,9 +526,9 @@ HOOK_API int poll(struct pollfd *fds, nfds_t n, int timeout)
         int w;
         short ev = n == 1 ? (short)(fds[0].events & (POLLIN | POLLOUT)) : 0;
         if (n == 1 && fds[0].fd >= 0 && (ev == POLLIN || ev == POLLOUT)) {
-            int rc = swco_wait_fd(fds[0].fd, ev == POLLIN ? SWCO_EVENT_READ : SWCO_EVENT_WRITE,
+            int rc = swco_event_wait_fd(fds[0].fd, ev == POLLIN ? SWCO_EVENT_READ : SWCO_EVENT_WRITE,
                                   ms < 0 ? -1 : ms / 1000.0);
-            if (rc == -EEXIST || rc == SWCO_EBUSY)
+            if (rc == -EEXIST || rc == -EBUSY)
                 w = poll_wait_many(fds, n, ms);
             else if (rc >= 0)
                 w = 1;
@@ -643,7 +643,7 @@ static int job_post(job_t *j)
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         /* Every signal blocked in the helper (it inherits this mask), so a
-         * process signal reaches a loop thread and its swco_signal(). */
+         * process signal reaches a loop thread and its swco_event_signal(). */
         sigset_t all, old;
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -683,8 +683,8 @@ static int job_run(job_t *j, int cancellable)
     int rc = 0;
     uint64_t v;
     while (REAL(read)(j->efd, &v, sizeof v) != (ssize_t)sizeof v) {
-        int w = swco_wait_fd(j->efd, SWCO_EVENT_READ, -1);
-        if (w >= 0 || w == SWCO_EBUSY)
+        int w = swco_event_wait_fd(j->efd, SWCO_EVENT_READ, -1);
+        if (w >= 0 || w == -EBUSY)
             continue;
         if (cancellable) {
             rc = -2;

@@ -195,7 +195,7 @@ static int pool_submit(job_t *job)
         pthread_attr_setstacksize(&attr, 256 * 1024);
         /* The worker starts with every signal blocked (a new thread
          * inherits its creator's mask): a process signal must go to a loop
-         * thread, where swco_signal() reads it, not kill us from here. */
+         * thread, where swco_event_signal() reads it, not kill us from here. */
         sigset_t all, old;
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -223,7 +223,7 @@ static void job_wait_cancel(swco__waiter_t *w)
     job->waiter = NULL;
 }
 
-int swco_async(swco_fn fn, void *arg, swco_free_fn arg_free, double timeout)
+int swco_aio_run(swco_fn fn, void *arg, swco_free_fn arg_free, double timeout)
 {
     if (!fn)
         return swco__fail(-EINVAL);

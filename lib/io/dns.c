@@ -237,7 +237,7 @@ static swco_addrinfo_t *ai_from(struct addrinfo *res)
     return ai;
 }
 
-swco_addrinfo_t *swco_getaddrinfo(const char *host, const char *service, int family, int socktype,
+swco_addrinfo_t *swco_dns_getaddrinfo(const char *host, const char *service, int family, int socktype,
                                   double timeout)
 {
     if (!host || !*host || (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)) {
@@ -275,7 +275,7 @@ swco_addrinfo_t *swco_getaddrinfo(const char *host, const char *service, int fam
     }
     j->family = family;
     j->socktype = socktype;
-    int rc = swco_async(gai_run, j, gai_free, timeout);
+    int rc = swco_aio_run(gai_run, j, gai_free, timeout);
     if (rc != 0) {
         swco__fail(rc);
         return NULL;
@@ -321,11 +321,11 @@ void swco_addrinfo_free(swco_addrinfo_t *ai)
     free(ai);
 }
 
-int swco_gethostbyname(const char *host, int family, char *out, size_t out_len, double timeout)
+int swco_dns_gethostbyname(const char *host, int family, char *out, size_t out_len, double timeout)
 {
     if (!out || out_len == 0)
         return swco__fail(-EINVAL);
-    swco_addrinfo_t *ai = swco_getaddrinfo(host, NULL, family, SOCK_STREAM, timeout);
+    swco_addrinfo_t *ai = swco_dns_getaddrinfo(host, NULL, family, SOCK_STREAM, timeout);
     if (!ai)
         return swco_last_error();
     const char *a = ai->addrs[0].text;

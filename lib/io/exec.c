@@ -24,7 +24,7 @@ static int wait_readable(int fd, long long deadline)
             return -ETIMEDOUT;
     }
     if (swco__co_current()) {
-        int rc = swco_wait_fd(fd, SWCO_EVENT_READ, left < 0 ? -1 : (double)left / 1000.0);
+        int rc = swco_event_wait_fd(fd, SWCO_EVENT_READ, left < 0 ? -1 : (double)left / 1000.0);
         return rc < 0 ? rc : 0;
     }
     struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -104,7 +104,7 @@ static int reap(pid_t pid, long long deadline, int *wstatus)
     return rc;
 }
 
-int swco_exec(const char *cmd, char **out, size_t *out_len, int *status, double timeout)
+int swco_exec_run(const char *cmd, char **out, size_t *out_len, int *status, double timeout)
 {
     if (!cmd)
         return swco__fail(-EINVAL);

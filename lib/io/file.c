@@ -195,7 +195,7 @@ static long fop_submit(fop_t *f, int keep)
 {
     if (!f)
         return swco__fail(-ENOMEM);
-    int rc = swco_async(fop_run, f, fop_free, -1);
+    int rc = swco_aio_run(fop_run, f, fop_free, -1);
     if (rc != 0)
         return rc; /* the pool frees f */
     long r = f->rc;
@@ -305,9 +305,9 @@ int swco_file_close(int fd)
     return (int)fop_submit(f, 0);
 }
 
-int swco_file_stat(const char *path, int nofollow, swco_file_stat_t *st)
+int swco_file_stat(const char *path, int nofollow, swco_file_stat_t *out)
 {
-    if (!path || !st)
+    if (!path || !out || out->size < SWCO__STRUCT_V1_SIZE(swco_file_stat_t, is_link))
         return swco__fail(-EINVAL);
     fop_t *f = fop_new(OP_STAT, path);
     if (f)
@@ -315,8 +315,9 @@ int swco_file_stat(const char *path, int nofollow, swco_file_stat_t *st)
     long rc = fop_submit(f, 1);
     if (rc < 0)
         return (int)rc;
+    swco_file_stat_t full, *st = &full;
     memset(st, 0, sizeof *st);
-    st->size = (long long)f->st.st_size;
+    st->file_size = (long long)f->st.st_size;
     st->mtime = (long long)f->st.st_mtime;
     st->atime = (long long)f->st.st_atime;
     st->ctime = (long long)f->st.st_ctime;
@@ -329,18 +330,21 @@ int swco_file_stat(const char *path, int nofollow, swco_file_stat_t *st)
     st->is_file = S_ISREG(f->st.st_mode);
     st->is_link = S_ISLNK(f->st.st_mode);
     fop_free(f);
+    swco__struct_fill(out, st, sizeof *st);
     return 0;
 }
 
-int swco_file_statvfs(const char *path, swco_file_statvfs_t *st)
+int swco_file_statvfs(const char *path, swco_file_statvfs_t *out)
 {
-    if (!path || !st)
+    if (!path || !out || out->size < SWCO__STRUCT_V1_SIZE(swco_file_statvfs_t, block_size))
         return swco__fail(-EINVAL);
     fop_t *f = fop_new(OP_STATVFS, path);
     long rc = fop_submit(f, 1);
     if (rc < 0)
         return (int)rc;
     unsigned long long fr = f->vfs.f_frsize ? f->vfs.f_frsize : f->vfs.f_bsize;
+    swco_file_statvfs_t full, *st = &full;
+    memset(st, 0, sizeof *st);
     st->total = (unsigned long long)f->vfs.f_blocks * fr;
     st->free = (unsigned long long)f->vfs.f_bfree * fr;
     st->avail = (unsigned long long)f->vfs.f_bavail * fr;
@@ -348,6 +352,7 @@ int swco_file_statvfs(const char *path, swco_file_statvfs_t *st)
     st->files_free = (unsigned long long)f->vfs.f_ffree;
     st->block_size = f->vfs.f_bsize;
     fop_free(f);
+    swco__struct_fill(out, st, sizeof *st);
     return 0;
 }
 

@@ -41,7 +41,7 @@ static long check_length(const swco__framing_t *f, const char *buf, size_t len)
     if (total > f->max_len)
         return SWCO_EPKGTOOBIG;
     if (total < hdr || total == 0)
-        return SWCO_EPROTO; /* the length cannot even cover its own header */
+        return -EPROTO; /* the length cannot even cover its own header */
     return len >= total ? (long)total : 0;
 }
 

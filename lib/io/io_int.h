@@ -41,7 +41,7 @@ typedef struct swco__framing {
 } swco__framing_t;
 
 /* Size of the first complete packet in buf[0..len): > 0; 0 when more
- * bytes are needed; SWCO_EPKGTOOBIG or SWCO_EPROTO.  *scanned (EOF mode,
+ * bytes are needed; SWCO_EPKGTOOBIG or -EPROTO.  *scanned (EOF mode,
  * may be NULL) remembers how far a previous call searched. */
 long swco__framing_check(const swco__framing_t *f, const char *buf, size_t len, size_t *scanned);
 

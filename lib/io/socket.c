@@ -60,7 +60,7 @@ int swco__sock_wait(swco_socket_t *s, int events, long long deadline)
             return -ETIMEDOUT;
         t = (double)left / 1000.0;
     }
-    int rc = swco_wait_fd(s->fd, events, t);
+    int rc = swco_event_wait_fd(s->fd, events, t);
     if (s->fd < 0)
         return -ECANCELED; /* closed by another coroutine while we waited */
     return rc < 0 ? rc : 0;
@@ -198,7 +198,12 @@ void swco_socket_free(swco_socket_t *s)
     swco__sock_release(s);
 }
 
-int swco_socket_fd(const swco_socket_t *s) { return s ? s->fd : -1; }
+int swco_socket_fd(const swco_socket_t *s)
+{
+    if (!s)
+        return swco__fail(-EINVAL);
+    return s->fd >= 0 ? s->fd : swco__fail(SWCO_ECLOSED);
+}
 
 int swco_socket_cancel(swco_socket_t *s)
 {
@@ -249,7 +254,7 @@ static int sock_resolve(swco_socket_t *s, swco__addr_t *a, const char *host, int
     swco__sock_lookup_t me = {.next = s->lookups, .co = swco__co_current(), .gen = s->lookup_gen};
     if (me.co)
         s->lookups = &me;
-    swco_addrinfo_t *ai = swco_getaddrinfo(host, NULL, s->domain, s->type, timeout);
+    swco_addrinfo_t *ai = swco_dns_getaddrinfo(host, NULL, s->domain, s->type, timeout);
     if (me.co && !me.woken) {
         swco__sock_lookup_t **pl = &s->lookups;
         while (*pl != &me)
@@ -368,7 +373,7 @@ int swco_socket_connect(swco_socket_t *s, const char *host, int port, double tim
     swco__sock_hold(s);
     int rc = sock_resolve(s, &a, host, port, t, 0);
     if (rc == 0 && s->writing)
-        rc = SWCO_EBUSY;
+        rc = -EBUSY;
     if (rc != 0) {
         swco__sock_release(s);
         return swco__fail(rc);
@@ -418,7 +423,7 @@ swco_socket_t *swco_socket_accept(swco_socket_t *s, double timeout)
         return NULL;
     }
     if (s->reading) {
-        swco__fail(SWCO_EBUSY);
+        swco__fail(-EBUSY);
         return NULL;
     }
     long long deadline = swco__deadline(effective(s, 1, timeout));
@@ -529,7 +534,7 @@ static int begin(swco_socket_t *s, int *flag)
     if (s->fd < 0)
         return SWCO_ECLOSED;
     if (*flag)
-        return SWCO_EBUSY;
+        return -EBUSY;
     *flag = 1;
     swco__sock_hold(s);
     return 0;

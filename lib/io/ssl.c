@@ -1,5 +1,5 @@
 /* TLS over coroutine sockets with OpenSSL: non-blocking SSL_* calls whose
- * WANT_READ / WANT_WRITE become swco_wait_fd() waits in socket.c. */
+ * WANT_READ / WANT_WRITE become swco_event_wait_fd() waits in socket.c. */
 #include "io/io_int.h"
 
 #include <openssl/err.h>
@@ -613,7 +613,7 @@ int swco_ssl_handshake(swco_socket_t *s, double timeout)
     if (!s->ssl)
         return swco__fail(-EINVAL);
     if (s->reading || s->writing)
-        return swco__fail(SWCO_EBUSY);
+        return swco__fail(-EBUSY);
     /* Held like every socket call that waits: a free during the wait is
      * deferred until this call is done with s. */
     swco__sock_hold(s);

@@ -775,7 +775,12 @@ int swco_pool_is_stopping(const swco_pool_t *p)
     return p && p->worker_id >= 0 && worker_stopping ? 1 : 0;
 }
 
-int swco_pool_worker_id(const swco_pool_t *p) { return p ? p->worker_id : swco__fail(-EINVAL); }
+int swco_pool_worker_id(const swco_pool_t *p)
+{
+    if (!p)
+        return swco__fail(-EINVAL);
+    return p->worker_id >= 0 ? p->worker_id : swco__fail(SWCO_ENOTWORKER);
+}
 
 int swco_pool_worker_pid(const swco_pool_t *p, int id)
 {

@@ -60,7 +60,7 @@ static int wait_fd(int fd, int events, uint64_t deadline)
     }
     if (swco__co_current()) {
         fd_wait_t fw = {.w = {.what = "process io"}};
-        int rc = swco_event_add(fd, events, fd_ready, &fw);
+        int rc = swco_event_add(fd, events, fd_ready, &fw, NULL);
         if (rc < 0)
             return rc;
         rc = swco__wait(&fw.w, left);
@@ -205,7 +205,12 @@ int swco_process_start(swco_process_t *p)
 
 int swco_process_pid(const swco_process_t *p) { return p ? (int)p->pid : swco__fail(-EINVAL); }
 
-int swco_process_fd(const swco_process_t *p) { return p ? p->fd : swco__fail(-EINVAL); }
+int swco_process_fd(const swco_process_t *p)
+{
+    if (!p)
+        return swco__fail(-EINVAL);
+    return p->fd >= 0 ? p->fd : swco__fail(-EBADF);
+}
 
 int swco_process_close(swco_process_t *p)
 {
@@ -359,7 +364,11 @@ int swco_process_exit_code(const swco_process_t *p)
 {
     if (!p)
         return swco__fail(-EINVAL);
-    return p->reaped && WIFEXITED(p->status) ? WEXITSTATUS(p->status) : -1;
+    if (!p->reaped)
+        return swco__fail(-EAGAIN);
+    if (WIFSIGNALED(p->status))
+        return 128 + WTERMSIG(p->status);
+    return WEXITSTATUS(p->status);
 }
 
 int swco_process_exit_signal(const swco_process_t *p)
@@ -387,7 +396,6 @@ int swco_process_wait_any(int blocking, int *pid, int *status)
     return 1;
 }
 
-int swco_process_signal(int signo, swco_signal_fn fn, void *arg) { return swco_signal(signo, fn, arg); }
 
 int swco_process_set_name(const char *name)
 {

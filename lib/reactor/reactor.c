@@ -85,7 +85,8 @@ swco__reactor_t *swco__reactor_get(void)
     }
     tls_reactor = r;
     r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (r->efd < 0 || swco_event_add(r->efd, SWCO_EVENT_READ | SWCO_EVENT_NOREF, wakeup_read, r) != 0) {
+    if (r->efd < 0 ||
+        swco_event_add(r->efd, SWCO_EVENT_READ | SWCO_EVENT_NOREF, wakeup_read, r, NULL) != 0) {
         swco__log(SWCO_LOG_ERROR, "event loop: cannot create its eventfd");
         if (r->efd >= 0)
             close(r->efd);
@@ -97,8 +98,41 @@ swco__reactor_t *swco__reactor_get(void)
     return r;
 }
 
+/* The args the loop still owns go back to their arg_free when it is
+ * released: pending defers, the cycle callback, signal handlers and fds
+ * still registered (NOREF ones, which do not keep it alive). */
+static void release_args(swco__reactor_t *r)
+{
+    for (size_t i = 0; i < r->ndefers; i++)
+        if (r->defers[i].arg_free)
+            r->defers[i].arg_free(r->defers[i].arg);
+    r->ndefers = 0;
+    if (r->cycle_free)
+        r->cycle_free(r->cycle_arg);
+    r->cycle_fn = NULL;
+    r->cycle_free = NULL;
+    for (int i = 0; i < 65; i++) {
+        if (r->sig[i].arg_free)
+            r->sig[i].arg_free(r->sig[i].arg);
+        r->sig[i].arg_free = NULL;
+    }
+    for (size_t c = 0; c < r->nfdchunks; c++) {
+        if (!r->fdchunks[c])
+            continue;
+        for (size_t i = 0; i < SWCO__FD_CHUNK; i++) {
+            fd_slot_t *fs = &r->fdchunks[c][i];
+            if (fs->registered && fs->arg_free) {
+                swco_free_fn f = fs->arg_free;
+                fs->arg_free = NULL;
+                f(fs->arg);
+            }
+        }
+    }
+}
+
 static void reactor_free(swco__reactor_t *r)
 {
+    release_args(r);
     swco__timers_destroy(r);
     if (r->sfd >= 0) {
         pthread_sigmask(SIG_UNBLOCK, &r->sigmask, NULL);
@@ -225,7 +259,7 @@ static int sync_backend(swco__reactor_t *r, int fd, fd_slot_t *s, int events)
     return rc;
 }
 
-int swco_event_add(int fd, int events, swco_event_fn fn, void *arg)
+int swco_event_add(int fd, int events, swco_event_fn fn, void *arg, swco_free_fn arg_free)
 {
     if (fd < 0)
         return swco__fail(-EBADF);
@@ -246,6 +280,7 @@ int swco_event_add(int fd, int events, swco_event_fn fn, void *arg)
         return swco__fail(rc);
     s->fn = fn;
     s->arg = arg;
+    s->arg_free = arg_free;
     s->registered = 1;
     s->noref = (events & SWCO_EVENT_NOREF) != 0;
     s->gen++;
@@ -296,9 +331,15 @@ int swco_event_del(int fd)
     s->events = 0;
     s->registered = 0;
     s->fn = NULL;
+    swco_free_fn arg_free = s->arg_free;
+    void *arg = s->arg;
+    s->arg_free = NULL;
+    s->arg = NULL;
     if (!s->noref)
         r->nref_fds--;
     trim_maxfd(r);
+    if (arg_free)
+        arg_free(arg);
     return 0;
 }
 
@@ -391,7 +432,7 @@ void swco__fd_cancel_waits(int fd)
         fd_wait_wake(s, &s->wr, -ECANCELED);
 }
 
-int swco_wait_fd(int fd, int events, double timeout)
+int swco_event_wait_fd(int fd, int events, double timeout)
 {
     if (fd < 0)
         return swco__fail(-EBADF);
@@ -433,7 +474,7 @@ int swco_wait_fd(int fd, int events, double timeout)
     }
     swco__waiter_t **pw = events == SWCO_EVENT_READ ? &s->rd : &s->wr;
     if (*pw)
-        return swco__fail(SWCO_EBUSY);
+        return swco__fail(-EBUSY);
     fd_waiter_t fw = {.fd = fd, .dir = events};
     fw.w.what = events == SWCO_EVENT_READ ? "fd read" : "fd write";
     fw.w.cancel = fd_wait_cancel;
@@ -476,7 +517,7 @@ int swco__reactor_ready(swco__reactor_t *r, int fd, int events)
 
 /* ---------------------------------------------------------------- defers */
 
-int swco_event_defer(swco_fn fn, void *arg)
+int swco_event_defer(swco_fn fn, void *arg, swco_free_fn arg_free)
 {
     if (!fn)
         return swco__fail(-EINVAL);
@@ -491,17 +532,22 @@ int swco_event_defer(swco_fn fn, void *arg)
         r->defers = d;
         r->defers_cap = n;
     }
-    r->defers[r->ndefers++] = (defer_call_t){fn, arg};
+    r->defers[r->ndefers++] = (defer_call_t){fn, arg, arg_free};
     return 0;
 }
 
-int swco_event_cycle(swco_fn fn, void *arg)
+int swco_event_cycle(swco_fn fn, void *arg, swco_free_fn arg_free)
 {
     swco__reactor_t *r = swco__reactor_get();
     if (!r)
         return swco__fail(-ENOMEM);
+    swco_free_fn old_free = r->cycle_free;
+    void *old_arg = r->cycle_arg;
     r->cycle_fn = fn;
     r->cycle_arg = fn ? arg : NULL;
+    r->cycle_free = fn ? arg_free : NULL;
+    if (old_free)
+        old_free(old_arg);
     return 0;
 }
 
@@ -557,7 +603,7 @@ static int signalfd_update(swco__reactor_t *r, const sigset_t *mask)
     if (fd < 0)
         return -errno;
     if (r->sfd < 0) {
-        int rc = swco_event_add(fd, SWCO_EVENT_READ | SWCO_EVENT_NOREF, signal_read, r);
+        int rc = swco_event_add(fd, SWCO_EVENT_READ | SWCO_EVENT_NOREF, signal_read, r, NULL);
         if (rc != 0) {
             close(fd);
             return rc;
@@ -567,7 +613,7 @@ static int signalfd_update(swco__reactor_t *r, const sigset_t *mask)
     return 0;
 }
 
-int swco_signal(int signo, swco_signal_fn fn, void *arg)
+int swco_event_signal(int signo, swco_signal_fn fn, void *arg, swco_free_fn arg_free)
 {
     if (signo <= 0 || signo >= 65 || signo == SIGKILL || signo == SIGSTOP)
         return swco__fail(-EINVAL);
@@ -586,17 +632,25 @@ int swco_signal(int signo, swco_signal_fn fn, void *arg)
             return swco__fail(rc);
         if (!r->sig[signo].fn)
             r->nsignals++;
+        swco_free_fn old_free = r->sig[signo].arg_free;
+        void *old_arg = r->sig[signo].arg;
         r->sig[signo].fn = fn;
         r->sig[signo].arg = arg;
+        r->sig[signo].arg_free = arg_free;
         r->sigmask = mask;
         pthread_sigmask(SIG_BLOCK, &one, NULL);
+        if (old_free)
+            old_free(old_arg);
         return 0;
     }
     if (!r->sig[signo].fn)
         return 0;
+    swco_free_fn old_free = r->sig[signo].arg_free;
+    void *old_arg = r->sig[signo].arg;
     r->nsignals--;
     r->sig[signo].fn = NULL;
     r->sig[signo].arg = NULL;
+    r->sig[signo].arg_free = NULL;
     sigdelset(&r->sigmask, signo);
     pthread_sigmask(SIG_UNBLOCK, &one, NULL);
     if (r->nsignals == 0) {
@@ -608,6 +662,8 @@ int swco_signal(int signo, swco_signal_fn fn, void *arg)
     } else {
         signalfd_update(r, &r->sigmask); /* a stale bit only reads a signal nobody handles */
     }
+    if (old_free)
+        old_free(old_arg);
     return 0;
 }
 
@@ -654,8 +710,11 @@ static void run_defers(swco__reactor_t *r)
     size_t n = r->ndefers;
     r->defers = NULL;
     r->ndefers = r->defers_cap = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         batch[i].fn(batch[i].arg);
+        if (batch[i].arg_free)
+            batch[i].arg_free(batch[i].arg);
+    }
     if (r->defers == NULL) { /* keep the buffer for next time */
         r->defers = batch;
         r->defers_cap = n;
@@ -769,9 +828,9 @@ int swco_event_get_backend(void)
     return tls_reactor ? tls_reactor->backend : backend_default();
 }
 
-long long swco_event_now(void)
+double swco_event_now(void)
 {
-    return tls_reactor ? tls_reactor->now : swco__now_ms();
+    return (double)(tls_reactor ? tls_reactor->now : swco__now_ms()) / 1000.0;
 }
 
 /* -------------------------------------------------------- run and sleep */

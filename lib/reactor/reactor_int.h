@@ -10,12 +10,13 @@
 typedef struct fd_slot {
     swco_event_fn fn;
     void *arg;
+    swco_free_fn arg_free; /* called with arg when the registration ends */
     int events;       /* interest: SWCO_EVENT_READ | SWCO_EVENT_WRITE */
     int registered;
     int noref;
     int in_backend;   /* known to the backend (interest not empty) */
     unsigned gen;     /* bumped on each add, so stale ready events are dropped */
-    /* swco_wait_fd() mode: coroutines wait on the fd instead of a callback.
+    /* swco_event_wait_fd() mode: coroutines wait on the fd instead of a callback.
      * epoll watches both directions edge-triggered; an edge nobody waits
      * for is remembered in ready for the next wait. */
     int waitmode;
@@ -57,6 +58,7 @@ struct swco__heap_ent {
 typedef struct defer_call {
     swco_fn fn;
     void *arg;
+    swco_free_fn arg_free;
 } defer_call_t;
 
 typedef struct posted_call {
@@ -88,6 +90,7 @@ struct swco__reactor {
 
     swco_fn cycle_fn;
     void *cycle_arg;
+    swco_free_fn cycle_free;
 
     /* timers: min-heap on (when, id), keys kept inline so sifting does not
      * touch the timers themselves, and an id hash */
@@ -117,7 +120,7 @@ struct swco__reactor {
     sigset_t sigmask;
     int nsignals;
     int signal_pending;
-    struct { swco_signal_fn fn; void *arg; } sig[65];
+    struct { swco_signal_fn fn; void *arg; swco_free_fn arg_free; } sig[65];
 
     swco__reactor_t *forgotten_next; /* chain of loops a forked child left behind */
 };

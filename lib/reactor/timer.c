@@ -381,22 +381,30 @@ int swco__timer_del(long id)
     return 0;
 }
 
-long swco_timer_add(long ms, int flags, swco_timer_fn fn, void *arg, swco_free_fn arg_free)
+long swco_timer_add(double seconds, int flags, swco_timer_fn fn, void *arg,
+                    swco_free_fn arg_free)
 {
-    if (!fn || ms < 1 || ms > MS_MAX || (flags & ~(SWCO_TIMER_TICK | SWCO_TIMER_NO_COROUTINE)))
+    /* !(seconds >= 0) also catches NaN; the upper bound catches +inf. */
+    if (!fn || !(seconds >= 0) || seconds * 1000.0 > (double)MS_MAX ||
+        (flags & ~(SWCO_TIMER_TICK | SWCO_TIMER_NO_COROUTINE)))
         return swco__fail(-EINVAL);
+    /* Millisecond resolution, never firing early: 0.0004 s is 1 ms.  A tick
+     * needs a period of at least one turn's resolution. */
+    long ms = seconds > 0 ? swco__seconds_to_ms(seconds) : 0;
+    if (ms < 1 && (flags & SWCO_TIMER_TICK))
+        ms = 1;
     long id = timer_add(ms, flags, 0, fn, arg, arg_free);
     return id < 0 ? swco__fail((int)id) : id;
 }
 
-long swco_timer_after(long ms, swco_timer_fn fn, void *arg)
+long swco_timer_after(double seconds, swco_timer_fn fn, void *arg, swco_free_fn arg_free)
 {
-    return swco_timer_add(ms, 0, fn, arg, NULL);
+    return swco_timer_add(seconds, 0, fn, arg, arg_free);
 }
 
-long swco_timer_tick(long ms, swco_timer_fn fn, void *arg)
+long swco_timer_tick(double seconds, swco_timer_fn fn, void *arg, swco_free_fn arg_free)
 {
-    return swco_timer_add(ms, SWCO_TIMER_TICK, fn, arg, NULL);
+    return swco_timer_add(seconds, SWCO_TIMER_TICK, fn, arg, arg_free);
 }
 
 int swco_timer_clear(long timer_id)

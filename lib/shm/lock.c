@@ -153,14 +153,14 @@ static void read_rec_drop(read_rec_t *r)
     *r = tls_reads[--tls_nreads];
 }
 
-int swco_lock_type(const swco_lock_t *l) { return l ? l->type : swco__fail(-EINVAL); }
+int swco_lock_get_type(const swco_lock_t *l) { return l ? l->type : swco__fail(-EINVAL); }
 
 /* Map a pthread result; a mutex whose holder died is made consistent. */
 static int mutex_result(swco_lock_t *l, int rc)
 {
     if (rc == EOWNERDEAD) {
         pthread_mutex_consistent(&l->u.mutex);
-        return swco__fail(SWCO_EOWNERDEAD);
+        return swco__fail(-EOWNERDEAD);
     }
     return rc ? swco__fail(-rc) : 0;
 }
@@ -432,7 +432,7 @@ static int co_lock(swco_lock_t *l, int read, double timeout)
     swco__list_unlink(&lw.link);
     /* The next in line takes over polling; readers and semaphore takers
      * may share the lock, so they try at once too. */
-    int got = rc == 0 || rc == SWCO_EOWNERDEAD;
+    int got = rc == 0 || rc == -EOWNERDEAD;
     if (was_oldest && (!got || read || l->type == SWCO_LOCK_SEM))
         wake_oldest(l);
     return rc;

@@ -742,11 +742,12 @@ long swco_table_count(const swco_table_t *t)
     return (long)__atomic_load_n(&t->h->rows_used, __ATOMIC_RELAXED);
 }
 
-int swco_table_stats(swco_table_t *t, swco_table_stats_t *out)
+int swco_table_stats(swco_table_t *t, swco_table_stats_t *dst)
 {
-    if (!t || !t->h || !out)
+    if (!t || !t->h || !dst || dst->size < SWCO__STRUCT_V1_SIZE(swco_table_stats_t, memory_size))
         return swco__fail(-EINVAL);
     shm_hdr_t *h = t->h;
+    swco_table_stats_t full, *out = &full;
     memset(out, 0, sizeof *out);
     out->capacity = t->rows;
     out->rows_used = (size_t)__atomic_load_n(&h->rows_used, __ATOMIC_RELAXED);
@@ -767,6 +768,7 @@ int swco_table_stats(swco_table_t *t, swco_table_stats_t *out)
         if (len > out->longest_chain)
             out->longest_chain = len;
     }
+    swco__struct_fill(dst, out, sizeof *out);
     return 0;
 }
 

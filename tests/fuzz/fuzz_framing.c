@@ -7,7 +7,7 @@
  * The first bytes of an input choose the framing settings; the rest is the
  * stream.  Length mode: [mode] [max] [size/endian] [len offset] [body
  * offset] stream.  EOF mode: [mode] [max] [delimiter length 1..8] delimiter
- * stream.  Invariant: the parser returns 0, SWCO_EPKGTOOBIG, SWCO_EPROTO,
+ * stream.  Invariant: the parser returns 0, SWCO_EPKGTOOBIG, -EPROTO,
  * or a packet size within both the input and package_max_length, an EOF
  * packet ends at the first delimiter, and an incremental scan (byte by
  * byte) agrees with a single scan.
@@ -23,7 +23,7 @@
 
 static void check(long n, const char *buf, size_t len, const swco__framing_t *f)
 {
-    if (n == 0 || n == SWCO_EPKGTOOBIG || n == SWCO_EPROTO)
+    if (n == 0 || n == SWCO_EPKGTOOBIG || n == -EPROTO)
         return;
     if (n < 0 || (size_t)n > len || (size_t)n > f->max_len) {
         fprintf(stderr, "framing returned %ld for %zu bytes (max %zu)\n", n, len, f->max_len);

@@ -113,13 +113,13 @@ static void reader(void *arg)
                 handed_out(r, pkt, rc, "recv_packet");
             } else if (rc == 0) {
                 r->eof = 1; /* a partial packet may have been dropped */
-            } else if (rc == SWCO_EPKGTOOBIG || rc == SWCO_EPROTO) {
+            } else if (rc == SWCO_EPKGTOOBIG || rc == -EPROTO) {
                 long want = swco__framing_check(&r->frame, (const char *)r->written + r->consumed,
                                                 r->nwritten - r->consumed, NULL);
                 if (want != rc)
                     fail("framing error", rc, want);
-                if (swco_socket_fd(r->s) != -1)
-                    fail("open after a framing error", swco_socket_fd(r->s), -1);
+                if (swco_socket_fd(r->s) != SWCO_ECLOSED)
+                    fail("open after a framing error", swco_socket_fd(r->s), SWCO_ECLOSED);
                 r->closed = 1;
             } else if (rc != -ECANCELED) {
                 fail("recv_packet", rc, 0);
@@ -184,7 +184,7 @@ static void resume_driver(void *arg) { swco_coroutine_resume((long)(intptr_t)arg
 
 static void next_turn(void)
 {
-    swco_event_defer(resume_driver, (void *)(intptr_t)swco_coroutine_id());
+    swco_event_defer(resume_driver, (void *)(intptr_t)swco_coroutine_id(), NULL);
     swco_coroutine_yield();
 }
 

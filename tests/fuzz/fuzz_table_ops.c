@@ -101,7 +101,7 @@ static int inside(swco_table_row_t *row, void *arg)
 static void exercise(swco_table_t *t, int ncols)
 {
     char key[80];
-    swco_table_stats_t st;
+    swco_table_stats_t st = {.size = sizeof st};
     swco_table_stats(t, &st);
     swco_table_count(t);
     swco_table_iter_t *it = swco_table_iter_new(t);
