@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -453,8 +454,8 @@ static void connect_timeouts(void *arg)
     int nheld, port, rc;
     swco_socket_t *ls = full_listener(&port, held, &nheld);
     ck_assert(swco_socket_get_default_timeout(SWCO_TIMEOUT_CONNECT) == 1.0);
-    ck_assert(swco_socket_get_default_timeout(SWCO_TIMEOUT_READ) == -1);
-    ck_assert(swco_socket_get_default_timeout(SWCO_TIMEOUT_WRITE) == -1);
+    ck_assert(swco_socket_get_default_timeout(SWCO_TIMEOUT_READ) == INFINITY); /* never */
+    ck_assert(swco_socket_get_default_timeout(SWCO_TIMEOUT_WRITE) == INFINITY);
 
     /* Each timeout below is told from the one it overrides by making that
      * one 30 s: the upper bounds are generous, and a loaded machine cannot
@@ -935,6 +936,27 @@ START_TEST(connect_empty_host)
 }
 END_TEST
 
+/* ---- issue 11: no negative value that is not an error */
+START_TEST(timeout_getters_never_is_infinity)
+{
+    swco_socket_t *s = swco_socket_new(AF_INET, SOCK_STREAM, 0);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(swco_socket_set_timeout(s, SWCO_TIMEOUT_READ, -1), 0);
+    ck_assert(swco_socket_get_timeout(s, SWCO_TIMEOUT_READ) == INFINITY);
+    /* What a getter returns can be given back. */
+    ck_assert_int_eq(swco_socket_set_timeout(s, SWCO_TIMEOUT_WRITE, INFINITY), 0);
+    ck_assert(swco_socket_get_timeout(s, SWCO_TIMEOUT_WRITE) == INFINITY);
+    ck_assert(swco_socket_get_timeout(s, 99) == -EINVAL);
+    ck_assert(swco_socket_get_default_timeout(99) == -EINVAL);
+    ck_assert(swco_socket_get_timeout(NULL, SWCO_TIMEOUT_READ) == -EINVAL);
+    ck_assert_int_ge(swco_socket_fd(s), 0);
+    ck_assert_int_eq(swco_socket_close(s), 0);
+    ck_assert_int_eq(swco_socket_fd(s), SWCO_ECLOSED);
+    ck_assert_int_eq(swco_socket_fd(NULL), -EINVAL);
+    swco_socket_free(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("socket");
@@ -966,6 +988,7 @@ int main(void)
     tcase_add_test(tc, close_wakes_reader_that_frees);
     tcase_add_test(tc, free_during_name_lookup);
     tcase_add_test(tc, connect_empty_host);
+    tcase_add_test(tc, timeout_getters_never_is_infinity);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -94,11 +94,9 @@ def _coroutine_list():
 
 
 def _timeout_result(t):
-    """A timeout as the C calls return it: -1 is "never", another negative
-    value an error code."""
-    if t < 0 and t != -1:
-        _swco.pyswco_raise(int(t))
-    return t
+    """A timeout as the C getters return it (INFINITY: never), with
+    swco.py's -1.0 for never."""
+    return -1.0 if t == _FOREVER_SECONDS else t
 
 
 def _noop(*args):

@@ -47,6 +47,13 @@
 %typemap(out) int64_t, uint32_t {
     $result = PyLong_FromLongLong((long long)$1);
 }
+%typemap(out) double {
+    if ($1 < 0) {
+        pyswco_raise((int)$1);
+        SWIG_fail;
+    }
+    $result = PyFloat_FromDouble($1);
+}
 %typemap(out, fragment=SWIG_From_frag(int)) swco_err_t {
     $result = SWIG_From(int)((int)$1);
 }

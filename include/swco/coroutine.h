@@ -330,8 +330,8 @@ typedef void (*swco_coroutine_hook_fn)(int event, long cid, void **slot, void *a
  * restore their per-thread state (frame, stack, exception) per coroutine in
  * *slot.  One hook per process; fn NULL removes it.  Set it before any
  * coroutine exists.  arg_free(arg), when not NULL, is called once the hook
- * is replaced or removed by a later successful call; when this call fails
- * it is not called and arg stays the caller's.  Returns 0, or SWCO_ECOSTATE when coroutines are alive in any
+ * is replaced or removed by a later successful call; when this call fails,
+ * or fn is NULL, it is not called and arg stays the caller's.  Returns 0, or SWCO_ECOSTATE when coroutines are alive in any
  * thread.
  */
 SWCO_API int swco_coroutine_set_hook(swco_coroutine_hook_fn fn, void *arg, swco_free_fn arg_free);

@@ -112,7 +112,7 @@ SWCO_API int swco_event_defer(swco_fn fn, void *arg, swco_free_fn arg_free);
  * One cycle callback per thread; fn NULL removes it.  It does not keep the
  * loop alive.  arg_free(arg), when not NULL, is called once this
  * registration is replaced or removed by a later call, or when the thread's
- * loop is released; when the call fails it is not called.  Returns 0, or
+ * loop is released; when the call fails, or fn is NULL, it is not called.  Returns 0, or
  * -ENOMEM when the thread's loop cannot be created.
  */
 SWCO_API int swco_event_cycle(swco_fn fn, void *arg, swco_free_fn arg_free);
@@ -158,8 +158,8 @@ SWCO_API int swco_event_get_backend(void);
  * interrupted system call.  A handler keeps the loop alive; fn NULL removes
  * it and unblocks the signal.  arg_free(arg), when not NULL, is called once
  * the handler is replaced or removed by a later call for signo, or when the
- * thread's loop is released; when the call fails it is not called and arg
- * stays the caller's.  Returns 0, -EINVAL for SIGKILL, SIGSTOP or an invalid
+ * thread's loop is released; when the call fails, or fn is NULL, it is not
+ * called and arg stays the caller's.  Returns 0, -EINVAL for SIGKILL, SIGSTOP or an invalid
  * number, -errno from signalfd.
  */
 SWCO_API int swco_event_signal(int signo, swco_signal_fn fn, void *arg, swco_free_fn arg_free);

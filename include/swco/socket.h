@@ -268,8 +268,9 @@ SWCO_API int swco_socket_set_buffer_size(swco_socket_t *s, int recv_size, int se
  * swco_socket_set_timeout - set the socket's timeouts of the given kinds
  *
  * kinds is an or of SWCO_TIMEOUT_CONNECT, SWCO_TIMEOUT_READ and
- * SWCO_TIMEOUT_WRITE.  seconds < 0 means never, 0 leaves the current value,
- * > 0 is the limit.  Returns 0 or -EINVAL.
+ * SWCO_TIMEOUT_WRITE.  seconds < 0 (or INFINITY, as the getters return it)
+ * means never, 0 leaves the current value, > 0 is the limit.  Returns 0 or
+ * -EINVAL.
  */
 SWCO_API int swco_socket_set_timeout(swco_socket_t *s, int kinds, double seconds);
 
@@ -277,7 +278,8 @@ SWCO_API int swco_socket_set_timeout(swco_socket_t *s, int kinds, double seconds
  * swco_socket_get_timeout - the timeout in effect for one kind
  *
  * Returns the socket's own value, or the global default when the socket
- * has none; -1 means never.
+ * has none, in seconds; INFINITY means never.  Returns -EINVAL (as a
+ * double) for s NULL or an unknown kind: a negative result is an error.
  */
 SWCO_API double swco_socket_get_timeout(const swco_socket_t *s, int kind);
 
@@ -291,7 +293,10 @@ SWCO_API double swco_socket_get_timeout(const swco_socket_t *s, int kind);
 SWCO_API int swco_socket_set_default_timeout(int kinds, double seconds);
 
 /**
- * swco_socket_get_default_timeout - a process-wide default timeout (-1: never)
+ * swco_socket_get_default_timeout - a process-wide default timeout
+ *
+ * Returns the default in seconds, INFINITY for never, or -EINVAL (as a
+ * double) for an unknown kind.
  */
 SWCO_API double swco_socket_get_default_timeout(int kind);
 

@@ -659,8 +659,8 @@ int swco_coroutine_set_hook(swco_coroutine_hook_fn fn, void *arg, swco_free_fn a
     void *old_arg = swco__hook_arg;
     swco_free_fn old_free = hook_arg_free;
     swco__hook_fn = fn;
-    swco__hook_arg = arg;
-    hook_arg_free = arg_free;
+    swco__hook_arg = fn ? arg : NULL;
+    hook_arg_free = fn ? arg_free : NULL;
     if (old_free)
         old_free(old_arg);
     return 0;

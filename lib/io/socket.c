@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -883,6 +884,8 @@ int swco_socket_set_buffer_size(swco_socket_t *s, int recv_size, int send_size)
 
 static int set_timeouts(double *slots, int kinds, double seconds)
 {
+    if (seconds == INFINITY) /* what the getters return for "never" */
+        seconds = -1;
     if (kinds <= 0 || (kinds & ~SWCO_TIMEOUT_ALL) || seconds != seconds || seconds > 1e9)
         return swco__fail(-EINVAL);
     if (seconds == 0)
@@ -905,7 +908,8 @@ double swco_socket_get_timeout(const swco_socket_t *s, int kind)
     int i = kind_index(kind);
     if (!s || i < 0)
         return swco__fail(-EINVAL);
-    return effective(s, i, 0);
+    double t = effective(s, i, 0);
+    return t < 0 ? INFINITY : t;
 }
 
 int swco_socket_set_default_timeout(int kinds, double seconds)
@@ -916,7 +920,9 @@ int swco_socket_set_default_timeout(int kinds, double seconds)
 double swco_socket_get_default_timeout(int kind)
 {
     int i = kind_index(kind);
-    return i < 0 ? swco__fail(-EINVAL) : default_timeout[i];
+    if (i < 0)
+        return swco__fail(-EINVAL);
+    return default_timeout[i] < 0 ? INFINITY : default_timeout[i];
 }
 
 /* --------------------------------------------------------------- framing */
