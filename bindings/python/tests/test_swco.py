@@ -2841,6 +2841,32 @@ class TestRawTypemaps(unittest.TestCase):
             self.raw.swco_hook_get_flags()
         self.assertEqual(cm.exception.code, -errno.ENOSYS)
 
+    def test_double_results(self):
+        raw = self.raw
+        with self.assertRaises(swco.Error) as cm:  # a negative double is an error
+            raw.swco_socket_get_default_timeout(12345)
+        self.assertEqual(cm.exception.code, -errno.EINVAL)
+        self.assertGreaterEqual(raw.swco_event_now(), 0.0)
+    def test_hook_switches_with_the_hook_library(self):
+        import _swco
+        # the build tree: bindings/python/.libs/_swco*.so, .libs/libswco_hook.so
+        top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(_swco.__file__))))
+        hook = os.path.join(top, ".libs", "libswco_hook.so")
+        if not os.path.exists(hook):
+            self.skipTest("libswco_hook.so not built beside the module")
+        env = os.environ.copy()
+        env["LD_PRELOAD"] = " ".join(filter(None, [env.get("LD_PRELOAD"), hook]))
+        res = subprocess.run(
+            [sys.executable, "-c",
+             "import swco_raw as r\n"
+             "r.swco_hook_enable(r.SWCO_HOOK_SLEEP)\n"
+             "print(r.swco_hook_get_flags() == r.SWCO_HOOK_SLEEP)\n"
+             "r.swco_hook_disable()\n"
+             "print(r.swco_hook_get_flags())\n"],
+            capture_output=True, text=True, timeout=60 * SLOW, env=env)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(res.stdout.split(), ["True", "0"])
+
 
 if __name__ == "__main__":
     unittest.main()
