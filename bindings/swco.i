@@ -81,6 +81,7 @@ struct TAG {};
 %enddef
 
 SWCO_OBJECT(swco_channel, swco_channel_free)
+SWCO_OBJECT(swco_select, swco_select_free)
 SWCO_OBJECT(swco_waitgroup, swco_waitgroup_free)
 SWCO_OBJECT(swco_mutex, swco_mutex_free)
 SWCO_OBJECT(swco_cond, swco_cond_free)
@@ -98,6 +99,7 @@ SWCO_OBJECT(swco_addrinfo, swco_addrinfo_free)
 
 %newobject swco_channel_new;
 %newobject swco_channel_new_ex;
+%newobject swco_select_new;
 %newobject swco_waitgroup_new;
 %newobject swco_mutex_new;
 %newobject swco_cond_new;

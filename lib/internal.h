@@ -11,6 +11,8 @@
 
 #include <swco.h>
 
+#include "core/deadline.h"
+
 #define SWCO__LIKELY(x) __builtin_expect(!!(x), 1)
 #define SWCO__UNLIKELY(x) __builtin_expect(!!(x), 0)
 /* Thread-locals of the library: initial-exec, so reaching them costs no
@@ -138,14 +140,14 @@ long swco__timer_add(long ms, swco_timer_fn fn, void *arg);
 int swco__timer_del(long id);
 /* The timeout of swco__wait(): w->cancel, then wake with -ETIMEDOUT. */
 void swco__wait_timeout(long id, void *w);
-/* Suspend on w with a timeout in seconds (<= 0: none): a timeout wakes the
- * coroutine with -ETIMEDOUT after w->cancel unlinked it.  Inline: see
+/* Suspend on w for up to ms milliseconds (< 0: no limit): a timeout wakes
+ * the coroutine with -ETIMEDOUT after w->cancel unlinked it.  Inline: see
  * coroutine/sched.h for why. */
-static inline __attribute__((always_inline)) int swco__wait(swco__waiter_t *w, double timeout)
+static inline __attribute__((always_inline)) int swco__wait_ms(swco__waiter_t *w, long long ms)
 {
     w->timer = 0;
-    if (timeout > 0) {
-        long id = swco__timer_add(swco__seconds_to_ms(timeout), swco__wait_timeout, w);
+    if (ms >= 0) {
+        long id = swco__timer_add((long)ms, swco__wait_timeout, w);
         if (id < 0)
             return (int)id;
         w->timer = id;
@@ -157,7 +159,39 @@ static inline __attribute__((always_inline)) int swco__wait(swco__waiter_t *w, d
     }
     return rc;
 }
+/* Suspend on w with a timeout in seconds (<= 0, NaN, +infinity: none; a
+ * positive one waits at least 1 ms, the loop's resolution). */
+static inline __attribute__((always_inline)) int swco__wait(swco__waiter_t *w, double timeout)
+{
+    int limited = timeout > 0 && timeout != (double)INFINITY;
+    return swco__wait_ms(w, limited ? swco__seconds_to_ms(timeout) : -1);
+}
+/* Suspend on w until deadline: -ETIMEDOUT at once when it has passed. */
+static inline int swco__wait_until(swco__waiter_t *w, swco__deadline_t deadline)
+{
+    long long ms = swco__deadline_left_ms(deadline);
+    if (ms == 0)
+        return -ETIMEDOUT;
+    return swco__wait_ms(w, ms);
+}
+/* The library's one wait on an fd: until fd is ready for events
+ * (SWCO_EVENT_READ or SWCO_EVENT_WRITE) or deadline passes.  In a coroutine
+ * it suspends on the loop (swco_event_wait_fd()'s rules: edge memory, one
+ * waiter per direction, swco_event_del() cancels); the fd stays registered
+ * in the loop until swco_event_del(), unless events has SWCO__WAIT_ONCE: the
+ * wait leaves the loop as it found it when no other coroutine waits on fd.
+ * Outside a coroutine it returns SWCO_ENOTCO, unless events has
+ * SWCO__WAIT_BLOCK: then it blocks the thread in poll().  Returns the
+ * events seen (> 0, SWCO_EVENT_ERROR added on hang-up or error; a wait may
+ * return early), -ETIMEDOUT, -ECANCELED, -EBUSY, -EEXIST (fd added with
+ * swco_event_add()), -EBADF, -EINVAL, -ENOMEM.  Does not set the thread's
+ * last error. */
+#define SWCO__WAIT_BLOCK 0x1000
+#define SWCO__WAIT_ONCE 0x2000
+int swco__wait_fd_until(int fd, int events, swco__deadline_t deadline);
 /* Run the loop until nothing is left; shared by swco_run and swco_event_wait. */
 int swco__loop_run(void);
+/* 1 while this thread's loop runs (swco_run, swco_event_wait). */
+int swco__loop_running(void);
 
 #endif /* SWCO_INTERNAL_H */

@@ -541,6 +541,41 @@ START_TEST(other_threads_get_eperm)
 }
 END_TEST
 
+/* close() wakes its waiters one by one from a list it took off the channel:
+ * a woken coroutine that cancels a later one must not touch the channel's
+ * counts (the channel may be gone by then). */
+static long close_victim;
+static int close_rcs[3];
+static void popper_cancels_victim(void *arg)
+{
+    void *v;
+    close_rcs[0] = swco_channel_pop(ch, &v, -1);
+    ck_assert_int_eq(swco_coroutine_cancel(close_victim), 0);
+}
+
+static void popper_rc(void *arg)
+{
+    void *v;
+    *(int *)arg = swco_channel_pop(ch, &v, -1);
+}
+
+START_TEST(close_waiter_cancels_another)
+{
+    ch = swco_channel_new(0);
+    swco_coroutine_create(popper_cancels_victim, NULL);
+    swco_coroutine_create(popper_rc, &close_rcs[1]);
+    close_victim = swco_coroutine_create(popper_rc, &close_rcs[2]);
+    ck_assert_int_eq(swco_channel_consumers(ch), 3);
+    ck_assert_int_eq(swco_channel_close(ch), 0);
+    ck_assert_int_eq(close_rcs[0], SWCO_ECLOSED);
+    ck_assert_int_eq(close_rcs[1], SWCO_ECLOSED);
+    ck_assert_int_eq(close_rcs[2], -ECANCELED); /* cancelled before its turn */
+    ck_assert_int_eq(swco_channel_consumers(ch), 0);
+    ck_assert_int_eq(swco_coroutine_count(), 0);
+    swco_channel_free(ch);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("channel");
@@ -562,6 +597,7 @@ int main(void)
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, ping_pong);
     tcase_add_test(tc, other_threads_get_eperm);
+    tcase_add_test(tc, close_waiter_cancels_another);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -738,6 +738,108 @@ START_TEST(curl_easy_perform_hooked)
 }
 END_TEST
 
+/* ---------------------------------------------------- one thread pool */
+
+static int hold_pipe[2];
+static char pooled_buf[16];
+static long pooled_n;
+static int pending_while_queued, threads_while_queued;
+
+/* Keeps the AIO pool's one thread busy until the test writes a byte. */
+static void hold_pool_thread(void *arg)
+{
+    (void)arg;
+    char c;
+    ck_assert_int_eq(read(hold_pipe[0], &c, 1), 1);
+}
+
+CO_FN(pool_holder) { ck_assert_int_eq(swco_aio_run(hold_pool_thread, NULL, NULL, -1), 0); }
+
+CO_FN(pooled_reader) { pooled_n = read(*(int *)arg, pooled_buf, sizeof pooled_buf); }
+
+CO_FN(one_pool_main)
+{
+    swco_coroutine_create(pool_holder, NULL);
+    swco_coroutine_create(pooled_reader, arg);
+    /* Both wait: the hooked read is a job of the same pool, queued behind
+     * the one its single thread is running. */
+    pending_while_queued = swco_aio_pending();
+    threads_while_queued = swco_aio_thread_count();
+    ck_assert_int_eq(pooled_n, -2);
+    ck_assert_int_eq(write(hold_pipe[1], "x", 1), 1);
+}
+
+START_TEST(blocking_calls_use_the_aio_pool)
+{
+    char path[] = "/tmp/swco-hook-pool-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    ck_assert_int_eq(write(fd, "pooled", 6), 6);
+    ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+    ck_assert_int_eq(pipe(hold_pipe), 0);
+    int max = swco_aio_get_max_threads();
+    ck_assert_int_eq(swco_aio_set_max_threads(1), 0);
+    pooled_n = -2;
+    ck_assert_int_eq(swco_run(one_pool_main, &fd), 0);
+    ck_assert_int_eq(swco_aio_set_max_threads(max), 0);
+    ck_assert_int_eq(pending_while_queued, 2);
+    ck_assert_int_eq(threads_while_queued, 1);
+    ck_assert_int_eq(pooled_n, 6);
+    ck_assert(memcmp(pooled_buf, "pooled", 6) == 0);
+    close(hold_pipe[0]);
+    close(hold_pipe[1]);
+    close(fd);
+}
+END_TEST
+
+/* Cancelled while queued behind a busy pool: a file call still completes
+ * (made directly, since its job never ran), a lookup gives up with EINTR. */
+static int gai_rc, gai_errno;
+
+CO_FN(queued_lookup)
+{
+    struct addrinfo *res = NULL;
+    gai_rc = getaddrinfo("localhost", "80", NULL, &res);
+    gai_errno = errno;
+    if (gai_rc == 0)
+        freeaddrinfo(res);
+}
+
+CO_FN(cancel_queued_main)
+{
+    swco_coroutine_create(pool_holder, NULL);
+    long reader = swco_coroutine_create(pooled_reader, arg);
+    long lookup = swco_coroutine_create(queued_lookup, NULL);
+    ck_assert_int_eq(swco_aio_pending(), 3);
+    ck_assert_int_eq(swco_coroutine_cancel(reader), 0);
+    ck_assert_int_eq(swco_coroutine_cancel(lookup), 0);
+    ck_assert_int_eq(swco_aio_pending(), 1); /* both jobs left the queue */
+    ck_assert_int_eq(pooled_n, 6);
+    ck_assert_int_eq(gai_rc, EAI_SYSTEM);
+    ck_assert_int_eq(gai_errno, EINTR);
+    ck_assert_int_eq(write(hold_pipe[1], "x", 1), 1);
+}
+
+START_TEST(cancel_while_queued_on_the_aio_pool)
+{
+    char path[] = "/tmp/swco-hook-pool-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    ck_assert_int_eq(write(fd, "pooled", 6), 6);
+    ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+    ck_assert_int_eq(pipe(hold_pipe), 0);
+    ck_assert_int_eq(swco_aio_set_max_threads(1), 0);
+    pooled_n = -2;
+    gai_rc = -1;
+    ck_assert_int_eq(swco_run(cancel_queued_main, &fd), 0);
+    close(hold_pipe[0]);
+    close(hold_pipe[1]);
+    close(fd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hook");
@@ -757,6 +859,8 @@ int main(void)
     tcase_add_test(tc, hiredis_100_coroutines);
     tcase_add_test(tc, libpq_100_coroutines);
     tcase_add_test(tc, curl_easy_perform_hooked);
+    tcase_add_test(tc, blocking_calls_use_the_aio_pool);
+    tcase_add_test(tc, cancel_while_queued_on_the_aio_pool);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -629,6 +629,228 @@ START_TEST(pool_message_timeout_bad_input)
 }
 END_TEST
 
+/* ------------------------------------------------- workers on the event loop */
+
+/* How many times pid has gone to sleep (its voluntary context switches,
+ * from /proc): a process that polls with a timeout sleeps once per tick. */
+static long sleeps_of(int pid)
+{
+    char path[64], line[128];
+    long v = -1;
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1)
+            break;
+    fclose(f);
+    return v;
+}
+
+/* Wait (a safety net only) until pid is asleep: its state is S. */
+static void wait_asleep(int pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    for (double t0 = now_s(); now_s() - t0 < 30 * slow(); usleep(1000)) {
+        FILE *f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        char *end = strrchr(buf, ')'); /* "pid (comm) S ..." */
+        if (end && end[1] == ' ' && end[2] == 'S')
+            return;
+    }
+    ck_abort_msg("process %d never went to sleep", pid);
+}
+
+static swco_atomic64_t *stop_sleeps[2]; /* each worker's sleeps at its stop callback */
+
+static void record_stop_sleeps(swco_pool_t *pool, int id, void *arg)
+{
+    /* lock-free: a lock two stopping workers contend for could sleep */
+    swco_atomic64_set(stop_sleeps[id], sleeps_of(getpid()));
+    swco_atomic_add(stops, 1);
+}
+
+/* An idle pool sleeps in its event loops: across an idle window the
+ * manager and the workers never wake (the old loops woke every 100 ms and
+ * every second).  Then a shutdown wakes each idle worker once, straight into
+ * its stop callback: it sleeps nowhere on the way (no tick, no reminder from
+ * the manager is waited for). */
+START_TEST(pool_idle_pool_sleeps_until_an_event)
+{
+    shared_setup();
+    for (int i = 0; i < 2; i++)
+        stop_sleeps[i] = swco_atomic64_new(-1);
+    swco_pool_t *pool = swco_pool_new(2, SWCO_POOL_IPC_UNIXSOCK, 0);
+    swco_pool_on_worker_start(pool, record_start, NULL, NULL);
+    swco_pool_on_worker_stop(pool, record_stop_sleeps, NULL, NULL);
+    swco_pool_on_message(pool, tagged_reply, NULL, NULL);
+    pid_t m = start_manager(pool, 2);
+    char reply[64];
+    for (int id = 0; id < 2; id++) {
+        ck_assert_int_eq(swco_pool_send(pool, id, "hi", 2), 2);
+        ck_assert_int_eq(swco_pool_recv(pool, id, reply, sizeof reply, 10 * slow()), 5);
+    }
+    int pids[3] = {m, swco_pool_worker_pid(pool, 0), swco_pool_worker_pid(pool, 1)};
+    long before[3], after[3];
+    for (int i = 0; i < 3; i++) {
+        wait_asleep(pids[i]);
+        before[i] = sleeps_of(pids[i]);
+        ck_assert_int_ge(before[i], 0);
+    }
+    /* The idle window: longer than the manager's old 1 s tick. */
+    ck_assert_int_eq(swco_pool_recv(pool, 0, reply, sizeof reply, 1.5), -ETIMEDOUT);
+    for (int i = 0; i < 3; i++) {
+        after[i] = sleeps_of(pids[i]);
+        ck_assert_msg(after[i] == before[i], "%s woke %ld times while idle",
+                      i ? "a worker" : "the manager", after[i] - before[i]);
+    }
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    ck_assert_uint_eq(swco_atomic_get(stops), 2);
+    for (int id = 0; id < 2; id++)
+        ck_assert_msg(swco_atomic64_get(stop_sleeps[id]) == after[1 + id],
+                      "worker %d slept %ld times between the stop and its callback", id,
+                      (long)(swco_atomic64_get(stop_sleeps[id]) - after[1 + id]));
+    swco_pool_free(pool);
+    for (int i = 0; i < 2; i++)
+        swco_atomic64_free(stop_sleeps[i]);
+    shared_teardown();
+}
+END_TEST
+
+/* A coroutine a message callback started goes on while the worker waits
+ * for its next message: the worker turns its event loop between messages.
+ * (Before, the worker polled its socket and the coroutine never resumed.) */
+static void co_after_message(void *arg)
+{
+    swco_sleep(0.001);
+    swco_atomic_add(handled, 1);
+}
+
+static void start_coroutine(swco_pool_t *pool, int id, const void *data, size_t len, void *arg)
+{
+    ck_assert_int_gt(swco_coroutine_create(co_after_message, NULL), 0);
+    swco_pool_reply(pool, "started", 7);
+}
+
+START_TEST(pool_worker_loop_runs_callback_coroutines)
+{
+    shared_setup();
+    swco_pool_t *pool = swco_pool_new(1, SWCO_POOL_IPC_UNIXSOCK, 0);
+    swco_pool_on_worker_start(pool, record_start, NULL, NULL);
+    swco_pool_on_message(pool, start_coroutine, NULL, NULL);
+    pid_t m = start_manager(pool, 1);
+    char reply[16];
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(swco_pool_send(pool, 0, "go", 2), 2);
+        ck_assert_int_eq(swco_pool_recv(pool, 0, reply, sizeof reply, 10 * slow()), 7);
+    }
+    /* No further message comes: the worker is idle in its loop. */
+    wait_count(handled, 3, 1);
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    swco_pool_free(pool);
+    shared_teardown();
+}
+END_TEST
+
+/* A message sent to an idle worker wakes it at once: the worker goes from
+ * asleep to its callback without sleeping in between. */
+static swco_atomic64_t *cb_sleeps;
+
+static void record_cb_sleeps(swco_pool_t *pool, int id, const void *data, size_t len, void *arg)
+{
+    swco_atomic64_set(cb_sleeps, sleeps_of(getpid()));
+    swco_pool_reply(pool, data, len);
+}
+
+START_TEST(pool_message_wakes_idle_worker_at_once)
+{
+    shared_setup();
+    cb_sleeps = swco_atomic64_new(-1);
+    swco_pool_t *pool = swco_pool_new(1, SWCO_POOL_IPC_UNIXSOCK, 0);
+    swco_pool_on_worker_start(pool, record_start, NULL, NULL);
+    swco_pool_on_message(pool, record_cb_sleeps, NULL, NULL);
+    pid_t m = start_manager(pool, 1);
+    int w = swco_pool_worker_pid(pool, 0);
+    char reply[16];
+    for (int i = 0; i < 5; i++) {
+        wait_asleep(w);
+        long before = sleeps_of(w);
+        ck_assert_int_eq(swco_pool_send(pool, 0, "x", 1), 1);
+        ck_assert_int_eq(swco_pool_recv(pool, 0, reply, sizeof reply, 10 * slow()), 1);
+        ck_assert_msg(swco_atomic64_get(cb_sleeps) == before,
+                      "the worker slept %ld more times before its callback",
+                      (long)(swco_atomic64_get(cb_sleeps) - before));
+    }
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    swco_pool_free(pool);
+    swco_atomic64_free(cb_sleeps);
+    shared_teardown();
+}
+END_TEST
+
+/* A message callback may run its own loop with swco_run() while the next
+ * message arrives: the worker's own registrations neither stop that loop
+ * nor keep it alive, and the next message is still handled after it. */
+static swco_atomic_t *inside, *second_sent;
+
+static void co_wait_second(void *arg)
+{
+    /* runs on the callback's own loop until the second message is sent */
+    swco_atomic_set(inside, 1);
+    for (double t0 = now_s(); !swco_atomic_get(second_sent) && now_s() - t0 < 30 * slow();)
+        swco_sleep(0.001);
+    swco_sleep(0.005); /* a few more turns with it waiting in the socket */
+    swco_atomic_add(handled, 1);
+}
+
+static void run_own_loop(swco_pool_t *pool, int id, const void *data, size_t len, void *arg)
+{
+    int rc = 0;
+    if (len == 5 && memcmp(data, "first", 5) == 0)
+        rc = swco_run(co_wait_second, NULL);
+    swco_pool_reply(pool, rc == 0 ? "ok" : "no", 2);
+}
+
+START_TEST(pool_callback_runs_own_loop_while_messages_arrive)
+{
+    shared_setup();
+    inside = swco_atomic_new(0);
+    second_sent = swco_atomic_new(0);
+    swco_pool_t *pool = swco_pool_new(1, SWCO_POOL_IPC_UNIXSOCK, 0);
+    swco_pool_on_worker_start(pool, record_start, NULL, NULL);
+    swco_pool_on_message(pool, run_own_loop, NULL, NULL);
+    pid_t m = start_manager(pool, 1);
+    ck_assert_int_eq(swco_pool_send(pool, 0, "first", 5), 5);
+    for (double t0 = now_s(); !swco_atomic_get(inside) && now_s() - t0 < 30 * slow();)
+        usleep(1000);
+    ck_assert_int_eq(swco_pool_send(pool, 0, "second", 6), 6);
+    swco_atomic_set(second_sent, 1);
+    char reply[8];
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(swco_pool_recv(pool, 0, reply, sizeof reply, 10 * slow()), 2);
+        ck_assert(memcmp(reply, "ok", 2) == 0);
+    }
+    ck_assert_uint_eq(swco_atomic_get(handled), 1);
+    /* and again, with the loop the callback released gone */
+    ck_assert_int_eq(swco_pool_send(pool, 0, "third", 5), 5);
+    ck_assert_int_eq(swco_pool_recv(pool, 0, reply, sizeof reply, 10 * slow()), 2);
+    ck_assert_int_eq(swco_pool_shutdown(pool), 0);
+    ck_assert_int_eq(reap(m), 0);
+    swco_pool_free(pool);
+    swco_atomic_free(inside);
+    swco_atomic_free(second_sent);
+    shared_teardown();
+}
+END_TEST
+
 /* ---- issue 11: worker id only in a worker */
 
 static void id_worker(swco_pool_t *pool, int id, void *arg)
@@ -680,6 +902,10 @@ int main(void)
     tcase_add_test(tc, pool_silent_clients_do_not_pin_workers);
     tcase_add_test(tc, pool_trickling_client_cut_at_deadline);
     tcase_add_test(tc, pool_message_timeout_bad_input);
+    tcase_add_test(tc, pool_idle_pool_sleeps_until_an_event);
+    tcase_add_test(tc, pool_worker_loop_runs_callback_coroutines);
+    tcase_add_test(tc, pool_message_wakes_idle_worker_at_once);
+    tcase_add_test(tc, pool_callback_runs_own_loop_while_messages_arrive);
     tcase_add_test(tc, pool_worker_id_only_in_workers);
     suite_add_tcase(s, tc);
     return run_suite(s);

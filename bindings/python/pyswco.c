@@ -1000,3 +1000,120 @@ int pyswco_module_init(PyObject *dict)
     }
     return 0;
 }
+
+/* --------------------------------------------------------------- select */
+
+/* The ClosedError of a select, naming the closed channel in .channel. */
+static PyObject *raise_closed_channel(PyObject *channel)
+{
+    pyswco_raise(SWCO_ECLOSED);
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value && PyObject_SetAttrString(value, "channel", channel) < 0)
+        PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+    return NULL;
+}
+
+/* swco.select(): one swco_select_t over Channel objects.  Each case holds a
+ * reference to its Channel (and a push case to its value) until the select
+ * returns; the value of the push case that completed becomes its channel's
+ * reference, as in pyswco_channel_push().  Returns (channel, value) (value
+ * None for a push case), None when block is 0 and no case is ready, or NULL
+ * with ClosedError (.channel set), TimeoutError, CancelledError, swco.Error,
+ * TypeError or ValueError. */
+PyObject *pyswco_select(PyObject *pops, PyObject *pushes, double timeout, int block)
+{
+    PyObject *popseq = NULL, *pushseq = NULL, *result = NULL;
+    PyObject **chans = NULL, **vals = NULL;
+    swco_select_t *sel = NULL;
+    Py_ssize_t n = 0, npop = 0;
+
+    popseq = PySequence_Fast(pops, "select(): pop must be an iterable of Channel");
+    if (!popseq)
+        goto out;
+    pushseq = PySequence_Fast(pushes, "select(): push must be an iterable of (Channel, value)");
+    if (!pushseq)
+        goto out;
+    npop = PySequence_Fast_GET_SIZE(popseq);
+    Py_ssize_t npush = PySequence_Fast_GET_SIZE(pushseq);
+    if (npop + npush == 0) {
+        PyErr_SetString(PyExc_ValueError, "select() needs at least one pop or push case");
+        goto out;
+    }
+    if (npop + npush > INT_MAX / 2) {
+        PyErr_SetString(PyExc_ValueError, "select(): too many cases");
+        goto out;
+    }
+    chans = PyMem_Calloc((size_t)(npop + npush), sizeof *chans);
+    vals = PyMem_Calloc((size_t)(npop + npush), sizeof *vals);
+    if (!chans || !vals) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    for (Py_ssize_t i = 0; i < npop; i++, n++) {
+        PyObject *ch = PySequence_Fast_GET_ITEM(popseq, i);
+        if (!PyObject_TypeCheck(ch, &channel_type)) {
+            PyErr_Format(PyExc_TypeError, "select(): pop[%zd] is %.100s, not a Channel", i,
+                         Py_TYPE(ch)->tp_name);
+            goto out;
+        }
+        Py_INCREF(ch);
+        chans[n] = ch;
+    }
+    for (Py_ssize_t i = 0; i < npush; i++, n++) {
+        PyObject *pair = PySequence_Fast(PySequence_Fast_GET_ITEM(pushseq, i), "");
+        if (!pair || PySequence_Fast_GET_SIZE(pair) != 2 ||
+            !PyObject_TypeCheck(PySequence_Fast_GET_ITEM(pair, 0), &channel_type)) {
+            Py_XDECREF(pair);
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "select(): push[%zd] is not a (Channel, value) pair", i);
+            goto out;
+        }
+        chans[n] = PySequence_Fast_GET_ITEM(pair, 0);
+        vals[n] = PySequence_Fast_GET_ITEM(pair, 1);
+        Py_INCREF(chans[n]);
+        Py_INCREF(vals[n]); /* the channel's, if this case completes */
+        Py_DECREF(pair);
+    }
+    sel = swco_select_new();
+    if (!sel) {
+        pyswco_raise(swco_last_error());
+        goto out;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int rc = i < npop ? swco_select_add_pop(sel, CHAN(chans[i]))
+                          : swco_select_add_push(sel, CHAN(chans[i]), vals[i]);
+        if (rc < 0) {
+            pyswco_raise(rc);
+            goto out;
+        }
+    }
+    int k = block ? swco_select_wait(sel, timeout) : swco_select_try(sel);
+    if (k == -EAGAIN && !block) {
+        result = Py_NewRef(Py_None);
+    } else if (k == SWCO_ECLOSED || (k >= 0 && swco_select_closed(sel) == 1)) {
+        raise_closed_channel(chans[swco_select_index(sel)]);
+    } else if (k < 0) {
+        pyswco_raise(k);
+    } else if (k >= npop) {
+        vals[k] = NULL; /* now its channel's (or its popper's) reference */
+        result = PyTuple_Pack(2, chans[k], Py_None);
+    } else {
+        PyObject *value = swco_select_value(sel); /* the channel's reference, now ours */
+        result = PyTuple_Pack(2, chans[k], value);
+        Py_DECREF(value);
+    }
+out:
+    swco_select_free(sel);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_XDECREF(vals[i]);
+        Py_DECREF(chans[i]);
+    }
+    PyMem_Free(chans);
+    PyMem_Free(vals);
+    Py_XDECREF(popseq);
+    Py_XDECREF(pushseq);
+    return result;
+}

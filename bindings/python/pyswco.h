@@ -46,4 +46,7 @@ int pyswco_curl_init(PyObject *module_dict);
 PyObject *pyswco_curl_request(PyObject *url, PyObject *method, PyObject *body, PyObject *headers,
                               double timeout, int follow, int verify);
 
+/* swco.select() over Channel objects (end of pyswco.c). */
+PyObject *pyswco_select(PyObject *pops, PyObject *pushes, double timeout, int block);
+
 #endif /* PYSWCO_H */

@@ -1702,3 +1702,41 @@ def _shutdown():
 
 
 _atexit.register(_shutdown)
+
+
+# ------------------------------------------------------------------ select
+
+_NO_DEFAULT = object()
+
+
+def select(pop=(), push=(), timeout=FOREVER, default=_NO_DEFAULT):
+    """Wait on several channel operations and complete exactly one (Go's select).
+
+    pop is an iterable of Channel to pop from, push an iterable of
+    (Channel, value) pairs to push; a channel may appear in several cases.
+    Returns (channel, value) for the case that completed: the popped value
+    for a pop case, None for a push case (its value is in the channel, or
+    taken by a popper: on an unbuffered channel a push case completes only
+    when a popper takes the value).  When several cases are ready, each is
+    chosen with the same probability.
+
+    Waits up to timeout seconds (negative or zero: for ever, as Channel
+    does) and raises swco.TimeoutError then.  With default given it never
+    waits: it returns default when no case is ready (Go's "default:").
+
+    A pop case on a closed, drained channel, or a push case on a closed
+    channel, raises swco.ClosedError whose .channel is that channel.  Also
+    raises CancelledError, swco.Error (SWCO_ENOTCO when it would have to
+    wait outside a coroutine; -EPERM for another thread's channel),
+    ValueError without any case, TypeError for a bad case.  No case but the
+    one returned has any effect, and none is left waiting.
+
+        ch, value = swco.select([jobs, control], push=[(results, r)], timeout=5)
+    """
+    if default is _NO_DEFAULT:
+        return _swco.pyswco_select(pop, push, timeout, 1)
+    done = _swco.pyswco_select(pop, push, 0.0, 0)
+    return default if done is None else done
+
+
+__all__ += ["select"]

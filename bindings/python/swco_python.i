@@ -527,6 +527,9 @@ PyObject *pyswco_raise(int code);
 PyObject *pyswco_curl_request(PyObject *url, PyObject *method, PyObject *body, PyObject *headers,
                               double timeout, int follow, int verify);
 
+/* swco.select() over Channel objects (end of pyswco.c). */
+PyObject *pyswco_select(PyObject *pops, PyObject *pushes, double timeout, int block);
+
 /* The names pyswco.c adds to the C module, in the proxy module too. */
 %pythoncode %{
 Channel = _swco.Channel

@@ -21,12 +21,15 @@
  * thread its own channel and wake the other side with an fd (a pipe or
  * eventfd it waits on with swco_event_wait_fd()).  The read-only calls
  * (length, capacity, ...) may be made from any thread.
+ *
+ * swco_select_wait() waits on several pushes and pops at once (Go's
+ * select): see "select" below.
  */
 #ifndef SWCO_CHANNEL_H
 #define SWCO_CHANNEL_H
 
 #include <swco/export.h>
-#include <swco/coroutine.h>
+#include <swco/types.h>
 
 SWCO_BEGIN_DECLS
 
@@ -128,6 +131,156 @@ SWCO_API long swco_channel_producers(const swco_channel_t *chan);
  * Returns it, or -EINVAL for NULL.
  */
 SWCO_API long swco_channel_consumers(const swco_channel_t *chan);
+
+/* ---------------------------------------------------------------- select
+ *
+ * A select waits on several channel operations at once and completes
+ * exactly one of them, as Go's select statement: build it with
+ * swco_select_add_pop() and swco_select_add_push() (each returns the case's
+ * index, 0, 1, 2, ... in the order added), then call swco_select_wait()
+ * (with a timeout) or swco_select_try() (Go's "default": never waits).
+ * Both return the index of the case that completed.
+ *
+ * - A pop case is ready when its channel has a buffered value, a waiting
+ *   pusher, or is closed; it completes by taking the value (read it with
+ *   swco_select_value()), or, on a closed and drained channel, with no
+ *   value and swco_select_closed() == 1.
+ * - A push case is ready when its channel has room or a waiting popper, or
+ *   is closed; it completes when the value is buffered or taken, so on an
+ *   unbuffered channel only when a popper takes it.  A push case on a closed
+ *   channel makes wait/try return SWCO_ECLOSED (Go panics there) and
+ *   swco_select_index() names it; its value was not taken.
+ * - Fairness: when several cases are ready, each is chosen with the same
+ *   probability.  A select never completes two cases, and never meets
+ *   itself (a push and a pop case on one channel do not pair up).
+ * - While it waits, the select counts once per case in the channels'
+ *   swco_channel_consumers()/swco_channel_producers(); a waiting pusher or
+ *   popper that arrives is served in turn with the others (FIFO).  When the
+ *   call returns, no case is left waiting on any channel.
+ * - Who runs next is as for push and pop (top of this header).
+ *
+ * The channels must be the calling thread's (else -EPERM) and must outlive
+ * the cases on them: a channel freed while a select waits on it wakes the
+ * select as swco_channel_close() does; call swco_select_reset() (or free the
+ * select) before waiting again.  A select object is used by one coroutine
+ * at a time (-EBUSY for a second caller while a wait or try runs) and may be
+ * reused for as many waits as wanted; the cases stay until reset.
+ */
+
+typedef struct swco_select swco_select_t;
+
+/**
+ * swco_select_new - create an empty channel select
+ *
+ * Returns a select with no cases, or NULL with swco_last_error() set to
+ * -ENOMEM.  Free it with swco_select_free().
+ */
+SWCO_API swco_select_t *swco_select_new(void);
+
+/**
+ * swco_select_free - free a channel select
+ *
+ * Frees sel and its cases; the channels and the values of push cases are
+ * left alone.  NULL is ignored.  While a wait or try on sel runs (a
+ * coroutine woken by it calls this), it does nothing and sets
+ * swco_last_error() to -EBUSY.
+ */
+SWCO_API void swco_select_free(swco_select_t *sel);
+
+/**
+ * swco_select_add_pop - add a case that pops from a channel
+ *
+ * Returns the case's index (>= 0, one more than the previous case's),
+ * -EINVAL for sel or chan NULL, -EBUSY while a wait or try on sel runs, or
+ * -ENOMEM.  A channel may appear in several cases.
+ */
+SWCO_API int swco_select_add_pop(swco_select_t *sel, swco_channel_t *chan);
+
+/**
+ * swco_select_add_push - add a case that pushes value to a channel
+ *
+ * Returns the case's index (>= 0, one more than the previous case's),
+ * -EINVAL for sel or chan NULL, -EBUSY while a wait or try on sel runs, or
+ * -ENOMEM.  value is pushed only if this case is the one that completes; the
+ * select never frees it.
+ */
+SWCO_API int swco_select_add_push(swco_select_t *sel, swco_channel_t *chan, void *value);
+
+/**
+ * swco_select_wait - complete one case, waiting up to timeout seconds
+ *
+ * When cases are ready, completes one chosen at random among them at once;
+ * else waits until one completes, up to timeout seconds (< 0 or 0: for ever,
+ * as the channel calls).  A pop case completes with a value
+ * (swco_select_value()) or on a closed, drained channel without one
+ * (swco_select_closed() == 1); a push case when its value is buffered or
+ * taken.  When it returns, no case is left waiting on any channel; the
+ * rules in full are in the "select" section of <swco/channel.h>.  Returns
+ * the index of the completed case, or
+ * -ETIMEDOUT, SWCO_ECLOSED (a push case's channel is closed; see
+ * swco_select_index()), -ECANCELED (the coroutine was cancelled),
+ * SWCO_ENOTCO (it would have to wait outside a coroutine), -EPERM (a case's
+ * channel belongs to another thread; nothing done), -EBUSY (sel is in use
+ * by another wait or try), -EINVAL (sel NULL or without cases), or an error
+ * of the timer.  On an error no case completed and no channel changed.
+ */
+SWCO_API int swco_select_wait(swco_select_t *sel, double timeout);
+
+/**
+ * swco_select_try - complete one ready case without waiting
+ *
+ * Go's "default" clause: as swco_select_wait() when a case is ready (chosen
+ * at random among the ready ones), else returns -EAGAIN at once.  Never
+ * waits, so it works outside a coroutine too.  Returns the index of the
+ * completed case, -EAGAIN, SWCO_ECLOSED, -EPERM, -EBUSY or -EINVAL.
+ */
+SWCO_API int swco_select_try(swco_select_t *sel);
+
+/**
+ * swco_select_value - value taken by the last completed pop case
+ *
+ * After swco_select_wait() or swco_select_try() returned the index of a pop
+ * case, the value it popped (NULL when its channel was closed and drained:
+ * see swco_select_closed()).  NULL after any other result, after
+ * swco_select_reset(), and for sel NULL.
+ */
+SWCO_API void *swco_select_value(const swco_select_t *sel);
+
+/**
+ * swco_select_closed - whether the last call ended on a closed channel
+ *
+ * Returns 1 when the last swco_select_wait() or swco_select_try() ended on
+ * a case whose channel was closed (a pop case completed without a value, or
+ * SWCO_ECLOSED for a push case), 0 otherwise, -EINVAL for NULL.
+ */
+SWCO_API int swco_select_closed(const swco_select_t *sel);
+
+/**
+ * swco_select_index - the case the last call ended on
+ *
+ * Returns the index that the last swco_select_wait() or swco_select_try()
+ * returned, or for SWCO_ECLOSED the push case whose channel is closed;
+ * -ENOENT when the last call ended on no case (a timeout, -EAGAIN, ...) or
+ * none was made since creation or swco_select_reset(); -EINVAL for NULL.
+ */
+SWCO_API int swco_select_index(const swco_select_t *sel);
+
+/**
+ * swco_select_count - number of cases
+ *
+ * Returns the number of cases added since creation or the last
+ * swco_select_reset(), or -EINVAL for NULL.
+ */
+SWCO_API int swco_select_count(const swco_select_t *sel);
+
+/**
+ * swco_select_reset - remove every case
+ *
+ * Empties sel for reuse with new cases (the memory is kept) and forgets the
+ * last result.  Returns 0, -EBUSY while a wait or try on sel runs, or
+ * -EINVAL for NULL.
+ */
+SWCO_API int swco_select_reset(swco_select_t *sel);
 
 SWCO_END_DECLS
 

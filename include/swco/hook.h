@@ -15,7 +15,7 @@ enum swco_hook_flag {
     SWCO_HOOK_TCP = 1 << 1,   /* connect, accept, read/write/recv/send... and poll on TCP sockets */
     SWCO_HOOK_UDP = 1 << 2,   /* the same on UDP sockets */
     SWCO_HOOK_UNIX = 1 << 3,  /* the same on Unix-domain sockets (stream and datagram) */
-    SWCO_HOOK_FILE = 1 << 4,  /* read, write, readv, writev on regular files (helper thread) */
+    SWCO_HOOK_FILE = 1 << 4,  /* read, write, readv, writev on regular files (AIO pool) */
     SWCO_HOOK_DNS = 1 << 5,   /* getaddrinfo */
     SWCO_HOOK_CURL = 1 << 6,  /* curl_easy_perform becomes swco_curl_perform */
     SWCO_HOOK_ALL = 0x7f
@@ -31,8 +31,9 @@ enum swco_hook_flag {
  * vector and msg forms and poll on a blocking socket of an enabled kind
  * wait for readiness (SO_RCVTIMEO and SO_SNDTIMEO are the wait limits, and
  * expiry gives EAGAIN as usual); getaddrinfo, and with SWCO_HOOK_FILE
- * read, write, readv and writev on regular files, run on a helper thread;
- * curl_easy_perform is swco_curl_perform().  Outside coroutines, for
+ * read, write, readv and writev on regular files, run on the AIO thread
+ * pool (aio.h: the process's one pool, with its limits) while the coroutine
+ * waits; curl_easy_perform is swco_curl_perform().  Outside coroutines, for
  * sockets the caller made non-blocking, for other fds and for flags left
  * off, the calls are the plain libc ones.  The setting can also be given
  * at load time in the environment: SWCO_HOOK=all, or a number.

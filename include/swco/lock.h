@@ -13,7 +13,7 @@
  * A semaphore has no owner: any thread or process may post it.  A thread
  * may hold read locks on up to 32 read-write locks at once.  Timeouts above
  * about 31 years (1e9 seconds) are clamped to it, so a huge timeout is a
- * long wait.
+ * long wait; an infinite one waits for ever.
  */
 #ifndef SWCO_LOCK_H
 #define SWCO_LOCK_H

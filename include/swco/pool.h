@@ -13,6 +13,15 @@
  * worker after its current message; SIGUSR1 restarts the workers one at a
  * time, so messages keep flowing and none is lost.  A worker may run
  * coroutines (call swco_run() in its callbacks).
+ *
+ * Manager and workers run on the libswco event loop and sleep there until
+ * something happens: a message wakes its worker at once, and an idle pool
+ * does not wake up at all.  A worker's loop is not running while its
+ * callbacks run; what they leave on it (a coroutine started with
+ * swco_coroutine_create(), a timer) runs while the worker waits for its
+ * next message.  In message queue mode a worker blocks in msgrcv() (a
+ * System V queue cannot be watched by the loop), which a message or the
+ * stop signal ends.
  */
 #ifndef SWCO_POOL_H
 #define SWCO_POOL_H
@@ -153,7 +162,12 @@ SWCO_API int swco_pool_set_message_timeout(swco_pool_t *pool, double seconds);
  * calling thread (do not call it in a coroutine) and
  * returns 0 once every worker has exited, or -EINVAL (socket mode without
  * listen, missing message callback, already started), SWCO_ECOSTATE
- * inside a coroutine, or -errno.
+ * inside a coroutine or a callback of the thread's event loop, or -errno.
+ * The manager runs the calling thread's event loop meanwhile, handling
+ * SIGCHLD, SIGTERM and SIGUSR1 on it (handlers set there with
+ * swco_event_signal() for them are replaced, and removed at the end; the
+ * thread's signal mask is restored).  Anything else registered on that
+ * loop runs too.
  */
 SWCO_API int swco_pool_start(swco_pool_t *pool);
 

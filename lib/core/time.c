@@ -1,15 +1,11 @@
-/* Clocks and the seconds-to-milliseconds timeout rule. */
+/* Clocks and the seconds-to-milliseconds rule of relative waits (a
+ * deadline is lib/core/deadline.h). */
 #include "internal.h"
 
 #include <math.h>
 #include <time.h>
 
-uint64_t swco__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+uint64_t swco__now_ns(void) { return (uint64_t)swco__clock_ns(); }
 
 long long swco__now_ms(void) { return (long long)(swco__now_ns() / 1000000u); }
 
@@ -18,8 +14,8 @@ long swco__seconds_to_ms(double seconds)
     /* Millisecond resolution, never rounding a positive wait down to 0. */
     if (!(seconds > 0))
         return 0;
-    if (seconds > 1e9)
-        return 1000000000L * 1000L;
+    if (seconds > SWCO__TIMEOUT_MAX)
+        return (long)(SWCO__TIMEOUT_MAX * 1000);
     /* Less than a nanosecond over a whole ms is the double's rounding
      * (0.07 * 1000 is 70.00000000000001), not a longer wait. */
     long ms = (long)ceil(seconds * 1000.0 - 1e-6);

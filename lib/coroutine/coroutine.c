@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -32,7 +33,7 @@
 
 const char swco__wait_yield[] = "yield";
 
-SWCO__TLS sched_t *swco__tls_sched;
+SWCO__TLS swco__sched_t *swco__tls_sched;
 
 /* max_coroutine is per process and exact: process_live counts the
  * coroutines alive in every thread, one compare-and-swap per create and one
@@ -63,15 +64,15 @@ static inline int live_take(void)
     return 0;
 }
 
-static void guard_install(sched_t *s);
-static void guard_release(sched_t *s);
+static void guard_install(swco__sched_t *s);
+static void guard_release(swco__sched_t *s);
 
 /* ------------------------------------------------------------ scheduler */
 
 /* In a child after fork(): the parent's coroutines stay behind in the
  * parent.  The child runs on whatever stack fork() was called from, and
  * its next swco_run() or create starts a fresh scheduler there. */
-static sched_t *forgotten; /* kept reachable, never used again */
+static swco__sched_t *forgotten; /* kept reachable, never used again */
 
 static void sched_forget_after_fork(void)
 {
@@ -86,9 +87,9 @@ static void sched_forget_after_fork(void)
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static void atfork_register(void) { pthread_atfork(NULL, NULL, sched_forget_after_fork); }
 
-static sched_t *sched_get(void)
+static swco__sched_t *sched_get(void)
 {
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     if (SWCO__LIKELY(s != NULL))
         return s;
     pthread_once(&atfork_once, atfork_register);
@@ -104,7 +105,7 @@ static sched_t *sched_get(void)
     swco__list_init(&s->all);
     s->main.cid = 0;
     s->main.pcid = 0;
-    s->main.state = CO_RUNNING;
+    s->main.state = SWCO__CO_RUNNING;
     s->current = &s->main;
 #ifdef SWCO_ASAN
     pthread_attr_t attr;
@@ -124,7 +125,7 @@ static sched_t *sched_get(void)
 
 void swco__sched_release(void)
 {
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     if (!s || s->live > 0 || s->current != &s->main)
         return;
     for (int i = 0; i < s->npool; i++)
@@ -137,7 +138,7 @@ void swco__sched_release(void)
     swco__tls_sched = NULL;
 }
 
-static void table_insert(sched_t *s, swco__co_t *co)
+static void table_insert(swco__sched_t *s, swco__co_t *co)
 {
     if ((size_t)s->live > s->nbuckets) {
         size_t n = s->nbuckets * 2;
@@ -162,7 +163,7 @@ static void table_insert(sched_t *s, swco__co_t *co)
     s->buckets[h] = co;
 }
 
-static void table_remove(sched_t *s, swco__co_t *co)
+static void table_remove(swco__sched_t *s, swco__co_t *co)
 {
     swco__co_t **pp = &s->buckets[(size_t)co->cid & (s->nbuckets - 1)];
     while (*pp && *pp != co)
@@ -173,7 +174,7 @@ static void table_remove(sched_t *s, swco__co_t *co)
 
 static swco__co_t *lookup(long cid)
 {
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     if (!s || cid <= 0)
         return NULL;
     swco__co_t *co = s->buckets[(size_t)cid & (s->nbuckets - 1)];
@@ -184,7 +185,7 @@ static swco__co_t *lookup(long cid)
 
 /* --------------------------------------------------------------- switch */
 
-void swco__co_free(sched_t *s, swco__co_t *co)
+void swco__co_free(swco__sched_t *s, swco__co_t *co)
 {
     swco__stack_t st = co->stack;
     int pooled = co->pooled;
@@ -194,7 +195,7 @@ void swco__co_free(sched_t *s, swco__co_t *co)
     __atomic_sub_fetch(&process_live, 1, __ATOMIC_RELAXED);
     size_t usable = (size_t)((char *)st.hi - (char *)st.lo);
     size_t guard = (size_t)((char *)st.lo - (char *)st.base);
-    if (pooled && s->npool < STACK_POOL_MAX && usable == s->pool_usable &&
+    if (pooled && s->npool < SWCO__STACK_POOL_MAX && usable == s->pool_usable &&
         guard == s->pool_guard) {
         s->pool[s->npool++] = st;
     } else {
@@ -205,13 +206,13 @@ void swco__co_free(sched_t *s, swco__co_t *co)
 
 /* Entered only to report where we wait: unwind our own stack, go back to
  * the asker, and stay suspended until really resumed. */
-__attribute__((noinline)) void swco__co_answer_backtrace(sched_t *s, swco__co_t *co)
+__attribute__((noinline)) void swco__co_answer_backtrace(swco__sched_t *s, swco__co_t *co)
 {
     while (s->bt && s->bt->target == co) {
-        bt_request_t *req = s->bt;
+        swco__bt_request_t *req = s->bt;
         req->n = backtrace(req->frames, req->max);
         s->bt = NULL;
-        co->state = CO_SUSPENDED;
+        co->state = SWCO__CO_SUSPENDED;
         swco__switch_to(s, co, co->origin);
     }
 }
@@ -220,7 +221,7 @@ static void run_defers_and_locals(swco__co_t *co)
 {
     /* Defers may add defers or locals; take them one at a time. */
     for (;;) {
-        defer_entry_t *d = co->defers;
+        swco__defer_entry_t *d = co->defers;
         if (d) {
             co->defers = d->next;
             d->fn(d->arg);
@@ -229,7 +230,7 @@ static void run_defers_and_locals(swco__co_t *co)
             free(d);
             continue;
         }
-        local_entry_t *l = co->locals;
+        swco__local_entry_t *l = co->locals;
         if (l) {
             co->locals = l->next;
             if (l->value_free)
@@ -253,14 +254,14 @@ static void co_entry(void *arg)
         co->arg_free(co->arg);
     if (swco__hook_fn)
         swco__hook_fn(SWCO_COROUTINE_END, co->cid, &co->hook_slot, swco__hook_arg);
-    sched_t *s = swco__tls_sched;
-    co->state = CO_DEAD;
+    swco__sched_t *s = swco__tls_sched;
+    co->state = SWCO__CO_DEAD;
     s->zombie = co; /* freed off this stack, by the resume it returns to */
     swco__switch_to(s, co, co->origin);
     abort(); /* a dead coroutine is never switched to */
 }
 
-static int stack_get(sched_t *s, swco__stack_t *st, size_t size, int *pooled)
+static int stack_get(swco__sched_t *s, swco__stack_t *st, size_t size, int *pooled)
 {
     size_t guard = default_guard_size;
     if (size == default_stack_size) {
@@ -305,7 +306,7 @@ long swco_coroutine_create_ex(swco_fn fn, void *arg, swco_free_fn arg_free, size
         stack_size = STACK_MIN;
     else if (stack_size > STACK_MAX)
         return swco__fail(-EINVAL);
-    sched_t *s = sched_get();
+    swco__sched_t *s = sched_get();
     if (!s)
         return swco__fail(-ENOMEM);
     if (live_take() != 0)
@@ -328,7 +329,7 @@ long swco_coroutine_create_ex(swco_fn fn, void *arg, swco_free_fn arg_free, size
     co->waiter = NULL;
     co->cid = s->cid_next++;
     co->pcid = s->current->cid;
-    co->state = CO_READY;
+    co->state = SWCO__CO_READY;
     co->cancelled = 0;
     co->fn = fn;
     co->arg = arg;
@@ -364,7 +365,7 @@ long swco_coroutine_create(swco_fn fn, void *arg)
 
 swco__co_t *swco__co_current(void)
 {
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     return s && s->current != &s->main ? s->current : NULL;
 }
 
@@ -372,7 +373,7 @@ long swco__co_cid(const swco__co_t *co) { return co ? co->cid : 0; }
 
 long swco__co_live(void)
 {
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     return s ? s->live : 0;
 }
 
@@ -380,7 +381,7 @@ const swco__waiter_t *swco__co_waiter(const swco__co_t *co) { return co->waiter;
 
 void swco__co_foreach(void (*fn)(swco__co_t *co, void *arg), void *arg)
 {
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     if (!s)
         return;
     for (swco__list_t *l = s->all.next; l != &s->all; l = l->next)
@@ -400,7 +401,7 @@ static void cancel_co(swco__co_t *co)
 
 void swco__co_cancel_all(void)
 {
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     if (!s)
         return;
     /* Waking one may end or create others: collect ids first. */
@@ -420,7 +421,7 @@ void swco__co_cancel_all(void)
 
 void swco__co_run_ready(void)
 {
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     if (!s || s->current != &s->main)
         return;
     while (s->ready_head) {
@@ -469,7 +470,7 @@ int swco_coroutine_is_cancelled(void)
 
 long swco_coroutine_id(void)
 {
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     return s ? s->current->cid : 0;
 }
 
@@ -499,7 +500,7 @@ long swco_coroutine_backtrace(long cid, void **frames, long max)
 {
     if (!frames || max <= 0 || max > 4096)
         return swco__fail(-EINVAL);
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     if (cid == swco_coroutine_id() && cid > 0)
         return backtrace(frames, (int)max);
     swco__co_t *co = lookup(cid);
@@ -507,13 +508,13 @@ long swco_coroutine_backtrace(long cid, void **frames, long max)
         return swco__fail(SWCO_ENOCO);
     if (!co->waiter) /* it is switched away in a resume of its own: no wait frame */
         return swco__fail(SWCO_ECOSTATE);
-    bt_request_t req = {.target = co, .frames = frames, .max = (int)max, .n = 0};
+    swco__bt_request_t req = {.target = co, .frames = frames, .max = (int)max, .n = 0};
     swco__co_t *self = s->current;
     s->bt = &req;
     co->origin = self;
-    self->state = CO_SUSPENDED;
+    self->state = SWCO__CO_SUSPENDED;
     swco__switch_to(s, self, co);
-    self->state = CO_RUNNING;
+    self->state = SWCO__CO_RUNNING;
     return req.n;
 }
 
@@ -534,7 +535,7 @@ int swco_defer(swco_fn fn, void *arg, swco_free_fn arg_free)
         return swco__fail(SWCO_ENOTCO);
     if (!fn)
         return swco__fail(-EINVAL);
-    defer_entry_t *d = malloc(sizeof *d);
+    swco__defer_entry_t *d = malloc(sizeof *d);
     if (!d)
         return swco__fail(-ENOMEM);
     d->fn = fn;
@@ -552,7 +553,7 @@ int swco_coroutine_set_local(const void *key, void *value, swco_free_fn value_fr
         return swco__fail(SWCO_ENOTCO);
     if (!key)
         return swco__fail(-EINVAL);
-    for (local_entry_t *l = co->locals; l; l = l->next) {
+    for (swco__local_entry_t *l = co->locals; l; l = l->next) {
         if (l->key == key) {
             void *old = l->value;
             swco_free_fn old_free = l->value_free;
@@ -563,7 +564,7 @@ int swco_coroutine_set_local(const void *key, void *value, swco_free_fn value_fr
             return 0;
         }
     }
-    local_entry_t *l = malloc(sizeof *l);
+    swco__local_entry_t *l = malloc(sizeof *l);
     if (!l)
         return swco__fail(-ENOMEM);
     l->key = key;
@@ -579,7 +580,7 @@ void *swco_coroutine_get_local(const void *key)
     swco__co_t *co = swco__co_current();
     if (!co)
         return NULL;
-    for (local_entry_t *l = co->locals; l; l = l->next)
+    for (swco__local_entry_t *l = co->locals; l; l = l->next)
         if (l->key == key)
             return l->value;
     return NULL;
@@ -589,7 +590,7 @@ int swco_coroutine_stats(swco_coroutine_stats_t *out)
 {
     if (!out || out->size < SWCO__STRUCT_V1_SIZE(swco_coroutine_stats_t, pooled_stacks))
         return swco__fail(-EINVAL);
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     swco_coroutine_stats_t st;
     memset(&st, 0, sizeof st);
     st.max = swco_coroutine_get_max();
@@ -611,7 +612,7 @@ long swco_coroutine_list(long *cids, long max)
 {
     if (max < 0 || (max > 0 && !cids))
         return swco__fail(-EINVAL);
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     if (!s)
         return 0;
     long k = 0;
@@ -686,7 +687,7 @@ static size_t fmt_ulong(char *p, unsigned long v)
 
 static void guard_handler(int sig, siginfo_t *si, void *uc)
 {
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     swco__co_t *co = s && s->current != &s->main ? s->current : NULL;
     char *addr = si->si_addr;
     /* An overflow touches the guard, or, with a frame larger than the
@@ -738,7 +739,7 @@ static void guard_setup_process(void)
     sigaction(SIGSEGV, &sa, &old_segv);
 }
 
-static void guard_install(sched_t *s)
+static void guard_install(swco__sched_t *s)
 {
     pthread_once(&guard_once, guard_setup_process);
     /* The handler needs a stack of its own: the faulting one is full.  Keep
@@ -757,7 +758,7 @@ static void guard_install(sched_t *s)
         free(mem);
 }
 
-static void guard_release(sched_t *s)
+static void guard_release(swco__sched_t *s)
 {
     if (!s->altstack)
         return;
@@ -765,4 +766,67 @@ static void guard_release(sched_t *s)
     sigaltstack(&ss, NULL);
     free(s->altstack);
     s->altstack = NULL;
+}
+
+/* -------------------------------------------------------- run and sleep */
+
+int swco_run(swco_fn fn, void *arg)
+{
+    if (!fn)
+        return swco__fail(-EINVAL);
+    if (swco__co_current() || swco__loop_running())
+        return swco__fail(SWCO_ECOSTATE);
+    long cid = swco_coroutine_create(fn, arg);
+    if (cid < 0)
+        return (int)cid;
+    return swco__loop_run();
+}
+
+void swco__wait_timeout(long id, void *arg)
+{
+    swco__waiter_t *w = arg;
+    w->timer = 0;
+    if (w->cancel)
+        w->cancel(w);
+    swco__co_wake(w, -ETIMEDOUT);
+}
+
+static void sleep_done(long id, void *arg)
+{
+    swco__waiter_t *w = arg;
+    w->timer = 0;
+    swco__co_wake(w, 0);
+}
+
+static void sleep_cancel(swco__waiter_t *w)
+{
+    if (w->timer) {
+        swco__timer_del(w->timer);
+        w->timer = 0;
+    }
+}
+
+int swco_sleep(double seconds)
+{
+    if (!(seconds >= 0) || seconds > 1e9)
+        return swco__fail(-EINVAL);
+    if (!swco__co_current()) {
+        struct timespec ts;
+        ts.tv_sec = (time_t)seconds;
+        ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        return 0;
+    }
+    swco__waiter_t w = {.what = "sleep", .cancel = sleep_cancel};
+    if (swco_coroutine_is_cancelled())
+        return swco__fail(-ECANCELED);
+    /* sleep(0) still yields: the timer is due on the next loop turn. */
+    long id = swco__timer_add(seconds == 0 ? 0 : swco__seconds_to_ms(seconds), sleep_done, &w);
+    if (id < 0)
+        return swco__fail((int)id);
+    w.timer = id;
+    int rc = swco__co_suspend(&w);
+    sleep_cancel(&w);
+    return rc < 0 ? swco__fail(rc) : 0;
 }

@@ -15,23 +15,23 @@
 /* Stacks kept for reuse per thread: enough for a few hundred coroutines
  * coming and going (a server's requests) without an mmap each.  A pooled
  * stack keeps the pages its last coroutine touched. */
-#define STACK_POOL_MAX 256
+#define SWCO__STACK_POOL_MAX 256
 
-enum { CO_READY, CO_RUNNING, CO_SUSPENDED, CO_DEAD };
+enum { SWCO__CO_READY, SWCO__CO_RUNNING, SWCO__CO_SUSPENDED, SWCO__CO_DEAD };
 
-typedef struct defer_entry {
-    struct defer_entry *next;
+typedef struct swco__defer_entry {
+    struct swco__defer_entry *next;
     swco_fn fn;
     void *arg;
     swco_free_fn arg_free;
-} defer_entry_t;
+} swco__defer_entry_t;
 
-typedef struct local_entry {
-    struct local_entry *next;
+typedef struct swco__local_entry {
+    struct swco__local_entry *next;
     const void *key;
     void *value;
     swco_free_fn value_free;
-} local_entry_t;
+} swco__local_entry_t;
 
 struct swco__co {
     void *ctx;               /* saved stack pointer while not running */
@@ -44,8 +44,8 @@ struct swco__co {
     swco_fn fn;
     void *arg;
     swco_free_fn arg_free;
-    defer_entry_t *defers;
-    local_entry_t *locals;
+    swco__defer_entry_t *defers;
+    swco__local_entry_t *locals;
     void *hook_slot;
     swco__co_t *hnext;       /* cid hash chain */
     swco__co_t *rnext;       /* run queue (sched.ready_head) */
@@ -55,14 +55,14 @@ struct swco__co {
 };
 
 /* A backtrace request: the target fills it on its own stack. */
-typedef struct bt_request {
+typedef struct swco__bt_request {
     swco__co_t *target;
     void **frames;
     int max;
     int n;
-} bt_request_t;
+} swco__bt_request_t;
 
-typedef struct sched {
+typedef struct swco__sched {
     swco__co_t *current;     /* running context: a coroutine or &main */
     swco__co_t main;         /* the thread's own context (cid 0, no stack) */
     swco__co_t *ready_head;  /* run queue: woken by a handoff, not yet run */
@@ -75,32 +75,32 @@ typedef struct sched {
     long cid_next, cid_end;  /* cids reserved by this thread */
     unsigned long long created;
     size_t stack_bytes;
-    swco__stack_t pool[STACK_POOL_MAX];
+    swco__stack_t pool[SWCO__STACK_POOL_MAX];
     int npool;
     size_t pool_usable;      /* usable size of the pooled stacks */
     size_t pool_guard;       /* guard size of the pooled stacks */
     void *altstack;
-    bt_request_t *bt;        /* pending swco_coroutine_backtrace() */
-    struct sched *forgotten_next; /* chain of schedulers a forked child left behind */
+    swco__bt_request_t *bt;  /* pending swco_coroutine_backtrace() */
+    struct swco__sched *forgotten_next; /* chain of schedulers a forked child left behind */
 #ifdef SWCO_ASAN
     const void *main_bottom;
     size_t main_size;
 #endif
-} sched_t;
+} swco__sched_t;
 
-extern SWCO__TLS sched_t *swco__tls_sched;
+extern SWCO__TLS swco__sched_t *swco__tls_sched;
 extern swco_coroutine_hook_fn swco__hook_fn;
 extern void *swco__hook_arg;
 
 /* Release a dead coroutine's stack and slot. */
-void swco__co_free(sched_t *s, swco__co_t *co);
+void swco__co_free(swco__sched_t *s, swco__co_t *co);
 /* A suspended coroutine asked for its backtrace answers it. */
-void swco__co_answer_backtrace(sched_t *s, swco__co_t *co);
+void swco__co_answer_backtrace(swco__sched_t *s, swco__co_t *co);
 
 /* Leave from (NULL: the thread's context) for to.  Returns when something
  * switches back to from. */
 static inline __attribute__((always_inline)) void
-swco__switch_to(sched_t *s, swco__co_t *from, swco__co_t *to)
+swco__switch_to(swco__sched_t *s, swco__co_t *from, swco__co_t *to)
 {
     if (swco__hook_fn) {
         swco__hook_fn(SWCO_COROUTINE_SWITCH_OUT, from->cid, &from->hook_slot, swco__hook_arg);
@@ -111,7 +111,7 @@ swco__switch_to(sched_t *s, swco__co_t *from, swco__co_t *to)
     void *to_ctx = to->ctx;
 #ifdef SWCO_ASAN
     void *fake = NULL;
-    int dying = from->state == CO_DEAD;
+    int dying = from->state == SWCO__CO_DEAD;
     if (to != &s->main)
         __sanitizer_start_switch_fiber(dying ? NULL : &fake, to->stack.lo,
                                        (size_t)((char *)to->stack.hi - (char *)to->stack.lo));
@@ -127,14 +127,14 @@ swco__switch_to(sched_t *s, swco__co_t *from, swco__co_t *to)
 /* Switch into co; come back when it, or the coroutines it handed over to,
  * yield or end.  A coroutine that ended on the way is freed here: the one
  * that ends need not be co when the run queue passed control along. */
-static inline __attribute__((always_inline)) void swco__co_resume(sched_t *s, swco__co_t *co)
+static inline __attribute__((always_inline)) void swco__co_resume(swco__sched_t *s, swco__co_t *co)
 {
     swco__co_t *self = s->current;
     co->origin = self;
-    co->state = CO_RUNNING;
-    self->state = CO_SUSPENDED;
+    co->state = SWCO__CO_RUNNING;
+    self->state = SWCO__CO_SUSPENDED;
     swco__switch_to(s, self, co);
-    self->state = CO_RUNNING;
+    self->state = SWCO__CO_RUNNING;
     if (s->zombie) {
         swco__co_free(s, s->zombie);
         s->zombie = NULL;
@@ -144,7 +144,7 @@ static inline __attribute__((always_inline)) void swco__co_resume(sched_t *s, sw
 /* Leave the current coroutine: for the oldest coroutine of the run queue if
  * there is one (it inherits our origin, as Go's scheduler runs the next
  * runnable goroutine), else for our origin. */
-static inline __attribute__((always_inline)) void swco__co_yield(sched_t *s)
+static inline __attribute__((always_inline)) void swco__co_yield(swco__sched_t *s)
 {
     swco__co_t *co = s->current;
     swco__co_t *to = co->origin;
@@ -152,10 +152,10 @@ static inline __attribute__((always_inline)) void swco__co_yield(sched_t *s)
     if (next) {
         s->ready_head = next->rnext;
         next->origin = to;
-        next->state = CO_RUNNING;
+        next->state = SWCO__CO_RUNNING;
         to = next;
     }
-    co->state = CO_SUSPENDED;
+    co->state = SWCO__CO_SUSPENDED;
     swco__switch_to(s, co, to);
     if (SWCO__UNLIKELY(s->bt != NULL))
         swco__co_answer_backtrace(s, co);
@@ -164,7 +164,7 @@ static inline __attribute__((always_inline)) void swco__co_yield(sched_t *s)
 /* 0 when the calling context may wait; else SWCO_ENOTCO or -ECANCELED. */
 static inline int swco__co_can_wait(void)
 {
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     if (!s || s->current == &s->main)
         return SWCO_ENOTCO;
     return s->current->cancelled ? -ECANCELED : 0;
@@ -174,7 +174,7 @@ static inline int swco__co_can_wait(void)
  * w->result, or -ECANCELED at once if the coroutine was cancelled. */
 static inline __attribute__((always_inline)) int swco__co_suspend(swco__waiter_t *w)
 {
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     swco__co_t *co = s ? s->current : NULL;
     if (!co || co == &s->main)
         return SWCO_ENOTCO;
@@ -200,7 +200,7 @@ static inline __attribute__((always_inline)) void swco__co_wake(swco__waiter_t *
 /* End w's wait with result without switching: its coroutine joins the run
  * queue and runs when the caller next waits or yields, or at the loop's next
  * turn (Go's order for a rendezvous).  The caller has stopped w's timer. */
-static inline void swco__co_ready(sched_t *s, swco__waiter_t *w, int result)
+static inline void swco__co_ready(swco__sched_t *s, swco__waiter_t *w, int result)
 {
     swco__co_t *co = w->co;
     w->result = result;
@@ -219,7 +219,7 @@ void swco__co_run_ready(void);
 /* Whether the run queue holds a coroutine. */
 static inline int swco__co_ready_pending(void)
 {
-    sched_t *s = swco__tls_sched;
+    swco__sched_t *s = swco__tls_sched;
     return s && s->ready_head != NULL;
 }
 

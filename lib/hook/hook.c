@@ -14,16 +14,15 @@
  * readv and writev become recvmsg and sendmsg, which are the same calls on a
  * socket), so other threads sharing the fd see no change.  connect and
  * accept have no such flag and set O_NONBLOCK around the one attempt.  On
- * EAGAIN the coroutine waits with swco_event_wait_fd() for as long as SO_RCVTIMEO
- * or SO_SNDTIMEO allows, and expiry gives EAGAIN as a blocking socket would.
+ * EAGAIN the coroutine waits on the loop until the deadline SO_RCVTIMEO or
+ * SO_SNDTIMEO sets, and expiry gives EAGAIN as a blocking socket would.
  * Writes on stream sockets finish the whole buffer, as blocking ones do.
  *
  * close forgets the fd in the thread's loop first, so a later fd with the
  * same number starts clean.  poll on several fds waits on a private epoll
  * fd holding them.  getaddrinfo, and read/write/readv/writev on regular
- * files (SWCO_HOOK_FILE), run on a few helper threads of ours while the
- * coroutine waits on an eventfd for the answer: a stopgap until the AIO
- * thread pool of the io layer can take them. */
+ * files (SWCO_HOOK_FILE), run on libswco's AIO thread pool (swco_aio_run())
+ * while the coroutine waits: the one thread pool of the process. */
 #include "config.h"
 
 #include <dlfcn.h>
@@ -32,11 +31,9 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -45,6 +42,8 @@
 
 #include <swco.h>
 #include <swco/hook.h>
+
+#include "core/deadline.h"
 
 #define HOOK_API __attribute__((visibility("default")))
 
@@ -160,6 +159,16 @@ static int fd_active(int fd, int *stream)
     return 1;
 }
 
+/* The loop's fd wait until deadline.  This library sees only libswco's
+ * public symbols, so the wait goes through swco_event_wait_fd() with the
+ * time left (a passed deadline times out here, without a wait). */
+static int wait_fd_until(int fd, int dir, swco__deadline_t deadline)
+{
+    if (swco__deadline_passed(deadline))
+        return -ETIMEDOUT;
+    return swco_event_wait_fd(fd, dir, swco__deadline_left_seconds(deadline));
+}
+
 /* Wait until fd is ready for dir, within the socket's timeout.  0, or -1
  * with errno (EAGAIN on timeout, EINTR when the coroutine was cancelled). */
 static int fd_wait(int fd, int dir)
@@ -167,9 +176,10 @@ static int fd_wait(int fd, int dir)
     struct timeval tv = {0, 0};
     socklen_t len = sizeof tv;
     getsockopt(fd, SOL_SOCKET, dir == SWCO_EVENT_READ ? SO_RCVTIMEO : SO_SNDTIMEO, &tv, &len);
-    double timeout = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+    swco__deadline_t deadline =
+        swco__deadline_from_timeout((double)tv.tv_sec + (double)tv.tv_usec / 1e6);
     for (;;) {
-        int rc = swco_event_wait_fd(fd, dir, timeout > 0 ? timeout : -1);
+        int rc = wait_fd_until(fd, dir, deadline);
         if (rc >= 0)
             return 0;
         if (rc == -EBUSY) { /* another coroutine waits that way: take turns */
@@ -178,7 +188,7 @@ static int fd_wait(int fd, int dir)
         }
         if (rc == -EEXIST) { /* registered with swco_event_add: block the thread */
             struct pollfd p = {fd, (short)(dir == SWCO_EVENT_READ ? POLLIN : POLLOUT), 0};
-            int n = REAL(poll)(&p, 1, timeout > 0 ? (int)(timeout * 1000) : -1);
+            int n = REAL(poll)(&p, 1, swco__deadline_poll_ms(deadline));
             if (n > 0)
                 return 0;
             if (n == 0)
@@ -192,15 +202,7 @@ static int fd_wait(int fd, int dir)
 
 static int again(void) { return errno == EAGAIN || errno == EWOULDBLOCK; }
 
-/* Monotonic milliseconds, fresh (the loop's cached time may be stale). */
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Regular-file calls on a helper thread (below). */
+/* Regular-file calls on the AIO pool (below). */
 enum { OP_READ, OP_WRITE, OP_READV, OP_WRITEV };
 static int file_active(int fd);
 static ssize_t file_call(int op, int fd, void *buf, const struct iovec *iov, size_t n, int cnt);
@@ -211,10 +213,10 @@ HOOK_API unsigned sleep(unsigned seconds)
 {
     if (!active(SWCO_HOOK_SLEEP))
         return REAL(sleep)(seconds);
-    long long t0 = mono_ms();
+    swco__deadline_t end = swco__deadline_from_timeout((double)seconds);
     if (swco_sleep((double)seconds) != 0) {
-        long long left = (long long)seconds * 1000 - (mono_ms() - t0);
-        return left > 0 ? (unsigned)((left + 999) / 1000) : 0;
+        int64_t left = swco__deadline_left_ns(end);
+        return left > 0 ? (unsigned)((left + 999999999) / 1000000000) : 0;
     }
     return 0;
 }
@@ -472,17 +474,9 @@ HOOK_API int close(int fd)
 
 /* -------------------------------------------------------------- poll */
 
-static int poll_left_ms(long long deadline)
-{
-    if (deadline < 0)
-        return -1;
-    long long left = deadline - mono_ms();
-    return left > 0 ? (int)left : 0;
-}
-
-/* Wait for any of fds through a private epoll fd; 1 ready, 0 timeout,
- * -1 error (errno), -2 cannot (an fd epoll does not take). */
-static int poll_wait_many(struct pollfd *fds, nfds_t n, int ms)
+/* Wait for any of fds through a private epoll fd until deadline; 1 ready,
+ * 0 timeout, -1 error (errno), -2 cannot (an fd epoll does not take). */
+static int poll_wait_many(struct pollfd *fds, nfds_t n, swco__deadline_t deadline)
 {
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
@@ -500,7 +494,7 @@ static int poll_wait_many(struct pollfd *fds, nfds_t n, int ms)
             return -2;
         }
     }
-    int rc = swco_event_wait_fd(ep, SWCO_EVENT_READ, ms < 0 ? -1 : ms == 0 ? 0.001 : ms / 1000.0);
+    int rc = wait_fd_until(ep, SWCO_EVENT_READ, deadline);
     swco_event_del(ep);
     REAL(close)(ep);
     if (rc >= 0)
@@ -515,21 +509,20 @@ HOOK_API int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     if (!active(SOCK_FLAGS) || timeout == 0)
         return REAL(poll)(fds, n, timeout);
-    long long deadline = timeout < 0 ? -1 : mono_ms() + timeout;
+    swco__deadline_t deadline = swco__deadline_from_timeout(timeout / 1000.0);
     for (;;) {
         int r = REAL(poll)(fds, n, 0);
         if (r != 0)
             return r;
-        int ms = poll_left_ms(deadline);
-        if (ms == 0)
+        if (swco__deadline_passed(deadline))
             return 0;
         int w;
         short ev = n == 1 ? (short)(fds[0].events & (POLLIN | POLLOUT)) : 0;
         if (n == 1 && fds[0].fd >= 0 && (ev == POLLIN || ev == POLLOUT)) {
-            int rc = swco_event_wait_fd(fds[0].fd, ev == POLLIN ? SWCO_EVENT_READ : SWCO_EVENT_WRITE,
-                                  ms < 0 ? -1 : ms / 1000.0);
+            int rc = wait_fd_until(fds[0].fd, ev == POLLIN ? SWCO_EVENT_READ : SWCO_EVENT_WRITE,
+                                   deadline);
             if (rc == -EEXIST || rc == -EBUSY)
-                w = poll_wait_many(fds, n, ms);
+                w = poll_wait_many(fds, n, deadline);
             else if (rc >= 0)
                 w = 1;
             else if (rc == -ETIMEDOUT)
@@ -539,10 +532,10 @@ HOOK_API int poll(struct pollfd *fds, nfds_t n, int timeout)
                 w = -1;
             }
         } else {
-            w = poll_wait_many(fds, n, ms);
+            w = poll_wait_many(fds, n, deadline);
         }
         if (w == -2)
-            return REAL(poll)(fds, n, ms);
+            return REAL(poll)(fds, n, swco__deadline_poll_ms(deadline));
         if (w < 0)
             return -1;
         if (w == 0)
@@ -550,17 +543,22 @@ HOOK_API int poll(struct pollfd *fds, nfds_t n, int timeout)
     }
 }
 
-/* ------------------------------------------------------ helper threads */
+/* ----------------------------------------------------- the AIO pool */
 
-/* A call that cannot be made non-blocking, run on a helper thread while
- * the coroutine waits on an eventfd.  Shared by the coroutine
- * and the thread; the last one out frees it. */
+/* A call that cannot be made non-blocking, run on libswco's AIO pool
+ * (swco_aio_run()) while the coroutine waits: one thread pool in the
+ * process, with the pool's limits.  Shared by the coroutine and the pool;
+ * the last one out frees it. */
 typedef struct job job_t;
 struct job {
-    job_t *next; /* queue */
-    int refs;
-    int efd;
+    int refs;           /* the caller's, and the pool's until it lets go */
+    int pool_let_go;    /* the pool called job_release() */
     void (*run)(job_t *j);
+    /* set when run returned: for a caller that gave up waiting on the loop
+     * (cancelled) but must not return while run uses its memory */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int done;
     /* file calls */
     int op, fd, cnt;
     void *buf;
@@ -576,125 +574,76 @@ struct job {
     int rc;
 };
 
+static job_t *job_new(void (*run)(job_t *j))
+{
+    job_t *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->refs = 1;
+    j->run = run;
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_cond_init(&j->cond, NULL);
+    return j;
+}
+
 static void job_unref(job_t *j)
 {
     if (__atomic_sub_fetch(&j->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
     if (j->res)
         REAL(freeaddrinfo)(j->res);
-    if (j->efd >= 0)
-        REAL(close)(j->efd);
+    pthread_mutex_destroy(&j->lock);
+    pthread_cond_destroy(&j->cond);
     free(j->node);
     free(j->service);
     free(j);
 }
 
-/* A few helper threads, started on demand and kept: a thread per call
- * would cost a clone and a stack per call. */
-#define JOB_THREADS_MAX 4
-
-static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t job_cond = PTHREAD_COND_INITIALIZER;
-static job_t *job_head, *job_tail;
-static int job_threads, job_idle;
-
-static void *job_thread(void *arg)
+/* On a pool thread. */
+static void job_main(void *arg)
 {
-    for (;;) {
-        pthread_mutex_lock(&job_lock);
-        job_idle++;
-        while (!job_head)
-            pthread_cond_wait(&job_cond, &job_lock);
-        job_idle--;
-        job_t *j = job_head;
-        job_head = j->next;
-        if (!job_head)
-            job_tail = NULL;
-        pthread_mutex_unlock(&job_lock);
-        j->run(j);
-        uint64_t one = 1;
-        ssize_t w = REAL(write)(j->efd, &one, sizeof one);
-        (void)w;
-        job_unref(j);
-    }
-    return NULL;
+    job_t *j = arg;
+    j->run(j);
+    pthread_mutex_lock(&j->lock);
+    j->done = 1;
+    pthread_cond_broadcast(&j->cond);
+    pthread_mutex_unlock(&j->lock);
 }
 
-/* A forked child has none of the parent's threads. */
-static void job_atfork_child(void)
+/* The pool's arg_free: it is done with j (or never ran it). */
+static void job_release(void *arg)
 {
-    pthread_mutex_init(&job_lock, NULL);
-    pthread_cond_init(&job_cond, NULL);
-    job_head = job_tail = NULL;
-    job_threads = job_idle = 0;
+    job_t *j = arg;
+    j->pool_let_go = 1;
+    job_unref(j);
 }
 
-static pthread_once_t job_once = PTHREAD_ONCE_INIT;
-static void job_init(void) { pthread_atfork(NULL, NULL, job_atfork_child); }
-
-/* Queue j; 0, or -1 when no helper thread exists nor can be started. */
-static int job_post(job_t *j)
-{
-    pthread_once(&job_once, job_init);
-    pthread_mutex_lock(&job_lock);
-    if (job_idle == 0 && job_threads < JOB_THREADS_MAX) {
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        /* Every signal blocked in the helper (it inherits this mask), so a
-         * process signal reaches a loop thread and its swco_event_signal(). */
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        if (pthread_create(&t, &attr, job_thread, NULL) == 0)
-            job_threads++;
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        pthread_attr_destroy(&attr);
-    }
-    if (job_threads == 0) {
-        pthread_mutex_unlock(&job_lock);
-        return -1;
-    }
-    j->next = NULL;
-    if (job_tail)
-        job_tail->next = j;
-    else
-        job_head = j;
-    job_tail = j;
-    pthread_cond_signal(&job_cond);
-    pthread_mutex_unlock(&job_lock);
-    return 0;
-}
-
-/* Run j->run on a helper thread and wait for it.  Returns 0 when it ran, -1
- * when it could not be queued (the caller makes the call itself), -2 when
- * the coroutine was cancelled and cancellable allowed to stop waiting (the
- * helper finishes alone).  Without cancellable a cancelled coroutine blocks
- * the thread until the call is done: the call uses the caller's memory. */
+/* Run j->run on the AIO pool and wait for it.  Returns 0 when it ran, -1
+ * when it never ran and never will (it could not be queued, or a cancel
+ * dropped it from the queue): the caller makes the call itself; -2 when
+ * the coroutine was cancelled and cancellable allowed to stop waiting (a
+ * started call finishes alone).  Without cancellable a cancelled
+ * coroutine blocks the thread until the call is done: the call uses the
+ * caller's memory. */
 static int job_run(job_t *j, int cancellable)
 {
     j->refs = 2;
-    j->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (j->efd < 0 || job_post(j) != 0) {
-        j->refs = 1;
-        return -1;
+    int rc = swco_aio_run(job_main, j, job_release, -1);
+    if (rc == 0) {
+        j->refs = 1; /* the pool keeps no reference once it returned 0 */
+        return 0;
     }
-    int rc = 0;
-    uint64_t v;
-    while (REAL(read)(j->efd, &v, sizeof v) != (ssize_t)sizeof v) {
-        int w = swco_event_wait_fd(j->efd, SWCO_EVENT_READ, -1);
-        if (w >= 0 || w == -EBUSY)
-            continue;
-        if (cancellable) {
-            rc = -2;
-            break;
-        }
-        struct pollfd p = {j->efd, POLLIN, 0};
-        REAL(poll)(&p, 1, -1);
-    }
-    swco_event_del(j->efd);
-    return rc;
+    /* The pool let go at once when run never started; else it lets go on
+     * this thread's loop once run is done, which cannot be before now. */
+    if (j->pool_let_go)
+        return cancellable && rc == -ECANCELED ? -2 : -1;
+    if (cancellable)
+        return -2;
+    pthread_mutex_lock(&j->lock);
+    while (!j->done)
+        pthread_cond_wait(&j->cond, &j->lock);
+    pthread_mutex_unlock(&j->lock);
+    return 0;
 }
 
 /* ------------------------------------------------------------- files */
@@ -717,13 +666,12 @@ static int file_active(int fd)
     return active(SWCO_HOOK_FILE) && fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The call on a helper thread; -1 with errno on failure as the call gives. */
+/* The call on the AIO pool; -1 with errno on failure as the call gives. */
 static ssize_t file_call(int op, int fd, void *buf, const struct iovec *iov, size_t n, int cnt)
 {
-    job_t *j = calloc(1, sizeof *j);
+    job_t *j = job_new(file_run);
     if (!j)
         goto direct;
-    j->run = file_run;
     j->op = op;
     j->fd = fd;
     j->buf = buf;
@@ -759,11 +707,9 @@ HOOK_API int getaddrinfo(const char *node, const char *service, const struct add
 {
     if (!active(SWCO_HOOK_DNS))
         return REAL(getaddrinfo)(node, service, hints, res);
-    job_t *j = calloc(1, sizeof *j);
+    job_t *j = job_new(gai_run);
     if (!j)
         return EAI_MEMORY;
-    j->efd = -1;
-    j->run = gai_run;
     j->node = node ? strdup(node) : NULL;
     j->service = service ? strdup(service) : NULL;
     if (hints) {
@@ -775,7 +721,6 @@ HOOK_API int getaddrinfo(const char *node, const char *service, const struct add
     }
     int rc;
     if ((node && !j->node) || (service && !j->service) || (rc = job_run(j, 1)) == -1) {
-        j->refs = 1;
         job_unref(j);
         return REAL(getaddrinfo)(node, service, hints, res); /* block instead */
     }

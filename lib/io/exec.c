@@ -3,7 +3,6 @@
 #include "io/io_int.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -15,28 +14,15 @@
 extern char **environ;
 
 /* Wait for fd to be readable until deadline, in or out of a coroutine. */
-static int wait_readable(int fd, long long deadline)
+static int wait_readable(int fd, swco__deadline_t deadline)
 {
-    long long left = -1;
-    if (deadline >= 0) {
-        left = deadline - swco__now_ms();
-        if (left <= 0)
-            return -ETIMEDOUT;
-    }
-    if (swco__co_current()) {
-        int rc = swco_event_wait_fd(fd, SWCO_EVENT_READ, left < 0 ? -1 : (double)left / 1000.0);
-        return rc < 0 ? rc : 0;
-    }
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    int rc = poll(&p, 1, left < 0 ? -1 : (int)left);
-    if (rc < 0)
-        return errno == EINTR ? 0 : -errno;
-    return rc == 0 ? -ETIMEDOUT : 0;
+    int rc = swco__wait_fd_until(fd, SWCO_EVENT_READ | SWCO__WAIT_BLOCK, deadline);
+    return rc < 0 ? rc : 0;
 }
 
-static int pause_short(long long deadline)
+static int pause_short(swco__deadline_t deadline)
 {
-    if (deadline >= 0 && swco__now_ms() >= deadline)
+    if (swco__deadline_passed(deadline))
         return -ETIMEDOUT;
     if (swco__co_current())
         return swco_sleep(0.005);
@@ -82,7 +68,7 @@ static void fd_close(int fd)
 }
 
 /* Reap pid until deadline; *wstatus gets the raw status. */
-static int reap(pid_t pid, long long deadline, int *wstatus)
+static int reap(pid_t pid, swco__deadline_t deadline, int *wstatus)
 {
     /* SWCO_EXEC_NO_PIDFD (any value) forces the waitpid() polling path,
      * as on kernels before 5.3; the tests use it. */
@@ -112,7 +98,7 @@ int swco_exec_run(const char *cmd, char **out, size_t *out_len, int *status, dou
         *out = NULL;
     if (out_len)
         *out_len = 0;
-    long long deadline = swco__deadline(timeout);
+    swco__deadline_t deadline = swco__deadline_from_timeout(timeout);
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0)
         return swco__fail(-errno);

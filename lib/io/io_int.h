@@ -92,14 +92,12 @@ struct swco_socket {
 void swco__sock_hold(swco_socket_t *s);
 int swco__sock_release(swco_socket_t *s);
 
-/* Absolute monotonic deadline in ms for a timeout (-1: none). */
-long long swco__deadline(double timeout);
 /* Wait for fd readiness until deadline: 0 or a negative code. */
-int swco__sock_wait(swco_socket_t *s, int events, long long deadline);
+int swco__sock_wait(swco_socket_t *s, int events, swco__deadline_t deadline);
 
 /* TLS hooks used by socket.c.  want is SWCO_EVENT_READ/WRITE on -EAGAIN. */
 int swco__ssl_attach(swco_socket_t *s, swco_ssl_ctx_t *ctx, int server);
-int swco__ssl_handshake(swco_socket_t *s, long long deadline);
+int swco__ssl_handshake(swco_socket_t *s, swco__deadline_t deadline);
 long swco__ssl_read(swco_socket_t *s, void *buf, size_t len, int *want);
 long swco__ssl_write(swco_socket_t *s, const void *buf, size_t len, int *want);
 /* Non-blocking SSL_peek: bytes, 0 at EOF, -EAGAIN. */

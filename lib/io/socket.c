@@ -45,23 +45,9 @@ static double effective(const swco_socket_t *s, int idx, double call)
     return default_timeout[idx];
 }
 
-long long swco__deadline(double timeout)
+int swco__sock_wait(swco_socket_t *s, int events, swco__deadline_t deadline)
 {
-    if (!(timeout > 0))
-        return -1;
-    return swco__now_ms() + swco__seconds_to_ms(timeout);
-}
-
-int swco__sock_wait(swco_socket_t *s, int events, long long deadline)
-{
-    double t = -1;
-    if (deadline >= 0) {
-        long long left = deadline - swco__now_ms();
-        if (left <= 0)
-            return -ETIMEDOUT;
-        t = (double)left / 1000.0;
-    }
-    int rc = swco_event_wait_fd(s->fd, events, t);
+    int rc = swco__wait_fd_until(s->fd, events, deadline);
     if (s->fd < 0)
         return -ECANCELED; /* closed by another coroutine while we waited */
     return rc < 0 ? rc : 0;
@@ -369,7 +355,7 @@ int swco_socket_connect(swco_socket_t *s, const char *host, int port, double tim
     if (s->ssl_ctx && s->ssl_server) /* not plaintext in TLS's place */
         return swco__fail(-EINVAL);
     double t = effective(s, 0, timeout);
-    long long deadline = swco__deadline(t);
+    swco__deadline_t deadline = swco__deadline_from_timeout(t);
     swco__addr_t a;
     swco__sock_hold(s);
     int rc = sock_resolve(s, &a, host, port, t, 0);
@@ -427,7 +413,7 @@ swco_socket_t *swco_socket_accept(swco_socket_t *s, double timeout)
         swco__fail(-EBUSY);
         return NULL;
     }
-    long long deadline = swco__deadline(effective(s, 1, timeout));
+    swco__deadline_t deadline = swco__deadline_from_timeout(effective(s, 1, timeout));
     s->reading = 1;
     swco__sock_hold(s);
     int fd;
@@ -476,7 +462,7 @@ fail_released:
 /* ----------------------------------------------------------- raw bytes */
 
 /* Read once, waiting as needed: bytes, 0 at EOF, or a negative code. */
-static long raw_recv(swco_socket_t *s, void *buf, size_t len, long long deadline)
+static long raw_recv(swco_socket_t *s, void *buf, size_t len, swco__deadline_t deadline)
 {
     for (;;) {
         if (s->fd < 0)
@@ -502,7 +488,7 @@ static long raw_recv(swco_socket_t *s, void *buf, size_t len, long long deadline
     }
 }
 
-static long raw_send(swco_socket_t *s, const void *buf, size_t len, long long deadline)
+static long raw_send(swco_socket_t *s, const void *buf, size_t len, swco__deadline_t deadline)
 {
     for (;;) {
         if (s->fd < 0)
@@ -587,7 +573,7 @@ long swco_socket_send(swco_socket_t *s, const void *data, size_t len, double tim
         return swco__fail(rc);
     if (!data && len)
         return end(s, &s->writing, -EINVAL);
-    return end(s, &s->writing, raw_send(s, data, len, swco__deadline(effective(s, 2, timeout))));
+    return end(s, &s->writing, raw_send(s, data, len, swco__deadline_from_timeout(effective(s, 2, timeout))));
 }
 
 long swco_socket_send_all(swco_socket_t *s, const void *data, size_t len, double timeout)
@@ -597,7 +583,7 @@ long swco_socket_send_all(swco_socket_t *s, const void *data, size_t len, double
         return swco__fail(rc);
     if (!data && len)
         return end(s, &s->writing, -EINVAL);
-    long long deadline = swco__deadline(effective(s, 2, timeout));
+    swco__deadline_t deadline = swco__deadline_from_timeout(effective(s, 2, timeout));
     size_t done = 0;
     while (done < len) {
         long n = raw_send(s, (const char *)data + done, len - done, deadline);
@@ -618,7 +604,7 @@ long swco_socket_recv(swco_socket_t *s, void *buf, size_t len, double timeout)
     size_t n = take_buffered(s, buf, len);
     if (n || len == 0)
         return end(s, &s->reading, (long)n);
-    return end(s, &s->reading, raw_recv(s, buf, len, swco__deadline(effective(s, 1, timeout))));
+    return end(s, &s->reading, raw_recv(s, buf, len, swco__deadline_from_timeout(effective(s, 1, timeout))));
 }
 
 /* Keep bytes a failed recv_all already took, for the next read. */
@@ -645,7 +631,7 @@ long swco_socket_recv_all(swco_socket_t *s, void *buf, size_t len, double timeou
         return swco__fail(rc);
     if (!buf && len)
         return end(s, &s->reading, -EINVAL);
-    long long deadline = swco__deadline(effective(s, 1, timeout));
+    swco__deadline_t deadline = swco__deadline_from_timeout(effective(s, 1, timeout));
     size_t done = take_buffered(s, buf, len);
     while (done < len) {
         long n = raw_recv(s, (char *)buf + done, len - done, deadline);
@@ -694,7 +680,7 @@ long swco_socket_sendto(swco_socket_t *s, const char *host, int port, const void
     if (!host || (!data && len))
         return end(s, &s->writing, -EINVAL);
     double t = effective(s, 2, timeout);
-    long long deadline = swco__deadline(t);
+    swco__deadline_t deadline = swco__deadline_from_timeout(t);
     swco__addr_t a;
     rc = sock_resolve(s, &a, host, port, t, 0);
     if (rc)
@@ -721,7 +707,7 @@ long swco_socket_recvfrom(swco_socket_t *s, void *buf, size_t len, char *addr, s
         return swco__fail(rc);
     if (!buf && len)
         return end(s, &s->reading, -EINVAL);
-    long long deadline = swco__deadline(effective(s, 1, timeout));
+    swco__deadline_t deadline = swco__deadline_from_timeout(effective(s, 1, timeout));
     for (;;) {
         struct sockaddr_storage ss;
         memset(&ss, 0, sizeof ss);
@@ -760,7 +746,7 @@ long swco_socket_sendfile(swco_socket_t *s, const char *path, long long offset, 
     }
     if (length == 0)
         length = st.st_size > offset ? st.st_size - offset : 0;
-    long long deadline = swco__deadline(effective(s, 2, timeout));
+    swco__deadline_t deadline = swco__deadline_from_timeout(effective(s, 2, timeout));
     off_t off = (off_t)offset;
     long long sent = 0;
     long result = 0;
@@ -960,7 +946,7 @@ int swco_socket_set_package_max_length(swco_socket_t *s, size_t max)
     return 0;
 }
 
-static long recv_packet(swco_socket_t *s, const char **data, long long deadline)
+static long recv_packet(swco_socket_t *s, const char **data, swco__deadline_t deadline)
 {
     consume_packet(s);
     for (;;) {
@@ -1009,5 +995,5 @@ long swco_socket_recv_packet(swco_socket_t *s, const char **data, double timeout
     if (!data)
         return end(s, &s->reading, -EINVAL);
     *data = NULL;
-    return end(s, &s->reading, recv_packet(s, data, swco__deadline(effective(s, 1, timeout))));
+    return end(s, &s->reading, recv_packet(s, data, swco__deadline_from_timeout(effective(s, 1, timeout))));
 }

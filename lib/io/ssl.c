@@ -541,7 +541,7 @@ static long handshake_step(swco_socket_t *s, int *want)
     return rc == 0 ? -ECONNRESET : rc;
 }
 
-int swco__ssl_handshake(swco_socket_t *s, long long deadline)
+int swco__ssl_handshake(swco_socket_t *s, swco__deadline_t deadline)
 {
     for (;;) {
         if (!s->ssl)
@@ -619,7 +619,7 @@ int swco_ssl_handshake(swco_socket_t *s, double timeout)
     swco__sock_hold(s);
     s->reading = s->writing = 1;
     double t = timeout != 0 ? timeout : swco_socket_get_timeout(s, SWCO_TIMEOUT_READ);
-    int rc = swco__ssl_handshake(s, swco__deadline(t));
+    int rc = swco__ssl_handshake(s, swco__deadline_from_timeout(t));
     s->reading = s->writing = 0;
     swco__sock_release(s);
     return rc ? swco__fail(rc) : 0;

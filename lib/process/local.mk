@@ -32,3 +32,13 @@ tests_fuzz_fuzz_pool_CFLAGS = $(AM_CFLAGS)
 check_PROGRAMS += tests/fuzz/fuzz_pool
 TESTS += tests/fuzz/run-pool.sh
 EXTRA_DIST += tests/fuzz/run-pool.sh tests/fuzz/corpus/pool
+
+# make bench: Process Pool message latency (send -> worker callback, round
+# trip, pipelined rate) over its unix sockets and its message queue, beside
+# the same exchange between two plain processes.
+bench_bench_pool_SOURCES = bench/bench_pool.c
+bench_bench_pool_CPPFLAGS = $(EXAMPLE_CPPFLAGS) -D_GNU_SOURCE
+bench_bench_pool_CFLAGS = $(SWCO_CFLAGS) -O2
+bench_bench_pool_LDADD = libswco.la
+EXTRA_PROGRAMS += bench/bench_pool
+BENCHES += bench/bench_pool

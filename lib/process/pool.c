@@ -2,10 +2,14 @@
  * ones under the same id, reloads them one at a time on SIGUSR1 and stops
  * them gracefully on SIGTERM.
  *
- * The manager blocks SIGCHLD, SIGTERM and SIGUSR1 and reads them from a
- * signalfd; it never uses the event loop, so workers may start their own
- * with swco_run().  Workers take messages straight from the message queue
- * or accept them from the listening socket the manager opened, so a
+ * Both sides run on the libswco event loop and sleep in it between events,
+ * with no polling tick.  The manager takes SIGCHLD, SIGTERM and SIGUSR1
+ * through the loop's signalfd and keeps its delays on loop timers; it forks
+ * the workers from the loop's callbacks, and a forked child starts with a
+ * fresh loop, so workers may run their own with swco_run().  Workers wait on
+ * the loop for their socket, the listening socket or their connections
+ * (message queue mode blocks in msgrcv(), see serve_queue_once()), and take
+ * messages straight from the queue or the socket the manager opened, so a
  * message waiting there is never lost while a worker is replaced (a
  * stopping worker first finishes the connections it accepted).
  */
@@ -16,15 +20,17 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/msg.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -59,7 +65,6 @@ struct swco_pool {
     pool_shm_t *shm;
     size_t shm_size;
     int running;          /* start() in progress in this process */
-    int sfd;              /* the manager's signalfd, -1 elsewhere */
     /* worker side */
     int worker_id;
     int conn_fd;          /* connection of the message being handled */
@@ -104,7 +109,6 @@ swco_pool_t *swco_pool_new(int workers, int ipc, long queue_key)
     p->worker_id = -1;
     p->max_wait = 30;
     p->msg_timeout = SWCO_POOL_MSG_TIMEOUT;
-    p->sfd = -1;
     p->creator = getpid();
     p->shm_size = sizeof(pool_shm_t) + sizeof(int32_t) * (size_t)workers;
     p->shm = swco__shm_alloc(p->shm_size);
@@ -296,10 +300,153 @@ int swco_pool_port(const swco_pool_t *p)
 
 /* ---------------------------------------------------------------- worker */
 
-static void on_sigterm(int signo) { worker_stopping = 1; }
+/* A worker waits on its thread's event loop for the fds it reads (its
+ * socket pair, the listening socket, the connections it holds) and for
+ * wake_fd, an eventfd the SIGTERM handler writes, so a message or a stop
+ * wakes it at once and an idle worker sleeps in the loop without a tick
+ * (see worker_wait()).  The loop does not run while a callback runs, so a
+ * callback may run its own with swco_run(); what a callback leaves on the
+ * loop (a timer, a coroutine) runs while the worker waits.  SIGTERM
+ * keeps a plain handler rather than the loop's signalfd because it must
+ * also reach a callback in the middle of its work: it sets the flag
+ * swco_pool_is_stopping() reads and interrupts a blocking call (no
+ * SA_RESTART), as before. */
+static int wake_fd = -1;
+
+static void on_sigterm(int signo)
+{
+    int e = errno;
+    (void)signo;
+    worker_stopping = 1;
+    if (wake_fd >= 0) {
+        uint64_t one = 1;
+        ssize_t n = write(wake_fd, &one, sizeof one);
+        (void)n; /* EAGAIN: already readable */
+    }
+    errno = e;
+}
+
+static void wait_ready(int fd, int events, void *arg)
+{
+    struct pollfd *pfd = arg;
+    (void)fd;
+    pfd->revents = (short)((events & SWCO_EVENT_READ ? POLLIN : 0) |
+                           (events & SWCO_EVENT_ERROR ? POLLERR : 0));
+    swco_event_exit();
+}
+
+static void wait_timeout(long id, void *arg)
+{
+    (void)id;
+    *(long *)arg = 0; /* fired: nothing to clear */
+    swco_event_exit();
+}
+
+/* The worker's fixed fds, wake_fd and its socket (pair or listening), stay
+ * registered with the loop between waits, without keeping it alive
+ * (SWCO_EVENT_NOREF), so a message costs no registration.  If one fires in
+ * a loop a callback runs, it is quieted until the next wait; if that loop
+ * was released, the next wait registers them again. */
+typedef struct watch {
+    int fd;
+    int ready; /* fired since the last wait */
+} watch_t;
+
+static watch_t watch_wake = {-1, 0}, watch_main = {-1, 0};
+static int in_wait; /* the loop turns in worker_wait() */
+
+static void watch_fired(int fd, int events, void *arg)
+{
+    watch_t *w = arg;
+    (void)events;
+    w->ready = 1;
+    if (in_wait)
+        swco_event_exit();
+    else
+        swco_event_modify(fd, 0); /* not our loop to stop: quiet until our wait */
+}
+
+/* Have the loop watch fd for reading (want 1) or keep it quiet (0). */
+static int watch_set(watch_t *w, int fd, int want)
+{
+    w->ready = 0;
+    w->fd = fd;
+    if (fd < 0)
+        return 0;
+    int cur = swco_event_isset(fd);
+    if (cur < 0)
+        return want ? swco_event_add(fd, SWCO_EVENT_READ | SWCO_EVENT_NOREF, watch_fired, w, NULL) : 0;
+    if (!(cur & SWCO_EVENT_READ) != !want)
+        return swco_event_modify(fd, want ? SWCO_EVENT_READ : 0);
+    return 0;
+}
+
+/* poll(2) on the event loop: wait until fixed (the worker's socket or the
+ * listening socket, NULL: none; events 0: keep it quiet) or one of
+ * pfd[0..n) (fd < 0: skipped) is readable, the worker is told to stop, or deadline (ns, 0:
+ * none) passes; revents says which are ready.  Not in a coroutine, and not
+ * while the loop runs (the worker's own code between callbacks).  If the
+ * loop cannot take the fds, a plain poll() does the same wait. */
+static void worker_wait(struct pollfd *fixed, struct pollfd *pfd, int n, uint64_t deadline)
+{
+    swco__reactor_t *r = swco__reactor_get();
+    int added = 0, ok = r != NULL;
+    long timer = 0;
+    for (int i = 0; i < n; i++)
+        pfd[i].revents = 0;
+    if (fixed)
+        fixed->revents = 0;
+    if (ok)
+        ok = watch_set(&watch_wake, wake_fd, 1) == 0 && /* a stop may be under way: always */
+             watch_set(&watch_main, fixed ? fixed->fd : watch_main.fd,
+                       fixed && (fixed->events & POLLIN)) == 0;
+    for (; ok && added < n; added++)
+        if (pfd[added].fd >= 0 && swco_event_add(pfd[added].fd, SWCO_EVENT_READ, wait_ready,
+                                                 &pfd[added], NULL) != 0)
+            ok = 0;
+    if (ok && deadline) {
+        uint64_t now = swco__now_ns();
+        long ms = now >= deadline ? 0 : (long)((deadline - now + 999999) / 1000000);
+        timer = swco__timer_add(ms, wait_timeout, &timer);
+        ok = timer > 0;
+    }
+    if (ok) {
+        swco__reactor_ref(r); /* the fixed fds do not keep it alive */
+        in_wait = 1;
+        swco_event_wait();
+        in_wait = 0;
+        swco__reactor_unref(r);
+    }
+    if (timer > 0)
+        swco__timer_del(timer);
+    for (int i = 0; i < added; i++)
+        if (pfd[i].fd >= 0)
+            swco_event_del(pfd[i].fd);
+    if (watch_wake.ready) {
+        uint64_t v;
+        if (read(wake_fd, &v, sizeof v) < 0)
+            v = 0; /* drained already */
+    }
+    if (fixed && watch_main.ready)
+        fixed->revents = POLLIN;
+    if (ok)
+        return;
+    /* The loop could not take them (out of memory, say): wait with poll(),
+     * which SIGTERM interrupts. */
+    int ms = -1;
+    if (deadline) {
+        uint64_t now = swco__now_ns();
+        uint64_t left = now >= deadline ? 0 : (deadline - now + 999999) / 1000000;
+        ms = left > INT_MAX ? INT_MAX : (int)left;
+    }
+    if (fixed && fixed->events && poll(fixed, 1, 0) > 0)
+        return;
+    if (!worker_stopping || n > 0)
+        poll(pfd, (nfds_t)n, ms);
+}
 
 /* Write all of buf to a non-blocking socket by the deadline (ns). */
-static int write_full(int fd, const void *buf, size_t len, uint64_t deadline)
+static int write_full(int fd, const void *buf, size_t len, swco__deadline_t deadline)
 {
     size_t done = 0;
     while (done < len) {
@@ -312,12 +459,11 @@ static int write_full(int fd, const void *buf, size_t len, uint64_t deadline)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return -errno;
-        uint64_t now = swco__now_ns();
-        if (now >= deadline)
-            return -ETIMEDOUT;
-        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-        uint64_t ms = (deadline - now) / 1000000 + 1;
-        poll(&pfd, 1, ms > 1000 ? 1000 : (int)ms);
+        /* yields in a coroutine, else blocks the thread */
+        int rc = swco__wait_fd_until(fd, SWCO_EVENT_WRITE | SWCO__WAIT_BLOCK | SWCO__WAIT_ONCE,
+                                     deadline);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
@@ -407,36 +553,34 @@ static void conns_accept(swco_pool_t *p, conns_t *cs)
         conn_handle(p, cs, cs->n - 1);
 }
 
-/* One round: wait (at most 100 ms, to see the stop flag) for a new
- * connection or data, handle what is complete, drop what is late.  Once
+/* One round: wait on the loop for a new connection, data, the stop or the
+ * first deadline; handle what is complete, drop what is late.  Once
  * stopping, accept nothing more and finish the connections already held
  * (each is bounded by its deadline).  Returns how many are held. */
 static int serve_socket_once(swco_pool_t *p, conns_t *cs)
 {
     uint64_t now = swco__now_ns();
     int listening = !worker_stopping && cs->n < cs->cap && now >= cs->accept_again;
-    int ms = 100;
-    for (int i = 0; i < cs->n; i++) {
-        uint64_t left = cs->v[i].deadline > now ? (cs->v[i].deadline - now) / 1000000 + 1 : 0;
-        if (left < (uint64_t)ms)
-            ms = (int)left;
-    }
-    cs->pfd[0] = (struct pollfd){.fd = listening ? p->listen_fd : -1, .events = POLLIN};
+    uint64_t deadline = 0;
+    if (!worker_stopping && cs->n < cs->cap && !listening)
+        deadline = cs->accept_again; /* accepting again then */
+    for (int i = 0; i < cs->n; i++)
+        if (!deadline || cs->v[i].deadline < deadline)
+            deadline = cs->v[i].deadline;
+    cs->pfd[0] = (struct pollfd){.fd = p->listen_fd, .events = listening ? POLLIN : 0};
     for (int i = 0; i < cs->n; i++)
         cs->pfd[1 + i] = (struct pollfd){.fd = cs->v[i].fd, .events = POLLIN};
     int nconn = cs->n;
-    int r = poll(cs->pfd, 1 + (nfds_t)nconn, ms);
-    if (r > 0) {
-        /* Backwards: dropping conn i moves the last one into slot i. */
-        for (int i = nconn - 1; i >= 0; i--) {
-            if (!cs->pfd[1 + i].revents)
-                continue;
-            if (conn_read(cs, i) == 1)
-                conn_handle(p, cs, i);
-        }
-        if (cs->pfd[0].revents && !worker_stopping)
-            conns_accept(p, cs);
+    worker_wait(&cs->pfd[0], cs->pfd + 1, nconn, deadline);
+    /* Backwards: dropping conn i moves the last one into slot i. */
+    for (int i = nconn - 1; i >= 0; i--) {
+        if (!cs->pfd[1 + i].revents)
+            continue;
+        if (conn_read(cs, i) == 1)
+            conn_handle(p, cs, i);
     }
+    if (cs->pfd[0].revents && !worker_stopping)
+        conns_accept(p, cs);
     /* Past its deadline: a silent or trickling client is dropped; but a
      * message that came in whole while the worker was busy is served. */
     for (int i = cs->n - 1; i >= 0; i--) {
@@ -471,27 +615,36 @@ static void serve_socket(swco_pool_t *p)
     free(cs.pfd);
 }
 
-/* Wait a little for a datagram on this worker's socket and handle it. */
+/* Handle the datagram waiting on this worker's socket, or wait on the
+ * loop until one comes or the worker is told to stop. */
 static void serve_unixsock_once(swco_pool_t *p, char *buf, size_t cap)
 {
     int fd = p->pair[2 * p->worker_id + 1];
-    struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    if (poll(&pfd, 1, 100) <= 0)
-        return;
     ssize_t n = recv(fd, buf, cap, MSG_DONTWAIT);
-    if (n < 0)
+    if (n < 0) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            worker_wait(&pfd, NULL, 0, 0);
+        else if (errno != EINTR)
+            worker_wait(NULL, NULL, 0, 0); /* broken: nothing more comes, wait for the stop */
         return;
+    }
     p->conn_fd = fd;
     ((swco_pool_message_fn)p->on_message.fn)(p, p->worker_id, buf, (size_t)n, p->on_message.arg);
     p->conn_fd = -1;
 }
 
+/* Message queue mode.  A System V queue has no fd to give the loop, so the
+ * worker blocks in msgrcv(): the kernel wakes it the moment a message is
+ * queued, and SIGTERM interrupts the call (EINTR).  A SIGTERM that lands
+ * between the stop-flag check and msgrcv() is not lost for good: the
+ * manager reminds a stopping worker (see chase()). */
 static void serve_queue_once(swco_pool_t *p, struct qmsg *m)
 {
     ssize_t n = msgrcv(p->msqid, m, SWCO_PROCESS_MSG_MAX, 0, MSG_NOERROR);
     if (n < 0) {
         if (errno != EINTR && errno != ENOMSG)
-            usleep(10000); /* queue removed or similar: do not spin */
+            worker_wait(NULL, NULL, 0, 0); /* queue removed or similar: wait for the stop */
         return;
     }
     ((swco_pool_message_fn)p->on_message.fn)(p, p->worker_id, m->mtext, (size_t)n,
@@ -500,19 +653,23 @@ static void serve_queue_once(swco_pool_t *p, struct qmsg *m)
 
 static void worker_main(swco_pool_t *p, int id, pid_t manager)
 {
-    /* SIGTERM stays blocked (spawn blocked it before fork) until its
-     * handler is in place, so a stop sent right after the fork is handled
-     * like any other, not by the default action. */
+    /* A stop sent right after the fork is handled like any other, not by
+     * the default action: spawn() forked with on_sigterm in place, and the
+     * loop the child forgets at fork unblocked the manager's signals, so
+     * SIGTERM is blocked again first, while the handlers are reset. */
     sigset_t term;
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, NULL);
     swco__process_child_init(&term);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigterm; /* no SA_RESTART: blocking calls return EINTR */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
-    worker_stopping = 0;
+    if (p->ipc == SWCO_POOL_IPC_SOCKET || p->ipc == SWCO_POOL_IPC_UNIXSOCK ||
+        p->ipc == SWCO_POOL_IPC_MSGQUEUE)
+        wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); /* -1: worker_wait() polls */
     /* A worker stops with its manager instead of living on as an orphan. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != manager)
@@ -522,10 +679,6 @@ static void worker_main(swco_pool_t *p, int id, pid_t manager)
     __atomic_store_n(&p->shm->pids[id], (int32_t)getpid(), __ATOMIC_RELEASE);
     p->worker_id = id;
     p->running = 0;
-    if (p->sfd >= 0) {
-        close(p->sfd);
-        p->sfd = -1;
-    }
     if (p->on_start.fn)
         ((swco_pool_worker_fn)p->on_start.fn)(p, id, p->on_start.arg);
     if (p->ipc == SWCO_POOL_IPC_MSGQUEUE) {
@@ -549,22 +702,41 @@ static void worker_main(swco_pool_t *p, int id, pid_t manager)
 
 /* --------------------------------------------------------------- manager */
 
-typedef struct mgr {
+/* The manager runs on the calling thread's event loop: SIGCHLD, SIGTERM and
+ * SIGUSR1 come through the loop's signalfd (swco_event_signal()), a worker that
+ * exits is reaped and restarted from the SIGCHLD handler, and the throttled
+ * restarts and the reminders to stopping workers are loop timers.  Between
+ * signals the manager sleeps in the loop without a tick. */
+typedef struct mgr mgr_t;
+
+typedef struct mgr_slot {
+    mgr_t *m;
+    int id;
+    long restart_timer;   /* a throttled restart is due, 0: none */
+} mgr_slot_t;
+
+struct mgr {
     swco_pool_t *p;
     int stopping;
     int reload_next;      /* next worker id to restart in a reload, -1: none */
     int reload_id;        /* worker being restarted now, -1: none */
     uint64_t *term_at;    /* when each worker got SIGTERM (ns), 0: not asked */
+    uint64_t *remind_at;  /* when to send that worker SIGTERM again (ns) */
     uint64_t *started_at; /* when each worker was forked (ns) */
     uint64_t *fast_fails; /* exits in a row within FAST_EXIT_NS of the start */
-    uint64_t *restart_at; /* a throttled restart is due then (ns), 0: none */
+    mgr_slot_t *slot;
+    long chase_timer;     /* next reminder or kill, 0: none */
     int alive;
-} mgr_t;
+};
 
 /* A worker that keeps dying right after it starts is restarted with a
  * growing delay (50 ms doubling to 1 s) instead of in a tight fork loop. */
 #define FAST_EXIT_NS 100000000ULL
 #define FAST_EXIT_FREE 5
+/* A stopping worker is reminded (SIGTERM again) after 50 ms, then after
+ * twice as long each time, up to 1 s apart, until max_wait has passed. */
+#define REMIND_FIRST_NS 50000000ULL
+#define REMIND_MAX_NS 1000000000ULL
 
 static int spawn(mgr_t *m, int id)
 {
@@ -573,21 +745,81 @@ static int spawn(mgr_t *m, int id)
     sigset_t term, old;
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);
-    sigprocmask(SIG_BLOCK, &term, &old);
+    pthread_sigmask(SIG_BLOCK, &term, &old);
+    /* The child's handler from its first instruction (the manager has
+     * SIGTERM blocked: it never runs here). */
+    struct sigaction sa, old_sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigterm;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, &old_sa);
     pid_t manager = getpid();
     pid_t pid = fork();
     if (pid == 0)
         worker_main(p, id, manager);
     int e = errno;
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    sigaction(SIGTERM, &old_sa, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0)
         return -e;
     __atomic_store_n(&p->shm->pids[id], (int32_t)pid, __ATOMIC_RELEASE);
     m->term_at[id] = 0;
     m->started_at[id] = swco__now_ns();
-    m->restart_at[id] = 0;
     m->alive++;
     return 0;
+}
+
+static void chase(long timer_id, void *arg);
+
+/* Arm the chase timer for the first reminder or kill due, if any. */
+static void chase_arm(mgr_t *m)
+{
+    uint64_t due = 0;
+    uint64_t wait_ns = (uint64_t)(m->p->max_wait * 1e9);
+    for (int i = 0; i < m->p->workers; i++) {
+        if (!m->term_at[i] || m->p->shm->pids[i] <= 0)
+            continue;
+        uint64_t t = m->term_at[i] + wait_ns;
+        if (m->remind_at[i] < t)
+            t = m->remind_at[i];
+        if (!due || t < due)
+            due = t;
+    }
+    if (m->chase_timer) {
+        swco__timer_del(m->chase_timer);
+        m->chase_timer = 0;
+    }
+    if (!due)
+        return;
+    uint64_t now = swco__now_ns();
+    long ms = due > now ? (long)((due - now + 999999) / 1000000) : 0;
+    long id = swco__timer_add(ms, chase, m);
+    m->chase_timer = id > 0 ? id : 0;
+}
+
+/* Workers that ignored SIGTERM: remind them, then kill them. */
+static void chase(long timer_id, void *arg)
+{
+    mgr_t *m = arg;
+    (void)timer_id;
+    m->chase_timer = 0;
+    uint64_t now = swco__now_ns();
+    for (int i = 0; i < m->p->workers; i++) {
+        pid_t pid = m->p->shm->pids[i];
+        if (!m->term_at[i] || pid <= 0)
+            continue;
+        if ((double)(now - m->term_at[i]) / 1e9 >= m->p->max_wait) {
+            kill(pid, SIGKILL);
+            m->remind_at[i] = UINT64_MAX; /* its SIGCHLD comes next */
+        } else if (now >= m->remind_at[i]) {
+            kill(pid, SIGTERM);
+            uint64_t gap = (now - m->term_at[i]) * 2;
+            if (gap < REMIND_FIRST_NS)
+                gap = REMIND_FIRST_NS;
+            m->remind_at[i] = now + (gap > REMIND_MAX_NS ? REMIND_MAX_NS : gap);
+        }
+    }
+    chase_arm(m);
 }
 
 static void term_worker(mgr_t *m, int id)
@@ -595,8 +827,10 @@ static void term_worker(mgr_t *m, int id)
     pid_t pid = m->p->shm->pids[id];
     if (pid > 0) {
         kill(pid, SIGTERM);
-        if (!m->term_at[id])
+        if (!m->term_at[id]) {
             m->term_at[id] = swco__now_ns();
+            m->remind_at[id] = m->term_at[id] + REMIND_FIRST_NS;
+        }
     }
 }
 
@@ -611,6 +845,37 @@ static void reload_step(mgr_t *m)
             term_worker(m, id);
         }
     }
+    chase_arm(m);
+}
+
+static void restart_due(long timer_id, void *arg)
+{
+    mgr_slot_t *s = arg;
+    mgr_t *m = s->m;
+    (void)timer_id;
+    s->restart_timer = 0;
+    if (m->stopping)
+        return;
+    if (spawn(m, s->id) < 0) { /* fork failed: retry later */
+        long id = swco__timer_add(1000, restart_due, s);
+        s->restart_timer = id > 0 ? id : 0;
+    }
+}
+
+static void stop_all(mgr_t *m)
+{
+    m->stopping = 1;
+    m->reload_next = -1;
+    for (int i = 0; i < m->p->workers; i++) {
+        if (m->slot[i].restart_timer) {
+            swco__timer_del(m->slot[i].restart_timer);
+            m->slot[i].restart_timer = 0;
+        }
+        term_worker(m, i);
+    }
+    chase_arm(m);
+    if (m->alive == 0)
+        swco_event_exit();
 }
 
 /* Reap exited workers (only ours: other children of this process keep
@@ -634,8 +899,12 @@ static void reap(mgr_t *m)
         int rc = 0;
         if (!m->stopping && m->fast_fails[id] >= FAST_EXIT_FREE) {
             uint64_t shift = m->fast_fails[id] - FAST_EXIT_FREE;
-            uint64_t delay = shift >= 5 ? 1000000000ULL : 50000000ULL << shift;
-            m->restart_at[id] = now + delay;
+            long delay_ms = shift >= 5 ? 1000 : 50L << shift;
+            long t = swco__timer_add(delay_ms, restart_due, &m->slot[id]);
+            if (t > 0)
+                m->slot[id].restart_timer = t;
+            else
+                rc = spawn(m, id);
         } else if (!m->stopping) {
             rc = spawn(m, id);
         }
@@ -647,20 +916,52 @@ static void reap(mgr_t *m)
             reload_step(m);
         }
     }
+    chase_arm(m);
+    if (m->stopping && m->alive == 0)
+        swco_event_exit();
 }
 
-/* Workers that ignored SIGTERM: remind them, then kill them. */
-static void chase(mgr_t *m)
+static void on_manager_signal(int signo, void *arg)
 {
-    uint64_t now = swco__now_ns();
-    for (int i = 0; i < m->p->workers; i++) {
-        if (!m->term_at[i] || m->p->shm->pids[i] <= 0)
-            continue;
-        if ((double)(now - m->term_at[i]) / 1e9 >= m->p->max_wait)
-            kill(m->p->shm->pids[i], SIGKILL);
-        else
-            kill(m->p->shm->pids[i], SIGTERM);
+    mgr_t *m = arg;
+    if (signo == SIGCHLD) {
+        reap(m);
+    } else if (signo == SIGTERM) {
+        if (!m->stopping)
+            stop_all(m);
+    } else if (signo == SIGUSR1 && !m->stopping && m->reload_id < 0 && m->reload_next < 0) {
+        m->reload_next = 0;
+        reload_step(m);
     }
+}
+
+static const int manager_signals[] = {SIGCHLD, SIGTERM, SIGUSR1};
+
+static void probe_done(void *arg)
+{
+    int *armed = arg;
+    if (*armed)
+        swco_event_exit();
+    free(armed);
+}
+
+/* Whether the calling thread may run its loop (it is not inside one of the
+ * loop's callbacks): turn it once.  Returns 0, SWCO_ECOSTATE or -ENOMEM. */
+static int loop_probe(void)
+{
+    int *armed = malloc(sizeof *armed);
+    if (!armed)
+        return -ENOMEM;
+    *armed = 1;
+    int rc = swco_event_defer(probe_done, armed, NULL);
+    if (rc < 0) {
+        free(armed);
+        return rc;
+    }
+    rc = swco_event_wait();
+    if (rc < 0)
+        *armed = 0; /* the running loop frees it */
+    return rc < 0 ? rc : 0;
 }
 
 int swco_pool_start(swco_pool_t *p)
@@ -672,72 +973,48 @@ int swco_pool_start(swco_pool_t *p)
     if ((p->ipc == SWCO_POOL_IPC_SOCKET && p->listen_fd < 0) ||
         (p->ipc != SWCO_POOL_IPC_NONE && !p->on_message.fn))
         return swco__fail(-EINVAL);
+    int rc = loop_probe();
+    if (rc < 0)
+        return swco__fail(rc);
     mgr_t m = {.p = p, .reload_next = -1, .reload_id = -1};
     m.term_at = calloc(4 * (size_t)p->workers, sizeof *m.term_at);
-    if (!m.term_at)
-        return swco__fail(-ENOMEM);
-    m.started_at = m.term_at + p->workers;
-    m.fast_fails = m.started_at + p->workers;
-    m.restart_at = m.fast_fails + p->workers;
-    sigset_t set, old;
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    sigprocmask(SIG_BLOCK, &set, &old);
-    int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sfd < 0) {
-        int e = errno;
-        sigprocmask(SIG_SETMASK, &old, NULL);
+    m.slot = calloc((size_t)p->workers, sizeof *m.slot);
+    if (!m.term_at || !m.slot) {
         free(m.term_at);
-        return swco__fail(-e);
+        free(m.slot);
+        return swco__fail(-ENOMEM);
+    }
+    m.remind_at = m.term_at + p->workers;
+    m.started_at = m.remind_at + p->workers;
+    m.fast_fails = m.started_at + p->workers;
+    for (int i = 0; i < p->workers; i++)
+        m.slot[i] = (mgr_slot_t){.m = &m, .id = i};
+    sigset_t old;
+    pthread_sigmask(SIG_BLOCK, NULL, &old);
+    int nsig = 0;
+    for (; nsig < 3 && rc == 0; nsig++)
+        rc = swco_event_signal(manager_signals[nsig], on_manager_signal, &m, NULL);
+    if (rc) {
+        while (nsig-- > 0)
+            swco_event_signal(manager_signals[nsig], NULL, NULL, NULL);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        free(m.term_at);
+        free(m.slot);
+        return rc;
     }
     p->running = 1;
-    p->sfd = sfd;
     __atomic_store_n(&p->shm->manager, (int32_t)getpid(), __ATOMIC_RELEASE);
-    int rc = 0;
     for (int i = 0; i < p->workers && rc == 0; i++)
         rc = spawn(&m, i);
-    if (rc) {
-        m.stopping = 1;
-        for (int i = 0; i < p->workers; i++)
-            term_worker(&m, i);
-    }
-    while (!(m.stopping && m.alive == 0)) {
-        struct pollfd pfd = {.fd = sfd, .events = POLLIN};
-        int busy = m.stopping || m.reload_id >= 0;
-        int ms = busy ? 100 : 1000;
-        uint64_t now = swco__now_ns();
-        for (int i = 0; i < p->workers; i++)
-            if (m.restart_at[i]) {
-                int due = m.restart_at[i] > now ? (int)((m.restart_at[i] - now) / 1000000) + 1 : 0;
-                if (due < ms)
-                    ms = due;
-            }
-        int n = poll(&pfd, 1, ms);
-        if (n == 0 && busy)
-            chase(&m);
-        struct signalfd_siginfo si;
-        while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-            if (si.ssi_signo == SIGTERM && !m.stopping) {
-                m.stopping = 1;
-                m.reload_next = -1;
-                for (int i = 0; i < p->workers; i++)
-                    term_worker(&m, i);
-            } else if (si.ssi_signo == SIGUSR1 && !m.stopping && m.reload_id < 0 &&
-                       m.reload_next < 0) {
-                m.reload_next = 0;
-                reload_step(&m);
-            }
-        }
-        reap(&m);
-        now = swco__now_ns();
-        for (int i = 0; i < p->workers; i++)
-            if (m.restart_at[i] && now >= m.restart_at[i] && !m.stopping && spawn(&m, i) < 0)
-                m.restart_at[i] = now + 1000000000ULL; /* fork failed: retry later */
-    }
-    close(sfd);
-    p->sfd = -1;
+    if (rc)
+        stop_all(&m);
+    if (!(m.stopping && m.alive == 0))
+        swco_event_wait(); /* until the last worker is reaped after a stop */
+    if (m.chase_timer)
+        swco__timer_del(m.chase_timer);
+    for (int i = 0; i < p->workers; i++)
+        if (m.slot[i].restart_timer)
+            swco__timer_del(m.slot[i].restart_timer);
     __atomic_store_n(&p->shm->manager, 0, __ATOMIC_RELEASE);
     /* Drop a SIGCHLD still pending for our workers before unblocking it,
      * unless the caller had it blocked (an event loop may want it). */
@@ -749,8 +1026,11 @@ int swco_pool_start(swco_pool_t *p)
         while (sigtimedwait(&chld, NULL, &zero) > 0)
             ;
     }
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    for (int i = 0; i < 3; i++)
+        swco_event_signal(manager_signals[i], NULL, NULL, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     free(m.term_at);
+    free(m.slot);
     p->running = 0;
     return rc ? swco__fail(rc) : 0;
 }
@@ -807,7 +1087,7 @@ long swco_pool_reply(swco_pool_t *p, const void *data, size_t len)
         return n < 0 ? swco__fail(-errno) : (long)n;
     }
     /* A client that does not read its reply cannot hold the worker. */
-    uint64_t by = swco__now_ns() + (uint64_t)(p->msg_timeout * 1e9);
+    swco__deadline_t by = swco__deadline_from_timeout(p->msg_timeout);
     uint32_t be = htonl((uint32_t)len);
     int rc = write_full(p->conn_fd, &be, 4, by);
     if (!rc && len)

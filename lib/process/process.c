@@ -3,7 +3,6 @@
 #include "process/process_int.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,53 +31,12 @@ struct swco_process {
 
 /* ------------------------------------------------------- waiting on fds */
 
-typedef struct fd_wait {
-    swco__waiter_t w;
-    int fired;
-} fd_wait_t;
-
-static void fd_ready(int fd, int events, void *arg)
+/* Wait until fd is ready for events (SWCO_EVENT_READ/WRITE) or deadline
+ * passes: on the loop in a coroutine, else blocking the thread.  The fd is
+ * not left registered in the loop.  Returns > 0, -ETIMEDOUT, -ECANCELED. */
+static int wait_fd(int fd, int events, swco__deadline_t deadline)
 {
-    fd_wait_t *fw = arg;
-    if (fw->fired)
-        return;
-    fw->fired = 1;
-    swco_event_modify(fd, 0);
-    swco__co_wake(&fw->w, events);
-}
-
-/* Wait until fd is ready for events (SWCO_EVENT_READ/WRITE) or the
- * deadline (0: none) passes.  Returns > 0, -ETIMEDOUT, -ECANCELED. */
-static int wait_fd(int fd, int events, uint64_t deadline)
-{
-    double left = -1;
-    if (deadline) {
-        uint64_t now = swco__now_ns();
-        if (now >= deadline)
-            return -ETIMEDOUT;
-        left = (double)(deadline - now) / 1e9;
-    }
-    if (swco__co_current()) {
-        fd_wait_t fw = {.w = {.what = "process io"}};
-        int rc = swco_event_add(fd, events, fd_ready, &fw, NULL);
-        if (rc < 0)
-            return rc;
-        rc = swco__wait(&fw.w, left);
-        swco_event_del(fd);
-        return rc;
-    }
-    struct pollfd p = {.fd = fd, .events = (short)((events & SWCO_EVENT_READ ? POLLIN : 0) |
-                                                   (events & SWCO_EVENT_WRITE ? POLLOUT : 0))};
-    int ms = left < 0 ? -1 : (int)(left * 1000) + 1;
-    int n = poll(&p, 1, ms);
-    if (n < 0)
-        return errno == EINTR ? 1 : -errno; /* the caller retries */
-    return n == 0 ? -ETIMEDOUT : 1;
-}
-
-static uint64_t deadline_of(double timeout)
-{
-    return timeout > 0 ? swco__now_ns() + (uint64_t)(timeout * 1e9) : 0;
+    return swco__wait_fd_until(fd, events | SWCO__WAIT_BLOCK | SWCO__WAIT_ONCE, deadline);
 }
 
 /* Sleep a little: yields inside a coroutine. */
@@ -236,7 +194,7 @@ long swco_process_write(swco_process_t *p, const void *buf, size_t len, double t
         return swco__fail(-EINVAL);
     if (p->fd < 0)
         return swco__fail(-ENOTCONN);
-    uint64_t deadline = deadline_of(timeout);
+    swco__deadline_t deadline = swco__deadline_from_timeout(timeout);
     size_t done = 0;
     for (;;) {
         ssize_t n = send(p->fd, (const char *)buf + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -262,7 +220,7 @@ long swco_process_read(swco_process_t *p, void *buf, size_t cap, double timeout)
         return swco__fail(-EINVAL);
     if (p->fd < 0)
         return swco__fail(-ENOTCONN);
-    uint64_t deadline = deadline_of(timeout);
+    swco__deadline_t deadline = swco__deadline_from_timeout(timeout);
     for (;;) {
         ssize_t n = recv(p->fd, buf, cap, MSG_DONTWAIT);
         if (n >= 0)
@@ -305,7 +263,7 @@ int swco_process_wait(swco_process_t *p, double timeout)
         return swco__fail(-EINVAL);
     if (p->reaped)
         return swco__fail(SWCO_EEXITED);
-    uint64_t deadline = deadline_of(timeout);
+    swco__deadline_t deadline = swco__deadline_from_timeout(timeout);
     int pidfd = -1;
 #ifdef SYS_pidfd_open
     if (swco__co_current())
@@ -329,7 +287,7 @@ int swco_process_wait(swco_process_t *p, double timeout)
             continue;
         if (!swco__co_current()) {
             /* Blocking wait: waitpid with a deadline needs polling. */
-            if (!deadline) {
+            if (deadline == SWCO__DEADLINE_NONE) {
                 r = waitpid(p->pid, &st, 0);
                 if (r == p->pid) {
                     record(p, st);
@@ -342,7 +300,7 @@ int swco_process_wait(swco_process_t *p, double timeout)
         if (pidfd >= 0) {
             rc = wait_fd(pidfd, SWCO_EVENT_READ, deadline);
         } else {
-            if (deadline && swco__now_ns() >= deadline)
+            if (swco__deadline_passed(deadline))
                 rc = -ETIMEDOUT;
             else
                 rc = nap(pause);
@@ -460,12 +418,12 @@ long swco_process_pop(swco_process_t *p, void *buf, size_t cap, double timeout)
     struct qmsg *m = malloc(sizeof *m);
     if (!m)
         return swco__fail(-ENOMEM);
-    uint64_t deadline = deadline_of(timeout);
+    swco__deadline_t deadline = swco__deadline_from_timeout(timeout);
     int co = swco__co_current() != NULL;
     double pause = 0.0005;
     long rc;
     for (;;) {
-        int flags = MSG_NOERROR | ((co || deadline) ? IPC_NOWAIT : 0);
+        int flags = MSG_NOERROR | ((co || deadline != SWCO__DEADLINE_NONE) ? IPC_NOWAIT : 0);
         ssize_t n = msgrcv(p->msqid, m, SWCO_PROCESS_MSG_MAX, 0, flags);
         if (n >= 0) {
             size_t c = (size_t)n < cap ? (size_t)n : cap;
@@ -479,7 +437,7 @@ long swco_process_pop(swco_process_t *p, void *buf, size_t cap, double timeout)
             rc = -errno;
             break;
         }
-        if (deadline && swco__now_ns() >= deadline) {
+        if (swco__deadline_passed(deadline)) {
             rc = -ETIMEDOUT;
             break;
         }

@@ -29,6 +29,8 @@ typedef struct fd_slot {
 
 /* fd's slot if its chunk exists (registered or not), else NULL. */
 fd_slot_t *swco__fd_slot(swco__reactor_t *r, int fd);
+/* fd's slot if fd is registered in r (r may be NULL), else NULL. */
+fd_slot_t *swco__fd_find(swco__reactor_t *r, int fd);
 
 typedef struct ready_event {
     int fd;
@@ -125,14 +127,22 @@ struct swco__reactor {
     swco__reactor_t *forgotten_next; /* chain of loops a forked child left behind */
 };
 
+/* The thread's loop, NULL until swco__reactor_get() makes it. */
+extern SWCO__TLS swco__reactor_t *swco__tls_reactor;
+
 extern const backend_ops_t swco__epoll_ops;
 extern const backend_ops_t swco__poll_ops;
 
 /* Internal interest bit: edge-triggered (epoll only). */
 #define SWCO__EVENT_EDGE 0x100
 
-/* reactor.c: backends report each ready fd while polling */
+/* fdreg.c: backends report each ready fd while polling */
 int swco__reactor_ready(swco__reactor_t *r, int fd, int events);
+
+/* post.c: the eventfd's callback, runs the calls other threads posted */
+void swco__reactor_wakeup_read(int fd, int events, void *arg);
+/* signal.c: call the handlers of the signals the signalfd has */
+void swco__signals_run(swco__reactor_t *r);
 
 /* timer.c */
 void swco__timers_run(swco__reactor_t *r);

@@ -61,15 +61,16 @@ int swco__pid_dead(pid_t pid)
     return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
 }
 
-int swco__futex_wait(uint32_t *addr, uint32_t val, double timeout)
+int swco__futex_wait_until(uint32_t *addr, uint32_t val, swco__deadline_t deadline)
 {
+    /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time: the
+     * deadline as it is, with no conversion to a relative wait. */
     struct timespec ts, *tsp = NULL;
-    if (timeout > 0) {
-        ts.tv_sec = (time_t)timeout;
-        ts.tv_nsec = (long)((timeout - (double)ts.tv_sec) * 1e9);
+    if (deadline != SWCO__DEADLINE_NONE) {
+        ts = swco__deadline_timespec(deadline);
         tsp = &ts;
     }
-    long rc = syscall(SYS_futex, addr, FUTEX_WAIT, val, tsp, NULL, 0);
+    long rc = syscall(SYS_futex, addr, FUTEX_WAIT_BITSET, val, tsp, NULL, FUTEX_BITSET_MATCH_ANY);
     if (rc == 0)
         return 0;
     return -errno;
@@ -133,18 +134,13 @@ int swco_atomic_wait(swco_atomic_t *a, double timeout)
 {
     if (!a)
         return swco__fail(-EINVAL);
-    uint64_t deadline = timeout > 0 ? swco__now_ns() + (uint64_t)(timeout * 1e9) : 0;
+    swco__deadline_t deadline = swco__deadline_from_timeout(timeout);
     for (;;) {
         if (swco_atomic_cmpset(a, 1, 0) == 1)
             return 0;
-        double left = -1;
-        if (deadline) {
-            uint64_t now = swco__now_ns();
-            if (now >= deadline)
-                return swco__fail(-ETIMEDOUT);
-            left = (double)(deadline - now) / 1e9;
-        }
-        int rc = swco__futex_wait(&a->value, 0, left);
+        if (swco__deadline_passed(deadline))
+            return swco__fail(-ETIMEDOUT);
+        int rc = swco__futex_wait_until(&a->value, 0, deadline);
         if (rc == -EINTR)
             return swco__fail(rc);
         /* 0, -EAGAIN (value changed) and -ETIMEDOUT loop to re-check. */

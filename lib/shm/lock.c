@@ -165,55 +165,33 @@ static int mutex_result(swco_lock_t *l, int rc)
     return rc ? swco__fail(-rc) : 0;
 }
 
-/* Timeouts above this (about 31 years) are clamped to it: a huge timeout
- * is a long wait, never an overflowed deadline. */
-#define TIMEOUT_MAX 1e9
+/* Timeouts above SWCO__TIMEOUT_MAX (about 31 years) are clamped to it by
+ * swco__deadline_from_timeout(): a huge timeout is a long wait, never an
+ * overflowed deadline. */
 
-static struct timespec deadline_of(double timeout)
+static int spin_timed(swco_lock_t *l, swco__deadline_t deadline)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    if (timeout > TIMEOUT_MAX)
-        timeout = TIMEOUT_MAX;
-    long long ns = (long long)ts.tv_nsec + (long long)(timeout * 1e9);
-    ts.tv_sec += (time_t)(ns / 1000000000LL);
-    ts.tv_nsec = (long)(ns % 1000000000LL);
-    return ts;
-}
-
-static uint64_t deadline_ns(double timeout)
-{
-    if (!(timeout > 0))
-        return 0;
-    if (timeout > TIMEOUT_MAX)
-        timeout = TIMEOUT_MAX;
-    return swco__now_ns() + (uint64_t)(timeout * 1e9);
-}
-
-static int spin_timed(swco_lock_t *l, double timeout)
-{
-    uint64_t deadline = deadline_ns(timeout);
     for (unsigned i = 0;; i++) {
         if (pthread_spin_trylock(&l->u.spin) == 0)
             return 0;
         if ((i & 63) == 63) {
-            if (deadline && swco__now_ns() >= deadline)
+            if (swco__deadline_passed(deadline))
                 return swco__fail(-ETIMEDOUT);
             sched_yield();
         }
     }
 }
 
-/* read: 1 for a shared (read) lock; timeout: -1 blocking, -2 try, else limit. */
-static int do_lock(swco_lock_t *l, int read, double timeout)
+/* read: 1 for a shared (read) lock; try: do not wait; else wait until
+ * deadline (SWCO__DEADLINE_NONE: for ever). */
+static int do_lock(swco_lock_t *l, int read, int try, swco__deadline_t deadline)
 {
     if (!l)
         return swco__fail(-EINVAL);
-    int try = timeout == -2;
-    int timed = timeout > 0;
+    int timed = !try && deadline != SWCO__DEADLINE_NONE;
     struct timespec ts;
     if (timed)
-        ts = deadline_of(timeout);
+        ts = swco__deadline_timespec(deadline);
     int rc;
     switch (l->type) {
     case SWCO_LOCK_MUTEX:
@@ -261,7 +239,7 @@ static int do_lock(swco_lock_t *l, int read, double timeout)
             /* Spinning on a lock this thread holds would never end. */
             if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == my_tid())
                 return swco__fail(-EDEADLK);
-            rc = spin_timed(l, timed ? timeout : -1);
+            rc = spin_timed(l, deadline);
             if (rc)
                 return rc;
         }
@@ -279,19 +257,19 @@ static int do_lock(swco_lock_t *l, int read, double timeout)
     }
 }
 
-int swco_lock_lock(swco_lock_t *l) { return do_lock(l, 0, -1); }
-int swco_lock_trylock(swco_lock_t *l) { return do_lock(l, 0, -2); }
-int swco_lock_lock_read(swco_lock_t *l) { return do_lock(l, 1, -1); }
-int swco_lock_trylock_read(swco_lock_t *l) { return do_lock(l, 1, -2); }
+int swco_lock_lock(swco_lock_t *l) { return do_lock(l, 0, 0, SWCO__DEADLINE_NONE); }
+int swco_lock_trylock(swco_lock_t *l) { return do_lock(l, 0, 1, SWCO__DEADLINE_NONE); }
+int swco_lock_lock_read(swco_lock_t *l) { return do_lock(l, 1, 0, SWCO__DEADLINE_NONE); }
+int swco_lock_trylock_read(swco_lock_t *l) { return do_lock(l, 1, 1, SWCO__DEADLINE_NONE); }
 
 int swco_lock_timedlock(swco_lock_t *l, double timeout)
 {
-    return do_lock(l, 0, timeout > 0 ? timeout : -1);
+    return do_lock(l, 0, 0, swco__deadline_from_timeout(timeout));
 }
 
 int swco_lock_timedlock_read(swco_lock_t *l, double timeout)
 {
-    return do_lock(l, 1, timeout > 0 ? timeout : -1);
+    return do_lock(l, 1, 0, swco__deadline_from_timeout(timeout));
 }
 
 int swco_lock_unlock(swco_lock_t *l)
@@ -380,11 +358,12 @@ static int co_lock(swco_lock_t *l, int read, double timeout)
 {
     if (!l)
         return swco__fail(-EINVAL);
+    swco__deadline_t deadline = swco__deadline_from_timeout(timeout);
     if (!swco__co_current())
-        return do_lock(l, read, timeout > 0 ? timeout : -1);
+        return do_lock(l, read, 0, deadline);
     int rc;
     if (!oldest_waiter(l)) {
-        rc = do_lock(l, read, -2);
+        rc = do_lock(l, read, 1, SWCO__DEADLINE_NONE);
         /* Another coroutine of this thread may hold it: that is busy too. */
         if (rc != -EBUSY && rc != -EDEADLK)
             return rc;
@@ -392,8 +371,7 @@ static int co_lock(swco_lock_t *l, int read, double timeout)
     rc = swco__co_can_wait();
     if (rc < 0)
         return swco__fail(rc);
-    uint64_t deadline = deadline_ns(timeout);
-    double pause = 0.0001;
+    int64_t pause_ns = 100000;
     lock_wait_t lw = {.lock = l};
     lw.w.co = swco__co_current();
     lw.w.what = "lock";
@@ -401,23 +379,23 @@ static int co_lock(swco_lock_t *l, int read, double timeout)
     for (;;) {
         int oldest = oldest_waiter(l) == &lw;
         if (oldest) {
-            rc = do_lock(l, read, -2);
+            rc = do_lock(l, read, 1, SWCO__DEADLINE_NONE);
             if (rc != -EBUSY && rc != -EDEADLK)
                 break;
         }
-        double left = -1;
-        if (deadline) {
-            uint64_t now = swco__now_ns();
-            if (now >= deadline) {
-                rc = swco__fail(-ETIMEDOUT);
-                break;
-            }
-            left = (double)(deadline - now) / 1e9;
+        if (swco__deadline_passed(deadline)) {
+            rc = swco__fail(-ETIMEDOUT);
+            break;
         }
         /* The oldest polls with a growing pause; the others wait their turn. */
-        double wait = oldest && (left < 0 || pause < left) ? pause : left;
+        swco__deadline_t until = deadline;
+        if (oldest) {
+            swco__deadline_t next_poll = swco__clock_ns() + pause_ns;
+            if (next_poll < until)
+                until = next_poll;
+        }
         lw.suspended = 1;
-        rc = swco__wait(&lw.w, wait);
+        rc = swco__wait_until(&lw.w, until);
         lw.suspended = 0;
         if (rc == -ETIMEDOUT)
             rc = 0;
@@ -425,8 +403,8 @@ static int co_lock(swco_lock_t *l, int read, double timeout)
             swco__fail(rc);
             break;
         }
-        if (oldest && pause < 0.01)
-            pause *= 2;
+        if (oldest && pause_ns < 10000000)
+            pause_ns *= 2;
     }
     int was_oldest = oldest_waiter(l) == &lw;
     swco__list_unlink(&lw.link);

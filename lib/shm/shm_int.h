@@ -15,9 +15,10 @@ void swco__shm_free(void *p, size_t size);
 pid_t swco__pid(void);
 /* 1 when pid is gone (no such process, or a zombie), else 0. */
 int swco__pid_dead(pid_t pid);
-/* Shared (not private) futex wait/wake on a 32-bit word; wait returns 0,
- * -ETIMEDOUT, -EINTR or -EAGAIN (value changed). */
-int swco__futex_wait(uint32_t *addr, uint32_t val, double timeout);
+/* Shared (not private) futex wait/wake on a 32-bit word; wait (while *addr
+ * is val, until deadline) returns 0, -ETIMEDOUT, -EINTR or -EAGAIN (value
+ * changed). */
+int swco__futex_wait_until(uint32_t *addr, uint32_t val, swco__deadline_t deadline);
 int swco__futex_wake(uint32_t *addr, int n);
 
 #endif

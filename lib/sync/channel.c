@@ -13,27 +13,13 @@
  * thread's coroutines, which only that thread's scheduler may switch to.
  * A push, pop or close from any other thread would wake or park them on
  * the wrong scheduler (or none), so it fails with -EPERM instead. */
-#include "internal.h"
-#include "sync/waitq.h"
+#include "sync/chan.h"
 
 #include <stdlib.h>
 
-struct swco_channel {
-    long capacity;
-    long head, len;
-    void **ring;            /* max(capacity, 1) slots */
-    int closed;
-    swco_free_fn item_free;
-    waitq_t producers;      /* qwaiter.value: the value to push */
-    waitq_t consumers;      /* qwaiter.value: receives the value */
-    const void *owner;      /* &thread_mark of the creating thread */
-};
+SWCO__TLS char swco__chan_thread_mark;
 
-/* Its address differs in every live thread: one instruction to name the
- * caller, where pthread_self() would be a call. */
-static SWCO__TLS char thread_mark;
-
-static inline int foreign(const swco_channel_t *ch) { return ch->owner != &thread_mark; }
+static inline int foreign(const swco_channel_t *ch) { return chan_foreign(ch); }
 
 swco_channel_t *swco_channel_new_ex(long capacity, swco_free_fn item_free)
 {
@@ -52,7 +38,7 @@ swco_channel_t *swco_channel_new_ex(long capacity, swco_free_fn item_free)
     }
     ch->capacity = capacity;
     ch->item_free = item_free;
-    ch->owner = &thread_mark;
+    ch->owner = &swco__chan_thread_mark;
     waitq_init(&ch->producers);
     waitq_init(&ch->consumers);
     return ch;
@@ -60,43 +46,17 @@ swco_channel_t *swco_channel_new_ex(long capacity, swco_free_fn item_free)
 
 swco_channel_t *swco_channel_new(long capacity) { return swco_channel_new_ex(capacity, NULL); }
 
-static void ring_put(swco_channel_t *ch, void *v)
-{
-    ch->ring[(ch->head + ch->len) % ch->capacity] = v;
-    ch->len++;
-}
-
-static void *ring_take(swco_channel_t *ch)
-{
-    void *v = ch->ring[ch->head];
-    ch->head = (ch->head + 1) % ch->capacity;
-    ch->len--;
-    return v;
-}
-
 int swco_channel_push(swco_channel_t *ch, void *value, double timeout)
 {
     if (!ch)
         return swco__fail(-EINVAL);
     if (SWCO__UNLIKELY(foreign(ch)))
         return swco__fail(-EPERM);
-    if (ch->closed)
-        return swco__fail(SWCO_ECLOSED);
-    qwaiter_t *c = waitq_pop(&ch->consumers);
-    if (c) {
-        c->value = value;
-        if (ch->capacity == 0)
-            waitq_handoff(c);
-        else
-            swco__co_wake(&c->w, 0);
-        return 0;
-    }
-    if (ch->len < ch->capacity) {
-        ring_put(ch, value);
-        return 0;
-    }
+    int rc = chan_try_push(ch, value);
+    if (rc != -EAGAIN)
+        return rc ? swco__fail(rc) : 0;
     qwaiter_t self = {.value = value};
-    int rc = waitq_wait(&ch->producers, &self, "channel push", timeout);
+    rc = waitq_wait(&ch->producers, &self, "channel push", timeout);
     return rc ? swco__fail(rc) : 0;
 }
 
@@ -106,25 +66,11 @@ int swco_channel_pop(swco_channel_t *ch, void **value, double timeout)
         return swco__fail(-EINVAL);
     if (SWCO__UNLIKELY(foreign(ch)))
         return swco__fail(-EPERM);
-    if (ch->len > 0) {
-        *value = ring_take(ch);
-        qwaiter_t *p = waitq_pop(&ch->producers);
-        if (p) {
-            ring_put(ch, p->value);
-            swco__co_wake(&p->w, 0);
-        }
-        return 0;
-    }
-    qwaiter_t *p = waitq_pop(&ch->producers); /* unbuffered: take from the pusher */
-    if (p) {
-        *value = p->value;
-        waitq_handoff(p);
-        return 0;
-    }
-    if (ch->closed)
-        return swco__fail(SWCO_ECLOSED);
+    int rc = chan_try_pop(ch, value);
+    if (rc != -EAGAIN)
+        return rc ? swco__fail(rc) : 0;
     qwaiter_t self = {.value = NULL};
-    int rc = waitq_wait(&ch->consumers, &self, "channel pop", timeout);
+    rc = waitq_wait(&ch->consumers, &self, "channel pop", timeout);
     if (rc)
         return swco__fail(rc);
     *value = self.value;
@@ -165,7 +111,7 @@ void swco_channel_free(swco_channel_t *ch)
     if (!ch->closed)
         swco_channel_close(ch);
     while (ch->len > 0) {
-        void *v = ring_take(ch);
+        void *v = chan_ring_take(ch);
         if (ch->item_free)
             ch->item_free(v);
     }

@@ -2709,7 +2709,8 @@ class TestRawOwnership(unittest.TestCase):
             "import swco_raw as r\n"
             "for new, free in ((r.swco_mutex_new, r.swco_mutex_free),\n"
             "                  (r.swco_waitgroup_new, r.swco_waitgroup_free),\n"
-            "                  (lambda: r.swco_channel_new(1), r.swco_channel_free)):\n"
+            "                  (lambda: r.swco_channel_new(1), r.swco_channel_free),\n"
+            "                  (r.swco_select_new, r.swco_select_free)):\n"
             "    o = new()\n"
             "    free(o)\n"
             "    assert not o.thisown\n"
@@ -2868,6 +2869,189 @@ class TestRawTypemaps(unittest.TestCase):
             capture_output=True, text=True, timeout=60 * SLOW)
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertEqual(res.stdout.split(), ["True", "0"])
+
+
+class TestSelect(unittest.TestCase):
+    def test_ready_cases(self):
+        a, b, c = swco.Channel(1), swco.Channel(1), swco.Channel(1)
+        b.push("bee")
+        c.push("full")
+        # Outside a coroutine: a ready case needs no wait.
+        self.assertEqual(swco.select([a, b], push=[(c, "sea")]), (b, "bee"))
+        self.assertEqual(len(c), 1, "the push case must not have run")
+        c.pop()
+        ch, value = swco.select([a, b], push=[(c, "sea")])
+        self.assertIs(ch, c)
+        self.assertIsNone(value)
+        self.assertEqual(c.pop(), "sea")
+        # Any iterables; a channel in several cases.
+        self.assertEqual(swco.select(pop=(x for x in [a, a]), push=iter([(c, 1)])), (c, None))
+
+    def test_default_never_waits(self):
+        a, b = swco.Channel(0), swco.Channel(1)
+        marker = object()
+        out = []
+
+        def main():
+            out.append(swco.select([a, b], default=marker))
+            out.append(swco.select([a], push=[(a, 1)], default=None))
+            self.assertEqual((a.consumers, a.producers, b.consumers), (0, 0, 0))
+            b.push(7)
+            out.append(swco.select([a, b], default=marker))
+
+        swco.run(main)
+        self.assertEqual(out, [marker, None, (b, 7)])
+
+    def test_timeout(self):
+        out = {}
+
+        def main():
+            a, b = swco.Channel(1), swco.Channel(0)
+            t0 = time.monotonic()
+            try:
+                swco.select([a], push=[(b, "never")], timeout=0.05)
+            except swco.TimeoutError as exc:
+                out["code"] = exc.code
+            out["waited"] = time.monotonic() - t0
+            out["left"] = (a.consumers, b.producers)
+
+        swco.run(main)
+        self.assertEqual(out["code"], -errno.ETIMEDOUT)
+        self.assertGreaterEqual(out["waited"], 0.04)
+        self.assertEqual(out["left"], (0, 0))
+
+    def test_woken_by_push_and_pop(self):
+        got = []
+        obj = object()
+
+        def main():
+            a, b, u = swco.Channel(1), swco.Channel(1), swco.Channel(0)
+            swco.go(lambda: got.append(swco.select([a, b])))
+            self.assertEqual((a.consumers, b.consumers), (1, 1))
+            b.push("hello")  # buffered: the select runs at once
+            self.assertEqual(got, [(b, "hello")])
+            self.assertEqual((a.consumers, b.consumers), (0, 0))
+            # Unbuffered: the push case completes when a popper takes it.
+            swco.go(lambda: got.append(swco.select([a], push=[(u, obj)])))
+            self.assertEqual((u.producers, a.consumers), (1, 1))
+            got.append(u.pop())
+            swco.sleep(0)  # the select runs once this coroutine waits
+            self.assertEqual((u.producers, a.consumers), (0, 0))
+            got.append(u)
+
+        swco.run(main)
+        self.assertIs(got[1], obj)
+        self.assertEqual(got[2], (got[3], None))
+
+    def test_closed_channel(self):
+        out = []
+
+        def main():
+            a, b = swco.Channel(0), swco.Channel(2)
+            swco.go(select_into, a, b)
+            b.close()
+            out.append(b)
+            try:
+                swco.select(push=[(a, 1), (b, 2)])
+            except swco.ClosedError as exc:
+                out.append(exc.channel)
+
+        def select_into(a, b):
+            try:
+                swco.select([a, b])
+            except swco.ClosedError as exc:
+                out.append(exc.channel)
+                out.append(exc.code)
+
+        swco.run(main)
+        b = out[2]
+        self.assertIs(out[0], b)
+        self.assertEqual(out[1], _swco_code("SWCO_ECLOSED"))
+        self.assertIs(out[3], b)
+
+    def test_fair_among_ready_cases(self):
+        # Each of two always-ready cases wins at least 20% of 1000 times:
+        # for a fair pick, missing that has a probability below 1e-80.
+        a, b = swco.Channel(1), swco.Channel(1)
+        a.push("a")
+        b.push("b")
+        wins = {a: 0, b: 0}
+        for _ in range(1000):
+            ch, value = swco.select([a, b], default=None)
+            wins[ch] += 1
+            ch.push(value)
+        self.assertGreaterEqual(wins[a], 200)
+        self.assertGreaterEqual(wins[b], 200)
+
+    def test_references(self):
+        class Item:
+            pass
+
+        kept, dropped = Item(), Item()
+        kept_ref, dropped_ref = weakref.ref(kept), weakref.ref(dropped)
+        a, b = swco.Channel(1), swco.Channel(1)
+        b.push("full")
+        self.assertEqual(swco.select(push=[(a, kept), (b, dropped)]), (a, None))
+        del kept, dropped
+        gc.collect()
+        self.assertIsNotNone(kept_ref(), "the channel holds the pushed value")
+        self.assertIsNone(dropped_ref(), "the case that did not run keeps nothing")
+        self.assertIs(a.pop(), kept_ref())
+
+    def test_cancel(self):
+        out = []
+
+        def main():
+            a = swco.Channel(0)
+
+            def waiter():
+                try:
+                    swco.select([a], push=[(a, 1)])
+                except swco.CancelledError:
+                    out.append("cancelled")
+                    raise
+
+            cid = swco.go(waiter)
+            self.assertEqual((a.consumers, a.producers), (1, 1))
+            swco.cancel(cid)
+            out.append((a.consumers, a.producers))
+
+        swco.run(main)
+        self.assertEqual(out, ["cancelled", (0, 0)])
+
+    def test_bad_arguments(self):
+        a = swco.Channel(1)
+        with self.assertRaises(ValueError):
+            swco.select()
+        with self.assertRaises(TypeError):
+            swco.select([a, "not a channel"])
+        with self.assertRaises(TypeError):
+            swco.select(push=[a])
+        with self.assertRaises(TypeError):
+            swco.select(push=[(a, 1, 2)])
+        with self.assertRaises(TypeError):
+            swco.select(5)
+        with self.assertRaises(swco.Error) as cm:
+            swco.select([a])  # nothing ready, outside a coroutine
+        self.assertEqual(cm.exception.code, _swco_code("SWCO_ENOTCO"))
+        self.assertEqual(a.consumers, 0)
+
+    def test_other_threads_channel(self):
+        a = swco.Channel(1)
+        a.push("stays")
+        out = []
+
+        def other():
+            try:
+                swco.select([a], default=None)
+            except swco.Error as exc:
+                out.append(exc.code)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        self.assertEqual(out, [-errno.EPERM])
+        self.assertEqual(a.pop(), "stays")
 
 
 if __name__ == "__main__":
