@@ -1,157 +1,229 @@
-/* bindings/swco.i - the flat libswco C API for every SWIG binding.
+/* bindings/swco.i - the libswco C API for every SWIG binding.
  *
- * A language's interface file (bindings/<lang>/swco_<lang>.i) declares its
- * %module, defines how a negative return code becomes that language's error
- * as a %define SWCO_LANGUAGE_TYPEMAPS that this file expands before the
- * headers (out typemaps for int and long results, which raise on a negative
- * value, and one for swco_err_t, an error code returned as data and never
- * raised; see python/swco_python.i), binds the
- * callback-taking calls with its own code, and %includes this file.
+ * Every public header is %included here, so a language gets the whole API
+ * (tools/swig-coverage counts it; make check wants >= 95%).  A language's
+ * interface file (bindings/<lang>/swco_<lang>.i) declares its %module,
+ * defines the typemaps for the canonical parameter patterns below (and, as
+ * SWCO_LANGUAGE_TYPEMAPS, its error mapping: a negative int or long result
+ * is an error to raise, a swco_err_t an error code returned as data, never
+ * raised), then
+ * %includes this file; it adds only what the language alone needs (state
+ * switching, exceptions).  A pattern a language leaves undefined still binds:
+ * SWIG's defaults pass the pointers through.
  *
  * What is shared:
- *  - the public headers, with SWCO_API empty (export.h does that under SWIG);
- *  - ownership: every _new returns a new object (%newobject), every _free
- *    takes it back (%delobject), so the language frees what it created once;
- *  - calls that take a C function pointer plus void *arg are %ignored here:
- *    a binding wraps them with its own trampoline, passing the language's
- *    callable as arg and releasing it through arg_free.
+ *  - ownership: every constructor returns a new object (%newobject) and
+ *    every opaque object type has the matching _free as its destructor, so
+ *    dropping the language's object frees it; calling _free explicitly
+ *    disowns it first (%delobject);
+ *  - structs that grow carry a size field first: their constructor here
+ *    zeroes them and sets it;
+ *  - the parameter patterns, applied here to every function that has them:
+ *
+ *    canonical pattern                         what the language does
+ *    (const void *SWCO_BYTES_IN, size_t SWCO_LEN)  bytes/str in (None: NULL, 0)
+ *    (void *SWCO_BUF_OUT, size_t SWCO_CAP)     takes a size, allocates that
+ *                                              much, returns the first
+ *                                              result bytes as a byte string
+ *    (char *SWCO_STR_OUT, size_t SWCO_STR_CAP) no input: a buffer of
+ *                                              SWCO_STR_CAP_DEFAULT bytes,
+ *                                              returns the NUL-ended string
+ *    (char **SWCO_ALLOC_OUT, size_t *SWCO_ALLOC_LEN)  no input: the library
+ *                                              mallocs, the language copies
+ *                                              the bytes and free()s
+ *    const char **SWCO_PTR_LEN_OUT             no input: result bytes at
+ *                                              *ptr (library-owned), copied
+ *    T *SWCO_OUT (int, long, int64_t, double)  no input: returns the value
+ *                                              (the call's 0 status dropped)
+ *    void **SWCO_PTR_OUT                       no input: returns the pointer
+ *    (long *SWCO_LONGS_OUT, long SWCO_MAX) and (void **SWCO_PTRS_OUT, long
+ *    SWCO_MAX)                                 takes max, returns a list
+ *    char *const SWCO_ARGV[]                   a list of strings, NULL-ended
+ *
+ *  - callbacks: SWCO_CALLBACK(fn_type) is expanded for every callback type
+ *    below.  A language defines it (before %including this file) to emit
+ *    typemaps for (fn_type fn, void *arg, swco_free_fn arg_free) - its
+ *    callable becomes arg, a C trampoline of fn_type calls it, arg_free
+ *    releases the reference - and for the short (fn_type fn, void *arg)
+ *    of calls that are done with fn before they return.  Undefined, the
+ *    function pointers pass through as opaque values.
  */
 
 %{
 #include <swco.h>
+#include <errno.h>
+#include <dlfcn.h>
 %}
 
 #define SWCO_BEGIN_DECLS
 #define SWCO_END_DECLS
 
-/* ---------------------------------------------------------- ownership */
-%newobject swco_channel_new;
-%newobject swco_channel_new_ex;
-%delobject swco_channel_free;
-%newobject swco_select_new;
-%delobject swco_select_free;
-%newobject swco_waitgroup_new;
-%delobject swco_waitgroup_free;
-%newobject swco_mutex_new;
-%delobject swco_mutex_free;
-%newobject swco_cond_new;
-%delobject swco_cond_free;
-%newobject swco_table_new;
-%delobject swco_table_free;
-%newobject swco_atomic_new;
-%delobject swco_atomic_free;
-%newobject swco_atomic64_new;
-%delobject swco_atomic64_free;
-%newobject swco_lock_new;
-%delobject swco_lock_free;
-%newobject swco_pool_new;
-%newobject swco_socket_new;
-%newobject swco_socket_new_fd;
-%newobject swco_socket_accept;
-%delobject swco_socket_free;
-%newobject swco_ssl_ctx_new;
-%delobject swco_ssl_ctx_free;
-%delobject swco_pool_free;
-%delobject swco_process_free;
-
-/* ------------------------------------------ bound by each language's code */
-%ignore swco_run;
-%ignore swco_coroutine_create;
-%ignore swco_coroutine_create_ex;
-%ignore swco_defer;
-%ignore swco_coroutine_set_local;
-%ignore swco_coroutine_get_local;
-%ignore swco_coroutine_set_hook;
-%ignore swco_coroutine_list;
-%ignore swco_coroutine_stats;
-%ignore swco_coroutine_stats_t;
-%ignore swco_coroutine_stats;
-%ignore swco_timer_after;
-%ignore swco_timer_tick;
-%ignore swco_timer_add;
-%ignore swco_channel_new_ex;   /* values are the language's objects */
-%ignore swco_channel_push;
-%ignore swco_channel_pop;
-%ignore swco_select_add_push;  /* the pushed and popped values, likewise */
-%ignore swco_select_value;
-%ignore swco_log_set_handler;
-%ignore swco_event_add;
-%ignore swco_event_modify;
-%ignore swco_event_del;
-%ignore swco_event_isset;
-%ignore swco_event_defer;
-%ignore swco_event_cycle;
-%ignore swco_event_signal;
-%ignore swco_set_last_error;
-/* shared memory and processes: buffers, out-parameters, callbacks, forks */
-%ignore swco_table_set_int;
-%ignore swco_table_set_double;
-%ignore swco_table_set_string;
-%ignore swco_table_get_int;
-%ignore swco_table_get_double;
-%ignore swco_table_get_string;
-%ignore swco_table_incr;
-%ignore swco_table_decr;
-%ignore swco_table_incr_double;
-%ignore swco_table_stats;
-%ignore swco_table_stats_t;
-%ignore swco_table_row_new;
-%ignore swco_table_row_free;
-%ignore swco_table_row_clear;
-%ignore swco_table_row_set_int;
-%ignore swco_table_row_set_double;
-%ignore swco_table_row_set_string;
-%ignore swco_table_row_get_int;
-%ignore swco_table_row_get_double;
-%ignore swco_table_row_get_string;
-%ignore swco_table_set_row;
-%ignore swco_table_get_row;
-%ignore swco_table_update;
-%ignore swco_table_iter_new;
-%ignore swco_table_iter_next;
-%ignore swco_table_iter_rewind;
-%ignore swco_table_iter_free;
-%ignore swco_process_new;
-%ignore swco_process_start;
-%ignore swco_process_write;
-%ignore swco_process_read;
-%ignore swco_process_wait;
-%ignore swco_process_exec;
-%ignore swco_process_wait_any;
-%ignore swco_process_push;
-%ignore swco_process_pop;
-%ignore swco_pool_on_worker_start;
-%ignore swco_pool_on_worker_stop;
-%ignore swco_pool_on_message;
-%ignore swco_pool_start;
-%ignore swco_pool_reply;
-%ignore swco_pool_send;
-%ignore swco_pool_recv;
-%ignore swco_pool_push;
-%ignore swco_socket_send;
-%ignore swco_socket_send_all;
-%ignore swco_socket_recv;
-%ignore swco_socket_recv_all;
-%ignore swco_socket_peek;
-%ignore swco_socket_sendto;
-%ignore swco_socket_recvfrom;
-%ignore swco_socket_getsockname;
-%ignore swco_socket_getpeername;
-%ignore swco_socket_set_package_eof;
-%ignore swco_socket_recv_packet;
-%ignore swco_socket_get_timeout;
-%ignore swco_socket_get_default_timeout;
-
-/* TLS: the peer's subject is copied into the caller's buffer. */
-%ignore swco_ssl_get_peer_subject;
+/* Bytes a language's SWCO_STR_OUT buffer has (addresses, keys, subjects). */
+%{
+#define SWCO_STR_CAP_DEFAULT 4096
+%}
 
 /* The language's error mapping. */
 #ifdef SWCO_LANGUAGE_TYPEMAPS
 SWCO_LANGUAGE_TYPEMAPS
 #endif
 
+/* ------------------------------------------------------------ objects
+ * SWIG sees each opaque type as an empty struct without a constructor
+ * (the _new functions make them) whose destructor is the library's _free. */
+%define SWCO_OBJECT(TAG, FREE)
+%nodefaultctor TAG;
+struct TAG {};
+%extend TAG {
+    ~TAG() { FREE($self); }
+}
+%delobject FREE;
+%enddef
+
+SWCO_OBJECT(swco_channel, swco_channel_free)
+SWCO_OBJECT(swco_select, swco_select_free)
+SWCO_OBJECT(swco_waitgroup, swco_waitgroup_free)
+SWCO_OBJECT(swco_mutex, swco_mutex_free)
+SWCO_OBJECT(swco_cond, swco_cond_free)
+SWCO_OBJECT(swco_table, swco_table_free)
+SWCO_OBJECT(swco_table_row, swco_table_row_free)
+SWCO_OBJECT(swco_table_iter, swco_table_iter_free)
+SWCO_OBJECT(swco_atomic, swco_atomic_free)
+SWCO_OBJECT(swco_atomic64, swco_atomic64_free)
+SWCO_OBJECT(swco_lock, swco_lock_free)
+SWCO_OBJECT(swco_pool, swco_pool_free)
+SWCO_OBJECT(swco_process, swco_process_free)
+SWCO_OBJECT(swco_socket, swco_socket_free)
+SWCO_OBJECT(swco_ssl_ctx, swco_ssl_ctx_free)
+SWCO_OBJECT(swco_addrinfo, swco_addrinfo_free)
+
+%newobject swco_channel_new;
+%newobject swco_channel_new_ex;
+%newobject swco_select_new;
+%newobject swco_waitgroup_new;
+%newobject swco_mutex_new;
+%newobject swco_cond_new;
+%newobject swco_table_new;
+%newobject swco_table_row_new;
+%newobject swco_table_iter_new;
+%newobject swco_atomic_new;
+%newobject swco_atomic64_new;
+%newobject swco_lock_new;
+%newobject swco_pool_new;
+%newobject swco_process_new;
+%newobject swco_socket_new;
+%newobject swco_socket_new_fd;
+%newobject swco_socket_accept;
+%newobject swco_ssl_ctx_new;
+%newobject swco_dns_getaddrinfo;
+
+/* Structs the library fills: a zeroed one from the language's constructor,
+ * with its size field set when it has one (SWCO_STRUCT_SIZE). */
+%define SWCO_STRUCT(TAG)
+%extend TAG {
+    TAG() {
+        struct TAG *p = calloc(1, sizeof *p);
+        if (p)
+            SWCO_STRUCT_SIZE(p);
+        return p;
+    }
+    ~TAG() { free($self); }
+}
+%enddef
+%{
+#include <stdlib.h>
+#define SWCO_STRUCT_SIZE(p) ((p)->size = sizeof *(p))
+%}
+SWCO_STRUCT(swco_coroutine_stats)
+SWCO_STRUCT(swco_file_stat)
+SWCO_STRUCT(swco_file_statvfs)
+SWCO_STRUCT(swco_table_stats)
+/* Read-only to a binding: the library fills them. */
+%immutable swco_coroutine_stats::size;
+%immutable swco_file_stat::size;
+%immutable swco_file_statvfs::size;
+%immutable swco_table_stats::size;
+
+/* ------------------------------------------------- parameter patterns */
+%apply (const void *SWCO_BYTES_IN, size_t SWCO_LEN) {
+    (const void *data, size_t len),
+    (const void *buf, size_t len),
+    (const void *value, size_t len),
+    (const char *eof, size_t len)
+};
+%apply (void *SWCO_BUF_OUT, size_t SWCO_CAP) {
+    (void *buf, size_t cap),
+    (void *buf, size_t len),
+    (char *buf, size_t cap)
+};
+%apply (char *SWCO_STR_OUT, size_t SWCO_STR_CAP) {
+    (char *addr, size_t addr_len),
+    (char *out, size_t out_len),
+    (char *key, size_t cap),
+    (char *buf, size_t len)
+};
+%apply (char **SWCO_ALLOC_OUT, size_t *SWCO_ALLOC_LEN) { (char **out, size_t *out_len) };
+%apply const char **SWCO_PTR_LEN_OUT { const char **data };
+%apply int *SWCO_OUT { int *status, int *port };
+%apply int64_t *SWCO_OUT { int64_t *out };
+%apply double *SWCO_OUT { double *out };
+%apply void **SWCO_PTR_OUT { void **value };
+%apply (long *SWCO_LONGS_OUT, long SWCO_MAX) { (long *cids, long max) };
+%apply (void **SWCO_PTRS_OUT, long SWCO_MAX) { (void **frames, long max) };
+%apply char *const SWCO_ARGV[] { char *const argv[] };
+/* swco_process_wait_any: both are results (the call returns 1 or 0). */
+%apply int *OUTPUT { int *pid, int *status } ;
+
+/* ----------------------------------------------------------- callbacks */
+#ifndef SWCO_CALLBACK
+%define SWCO_CALLBACK(FN_T)
+%enddef
+#endif
+SWCO_CALLBACK(swco_fn)
+SWCO_CALLBACK(swco_timer_fn)
+SWCO_CALLBACK(swco_event_fn)
+SWCO_CALLBACK(swco_signal_fn)
+SWCO_CALLBACK(swco_log_fn)
+SWCO_CALLBACK(swco_coroutine_hook_fn)
+SWCO_CALLBACK(swco_process_fn)
+SWCO_CALLBACK(swco_pool_worker_fn)
+SWCO_CALLBACK(swco_pool_message_fn)
+SWCO_CALLBACK(swco_table_update_fn)
+
+/* ----------------------------------------------------------- libcurl
+ * A CURL easy handle is an opaque pointer to a binding (one made by the
+ * language's own libcurl binding, passed as its address); CURLcode is an
+ * int. */
+typedef void CURL;
+typedef int CURLcode;
+
+/* --------------------------------------------------------- libswco_hook
+ * The hook's switches live in libswco_hook, which a program preloads
+ * (LD_PRELOAD) and a binding must not link: linking it would interpose libc
+ * in every program that loads the binding.  The binding finds them at run
+ * time instead; without the hook library they return -ENOSYS. */
+%{
+#include <swco/hook.h>
+static int swco__bind_hook(const char *name, int arg, int has_arg)
+{
+    void *sym = dlsym(RTLD_DEFAULT, name);
+    if (!sym)
+        return -ENOSYS;
+    if (has_arg) {
+        int (*fn)(int) = (int (*)(int))sym;
+        return fn(arg);
+    }
+    int (*fn)(void) = (int (*)(void))sym;
+    return fn();
+}
+#define swco_hook_enable(flags) swco__bind_hook("swco_hook_enable", (flags), 1)
+#define swco_hook_disable() swco__bind_hook("swco_hook_disable", 0, 0)
+#define swco_hook_get_flags() swco__bind_hook("swco_hook_get_flags", 0, 0)
+%}
+
 %include <stdint.i>
 %include <swco/export.h>
+%include <swco/types.h>
 %include <swco/types.h>
 %include <swco/version.h>
 %include <swco/error.h>
@@ -161,10 +233,16 @@ SWCO_LANGUAGE_TYPEMAPS
 %include <swco/timer.h>
 %include <swco/channel.h>
 %include <swco/sync.h>
+%include <swco/aio.h>
+%include <swco/dns.h>
+%include <swco/socket.h>
+%include <swco/file.h>
+%include <swco/exec.h>
+%include <swco/ssl.h>
 %include <swco/table.h>
 %include <swco/atomic.h>
 %include <swco/lock.h>
 %include <swco/process.h>
 %include <swco/pool.h>
-%include <swco/socket.h>
-%include <swco/ssl.h>
+%include <swco/curl.h>
+%include <swco/hook.h>

@@ -17,9 +17,11 @@
 #include "pyswco.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030C0000
 #error "the swco Python binding saves CPython 3.11 thread state; build it against Python 3.11"
@@ -308,16 +310,78 @@ static void pyswco_hook(int event, long cid, void **slot, void *arg)
 /* ------------------------------------------------------- coroutine entry */
 
 /* arg_free for callables and item_free for channel values; the loop may
- * call it (a one-shot timer is done) while the GIL is given up. */
-static void py_decref(void *obj)
+ * call it (a one-shot timer is done) while the GIL is given up, a pool
+ * thread (an abandoned AIO job) without it. */
+void pyswco_decref(void *obj)
 {
     if (tls_released) {
         gil_take();
         Py_DECREF((PyObject *)obj);
         gil_give();
+    } else if (!PyGILState_Check()) {
+        PyGILState_STATE g = PyGILState_Ensure();
+        Py_DECREF((PyObject *)obj);
+        PyGILState_Release(g);
     } else {
         Py_DECREF((PyObject *)obj);
     }
+}
+#define py_decref pyswco_decref
+
+int pyswco_in_coroutine(void)
+{
+    return swco_coroutine_id() > 0;
+}
+
+static pid_t after_fork_pid; /* the process that ran PyOS_AfterFork_Child */
+
+void pyswco_child_enter(void)
+{
+    pid_t me = getpid();
+    if (after_fork_pid != me) {
+        after_fork_pid = me;
+        PyOS_AfterFork_Child();
+    }
+}
+
+void pyswco_call(PyObject *fn, const char *fmt, int forked, ...)
+{
+    /* 1: taken back from the loop; 2: a thread without it */
+    int how = 0;
+    PyGILState_STATE g = PyGILState_UNLOCKED;
+    if (forked) {
+        how = 0;
+    } else if (tls_released) {
+        gil_take();
+        how = 1;
+    } else if (!PyGILState_Check()) {
+        g = PyGILState_Ensure();
+        how = 2;
+    }
+    /* Python code on the loop's context: a coroutine it starts and that
+     * comes back must not give the GIL up under it */
+    int hold = how != 2 && !pyswco_in_coroutine();
+    if (hold)
+        tls_hold++;
+    PyObject *args = NULL;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, forked);
+        args = Py_VaBuildValue(fmt, ap);
+        va_end(ap);
+    }
+    PyObject *r = !fmt || args ? PyObject_CallObject(fn, args) : NULL;
+    Py_XDECREF(args);
+    if (r)
+        Py_DECREF(r);
+    else
+        report_unhandled(forked ? "child process" : "callback");
+    if (hold)
+        tls_hold--;
+    if (how == 1)
+        gil_give();
+    else if (how == 2)
+        PyGILState_Release(g);
 }
 
 /* Body of every Python coroutine: call fn() on a fresh C frame record. */
@@ -434,7 +498,7 @@ PyObject *pyswco_run(PyObject *fn, PyObject *on_signal)
 {
     if (!PyCallable_Check(fn) || !PyCallable_Check(on_signal))
         return pyswco_raise(-EINVAL);
-    if (swco_coroutine_id() != 0)
+    if (pyswco_in_coroutine())
         return pyswco_raise(SWCO_ECOSTATE);
     run_arg_t ra = {fn, 0};
     int rc = drive_loop(run_loop, &ra, on_signal);
@@ -447,65 +511,11 @@ PyObject *pyswco_run(PyObject *fn, PyObject *on_signal)
     Py_RETURN_NONE;
 }
 
-static void defer_fire(void *arg)
-{
-    PyObject *fn = arg;
-    PyObject *r = PyObject_CallObject(fn, NULL);
-    if (r)
-        Py_DECREF(r);
-    else
-        report_unhandled("deferred call");
-    Py_DECREF(fn);
-}
-
-PyObject *pyswco_defer(PyObject *fn)
-{
-    if (!PyCallable_Check(fn))
-        return pyswco_raise(-EINVAL);
-    Py_INCREF(fn);
-    int rc = swco_defer(defer_fire, fn, NULL);
-    if (rc < 0) {
-        Py_DECREF(fn);
-        return pyswco_raise(rc);
-    }
-    Py_RETURN_NONE;
-}
-
-/* Timers fire on the loop's stack; each run gets its own big-stack Python
- * coroutine rather than the library's default-sized one. */
-static void timer_fire(long timer_id, void *arg)
-{
-    gil_take(); /* the loop runs without it */
-    long cid = start_coroutine(arg);
-    if (cid < 0) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "swco: timer %ld: cannot start coroutine: %s", timer_id,
-                 swco_strerror((int)cid));
-        swco_log_write(SWCO_LOG_ERROR, msg);
-    }
-    gil_give();
-}
-
-PyObject *pyswco_timer_add(double seconds, int flags, PyObject *fn)
-{
-    if (!PyCallable_Check(fn))
-        return pyswco_raise(-EINVAL);
-    tls_active = 1;
-    Py_INCREF(fn);
-    long id = swco_timer_add(seconds, (flags & SWCO_TIMER_TICK) | SWCO_TIMER_NO_COROUTINE, timer_fire,
-                             fn, py_decref);
-    if (id < 0) {
-        Py_DECREF(fn);
-        return pyswco_raise((int)id);
-    }
-    return PyLong_FromLong(id);
-}
-
 PyObject *pyswco_wait(PyObject *on_signal)
 {
     if (!PyCallable_Check(on_signal))
         return pyswco_raise(-EINVAL);
-    if (swco_coroutine_id() != 0)
+    if (pyswco_in_coroutine())
         return pyswco_raise(SWCO_ECOSTATE);
     int rc = drive_loop(wait_loop, NULL, on_signal);
     if (rc < 0)
@@ -580,7 +590,7 @@ static int timeout_arg(PyObject *obj, double *timeout)
 
 /* ------------------------------------------------------------- channels */
 
-swco_channel_t *pyswco_channel_new(long capacity)
+static swco_channel_t *pyswco_channel_new(long capacity)
 {
     swco_channel_t *chan = swco_channel_new_ex(capacity, py_decref);
     if (!chan)
@@ -588,7 +598,7 @@ swco_channel_t *pyswco_channel_new(long capacity)
     return chan;
 }
 
-PyObject *pyswco_channel_push(swco_channel_t *chan, PyObject *value, double timeout)
+static PyObject *pyswco_channel_push(swco_channel_t *chan, PyObject *value, double timeout)
 {
     Py_INCREF(value); /* the channel's reference, until popped or freed */
     int rc = swco_channel_push(chan, value, timeout);
@@ -599,7 +609,7 @@ PyObject *pyswco_channel_push(swco_channel_t *chan, PyObject *value, double time
     Py_RETURN_NONE;
 }
 
-PyObject *pyswco_channel_pop(swco_channel_t *chan, double timeout)
+static PyObject *pyswco_channel_pop(swco_channel_t *chan, double timeout)
 {
     void *value = NULL;
     int rc = swco_channel_pop(chan, &value, timeout);
@@ -878,36 +888,6 @@ static PyMethodDef module_functions[] = {
 };
 
 /* ------------------------------------------------------------ introspection */
-
-PyObject *pyswco_coroutine_list(void)
-{
-    long n = swco_coroutine_list(NULL, 0);
-    long *ids = PyMem_Malloc(sizeof(long) * (size_t)(n > 0 ? n : 1));
-    if (!ids)
-        return PyErr_NoMemory();
-    long k = swco_coroutine_list(ids, n);
-    if (k > n)
-        k = n;
-    PyObject *list = PyList_New(0);
-    for (long i = 0; list && i < k; i++) {
-        PyObject *v = PyLong_FromLong(ids[i]);
-        if (!v || PyList_Append(list, v) < 0)
-            Py_CLEAR(list);
-        Py_XDECREF(v);
-    }
-    PyMem_Free(ids);
-    return list;
-}
-
-PyObject *pyswco_coroutine_stats(void)
-{
-    swco_coroutine_stats_t s = {.size = sizeof s};
-    swco_coroutine_stats(&s);
-    return Py_BuildValue("{s:l,s:l,s:K,s:l,s:n,s:n,s:l}", "live", s.live, "peak", s.peak,
-                         "created", (unsigned long long)s.created, "max", s.max, "stack_size",
-                         (Py_ssize_t)s.stack_size, "stack_bytes", (Py_ssize_t)s.stack_bytes,
-                         "pooled_stacks", s.pooled_stacks);
-}
 
 /* Where a coroutine is: its Python frames, outermost first, as
  * (filename, lineno, name) tuples.  A suspended coroutine's frames are read

@@ -18,7 +18,7 @@ fi
 : "${PYTHON:=python3}"
 : "${abs_top_srcdir:?}" "${abs_top_builddir:?}"
 LD_LIBRARY_PATH="$abs_top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-PYTHONPATH="$abs_top_srcdir/bindings/python:$abs_top_builddir/bindings/python/.libs"
+PYTHONPATH="$abs_top_srcdir/bindings/python:$abs_top_builddir/bindings/python:$abs_top_builddir/bindings/python/.libs"
 PYTHONDONTWRITEBYTECODE=1 # the source tree may be read-only (distcheck)
 export LD_LIBRARY_PATH PYTHONPATH PYTHONDONTWRITEBYTECODE
 

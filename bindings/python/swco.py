@@ -27,6 +27,7 @@ import atexit as _atexit
 import collections as _collections
 import contextvars as _contextvars
 import errno as _errno
+import operator as _operator
 import os as _os
 import signal as _signal
 import sys as _sys
@@ -35,7 +36,11 @@ import time as _time
 import traceback as _traceback
 import weakref as _weakref
 
+# The C extension's wrappers directly (no Python frame per call);
+# swco_raw, SWIG's proxy module over it, registers the classes the calls
+# return objects of, so importing it makes them owning proxies.
 import _swco
+import swco_raw as _raw
 
 __all__ = [
     "Error", "TimeoutError", "ClosedError", "CancelledError",
@@ -83,6 +88,21 @@ def _as_bytes(data):
     return data if type(data) is bytes else bytes(memoryview(data))
 
 
+def _coroutine_list():
+    # room for the coroutines a callback might start meanwhile
+    return _swco.swco_coroutine_list(_swco.swco_coroutine_count() + 64)
+
+
+def _timeout_result(t):
+    """A timeout as the C getters return it (INFINITY: never), with
+    swco.py's -1.0 for never."""
+    return -1.0 if t == _FOREVER_SECONDS else t
+
+
+def _noop(*args):
+    pass
+
+
 def _check_callable(fn):
     if not callable(fn):
         _swco.pyswco_raise(-_errno.EINVAL)
@@ -114,7 +134,7 @@ def _stop_loop(exc):
         except Error:
             pass
     me = _swco.swco_coroutine_id()
-    for cid in _swco.pyswco_coroutine_list():
+    for cid in _coroutine_list():
         if cid != me:
             try:
                 _swco.swco_coroutine_cancel(cid)
@@ -220,7 +240,7 @@ def defer(fn, *args, **kwargs):
             fn(*args, **kwargs)
         except BaseException as exc:  # noqa: B902
             excepthook(_swco.swco_coroutine_id(), exc)
-    _swco.pyswco_defer(call)
+    _swco.swco_defer(call)
 
 
 def getcid():
@@ -300,12 +320,15 @@ def configure(max_coroutine=None, stack_size=None, log_level=None):
 
 def list_coroutines():
     """Return the ids of the coroutines alive in this thread."""
-    return _swco.pyswco_coroutine_list()
+    return _coroutine_list()
 
 
 def stats():
     """Return the scheduler's counters as a dict (live, peak, created, ...)."""
-    return _swco.pyswco_coroutine_stats()
+    st = _raw.swco_coroutine_stats_t()
+    _swco.swco_coroutine_stats(st)
+    return {name: getattr(st, name) for name in (
+        "live", "peak", "created", "max", "stack_size", "stack_bytes", "pooled_stacks")}
 
 
 def wait():
@@ -330,7 +353,12 @@ def _timer(seconds, flags, fn, args, kwargs):
         _state.timers.discard(box[0])
         body()
 
-    tid = _swco.pyswco_timer_add(_ms(seconds) / 1000.0, flags, body if flags else once)
+    fn = body if flags else once
+
+    def fire(timer_id):
+        # each run in a coroutine of its own, with a Python-sized stack
+        _swco.pyswco_go(fn)
+    tid = _swco.swco_timer_add(_ms(seconds) / 1000.0, flags | _swco.SWCO_TIMER_NO_COROUTINE, fire)
     box.append(tid)
     _state.timers.add(tid)
     return tid
@@ -399,10 +427,6 @@ class WaitGroup:
         """The current count."""
         return _swco.swco_waitgroup_count(self._c)
 
-    def __del__(self, _free=_swco.swco_waitgroup_free):
-        if self._c is not None:
-            _free(self._c)
-            self._c = None
 
 
 class Mutex:
@@ -447,10 +471,6 @@ class Mutex:
         self.unlock()
         return False
 
-    def __del__(self, _free=_swco.swco_mutex_free):
-        if self._c is not None:
-            _free(self._c)
-            self._c = None
 
 
 class Cond:
@@ -474,10 +494,6 @@ class Cond:
         """Wake every waiting coroutine."""
         _swco.swco_cond_broadcast(self._c)
 
-    def __del__(self, _free=_swco.swco_cond_free):
-        if self._c is not None:
-            _free(self._c)
-            self._c = None
 
 
 class Table:
@@ -571,15 +587,77 @@ class Table:
         """Bytes of shared memory the table uses (or will use)."""
         return _swco.swco_table_memory_size(self._c)
 
+    def _value(self, row, col, type_):
+        if type_ == _swco.SWCO_TABLE_INT:
+            return _swco.swco_table_row_get_int(row, col)
+        if type_ == _swco.SWCO_TABLE_DOUBLE:
+            return _swco.swco_table_row_get_double(row, col)
+        cap = 256
+        while True:
+            try:
+                data = _swco.swco_table_row_get_string(row, col, cap)
+            except Error as exc:
+                if exc.code != -_errno.ENOSPC:
+                    raise
+                cap *= 2
+                continue
+            return data.decode("utf-8", "surrogateescape")
+
+    def _row_dict(self, row):
+        c = self._c
+        cols = [_swco.swco_table_column_name(c, i)
+                for i in range(_swco.swco_table_column_count(c))]
+        return {col: self._value(row, col, _swco.swco_table_column_type(c, col)) for col in cols}
+
+    def _fill(self, row, values):
+        """The dict values ({column: value}) into the row buffer."""
+        if not isinstance(values, dict):
+            raise TypeError("a table row is a dict of column values")
+        for col, v in values.items():
+            if not isinstance(col, str):
+                raise TypeError("column names are str")
+            type_ = _swco.swco_table_column_type(self._c, col)
+            if type_ == _swco.SWCO_TABLE_INT:
+                _swco.swco_table_row_set_int(row, col, _operator.index(v))
+            elif type_ == _swco.SWCO_TABLE_DOUBLE:
+                _swco.swco_table_row_set_double(row, col, float(v))
+            else:
+                if not isinstance(v, (str, bytes)):
+                    raise TypeError("a STRING column takes str or bytes, not %s"
+                                    % type(v).__name__)
+                _swco.swco_table_row_set_string(row, col, v)
+
     def set(self, key, values):
         """Write the columns in the dict values to row key, creating the row
         (other columns zero) when absent; all under the row's lock."""
-        _swco.pyswco_table_set(self._c, key, values)
+        c = self._c
+        row = _swco.swco_table_row_new(c)
+        self._fill(row, values)
+        if values:
+            _swco.swco_table_set_row(c, key, row)
+        elif not _swco.swco_table_exists(c, key) and _swco.swco_table_column_count(c) > 0:
+            # no column: just make sure the row exists
+            col = _swco.swco_table_column_name(c, 0)
+            type_ = _swco.swco_table_column_type(c, col)
+            if type_ == _swco.SWCO_TABLE_INT:
+                _swco.swco_table_incr(c, key, col, 0)
+            elif type_ == _swco.SWCO_TABLE_DOUBLE:
+                _swco.swco_table_incr_double(c, key, col, 0.0)
+            else:
+                _swco.swco_table_set_string(c, key, col, b"")
+
+    def _get(self, key, column):
+        c = self._c
+        row = _swco.swco_table_row_new(c)
+        _swco.swco_table_get_row(c, key, row)
+        if column is None:
+            return self._row_dict(row)
+        return self._value(row, column, _swco.swco_table_column_type(c, column))
 
     def get(self, key, column=None, default=None):
         """Return row key as a dict (or only its column), default when absent."""
         try:
-            return _swco.pyswco_table_get(self._c, key, column)
+            return self._get(key, column)
         except Error as exc:
             if exc.code == -_errno.ENOENT:
                 return default
@@ -598,16 +676,30 @@ class Table:
         coroutine touching the row would spin for ever) nor use the table.
         An exception from fn leaves the row unchanged and propagates.
         """
-        return _swco.pyswco_table_update(self._c, key, values)
+        if not isinstance(values, dict) and not callable(values):
+            raise TypeError("update() takes a dict of column values or a callable(row)")
+        written = []
+
+        def change(row):
+            new = values(self._row_dict(row)) if callable(values) else values
+            if new is not None:
+                self._fill(row, new)
+            # the buffer holds the old row with the new columns set
+            written.append(self._row_dict(row))
+            return 0
+        _swco.swco_table_update(self._c, key, change)
+        return written[0]
 
     def incr(self, key, column, by=1):
         """Add by to an INT or DOUBLE column (creating the row) and return
         the new value."""
-        return _swco.pyswco_table_incr(self._c, key, column, by)
+        if _swco.swco_table_column_type(self._c, column) == _swco.SWCO_TABLE_DOUBLE:
+            return _swco.swco_table_incr_double(self._c, key, column, float(by))
+        return _swco.swco_table_incr(self._c, key, column, _operator.index(by))
 
     def decr(self, key, column, by=1):
         """Subtract by from a column; returns the new value."""
-        return _swco.pyswco_table_incr(self._c, key, column, -by)
+        return self.incr(key, column, -by)
 
     def delete(self, key):
         """Delete row key; returns False when there was none."""
@@ -625,15 +717,25 @@ class Table:
 
     def keys(self):
         """Return a list of the keys present now."""
-        return _swco.pyswco_table_keys(self._c)
+        it = _swco.swco_table_iter_new(self._c)
+        keys = []
+        while True:
+            key = _swco.swco_table_iter_next(it)
+            if not key:
+                return keys
+            keys.append(key)
 
     def stats(self):
         """Return the table's figures as a dict (capacity, rows_used, ...)."""
-        return _swco.pyswco_table_stats(self._c)
+        st = _raw.swco_table_stats_t()
+        _swco.swco_table_stats(self._c, st)
+        return {name: getattr(st, name) for name in (
+            "capacity", "rows_used", "buckets", "conflict_capacity", "conflict_used",
+            "longest_chain", "memory_size")}
 
     def __getitem__(self, key):
         try:
-            return _swco.pyswco_table_get(self._c, key, None)
+            return self._get(key, None)
         except Error as exc:
             if exc.code == -_errno.ENOENT:
                 raise KeyError(key) from None
@@ -656,10 +758,6 @@ class Table:
         """Iterate over a snapshot of the keys."""
         return iter(self.keys())
 
-    def __del__(self, _free=_swco.swco_table_free):
-        if self._c is not None:
-            _free(self._c)
-            self._c = None
 
 
 class Atomic:
@@ -670,7 +768,7 @@ class Atomic:
     """
 
     __slots__ = ("_c",)
-    _new, _free_fn, _pre = _swco.swco_atomic_new, _swco.swco_atomic_free, "swco_atomic_"
+    _new, _pre = _swco.swco_atomic_new, "swco_atomic_"
 
     def __init__(self, value=0):
         self._c = None
@@ -712,17 +810,13 @@ class Atomic:
         """Wake up to n waiters; return how many were woken."""
         return _swco.swco_atomic_wakeup(self._c, n)
 
-    def __del__(self):
-        if self._c is not None:
-            type(self)._free_fn(self._c)
-            self._c = None
 
 
 class Atomic64(Atomic):
     """A 64-bit signed counter in shared memory (no wait/wakeup)."""
 
     __slots__ = ()
-    _new, _free_fn, _pre = _swco.swco_atomic64_new, _swco.swco_atomic64_free, "swco_atomic64_"
+    _new, _pre = _swco.swco_atomic64_new, "swco_atomic64_"
 
     def wait(self, timeout=1.0):
         """Not available on a 64-bit counter: raises swco.Error (-EINVAL)."""
@@ -814,10 +908,6 @@ class Lock:
         self.unlock()
         return False
 
-    def __del__(self, _free=_swco.swco_lock_free):
-        if self._c is not None:
-            _free(self._c)
-            self._c = None
 
 
 def _flush_stdio():
@@ -873,9 +963,9 @@ class Process:
         _check_callable(fn)
         ref = _weakref.ref(self)  # the child finds the object alive in start()
 
-        def child():
+        def child(_raw_proc):
             _child_exit(fn, (ref(),) + args, kwargs)
-        self._c = _swco.pyswco_process_new(child, ipc, 1 if redirect_stdio else 0)
+        self._c = _swco.swco_process_new(child, ipc, 1 if redirect_stdio else 0)
 
     def start(self):
         """Fork the child and run the function there; return its pid.
@@ -883,7 +973,7 @@ class Process:
         sys.stdout and sys.stderr are flushed first, so the child does not
         write the parent's buffered output again."""
         _flush_stdio()
-        return _swco.pyswco_process_start(self._c)
+        return _swco.swco_process_start(self._c)
 
     @property
     def pid(self):
@@ -892,11 +982,11 @@ class Process:
 
     def write(self, data, timeout=FOREVER):
         """Send bytes over the channel; return how many were sent."""
-        return _swco.pyswco_process_write(self._c, _as_bytes(data), float(timeout))
+        return _swco.swco_process_write(self._c, _as_bytes(data), float(timeout))
 
     def read(self, size=65536, timeout=FOREVER):
         """Receive up to size bytes (b"" at end of stream)."""
-        return _swco.pyswco_process_read(self._c, int(size), float(timeout))
+        return _swco.swco_process_read(self._c, int(size), float(timeout))
 
     def close(self):
         """Close this side of the channel; the other side reads b""."""
@@ -909,11 +999,11 @@ class Process:
 
     def push(self, data):
         """Put one message (bytes, 1..65536) on the queue."""
-        return _swco.pyswco_process_push(self._c, _as_bytes(data))
+        return _swco.swco_process_push(self._c, _as_bytes(data))
 
     def pop(self, size=65536, timeout=FOREVER):
         """Take the oldest message from the queue (cut to size bytes)."""
-        return _swco.pyswco_process_pop(self._c, int(size), float(timeout))
+        return _swco.swco_process_pop(self._c, int(size), float(timeout))
 
     def remove_queue(self):
         """Delete the message queue from the system."""
@@ -922,7 +1012,7 @@ class Process:
     def wait(self, timeout=FOREVER):
         """Wait for the child to exit and reap it; return its exit code
         (None when a signal killed it, see exit_signal)."""
-        _swco.pyswco_process_wait(self._c, float(timeout))
+        _swco.swco_process_wait(self._c, float(timeout))
         return self.exit_code
 
     @property
@@ -943,10 +1033,6 @@ class Process:
         """Send signo to the child."""
         _swco.swco_process_kill(self.pid, int(signo))
 
-    def __del__(self, _free=_swco.swco_process_free):
-        if self._c is not None:
-            _free(self._c)
-            self._c = None
 
 
 class ProcessPool:
@@ -984,7 +1070,7 @@ class ProcessPool:
             if fn is None:
                 return None
 
-            def call(*args):
+            def call(_raw_pool, *args):
                 try:
                     fn(ref(), *args)
                 except SystemExit as exc:  # the worker exits (and is restarted)
@@ -994,15 +1080,20 @@ class ProcessPool:
                     _traceback.print_exc()
                 _flush_stdio()
             return call
-        _swco.pyswco_pool_set_callbacks(self._c, wrap(on_worker_start), wrap(on_message),
-                                        wrap(on_worker_stop))
+        # A start callback always runs: it makes the worker's interpreter
+        # usable (PyOS_AfterFork_Child) before anything else.
+        _swco.swco_pool_on_worker_start(self._c, wrap(on_worker_start) or _noop)
+        if on_message is not None:
+            _swco.swco_pool_on_message(self._c, wrap(on_message))
+        if on_worker_stop is not None:
+            _swco.swco_pool_on_worker_stop(self._c, wrap(on_worker_stop))
 
     def start(self):
         """Run the manager here until the pool stops (blocks; not in a
         coroutine, which raises swco.Error SWCO_ECOSTATE).  sys.stdout and
         sys.stderr are flushed first, as Process.start() does."""
         _flush_stdio()
-        _swco.pyswco_pool_start(self._c)
+        _swco.swco_pool_start(self._c)
 
     def shutdown(self):
         """Ask the manager to stop every worker (from any process)."""
@@ -1015,19 +1106,19 @@ class ProcessPool:
     def send(self, worker_id, data):
         """Send one message to worker worker_id (IPC_UNIXSOCK), before or
         after start()."""
-        return _swco.pyswco_pool_send(self._c, worker_id, _as_bytes(data))
+        return _swco.swco_pool_send(self._c, worker_id, _as_bytes(data))
 
     def recv(self, worker_id, size=65536, timeout=FOREVER):
         """Read one reply worker worker_id sent with reply() (IPC_UNIXSOCK)."""
-        return _swco.pyswco_pool_recv(self._c, worker_id, int(size), float(timeout))
+        return _swco.swco_pool_recv(self._c, worker_id, int(size), float(timeout))
 
     def push(self, data):
         """Put a message on the pool's queue (IPC_MSGQUEUE)."""
-        return _swco.pyswco_pool_push(self._c, _as_bytes(data))
+        return _swco.swco_pool_push(self._c, _as_bytes(data))
 
     def reply(self, data):
         """In on_message: answer the message being handled."""
-        return _swco.pyswco_pool_reply(self._c, _as_bytes(data))
+        return _swco.swco_pool_reply(self._c, _as_bytes(data))
 
     def listen(self, host, port=0, backlog=128):
         """Listen on a TCP address (IPC_SOCKET) before start()."""
@@ -1068,10 +1159,6 @@ class ProcessPool:
         """True in a worker asked to stop (loop on it with IPC_NONE)."""
         return bool(_swco.swco_pool_is_stopping(self._c))
 
-    def __del__(self, _free=_swco.swco_pool_free):
-        if self._c is not None:
-            _free(self._c)
-            self._c = None
 
 
 def exec(cmd, timeout=FOREVER):  # noqa: A001 (Swoole's System::exec)
@@ -1084,7 +1171,8 @@ def exec(cmd, timeout=FOREVER):  # noqa: A001 (Swoole's System::exec)
     timeout > 0 kills the command with SIGKILL after that many seconds and
     raises swco.TimeoutError.
     """
-    return _swco.pyswco_exec(cmd, float(timeout))
+    output, status = _swco.swco_exec_run(cmd, float(timeout))
+    return status, output.decode("utf-8", "surrogateescape")
 
 
 # ------------------------------------------------------------ HTTP (curl)
@@ -1186,7 +1274,18 @@ def async_call(fn, *args, timeout=FOREVER, **kwargs):
     calling thread.
     """
     _check_callable(fn)
-    return _swco.pyswco_async_call(lambda: fn(*args, **kwargs), float(timeout))
+    box = []
+
+    def job():  # on a pool thread, holding the GIL meanwhile
+        try:
+            box.append((True, fn(*args, **kwargs)))
+        except BaseException as exc:  # noqa: B902 (re-raised in the caller)
+            box.append((False, exc))
+    _swco.swco_aio_run(job, float(timeout))
+    ok, value = box[0]
+    if ok:
+        return value
+    raise value
 
 
 class Socket:
@@ -1248,19 +1347,19 @@ class Socket:
 
     def send(self, data, timeout=0):
         """Send some of data (bytes); return how many bytes were sent."""
-        return _swco.pyswco_socket_send(self._c, _as_bytes(data), 0, float(timeout))
+        return _swco.swco_socket_send(self._c, _as_bytes(data), float(timeout))
 
     def sendall(self, data, timeout=0):
         """Send all of data; the timeout covers the whole call."""
-        _swco.pyswco_socket_send(self._c, _as_bytes(data), 1, float(timeout))
+        _swco.swco_socket_send_all(self._c, _as_bytes(data), float(timeout))
 
     def recv(self, size=65536, timeout=0):
         """Receive up to size bytes; b"" when the peer closed."""
-        return _swco.pyswco_socket_recv(self._c, int(size), 0, float(timeout))
+        return _swco.swco_socket_recv(self._c, int(size), float(timeout))
 
     def recv_exactly(self, size, timeout=0):
         """Receive size bytes (fewer only when the peer closed first)."""
-        return _swco.pyswco_socket_recv(self._c, int(size), 1, float(timeout))
+        return _swco.swco_socket_recv_all(self._c, int(size), float(timeout))
 
     def peek(self, size=65536):
         """Return up to size pending bytes without consuming them.
@@ -1268,18 +1367,19 @@ class Socket:
         Never waits: swco.Error (EAGAIN) when nothing is pending, b"" at
         end of stream.
         """
-        return _swco.pyswco_socket_peek(self._c, int(size))
+        return _swco.swco_socket_peek(self._c, int(size))
 
     def sendto(self, data, host, port=0, timeout=0):
         """Send data as one datagram to host (name or address; a path for
         AF_UNIX) and port; return how many bytes were sent."""
-        return _swco.pyswco_socket_sendto(self._c, host, int(port), _as_bytes(data),
-                                          float(timeout))
+        return _swco.swco_socket_sendto(self._c, host, int(port), _as_bytes(data),
+                                        float(timeout))
 
     def recvfrom(self, size=65536, timeout=0):
         """Receive one datagram (cut to size bytes); return (data, (host,
         port)) with the sender's numeric address (its path for AF_UNIX)."""
-        return _swco.pyswco_socket_recvfrom(self._c, int(size), float(timeout))
+        data, host, port = _swco.swco_socket_recvfrom(self._c, int(size), float(timeout))
+        return data, (host, port)
 
     def sendfile(self, path, offset=0, length=0, timeout=0):
         """Send length bytes (0: up to its end) of the file at path from
@@ -1291,11 +1391,11 @@ class Socket:
 
     def getsockname(self):
         """The local (address, port)."""
-        return _swco.pyswco_socket_name(self._c, 0)
+        return _swco.swco_socket_getsockname(self._c)
 
     def getpeername(self):
         """The peer's (address, port)."""
-        return _swco.pyswco_socket_name(self._c, 1)
+        return _swco.swco_socket_getpeername(self._c)
 
     def set_timeout(self, seconds, kinds=_swco.SWCO_TIMEOUT_ALL):
         """Set this socket's timeouts (kinds: swco.TIMEOUT_* bits, all by
@@ -1305,7 +1405,7 @@ class Socket:
     def get_timeout(self, kind):
         """The timeout in force for one kind (swco.TIMEOUT_CONNECT, _READ or
         _WRITE): the socket's own, else the default; -1.0 means never."""
-        return _swco.pyswco_socket_get_timeout(self._c, int(kind))
+        return _timeout_result(_swco.swco_socket_get_timeout(self._c, int(kind)))
 
     def set_nodelay(self, on=True):
         """Turn Nagle's algorithm off (True) or on."""
@@ -1332,7 +1432,7 @@ class Socket:
     def set_package_eof(self, eof):
         """Frame packets by a delimiter of 1 to 8 bytes that ends each one
         (recv_packet() includes it); None or b"" turns framing off."""
-        _swco.pyswco_socket_set_package_eof(self._c, None if eof is None else _as_bytes(eof))
+        _swco.swco_socket_set_package_eof(self._c, None if eof is None else _as_bytes(eof))
 
     def set_package_length(self, length_size, big_endian=True, length_offset=0,
                            body_offset=None):
@@ -1354,7 +1454,7 @@ class Socket:
         available.  A packet over set_package_max_length() raises
         swco.Error SWCO_EPKGTOOBIG and a malformed header EPROTO; the
         socket is then closed."""
-        return _swco.pyswco_socket_recv_packet(self._c, float(timeout))
+        return _swco.swco_socket_recv_packet(self._c, float(timeout))
 
     def enable_ssl(self, ctx, server_hostname=None):
         """Run TLS over this stream socket with ctx, an SSLContext.
@@ -1403,7 +1503,12 @@ class Socket:
         """The peer certificate's subject on one line ("/CN=..."), None
         when the peer sent none; swco.Error EINVAL without a TLS
         connection."""
-        return _swco.pyswco_ssl_peer_subject(self._c)
+        try:
+            return _swco.swco_ssl_get_peer_subject(self._c)
+        except Error as exc:
+            if exc.code == -_errno.ENOENT:
+                return None
+            raise
 
     def shutdown(self, how=1):
         """Shut down reading (0), writing (1) or both (2)."""
@@ -1429,10 +1534,6 @@ class Socket:
         self.close()
         return False
 
-    def __del__(self, _free=_swco.swco_socket_free):
-        if self._c is not None:
-            _free(self._c)
-            self._c = None
 
 
 TIMEOUT_CONNECT = _swco.SWCO_TIMEOUT_CONNECT
@@ -1452,7 +1553,7 @@ def set_default_timeout(seconds, kinds=TIMEOUT_ALL):
 def get_default_timeout(kind):
     """The process-wide timeout of one kind (TIMEOUT_CONNECT, TIMEOUT_READ
     or TIMEOUT_WRITE); -1.0 means never."""
-    return _swco.pyswco_socket_get_timeout(None, int(kind))
+    return _timeout_result(_swco.swco_socket_get_default_timeout(int(kind)))
 
 
 CERT_NONE = 0
@@ -1574,10 +1675,6 @@ class SSLContext:
         it on the next connection (on by default)."""
         _swco.swco_ssl_ctx_set_session_reuse(self._c, 1 if on else 0)
 
-    def __del__(self, _free=_swco.swco_ssl_ctx_free):
-        if self._c is not None:
-            _free(self._c)
-            self._c = None
 
 
 __all__ += ["SSLContext", "CERT_NONE", "CERT_REQUIRED", "set_default_timeout", "get_default_timeout", "TIMEOUT_CONNECT",
@@ -1590,7 +1687,7 @@ def _shutdown():
     if _swco.swco_coroutine_id() != 0:
         return
     for _ in range(3):
-        cids = _swco.pyswco_coroutine_list()
+        cids = _coroutine_list()
         if not cids:
             return
         for cid in cids:
