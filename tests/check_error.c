@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <pthread.h>
 
 START_TEST(every_code_is_named)
 {
@@ -76,6 +77,16 @@ START_TEST(log_handler_and_level)
 END_TEST
 
 /* ---- issue 11: one code per meaning */
+static void *last_error_thread(void *arg)
+{
+    long *seen = arg;
+    swco_err_t e = swco_last_error();
+    seen[0] = e;
+    swco_channel_free(swco_channel_new(-1)); /* fails: -EINVAL */
+    seen[1] = swco_last_error();
+    return NULL;
+}
+
 START_TEST(one_code_per_meaning)
 {
     ck_assert_int_eq(SWCO_ENOTWORKER, -4024);
@@ -90,9 +101,14 @@ START_TEST(one_code_per_meaning)
     ck_assert_str_eq(swco_err_name(-EBUSY), "EBUSY");
     ck_assert_str_eq(swco_err_name(-EPROTO), "EPROTO");
     ck_assert_str_eq(swco_err_name(-EOWNERDEAD), "EOWNERDEAD");
-    /* swco_last_error() is data: 0 until a call fails. */
-    swco_err_t e = swco_last_error();
-    ck_assert_int_eq(e, 0);
+    /* swco_last_error() is data: 0 until a call of the thread fails (a
+     * fresh thread: with CK_FORK=no earlier tests ran on this one). */
+    pthread_t th;
+    long seen[2] = {1, 1};
+    ck_assert_int_eq(pthread_create(&th, NULL, last_error_thread, seen), 0);
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    ck_assert_int_eq(seen[0], 0);
+    ck_assert_int_eq(seen[1], -EINVAL);
 }
 END_TEST
 
