@@ -769,7 +769,9 @@ CO_FN(one_pool_main)
     ck_assert_int_eq(write(hold_pipe[1], "x", 1), 1);
 }
 
-START_TEST(blocking_calls_use_the_aio_pool)
+/* An unlinked file holding "pooled" for pooled_reader, and hold_pipe for
+ * pool_holder; returns the file's fd. */
+static int pooled_file(void)
 {
     char path[] = "/tmp/swco-hook-pool-XXXXXX";
     int fd = mkstemp(path);
@@ -778,6 +780,12 @@ START_TEST(blocking_calls_use_the_aio_pool)
     ck_assert_int_eq(write(fd, "pooled", 6), 6);
     ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
     ck_assert_int_eq(pipe(hold_pipe), 0);
+    return fd;
+}
+
+START_TEST(blocking_calls_use_the_aio_pool)
+{
+    int fd = pooled_file();
     int max = swco_aio_get_max_threads();
     ck_assert_int_eq(swco_aio_set_max_threads(1), 0);
     pooled_n = -2;
@@ -823,13 +831,7 @@ CO_FN(cancel_queued_main)
 
 START_TEST(cancel_while_queued_on_the_aio_pool)
 {
-    char path[] = "/tmp/swco-hook-pool-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    unlink(path);
-    ck_assert_int_eq(write(fd, "pooled", 6), 6);
-    ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
-    ck_assert_int_eq(pipe(hold_pipe), 0);
+    int fd = pooled_file();
     ck_assert_int_eq(swco_aio_set_max_threads(1), 0);
     pooled_n = -2;
     gai_rc = -1;
