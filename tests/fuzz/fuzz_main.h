@@ -37,4 +37,11 @@ static inline uint64_t fuzz_next(uint64_t *x)
     return *x;
 }
 
+/* Fill buf[0..n) with the next n steps of *x, one byte of each. */
+static inline void fuzz_fill(uint8_t *buf, size_t n, uint64_t *x)
+{
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (uint8_t)(fuzz_next(x) >> 24);
+}
+
 #endif

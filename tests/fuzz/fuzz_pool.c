@@ -160,10 +160,7 @@ int main(int argc, char **argv)
     for (int round = 0; round < 20000; round++) {
         uint8_t buf[600];
         size_t n = 2 + (size_t)(x % 580);
-        for (size_t i = 0; i < n; i++) {
-            fuzz_next(&x);
-            buf[i] = (uint8_t)(x >> 24);
-        }
+        fuzz_fill(buf, n, &x);
         /* Mostly plausible headers: a length within the stream. */
         if (round % 2 && n >= 6) {
             size_t len = (size_t)(x % (n - 5));

@@ -210,10 +210,7 @@ int main(int argc, char **argv)
     for (int round = 0; round < 20000; round++) {
         uint8_t buf[64];
         size_t n = 5 + (size_t)(x % 40);
-        for (size_t i = 0; i < n; i++) {
-            fuzz_next(&x);
-            buf[i] = (uint8_t)(x >> 24);
-        }
+        fuzz_fill(buf, n, &x);
         /* Few mutations, so that many segments are nearly sound. */
         if (round % 3 == 0)
             n = 5 + 4 * (round % 2);

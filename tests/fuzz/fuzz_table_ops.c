@@ -222,10 +222,7 @@ int main(int argc, char **argv)
     for (int round = 0; round < 3000; round++) {
         uint8_t buf[64];
         size_t n = 5 + (size_t)(x % 60);
-        for (size_t i = 0; i < n; i++) {
-            fuzz_next(&x);
-            buf[i] = (uint8_t)(x >> 24);
-        }
+        fuzz_fill(buf, n, &x);
         /* Mutations of rows only, mostly: keep the header sound. */
         for (size_t i = 5; i + 5 <= n; i += 5)
             if (round % 2)
