@@ -36,7 +36,11 @@ SWCO_BEGIN_DECLS
     X(SWCO_EDNS,         -4019, "host name could not be resolved") \
     X(SWCO_ECURL,        -4020, "libcurl error") \
     X(SWCO_EEXITED,      -4021, "process has exited") \
-    X(SWCO_ENOTWORKER,   -4024, "not called from a pool worker")
+    X(SWCO_ENOTWORKER,   -4024, "not called from a pool worker") \
+    X(SWCO_EOPTION,      -4025, "unknown option name") \
+    X(SWCO_EOPTVALUE,    -4026, "bad value for the option") \
+    X(SWCO_ENOCONN,      -4027, "no such connection (closed or never opened)") \
+    X(SWCO_ENOTLOCAL,    -4028, "connection belongs to another worker")
 
 enum swco_error {
 #define SWCO__ERRENUM(name, value, msg) name = (value),

@@ -1,0 +1,25 @@
+# -------------------------------------------------------------- server
+# TCP/UDP/Unix servers: BASE, PROCESS and THREAD modes, task workers.
+# lib/server/server_int.h names which file owns what.
+swcoinclude_HEADERS += include/swco/server.h
+noinst_HEADERS += lib/server/server_int.h
+libswco_la_SOURCES += lib/server/server.c lib/server/options.c lib/server/stats.c \
+	lib/server/deliver.c lib/server/base.c
+libswco_la_SOURCES += lib/server/conn.c lib/server/engine.c
+libswco_la_SOURCES += lib/server/process.c
+libswco_la_SOURCES += lib/server/manager.c lib/server/task.c
+libswco_la_SOURCES += lib/server/proxy.c
+
+# ---- tests: server object, options, BASE and THREAD modes (server.c ...)
+
+# ---- tests: the engine on its own (conn.c, engine.c)
+
+# ---- tests: PROCESS mode (process.c)
+
+# ---- tests: manager, task workers, reload, shutdown (manager.c, task.c)
+
+# ---- tests: PROXY protocol, fuzz target (proxy.c)
+
+# ---- examples and benches (examples/tcp_echo_server.c, bench/bench_server.c)
+
+# ---- end of lib/server/local.mk

@@ -1,0 +1,370 @@
+/* lib/server internals: the contracts between the server's files.  Not
+ * installed.
+ *
+ *   server.c    the object, callbacks, listeners (bind, socket activation),
+ *   options.c   option names -> the fields below,
+ *   stats.c     stats and Prometheus text,
+ *   deliver.c   events -> user callbacks (in coroutines), worker runtime,
+ *   base.c      BASE and THREAD modes,
+ *   conn.c      the connection table,
+ *   engine.c    one loop's listeners and connections: accept, read, frame,
+ *               write, output buffers, TLS, UDP, heartbeat, PROXY header,
+ *   process.c   PROCESS mode: master, reactor threads, worker IPC, dispatch,
+ *   manager.c   manager: fork, watch, restart, reload, shutdown,
+ *   task.c      task workers, tasks, pipe messages,
+ *   proxy.c     PROXY protocol v1/v2 parser.
+ */
+#ifndef SWCO_SERVER_INT_H
+#define SWCO_SERVER_INT_H
+
+#include "internal.h"
+#include "io/io_int.h"
+
+#include <swco/server.h>
+#include <swco/ssl.h>
+
+#include <sys/types.h>
+
+/* ------------------------------------------------------------ callbacks */
+
+typedef struct swco__srv_cb {
+    void *fn; /* the swco_server_*_fn it was registered as */
+    void *arg;
+    swco_free_fn arg_free;
+} swco__srv_cb_t;
+
+enum {
+    SWCO__CB_START,
+    SWCO__CB_SHUTDOWN,
+    SWCO__CB_MANAGER_START,
+    SWCO__CB_MANAGER_STOP,
+    SWCO__CB_WORKER_START,
+    SWCO__CB_WORKER_STOP,
+    SWCO__CB_WORKER_EXIT,
+    SWCO__CB_WORKER_ERROR,
+    SWCO__CB_CONNECT,
+    SWCO__CB_RECEIVE,
+    SWCO__CB_PACKET,
+    SWCO__CB_CLOSE,
+    SWCO__CB_TASK,
+    SWCO__CB_FINISH,
+    SWCO__CB_PIPE_MESSAGE,
+    SWCO__CB_BUFFER_FULL,
+    SWCO__CB_BUFFER_EMPTY,
+    SWCO__CB_DISPATCH,
+    SWCO__CB_COUNT
+};
+
+/* --------------------------------------------------------------- options */
+
+/* Options a listener may have its own of (server-wide values are the
+ * default each listener starts from). */
+typedef struct swco__lopts {
+    swco__framing_t frame;   /* open_eof_check/split, open_length_check, package_* */
+    int eof_split;           /* open_eof_split: one receive per packet */
+    int nodelay;             /* open_tcp_nodelay */
+    int keepalive, keepidle, keepinterval, keepcount; /* open_tcp_keepalive, tcp_keep* */
+    double heartbeat_idle_time; /* <= 0: off */
+    int proxy_protocol;      /* open_proxy_protocol */
+    /* TLS (used when the listener's type has SWCO_SOCK_SSL) */
+    char *ssl_cert_file, *ssl_key_file, *ssl_ca_file, *ssl_ciphers;
+    int ssl_verify_peer, ssl_min_proto, ssl_max_proto; /* protocols as swco_ssl_ctx_set_protocols */
+} swco__lopts_t;
+
+/* Server-wide options (options.c parses, everyone reads). */
+typedef struct swco__srv_opts {
+    int worker_num;             /* default: number of CPUs */
+    int reactor_num;            /* PROCESS mode reactor threads; default CPUs */
+    int task_worker_num;
+    int task_enable_coroutine;
+    long max_connection;        /* default min(RLIMIT_NOFILE, 100000) */
+    int backlog;                /* default 511 */
+    int dispatch_mode;          /* SWCO_DISPATCH_*, default FD_MOD */
+    double heartbeat_check_interval; /* <= 0 off */
+    double heartbeat_idle_time;      /* default 2 * interval */
+    size_t buffer_output_size;  /* per connection, default 2 MiB */
+    size_t socket_buffer_size;  /* PROCESS mode IPC buffering, default 2 MiB */
+    int send_yield;
+    int enable_coroutine;       /* default 1 */
+    long max_coroutine;
+    long max_request;           /* 0: never recycle */
+    double max_wait_time;       /* default 3 s */
+    int reload_async;           /* default 1 */
+    int daemonize;
+    char *pid_file, *log_file;
+    int enable_reuse_port;      /* BASE: a SO_REUSEPORT socket per worker */
+} swco__srv_opts_t;
+
+/* --------------------------------------------------------- shared state */
+
+/* One worker's figures, in shared memory (updated with __atomic ops). */
+typedef struct swco__srv_wshm {
+    int32_t pid;
+    int32_t busy;            /* requests or tasks in progress */
+    int32_t is_task;
+    int32_t stopping;
+    double start_time;
+    int64_t request_count, total_requests, connection_num, coroutine_num;
+} swco__srv_wshm_t;
+
+/* Server-wide state every process of the server sees (MAP_SHARED,
+ * allocated by start before any fork; plain memory in THREAD mode is
+ * the same). */
+typedef struct swco__srv_shm {
+    int32_t master_pid, manager_pid;
+    int32_t shutting_down;
+    int32_t tasking_num;
+    double start_time;
+    int64_t connection_num, accept_count, close_count, request_count;
+    int64_t recv_bytes, send_bytes, task_count, worker_restarts;
+    swco__srv_wshm_t workers[]; /* worker_num + task_worker_num */
+} swco__srv_shm_t;
+
+/* ------------------------------------------------------ connection table */
+
+enum { SWCO__CONN_FREE = 0, SWCO__CONN_OPEN = 1, SWCO__CONN_CLOSING = 2 };
+
+/* One connection, at slot == its kernel fd.  In PROCESS mode the table is
+ * shared memory written by the master's reactor threads (workers read it
+ * and write uid); `io` is the owning engine's private state and means
+ * nothing in another process. */
+typedef struct swco__conn {
+    uint32_t gen;            /* bumped at each open of this slot */
+    uint8_t state;           /* SWCO__CONN_* */
+    uint8_t listener;
+    uint8_t paused, ssl;
+    int16_t reactor_id;      /* engine that owns it */
+    int16_t worker_id;       /* owner (BASE) or last worker dispatched to */
+    int32_t fd;
+    int32_t port;
+    int64_t uid;
+    double connect_time, last_recv_time, last_send_time; /* wall clock */
+    int64_t recv_bytes, send_bytes, send_queued;
+    char addr[46];
+    void *io;
+} swco__conn_t;
+
+typedef struct swco__conn_table {
+    size_t cap;              /* slots: fds 0 .. cap-1 */
+    swco__conn_t *slots;
+    int shared;              /* slots are MAP_SHARED */
+    int owner;               /* BASE: the worker id the ids carry; else 0 */
+} swco__conn_table_t;
+
+/* A connection's public id: (owner+1) << 48 | (gen & 0xffffff) << 24 | fd. */
+#define SWCO__CONN_FD_MAX (1 << 24)
+static inline long long swco__conn_make_id(int owner, uint32_t gen, int fd)
+{
+    return ((long long)(owner + 1) << 48) | ((long long)(gen & 0xffffffu) << 24) | fd;
+}
+static inline int swco__conn_id_owner(long long id) { return (int)(id >> 48) - 1; }
+
+/* conn.c */
+int swco__conn_table_init(swco__conn_table_t *t, size_t cap, int shared, int owner);
+void swco__conn_table_free(swco__conn_table_t *t);
+/* Claim slot fd (state OPEN, gen bumped, figures zeroed); NULL when fd >= cap. */
+swco__conn_t *swco__conn_open(swco__conn_table_t *t, int fd);
+/* The OPEN connection id names, or NULL (stale, closed, other owner). */
+swco__conn_t *swco__conn_lookup(const swco__conn_table_t *t, long long id);
+long long swco__conn_id(const swco__conn_table_t *t, const swco__conn_t *c);
+/* Mark the slot free (the fd is closed by then). */
+void swco__conn_release(swco__conn_table_t *t, swco__conn_t *c);
+/* Fill a public client info from c. */
+void swco__conn_describe(const swco_server_t *srv, const swco__conn_t *c,
+                         swco_server_client_info_t *info);
+
+/* ------------------------------------------------------------ listeners */
+
+typedef struct swco__listener {
+    int index;               /* 0 main, 1.. add_listener */
+    int sock_type;           /* SWCO_SOCK_*, SSL bit included */
+    int family;              /* AF_INET, AF_INET6, AF_UNIX */
+    int stream;              /* SOCK_STREAM (1) or SOCK_DGRAM (0) */
+    char host[108];
+    int port;                /* as bound (real port when 0 was asked) */
+    int fd;                  /* bound socket, listening when stream */
+    int activated;           /* fd came from LISTEN_FDS */
+    swco__lopts_t opt;
+    swco_ssl_ctx_t *ssl_ctx; /* built by start when SSL */
+    /* overrides of the server's callbacks; fn NULL: use the server's */
+    swco__srv_cb_t cb_connect, cb_receive, cb_packet, cb_close;
+} swco__listener_t;
+
+/* --------------------------------------------------------------- engine */
+
+/* One event loop's connections: the BASE/THREAD worker's, or a PROCESS
+ * reactor thread's.  Every call below runs on the engine's own loop
+ * thread (inside swco_run). */
+typedef struct swco__engine swco__engine_t;
+
+typedef struct swco__engine_hooks {
+    /* accepted (after TLS handshake and PROXY header) */
+    void (*connect)(void *ud, swco__engine_t *e, swco__conn_t *c);
+    /* one packet (framed listener) or the bytes one read gave; data is
+     * valid during the call only */
+    void (*receive)(void *ud, swco__engine_t *e, swco__conn_t *c, const char *data, size_t len);
+    /* closed (fd already closed; c is CLOSING and readable until return,
+     * then released) */
+    void (*close)(void *ud, swco__engine_t *e, swco__conn_t *c);
+    /* a datagram on a datagram listener */
+    void (*packet)(void *ud, swco__engine_t *e, swco__listener_t *l, const char *data,
+                   size_t len, const swco__addr_t *from);
+    /* output buffer passed its high mark (full=1) or drained (full=0) */
+    void (*buffer)(void *ud, swco__engine_t *e, swco__conn_t *c, int full);
+} swco__engine_hooks_t;
+
+/* flags of swco__engine_send */
+enum { SWCO__SEND_YIELD = 1, SWCO__SEND_WAIT = 2 };
+
+swco__engine_t *swco__engine_new(swco_server_t *srv, swco__conn_table_t *conns, int reactor_id,
+                                 const swco__engine_hooks_t *hooks, void *ud);
+/* Serve l on this loop through fd (a listening stream socket: accept;
+ * a datagram socket: recvfrom).  fd stays the caller's. */
+int swco__engine_listen(swco__engine_t *e, swco__listener_t *l, int fd);
+/* Stop accepting (graceful shutdown); existing connections go on. */
+void swco__engine_stop_accepting(swco__engine_t *e);
+/* Open connections of this engine. */
+long swco__engine_count(const swco__engine_t *e);
+/* Close every connection (queued output written first unless reset). */
+void swco__engine_close_all(swco__engine_t *e, int reset);
+/* Close what is left and free (close hooks run). */
+void swco__engine_free(swco__engine_t *e);
+long swco__engine_send(swco__engine_t *e, swco__conn_t *c, const void *data, size_t len,
+                       int flags);
+long long swco__engine_sendfile(swco__engine_t *e, swco__conn_t *c, const char *path,
+                                long long offset, long long length);
+int swco__engine_close(swco__engine_t *e, swco__conn_t *c, int reset);
+int swco__engine_pause(swco__engine_t *e, swco__conn_t *c, int pause);
+long swco__engine_sendto(swco__engine_t *e, swco__listener_t *l, const char *addr, int port,
+                         const void *data, size_t len);
+/* Connections idle (no receive) for more than their listener's
+ * heartbeat_idle_time: up to max to fds; closed when close_them.  The
+ * engine also runs this every heartbeat_check_interval by itself. */
+long swco__engine_heartbeat(swco__engine_t *e, int close_them, long long *fds, long max);
+
+/* -------------------------------------------------------------- proxy.c */
+
+typedef struct swco__proxy_hdr {
+    int local;               /* LOCAL / UNKNOWN: keep the socket's addresses */
+    swco__addr_t src, dst;
+} swco__proxy_hdr_t;
+
+/* Parse a PROXY protocol v1 or v2 header at buf[0..len): bytes it takes
+ * (> 0), 0 when more are needed, -EPROTO when it is not one. */
+long swco__proxy_parse(const char *buf, size_t len, swco__proxy_hdr_t *out);
+
+/* ------------------------------------------------------ workers, modes */
+
+enum { SWCO__ROLE_MASTER, SWCO__ROLE_MANAGER, SWCO__ROLE_WORKER, SWCO__ROLE_TASK };
+
+/* How a worker's public calls reach connections (per mode). */
+typedef struct swco__srv_ops {
+    long (*send)(swco_server_t *srv, long long fd, const void *data, size_t len, int flags);
+    long long (*sendfile)(swco_server_t *srv, long long fd, const char *path, long long offset,
+                          long long length);
+    int (*close)(swco_server_t *srv, long long fd, int reset);
+    int (*pause)(swco_server_t *srv, long long fd, int pause);
+    long (*sendto)(swco_server_t *srv, int listener, const char *addr, int port,
+                   const void *data, size_t len);
+    long (*heartbeat)(swco_server_t *srv, int close_them, long long *fds, long max);
+} swco__srv_ops_t;
+
+/* A mode's pieces.  start (master, not in a coroutine) runs the whole
+ * server and returns when it stopped; worker_body runs in an event worker
+ * (forked process or thread) inside its loop. */
+typedef struct swco__srv_mode {
+    int (*start)(swco_server_t *srv);
+    int (*worker_body)(swco_server_t *srv, int worker_id);
+    void (*worker_stop_accepting)(swco_server_t *srv); /* graceful stop began */
+    const swco__srv_ops_t *ops;
+} swco__srv_mode_t;
+
+extern const swco__srv_mode_t swco__srv_mode_base;    /* base.c */
+extern const swco__srv_mode_t swco__srv_mode_thread;  /* base.c */
+extern const swco__srv_mode_t swco__srv_mode_process; /* process.c */
+
+/* What a process (THREAD mode: a thread) is in the server. */
+typedef struct swco__srv_self {
+    int role;                /* SWCO__ROLE_* */
+    int worker_id;           /* -1 master / manager */
+    swco__engine_t *engine;  /* BASE / THREAD worker's engine */
+    void *mode_state;        /* the mode's per-worker state */
+    void *task_state;        /* task.c's per-worker state */
+    int stopping;            /* graceful stop in progress */
+} swco__srv_self_t;
+
+struct swco_server {
+    int mode;
+    const swco__srv_mode_t *impl;
+    int running;             /* start in progress (in this process) */
+    pid_t master_pid;
+    swco__srv_cb_t cb[SWCO__CB_COUNT];
+    swco__listener_t **listeners;
+    int nlisteners;
+    swco__srv_opts_t opt;
+    swco__lopts_t lopt;      /* defaults for listeners (server-wide set) */
+    swco__srv_shm_t *shm;    /* from start on */
+    size_t shm_size;
+    swco__conn_table_t conns;
+    void *mode_shared;       /* the mode's state made before forks (IPC sockets) */
+    void *task_shared;       /* task.c's state made before forks */
+    void *manager;           /* manager.c's state */
+};
+
+/* The calling thread's role in the (one) running server; the master's by
+ * default.  Set by whoever starts a worker, task worker or manager. */
+extern SWCO__TLS swco__srv_self_t *swco__srv_self;
+/* The calling thread's self, never NULL (a static master record). */
+swco__srv_self_t *swco__srv_me(void);
+
+/* manager.c: run the manager in this process: fork worker_num event
+ * workers (each calls swco__srv_worker_run) and task_worker_num task
+ * workers (swco__srv_task_worker_run), restart them, reload on SIGUSR1 /
+ * SIGUSR2, stop on SIGTERM or shutdown; returns when all have exited. */
+int swco__srv_manager_run(swco_server_t *srv);
+
+/* deliver.c: an event worker's whole life (process or thread): sets
+ * swco__srv_self, runs a loop, calls worker start, the mode's worker_body,
+ * starts task.c's message reader (swco__srv_ipc_attach), serves until
+ * stopped (SIGTERM in a process; shutdown/reload/stop/max_request),
+ * waits up to max_wait_time for work in progress (calling worker exit),
+ * calls worker stop.  Returns the exit code. */
+int swco__srv_worker_run(swco_server_t *srv, int worker_id);
+/* Ask the calling worker to stop gracefully (from its own loop). */
+void swco__srv_worker_stop(swco_server_t *srv);
+
+/* deliver.c: events into user callbacks, in the worker.  Each runs the
+ * callback (listener override first) in a new coroutine when
+ * enable_coroutine is on, copying data first; counts requests and busy
+ * state; counts max_request. */
+void swco__srv_deliver_connect(swco_server_t *srv, long long fd, int reactor_id, int listener);
+void swco__srv_deliver_receive(swco_server_t *srv, long long fd, int reactor_id, int listener,
+                               const char *data, size_t len);
+void swco__srv_deliver_close(swco_server_t *srv, long long fd, int reactor_id, int listener);
+void swco__srv_deliver_packet(swco_server_t *srv, int listener, const char *data, size_t len,
+                              const char *addr, int port);
+void swco__srv_deliver_buffer(swco_server_t *srv, long long fd, int reactor_id, int full);
+/* Work in progress in the calling worker (handler coroutines running). */
+long swco__srv_inflight(void);
+
+/* task.c: made in the master before forks (a message socket per worker
+ * and task worker); attach the calling worker's reader to its loop; a task
+ * worker's life. */
+int swco__srv_ipc_prepare(swco_server_t *srv);
+int swco__srv_ipc_attach(swco_server_t *srv, int worker_id);
+void swco__srv_ipc_free(swco_server_t *srv);
+int swco__srv_task_worker_run(swco_server_t *srv, int worker_id);
+
+/* server.c */
+int swco__srv_cb_set(swco__srv_cb_t *slot, void *fn, void *arg, swco_free_fn arg_free);
+double swco__wall_time(void);
+
+/* options.c: parse name=value into opt / lopt (server-wide when l is NULL).
+ * Returns 0, SWCO_EOPTION, SWCO_EOPTVALUE or -EBUSY. */
+int swco__srv_option_set(swco_server_t *srv, swco__listener_t *l, const char *name,
+                         const char *value);
+void swco__srv_opts_default(swco__srv_opts_t *o, swco__lopts_t *lo);
+void swco__srv_opts_free(swco__srv_opts_t *o, swco__lopts_t *lo);
+void swco__lopts_copy(swco__lopts_t *dst, const swco__lopts_t *src);
+
+#endif
