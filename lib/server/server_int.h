@@ -355,6 +355,11 @@ int swco__srv_ipc_attach(swco_server_t *srv, int worker_id);
 void swco__srv_ipc_free(swco_server_t *srv);
 int swco__srv_task_worker_run(swco_server_t *srv, int worker_id);
 
+/* manager.c: systemd socket activation.  A socket passed in LISTEN_FDS
+ * (LISTEN_PID == getpid()) bound to host:port with this family and type,
+ * claimed so it is handed out once; -ENOENT when there is none. */
+int swco__srv_activated_fd(const char *host, int port, int family, int stream);
+
 /* server.c */
 int swco__srv_cb_set(swco__srv_cb_t *slot, void *fn, void *arg, swco_free_fn arg_free);
 double swco__wall_time(void);
