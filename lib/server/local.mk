@@ -17,6 +17,8 @@ libswco_la_SOURCES += lib/server/proxy.c
 # ---- tests: PROCESS mode (process.c)
 
 # ---- tests: manager, task workers, reload, shutdown (manager.c, task.c)
+# manager_stubs.c: weak stand-ins for base's symbols until it lands (temporary).
+libswco_la_SOURCES += lib/server/manager_stubs.c
 
 # ---- tests: PROXY protocol, fuzz target (proxy.c)
 
