@@ -19,6 +19,14 @@ libswco_la_SOURCES += lib/server/proxy.c
 # ---- tests: manager, task workers, reload, shutdown (manager.c, task.c)
 # manager_stubs.c: weak stand-ins for base's symbols until it lands (temporary).
 libswco_la_SOURCES += lib/server/manager_stubs.c
+if HAVE_CHECK
+check_PROGRAMS += tests/check_server_task
+TESTS += tests/check_server_task
+endif
+tests_check_server_task_SOURCES = tests/check_server_task.c
+tests_check_server_task_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_server_task_CFLAGS = $(TEST_CFLAGS)
+tests_check_server_task_LDADD = $(TEST_LIBS)
 
 # ---- tests: PROXY protocol, fuzz target (proxy.c)
 
