@@ -37,8 +37,9 @@ extern char **environ;
  * growing delay (50 ms doubling to 1 s) instead of in a tight fork loop. */
 #define FAST_EXIT_NS 100000000ULL
 #define FAST_EXIT_FREE 5
-/* A stopping worker gets this long beyond max_wait_time (its own deadline
- * for work in progress) to exit before the manager kills it. */
+/* A stopping worker may take max_wait_time for its handlers and as long
+ * again to flush and close its connections; it gets that and this much
+ * more to exit before the manager kills it. */
 #define KILL_GRACE_NS 1000000000ULL
 
 typedef struct mgr mgr_t;
@@ -149,11 +150,17 @@ static int spawn(mgr_t *m, int id)
 
 static void kill_due(long timer_id, void *arg);
 
+/* How long after SIGTERM a worker is killed. */
+static uint64_t kill_after_ns(const mgr_t *m)
+{
+    double w = m->srv->opt.max_wait_time > 0 ? m->srv->opt.max_wait_time : 0;
+    return (uint64_t)(2 * w * 1e9) + KILL_GRACE_NS;
+}
+
 /* Arm the timer for the first SIGKILL due, if any. */
 static void kill_arm(mgr_t *m)
 {
-    uint64_t wait_ns = (uint64_t)(m->srv->opt.max_wait_time > 0 ? m->srv->opt.max_wait_time * 1e9 : 0) +
-                       KILL_GRACE_NS;
+    uint64_t wait_ns = kill_after_ns(m);
     uint64_t due = 0;
     for (int i = 0; i < m->n; i++) {
         mgr_slot_t *s = &m->slot[i];
@@ -181,8 +188,7 @@ static void kill_due(long timer_id, void *arg)
     mgr_t *m = arg;
     (void)timer_id;
     m->kill_timer = 0;
-    uint64_t wait_ns = (uint64_t)(m->srv->opt.max_wait_time > 0 ? m->srv->opt.max_wait_time * 1e9 : 0) +
-                       KILL_GRACE_NS;
+    uint64_t wait_ns = kill_after_ns(m);
     uint64_t now = swco__now_ns();
     for (int i = 0; i < m->n; i++) {
         mgr_slot_t *s = &m->slot[i];
@@ -599,16 +605,18 @@ static void hot_ready(int fd, int events, void *arg)
         ;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return;
+    swco_server_t *srv = h->srv;
+    pid_t child = h->child;
     swco_event_del(fd); /* frees h */
     close(fd);
     if (n == 1) {
         swco__log(SWCO_LOG_INFO, "server: new program (pid %d) started: shutting down",
-                  (int)h->child);
-        swco_server_shutdown(h->srv);
+                  (int)child);
+        swco_server_shutdown(srv);
     } else {
         swco__log(SWCO_LOG_ERROR, "server: hot restart: the new program (pid %d) ended "
-                  "before its server started; this one keeps serving", (int)h->child);
-        waitpid(h->child, NULL, WNOHANG);
+                  "before its server started; this one keeps serving", (int)child);
+        waitpid(child, NULL, WNOHANG);
         hot_running = 0;
     }
 }
