@@ -109,6 +109,7 @@ typedef struct running {
     int mode;
     long cid;         /* its coroutine (0: run from the loop) */
     int finished;
+    int counted;      /* in tasking_num / task_count as done */
 } running_t;
 
 /* A message received, before or while it is handled. */
@@ -604,6 +605,13 @@ static running_t *running_find(tstate_t *st, long id)
     return any;
 }
 
+/* A task is done (+1) or not after all (-1): the shared figures. */
+static void count_done(swco_server_t *srv, int n)
+{
+    __atomic_sub_fetch(&srv->shm->tasking_num, n, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&srv->shm->task_count, n, __ATOMIC_RELAXED);
+}
+
 static void run_msg(void *arg)
 {
     inmsg_t *m = arg;
@@ -634,6 +642,7 @@ static void run_msg(void *arg)
         else
             swco__log(SWCO_LOG_ERROR, "server: task %lld from worker %d: no task callback",
                       (long long)m->h.task_id, m->h.src);
+        int counted = r && r->counted;
         if (r) {
             for (running_t **pp = &st->running; *pp; pp = &(*pp)->next)
                 if (*pp == r) {
@@ -644,8 +653,8 @@ static void run_msg(void *arg)
         }
         st->nrunning--;
         __atomic_sub_fetch(&w->busy, 1, __ATOMIC_RELAXED);
-        __atomic_sub_fetch(&srv->shm->tasking_num, 1, __ATOMIC_RELAXED);
-        __atomic_add_fetch(&srv->shm->task_count, 1, __ATOMIC_RELAXED);
+        if (!counted)
+            count_done(srv, 1);
         task_worker_check_stop(st);
         break;
     }
@@ -965,10 +974,17 @@ int swco_server_finish(swco_server_t *srv, long task_id, const void *data, size_
     h.pid = r->pid;
     h.mode = r->mode;
     h.task_id = task_id;
+    /* Counted before the result leaves: whoever has it sees the figures. */
+    if (!r->counted)
+        count_done(st->srv, 1);
     int rc = send_msg(st, r->src, &h, data, len);
-    if (rc < 0)
+    if (rc < 0) {
+        if (!r->counted)
+            count_done(st->srv, -1);
         return swco__fail(rc);
+    }
     r->finished = 1;
+    r->counted = 1;
     return 0;
 }
 
