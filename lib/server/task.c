@@ -565,6 +565,17 @@ static void stash_push(tstate_t *st, inmsg_t *m)
         st->stash_deferred = 1;
 }
 
+/* An event worker's loop was released with the reader on it (a THREAD
+ * mode worker ended): its state goes with it. */
+static void reader_release(void *arg)
+{
+    tstate_t *st = arg;
+    swco__srv_self_t *self = swco__srv_me();
+    if (self->task_state == st)
+        self->task_state = NULL;
+    state_free(st);
+}
+
 int swco__srv_ipc_attach(swco_server_t *srv, int worker_id)
 {
     tstate_t *st = state_get(srv);
@@ -572,8 +583,10 @@ int swco__srv_ipc_attach(swco_server_t *srv, int worker_id)
         return -EINVAL;
     if (st->attached)
         return 0;
+    /* A task worker deletes its reader when it stops and frees its state
+     * itself (swco__srv_task_worker_run). */
     int rc = swco_event_add(st->ipc->fd[2 * st->id + 1], SWCO_EVENT_READ | SWCO_EVENT_NOREF,
-                            reader, st, NULL);
+                            reader, st, st->is_task ? NULL : reader_release);
     if (rc < 0)
         return rc;
     st->attached = 1;
@@ -1050,6 +1063,14 @@ static void stop_timeout(long id, void *arg)
     task_worker_check_stop(st);
 }
 
+/* Leave the loop if the program's timers or coroutines would keep it. */
+static void final_check(void *arg)
+{
+    (void)arg;
+    if (swco_timer_count() > 0 || swco_coroutine_count() > 0)
+        swco_event_exit();
+}
+
 static void task_worker_check_stop(tstate_t *st)
 {
     if (!st->stopping || st->stopped)
@@ -1069,10 +1090,22 @@ static void task_worker_check_stop(tstate_t *st)
     swco__srv_cb_t *cb = &srv->cb[SWCO__CB_WORKER_STOP];
     if (cb->fn)
         ((swco_server_worker_fn)cb->fn)(srv, st->id, cb->arg);
+    /* Results still queued go out first (up to max_wait_time). */
+    double wait = srv->opt.max_wait_time > 0 ? srv->opt.max_wait_time : 1;
+    if (outq_drain_blocking(st, swco__deadline_from_timeout(wait)) < 0)
+        swco__log(SWCO_LOG_WARNING, "server: task worker %d: results not delivered", st->id);
+    for (int i = 0; i < st->ipc->n; i++)
+        if (st->outq[i].watching) {
+            swco_event_del(st->ipc->fd[2 * i]);
+            st->outq[i].watching = 0;
+        }
     swco__reactor_t *r = swco__reactor_peek();
     if (r)
         swco__reactor_unref(r);
-    swco_event_exit();
+    if (srv->mode == SWCO_SERVER_THREAD)
+        swco_event_defer(final_check, NULL, NULL); /* a thread's loop ends by itself */
+    else
+        swco_event_exit();
 }
 
 /* Stop taking tasks; end once the running ones are done. */
