@@ -22,6 +22,14 @@ tests_check_server_CFLAGS = $(TEST_CFLAGS)
 tests_check_server_LDADD = $(TEST_LIBS)
 
 # ---- tests: the engine on its own (conn.c, engine.c)
+if HAVE_CHECK
+check_PROGRAMS += tests/check_server_engine
+TESTS += tests/check_server_engine
+endif
+tests_check_server_engine_SOURCES = tests/check_server_engine.c
+tests_check_server_engine_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib -I$(top_builddir)
+tests_check_server_engine_CFLAGS = $(TEST_CFLAGS)
+tests_check_server_engine_LDADD = $(TEST_CORE_LIBS)
 
 # ---- tests: PROCESS mode (process.c)
 

@@ -247,6 +247,9 @@ long swco__engine_sendto(swco__engine_t *e, swco__listener_t *l, const char *add
  * heartbeat_idle_time: up to max to fds; closed when close_them.  The
  * engine also runs this every heartbeat_check_interval by itself. */
 long swco__engine_heartbeat(swco__engine_t *e, int close_them, long long *fds, long max);
+/* Output chunks and partial input packets allocated now (0 once every
+ * connection drained: tests check that buffers are released). */
+long swco__engine_buffers(const swco__engine_t *e);
 
 /* -------------------------------------------------------------- proxy.c */
 
