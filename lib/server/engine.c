@@ -456,7 +456,17 @@ static int queue_data(econn_t *ec, const char *p, size_t len)
 static void check_full(econn_t *ec)
 {
     swco__engine_t *e = ec->e;
-    if (!(ec->flags & EC_FULL) && (size_t)ec->c->send_queued > high_mark(e)) {
+    if (!(ec->flags & EC_FULL) && (size_t)ec->c->send_queued >= high_mark(e)) {
+        ec->flags |= EC_FULL;
+        if (e->hooks.buffer)
+            e->hooks.buffer(e->ud, e, ec->c, 1);
+    }
+}
+
+static void check_full_refused(econn_t *ec)
+{
+    swco__engine_t *e = ec->e;
+    if (!(ec->flags & EC_FULL)) {
         ec->flags |= EC_FULL;
         if (e->hooks.buffer)
             e->hooks.buffer(e->ud, e, ec->c, 1);
@@ -488,8 +498,13 @@ long swco__engine_send(swco__engine_t *e, swco__conn_t *c, const void *data, siz
      * while earlier senders wait for room (their data goes first). */
     while (ec->room_waiters ||
            (c->send_queued > 0 && (size_t)c->send_queued + len > high)) {
-        if (!(flags & SWCO__SEND_YIELD) || swco__co_can_wait() != 0)
+        if (!(flags & SWCO__SEND_YIELD) || swco__co_can_wait() != 0) {
+            /* the high mark is reached even if no send passed it */
+            hold(ec);
+            check_full_refused(ec);
+            release(ec);
             return -ENOBUFS;
+        }
         ewait_t w = {.room = 1, .need = len};
         int rc = ewait_on(ec, &w);
         if (rc != 0)
