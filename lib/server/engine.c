@@ -643,7 +643,6 @@ static void close_now(econn_t *ec, int reset)
         if (reset)
             ec->tls->ssl_ready = 0; /* no close_notify */
         swco__ssl_detach(ec->tls);
-        swco__ssl_ctx_unref(ec->tls->ssl_ctx);
         free(ec->tls);
         ec->tls = NULL;
     }
@@ -1251,7 +1250,8 @@ long swco__engine_heartbeat(swco__engine_t *e, int close_them, long long *fds, l
     size_t nids = 0, cap = 0;
     for (swco__list_t *p = e->conns_list.next; p != &e->conns_list; p = p->next) {
         econn_t *ec = SWCO__CONTAINER(p, econn_t, link);
-        if (ec->flags & (EC_CLOSED | EC_CLOSING))
+        /* not yet announced: the handshake's own deadline covers those */
+        if ((ec->flags & (EC_CLOSED | EC_CLOSING | EC_ANNOUNCED)) != EC_ANNOUNCED)
             continue;
         double limit = idle_limit(e, ec->el->l);
         swco__conn_t *c = ec->c;
