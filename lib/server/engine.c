@@ -32,6 +32,7 @@
 #define ACCEPT_BATCH 64           /* accepts per wakeup, so reads get a turn */
 #define DGRAM_BATCH 64            /* datagrams per wakeup */
 #define READ_BATCH 4              /* plain reads per wakeup of one connection */
+#define TLS_READ_BATCH 16         /* TLS reads (records) per wakeup */
 #define CHUNK_MIN 4096            /* smallest output chunk (small sends share it) */
 #define SENDFILE_STEP (1 << 20)   /* bytes per sendfile(2) call */
 #define DEFAULT_OUTPUT_SIZE (2u << 20)
@@ -511,8 +512,7 @@ long swco__engine_send(swco__engine_t *e, swco__conn_t *c, const void *data, siz
             return rc;
         if (!econn_of(e, c) || c->io != ec)
             return SWCO_ENOCONN;
-        if (!ec->room_waiters)
-            break; /* woken for room: nobody is ahead any more */
+        break; /* woken for room (it runs at once: the room is still there) */
     }
     const char *p = data;
     size_t left = len;
@@ -799,7 +799,8 @@ static long frame_out(econn_t *ec, const char *buf, size_t len)
             scanned = s2 > 0 ? s2 : 0;
         }
         hold(ec);
-        e->hooks.receive(e->ud, e, ec->c, buf + off, total);
+        if (e->hooks.receive)
+            e->hooks.receive(e->ud, e, ec->c, buf + off, total);
         if (release(ec))
             return -1;
         off += total;
@@ -815,7 +816,8 @@ static void deliver(econn_t *ec, const char *data, size_t n)
     swco__engine_t *e = ec->e;
     const swco__framing_t *f = &ec->el->frame;
     if (f->mode == SWCO__FRAME_NONE && !ec->in) {
-        e->hooks.receive(e->ud, e, ec->c, data, n);
+        if (e->hooks.receive)
+            e->hooks.receive(e->ud, e, ec->c, data, n);
         return;
     }
     if (!ec->in) {
@@ -940,6 +942,18 @@ static void conn_read(econn_t *ec)
             break;
         long n;
         if (ec->tls) {
+            if (i >= TLS_READ_BATCH) {
+                /* OpenSSL may hold decrypted bytes the socket will not
+                 * signal again: come back on the next turn, after others */
+                if (!(ec->flags & EC_RESUME_POSTED)) {
+                    hold(ec);
+                    if (swco_event_defer(resume_read, ec, NULL) == 0)
+                        ec->flags |= EC_RESUME_POSTED;
+                    else
+                        release(ec);
+                }
+                break;
+            }
             int want = 0;
             n = swco__ssl_read(ec->tls, e->scratch, SCRATCH_SIZE, &want);
             uint8_t ww = (n == -EAGAIN && want == SWCO_EVENT_WRITE) ? EC_TLS_WW : 0;
