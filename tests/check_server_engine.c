@@ -62,6 +62,7 @@ typedef struct {
     int echo;                /* receive: send the data back */
     int pause_on_connect;
     int small_sndbuf;        /* connect: shrink the socket's send buffer */
+    size_t big_reply;        /* receive: answer with that many pattern bytes */
     int close_on_receive;    /* receive: close the connection (reset when 2) */
 } fixture_t;
 
@@ -123,6 +124,13 @@ static void h_receive(void *ud, swco__engine_t *e, swco__conn_t *c, const char *
     }
     if (T.echo)
         ck_assert_int_eq(swco__engine_send(e, c, data, len, 0), (long)len);
+    if (T.big_reply) {
+        char *p = malloc(T.big_reply);
+        for (size_t i = 0; i < T.big_reply; i++)
+            p[i] = (char)('a' + (i * 7 + i / 251) % 26); /* pat(i) */
+        ck_assert_int_eq(swco__engine_send(e, c, p, T.big_reply, 0), (long)T.big_reply);
+        free(p);
+    }
     if (T.close_on_receive)
         swco__engine_close(e, c, T.close_on_receive == 2);
     signal_ev();
@@ -601,12 +609,13 @@ static void stale_body(void *arg)
 START_TEST(stale_id) { run(stale_body); }
 END_TEST
 
-/* A client that reads slowly: a small receive buffer, set before connect. */
+/* A client that reads slowly: a small receive buffer, set before connect
+ * (small, but not so small that a megabyte takes valgrind minutes). */
 static swco_socket_t *slow_client(int port)
 {
     swco_socket_t *s = swco_socket_new(AF_INET, SOCK_STREAM, 0);
     ck_assert_ptr_nonnull(s);
-    ck_assert_int_eq(swco_socket_set_buffer_size(s, 4096, 0), 0);
+    ck_assert_int_eq(swco_socket_set_buffer_size(s, 16384, 0), 0);
     ck_assert_int_eq(swco_socket_connect(s, "127.0.0.1", port, 5 * slow()), 0);
     return s;
 }
@@ -1283,6 +1292,30 @@ static void idle_memory_body(void *arg)
 START_TEST(idle_memory) { run(idle_memory_body); }
 END_TEST
 
+/* The client shuts its side down after asking: the answer queued for it
+ * still arrives in full before the server closes. */
+static void half_close_body(void *arg)
+{
+    (void)arg;
+    swco__listener_t *l = add_listener(SWCO_SOCK_TCP, NULL);
+    T.small_sndbuf = 1;
+    T.big_reply = BIG;
+    engine_start();
+    swco_socket_t *cl = slow_client(l->port);
+    ck_assert_int_eq(swco_socket_send_all(cl, "?", 1, 5), 1);
+    ck_assert_int_eq(swco_socket_shutdown(cl, SHUT_WR), 0);
+    expect_pat(cl, 0, BIG);
+    char b;
+    ck_assert_int_eq(swco_socket_recv(cl, &b, 1, 10 * slow()), 0);
+    WAIT_FOR(T.closes == 1);
+    ck_assert_int_eq(swco__engine_buffers(T.e), 0);
+    swco_socket_free(cl);
+    engine_stop();
+}
+
+START_TEST(half_close) { run(half_close_body); }
+END_TEST
+
 /* ----------------------------------------------------------------- main */
 
 int main(void)
@@ -1318,6 +1351,7 @@ int main(void)
     tcase_add_test(tc, proxy_then_tls);
     tcase_add_test(tc, proxy_bad_header);
     tcase_add_test(tc, idle_memory);
+    tcase_add_test(tc, half_close);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -990,6 +990,12 @@ static void conn_read(econn_t *ec)
         if (n < 0 && !(ec->flags & EC_ANNOUNCED))
             swco__log(SWCO_LOG_DEBUG, "server: fd %d: handshake: %s", ec->fd,
                       swco_strerror((int)n));
+        if (n == 0 && ec->out && can_write(ec) && !(ec->flags & EC_CLOSING)) {
+            /* the peer only shut its side: it may still read what is
+             * queued for it (a half-close, as nc -N does) */
+            swco__engine_close(e, ec->c, 0);
+            break;
+        }
         close_now(ec, n < 0); /* 0: the peer closed; < 0: broken */
         break;
     }
