@@ -34,8 +34,6 @@ tests_check_server_engine_LDADD = $(TEST_CORE_LIBS)
 # ---- tests: PROCESS mode (process.c)
 
 # ---- tests: manager, task workers, reload, shutdown (manager.c, task.c)
-# manager_stubs.c: weak stand-ins for base's symbols until it lands (temporary).
-libswco_la_SOURCES += lib/server/manager_stubs.c
 if HAVE_CHECK
 check_PROGRAMS += tests/check_server_task
 TESTS += tests/check_server_task
