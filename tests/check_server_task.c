@@ -122,6 +122,7 @@ typedef struct cfg {
     double max_wait;
     int activated_port;  /* > 0: bind this port (LISTEN_FDS test) */
     int activated_fd;    /* >= 0: pass it as fd 3 with LISTEN_FDS=1 */
+    int hot_workers;     /* worker_num of the program a hot restart runs */
 } cfg_t;
 
 static cfg_t cfg;
@@ -224,7 +225,7 @@ static void worker_error(swco_server_t *srv, int id, int pid, int code, int sign
 
 static void manager_start(swco_server_t *srv, void *arg) { ev("ms %d", (int)getpid()); }
 
-static char hot_argv_port[16], hot_argv_fd[16], hot_self[4096];
+static char hot_argv_port[16], hot_argv_fd[16], hot_argv_workers[16], hot_self[4096];
 
 static void on_receive(swco_server_t *srv, long long fd, int reactor, const void *data,
                        size_t len, void *arg)
@@ -332,8 +333,14 @@ static void on_receive(swco_server_t *srv, long long fd, int reactor, const void
     } else if (strcmp(cmd, "env") == 0) {
         reply(srv, fd, "env %s %s", getenv("LISTEN_FDS") ? "set" : "unset",
               getenv("LISTEN_PID") ? "set" : "unset");
+    } else if (strcmp(cmd, "hotbad") == 0) {
+        char *bad[] = {"/nonexistent/program", NULL};
+        char *none[] = {NULL};
+        reply(srv, fd, "hotbad %d %d %d", swco_server_hot_restart(srv, bad),
+              swco_server_hot_restart(srv, none), swco_server_hot_restart(NULL, bad));
     } else if (strcmp(cmd, "hot") == 0) {
-        char *argv[] = {hot_self, "--hot-child", hot_argv_port, hot_argv_fd, NULL};
+        char *argv[] = {hot_self, "--hot-child", hot_argv_port, hot_argv_fd, hot_argv_workers,
+                        NULL};
         int rc = swco_server_hot_restart(srv, argv);
         reply(srv, fd, "hot %d", rc);
     } else {
@@ -399,6 +406,7 @@ static void __attribute__((noreturn)) server_main(void)
     int port = swco_server_listener_port(srv, 0);
     snprintf(hot_argv_port, sizeof hot_argv_port, "%d", port);
     snprintf(hot_argv_fd, sizeof hot_argv_fd, "%d", ev_pipe[1]);
+    snprintf(hot_argv_workers, sizeof hot_argv_workers, "%d", cfg.hot_workers ? cfg.hot_workers : 2);
     ev("port %d", port);
     int rc = swco_server_start(srv);
     ev("exit %d %d", rc, (int)getpid());
@@ -944,6 +952,7 @@ START_TEST(task_calls_refuse_bad_input)
     /* dst out of range twice, message to itself, to no one, finish
      * outside a task worker, an unknown task id, nowhere to put a result */
     ck_assert_str_eq(ask_once("bad"), "bad -22 -22 -22 -22 -22 -2 -22");
+    ck_assert_str_eq(ask_once("hotbad"), "hotbad -2 -22 -22");
     stop_server();
     base_cfg(2, 0);
     start_server();
@@ -959,23 +968,31 @@ static void hot_manager_start(swco_server_t *srv, void *arg)
     ev("hs %d %s", (int)getpid(), getenv("LISTEN_FDS") ? "set" : "unset");
 }
 
+/* Without manager (one worker): the same news from the server's start. */
+static void hot_start(swco_server_t *srv, void *arg)
+{
+    if (cfg.workers == 1)
+        hot_manager_start(srv, arg);
+}
+
 static int hot_child_main(int argc, char **argv)
 {
-    if (argc < 4)
+    if (argc < 5)
         return 2;
     ev_pipe[1] = atoi(argv[3]);
     int port = atoi(argv[2]);
     /* Never outlive a test that failed half way. */
     alarm((unsigned)(120 * slow()));
-    base_cfg(2, 0);
+    base_cfg(atoi(argv[4]), 0);
     swco_server_t *srv = swco_server_new("127.0.0.1", port, SWCO_SERVER_BASE, SWCO_SOCK_TCP);
     if (!srv) {
         ev("hs -1 %d", swco_last_error());
         return 1;
     }
-    set_opt(srv, "worker_num", 2);
+    set_opt(srv, "worker_num", cfg.workers);
     swco_server_on_receive(srv, on_receive, NULL, NULL);
     swco_server_on_manager_start(srv, hot_manager_start, NULL, NULL);
+    swco_server_on_start(srv, hot_start, NULL, NULL);
     int rc = swco_server_start(srv);
     ev("hexit %d", rc);
     swco_server_free(srv);
@@ -1060,6 +1077,28 @@ START_TEST(taskwait_blocks_outside_coroutines)
 }
 END_TEST
 
+START_TEST(hot_restart_to_a_server_without_manager)
+{
+    base_cfg(2, 0);
+    cfg.hot_workers = 1;
+    start_server();
+    ck_assert_str_eq(ask_once("hot"), "hot 0");
+    const char *l = ev_wait("hs ");
+    int newpid;
+    ck_assert_int_eq(sscanf(l, "hs %d", &newpid), 1);
+    /* The old one goes once the new one's only worker serves. */
+    l = ev_wait("exit ");
+    ck_assert_msg(strncmp(l, "exit 0 ", 7) == 0, "%s", l);
+    int st;
+    ck_assert_int_eq(waitpid(server_pid, &st, 0), server_pid);
+    int id, pid;
+    ck_assert_int_eq(sscanf(ask_once("who"), "id %d pid %d", &id, &pid), 2);
+    ck_assert_int_eq(pid, newpid);
+    ck_assert_int_eq(kill(newpid, SIGTERM), 0);
+    ck_assert_str_eq(ev_wait("hexit "), "hexit 0");
+}
+END_TEST
+
 /* One test case per test, so CK_RUN_CASE picks one. */
 static void add(Suite *s, const char *name, const TTest *t)
 {
@@ -1090,5 +1129,6 @@ int main(int argc, char **argv)
     ADD(hot_restart_hands_over_without_refusing);
     ADD(task_worker_runs_tasks_in_coroutines_or_from_its_loop);
     ADD(taskwait_blocks_outside_coroutines);
+    ADD(hot_restart_to_a_server_without_manager);
     return run_suite(s);
 }

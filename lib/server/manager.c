@@ -70,6 +70,13 @@ struct mgr {
     swco__srv_self_t self;
 };
 
+/* The socket of SWCO_READY_FD (swco_server_hot_restart), taken from the
+ * environment once (-2: not yet looked at, -1: none or used). */
+static pthread_mutex_t ready_lock = PTHREAD_MUTEX_INITIALIZER;
+static int ready_fd = -2;
+#define ENV_READY_FD "SWCO_READY_FD"
+static void ready_claim(void);
+
 /* Set by the SIGTERM handler a child has between its fork and its own
  * handling of SIGTERM (see spawn()). */
 static volatile sig_atomic_t early_term;
@@ -98,6 +105,10 @@ static void __attribute__((noreturn)) child_main(mgr_t *m, int id, pid_t manager
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != manager)
         raise(SIGTERM);
+    if (ready_fd >= 0) { /* the manager's to use */
+        close(ready_fd);
+        ready_fd = -1;
+    }
     swco_server_t *srv = m->srv;
     int rc = id < m->nworkers ? swco__srv_worker_run(srv, id)
                               : swco__srv_task_worker_run(srv, id);
@@ -417,6 +428,7 @@ int swco__srv_manager_run(swco_server_t *srv)
     __atomic_store_n(&srv->shm->manager_pid, (int32_t)getpid(), __ATOMIC_RELEASE);
 
     run_cb(srv, SWCO__CB_MANAGER_START);
+    ready_claim();
     for (int i = 0; i < m->n && rc == 0; i++)
         rc = spawn(m, i);
     if (rc) {
@@ -466,8 +478,6 @@ static int act_parsed;
 static int act_n;
 static unsigned char *act_claimed;
 
-/* Environment variables of the socket handover. */
-#define ENV_READY_FD "SWCO_READY_FD"
 
 static void act_parse(void)
 {
@@ -570,20 +580,45 @@ int swco__srv_activated_fd(const char *host, int port, int family, int stream)
     return found;
 }
 
-void swco__srv_notify_ready(void)
+static void ready_claim_locked(void)
 {
+    if (ready_fd != -2)
+        return;
+    ready_fd = -1;
     const char *v = getenv(ENV_READY_FD);
     if (!v)
         return;
     char *end;
     long fd = strtol(v, &end, 10);
+    int ok = !*end && fd >= 3 && fd <= INT_MAX && fcntl((int)fd, F_GETFD) >= 0;
     unsetenv(ENV_READY_FD);
-    if (*end || fd < 3 || fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0)
+    if (!ok)
         return;
-    ssize_t n;
-    while ((n = write((int)fd, "R", 1)) < 0 && errno == EINTR)
-        ;
-    close((int)fd);
+    ready_fd = (int)fd;
+    fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* Take the variable before forking workers, so that none of them (nor
+ * what they run) finds it. */
+static void ready_claim(void)
+{
+    pthread_mutex_lock(&ready_lock);
+    ready_claim_locked();
+    pthread_mutex_unlock(&ready_lock);
+}
+
+void swco__srv_notify_ready(void)
+{
+    pthread_mutex_lock(&ready_lock);
+    ready_claim_locked();
+    if (ready_fd >= 0) {
+        ssize_t n;
+        while ((n = send(ready_fd, "R", 1, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+            ;
+        close(ready_fd);
+        ready_fd = -1;
+    }
+    pthread_mutex_unlock(&ready_lock);
 }
 
 /* ------------------------------------------------------- hot restart */
@@ -648,6 +683,9 @@ int swco_server_hot_restart(swco_server_t *srv, char *const argv[])
         return swco__fail(-EINVAL);
     if (hot_running || __atomic_load_n(&srv->shm->shutting_down, __ATOMIC_ACQUIRE))
         return swco__fail(-EBUSY);
+    /* What exec would say, said now (afterwards only a log line could). */
+    if (access(argv[0], X_OK) < 0)
+        return swco__fail(-errno);
     int n = srv->nlisteners;
     int rc = 0;
     int ready[2] = {-1, -1};
@@ -684,7 +722,8 @@ int swco_server_hot_restart(swco_server_t *srv, char *const argv[])
     envp[k++] = env_ready;
     envp[k++] = env_pid;
     envp[k] = NULL;
-    if (pipe2(ready, O_CLOEXEC) < 0) {
+    /* A socket, not a pipe: the new program's write never raises SIGPIPE. */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ready) < 0) {
         rc = -errno;
         goto fail;
     }

@@ -590,6 +590,12 @@ int swco__srv_ipc_attach(swco_server_t *srv, int worker_id)
     if (rc < 0)
         return rc;
     st->attached = 1;
+    /* An event worker reading its messages serves: a program that handed
+     * us its sockets (hot restart) may go.  A manager said so already
+     * and took the variable before forking; this is for a server without
+     * one (BASE with one worker, THREAD). */
+    if (!st->is_task)
+        swco__srv_notify_ready();
     return 0;
 }
 
