@@ -48,7 +48,10 @@ static int ev_count;
 static char ev_part[4096];
 static size_t ev_partlen;
 
-static double limit(void) { return 20 * slow(); }
+static double limit(void)
+{
+    return 20 * slow();
+}
 
 /* Read what the pipe has (waiting up to seconds for something). */
 static int ev_read(double seconds)
@@ -116,13 +119,13 @@ static int ev_seen(const char *prefix)
 
 typedef struct cfg {
     int workers, tasks;
-    int task_co;         /* task_enable_coroutine */
-    int no_co;           /* enable_coroutine off */
+    int task_co; /* task_enable_coroutine */
+    int no_co;   /* enable_coroutine off */
     int max_request;
     double max_wait;
-    int activated_port;  /* > 0: bind this port (LISTEN_FDS test) */
-    int activated_fd;    /* >= 0: pass it as fd 3 with LISTEN_FDS=1 */
-    int hot_workers;     /* worker_num of the program a hot restart runs */
+    int activated_port; /* > 0: bind this port (LISTEN_FDS test) */
+    int activated_fd;   /* >= 0: pass it as fd 3 with LISTEN_FDS=1 */
+    int hot_workers;    /* worker_num of the program a hot restart runs */
 } cfg_t;
 
 static cfg_t cfg;
@@ -132,7 +135,7 @@ static swco_server_t *the_srv; /* in the server processes */
 
 /* ---- in the task workers */
 
-static long held_cid;  /* a "hold" task waiting for "release" */
+static long held_cid; /* a "hold" task waiting for "release" */
 
 static void on_task(swco_server_t *srv, long task_id, int src, const void *data, size_t len,
                     void *arg)
@@ -223,12 +226,15 @@ static void worker_error(swco_server_t *srv, int id, int pid, int code, int sign
     ev("we %d %d %d %d", id, pid, code, signo);
 }
 
-static void manager_start(swco_server_t *srv, void *arg) { ev("ms %d", (int)getpid()); }
+static void manager_start(swco_server_t *srv, void *arg)
+{
+    ev("ms %d", (int)getpid());
+}
 
 static char hot_argv_port[16], hot_argv_fd[16], hot_argv_workers[16], hot_self[4096];
 
-static void on_receive(swco_server_t *srv, long long fd, int reactor, const void *data,
-                       size_t len, void *arg)
+static void on_receive(swco_server_t *srv, long long fd, int reactor, const void *data, size_t len,
+                       void *arg)
 {
     char cmd[256];
     size_t n = len < sizeof cmd - 1 ? len : sizeof cmd - 1;
@@ -339,8 +345,8 @@ static void on_receive(swco_server_t *srv, long long fd, int reactor, const void
         reply(srv, fd, "hotbad %d %d %d", swco_server_hot_restart(srv, bad),
               swco_server_hot_restart(srv, none), swco_server_hot_restart(NULL, bad));
     } else if (strcmp(cmd, "hot") == 0) {
-        char *argv[] = {hot_self, "--hot-child", hot_argv_port, hot_argv_fd, hot_argv_workers,
-                        NULL};
+        char *argv[] = {hot_self,    "--hot-child",    hot_argv_port,
+                        hot_argv_fd, hot_argv_workers, NULL};
         int rc = swco_server_hot_restart(srv, argv);
         reply(srv, fd, "hot %d", rc);
     } else {
@@ -376,8 +382,8 @@ static void __attribute__((noreturn)) server_main(void)
         setenv("LISTEN_FDS", "1", 1);
         setenv("LISTEN_FDNAMES", "main", 1);
     }
-    swco_server_t *srv = swco_server_new("127.0.0.1", cfg.activated_port, SWCO_SERVER_BASE,
-                                         SWCO_SOCK_TCP);
+    swco_server_t *srv =
+        swco_server_new("127.0.0.1", cfg.activated_port, SWCO_SERVER_BASE, SWCO_SOCK_TCP);
     if (!srv) {
         ev("port -1 %d", swco_last_error());
         _exit(1);
@@ -406,7 +412,8 @@ static void __attribute__((noreturn)) server_main(void)
     int port = swco_server_listener_port(srv, 0);
     snprintf(hot_argv_port, sizeof hot_argv_port, "%d", port);
     snprintf(hot_argv_fd, sizeof hot_argv_fd, "%d", ev_pipe[1]);
-    snprintf(hot_argv_workers, sizeof hot_argv_workers, "%d", cfg.hot_workers ? cfg.hot_workers : 2);
+    snprintf(hot_argv_workers, sizeof hot_argv_workers, "%d",
+             cfg.hot_workers ? cfg.hot_workers : 2);
     ev("port %d", port);
     int rc = swco_server_start(srv);
     ev("exit %d %d", rc, (int)getpid());
@@ -802,8 +809,8 @@ START_TEST(killed_worker_restarts_with_same_id)
     ck_assert_int_eq(p[other], fresh);
     int rc, tasking;
     long long count, restarts;
-    ck_assert_int_eq(sscanf(ask(fd, "stats"), "stats %d %d %lld %lld", &rc, &tasking, &count,
-                            &restarts), 4);
+    ck_assert_int_eq(
+        sscanf(ask(fd, "stats"), "stats %d %d %lld %lld", &rc, &tasking, &count, &restarts), 4);
     ck_assert_int_eq(restarts, 1);
     close(fd);
     stop_server();

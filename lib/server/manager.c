@@ -14,8 +14,8 @@
  * listeners swco_server_new() makes) and swco_server_hot_restart(), which
  * passes the listening sockets to a new program the same way.
  */
-#include "server/server_int.h"
 #include "process/process_int.h"
+#include "server/server_int.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -47,25 +47,25 @@ typedef struct mgr mgr_t;
 typedef struct mgr_slot {
     mgr_t *m;
     int id;
-    pid_t pid;            /* also in srv->shm; this copy is the manager's own */
-    uint64_t started_at;  /* ns */
-    uint64_t term_at;     /* when it was asked to stop (ns), 0: not asked */
-    unsigned fast_fails;  /* exits in a row within FAST_EXIT_NS of the start */
-    long restart_timer;   /* a throttled restart is due, 0: none */
+    pid_t pid;           /* also in srv->shm; this copy is the manager's own */
+    uint64_t started_at; /* ns */
+    uint64_t term_at;    /* when it was asked to stop (ns), 0: not asked */
+    unsigned fast_fails; /* exits in a row within FAST_EXIT_NS of the start */
+    long restart_timer;  /* a throttled restart is due, 0: none */
     int ever_started;
 } mgr_slot_t;
 
 struct mgr {
     swco_server_t *srv;
-    int nworkers;         /* event workers: ids 0 .. nworkers-1 */
-    int n;                /* event + task workers */
+    int nworkers; /* event workers: ids 0 .. nworkers-1 */
+    int n;        /* event + task workers */
     int stopping;
     int alive;
     /* Reload: ids reload_next .. reload_end-1 are restarted one at a time;
      * reload_id is the one stopping now (-1: none).  A reload asked for
      * while one runs is kept in reload_pending (1: task workers, 2: all). */
     int reload_next, reload_end, reload_id, reload_pending;
-    long kill_timer;      /* next SIGKILL due, 0: none */
+    long kill_timer; /* next SIGKILL due, 0: none */
     mgr_slot_t *slot;
     swco__srv_self_t self;
 };
@@ -87,7 +87,10 @@ static void on_early_term(int signo)
     early_term = 1;
 }
 
-static swco__srv_wshm_t *wshm(mgr_t *m, int id) { return &m->srv->shm->workers[id]; }
+static swco__srv_wshm_t *wshm(mgr_t *m, int id)
+{
+    return &m->srv->shm->workers[id];
+}
 
 /* In the child: become worker id and never return. */
 static void __attribute__((noreturn)) child_main(mgr_t *m, int id, pid_t manager)
@@ -110,8 +113,7 @@ static void __attribute__((noreturn)) child_main(mgr_t *m, int id, pid_t manager
         ready_fd = -1;
     }
     swco_server_t *srv = m->srv;
-    int rc = id < m->nworkers ? swco__srv_worker_run(srv, id)
-                              : swco__srv_task_worker_run(srv, id);
+    int rc = id < m->nworkers ? swco__srv_worker_run(srv, id) : swco__srv_task_worker_run(srv, id);
     fflush(NULL);
     _exit(rc < 0 || rc > 255 ? 1 : rc);
 }
@@ -204,8 +206,10 @@ static void kill_due(long timer_id, void *arg)
     for (int i = 0; i < m->n; i++) {
         mgr_slot_t *s = &m->slot[i];
         if (s->term_at && s->pid > 0 && now - s->term_at >= wait_ns) {
-            swco__log(SWCO_LOG_WARNING, "server: worker %d (pid %d) still running %.3f s after "
-                      "SIGTERM: killing it", i, (int)s->pid, (double)(now - s->term_at) / 1e9);
+            swco__log(SWCO_LOG_WARNING,
+                      "server: worker %d (pid %d) still running %.3f s after "
+                      "SIGTERM: killing it",
+                      i, (int)s->pid, (double)(now - s->term_at) / 1e9);
             kill(s->pid, SIGKILL);
             s->term_at = UINT64_MAX / 2; /* its SIGCHLD comes next; never again */
         }
@@ -275,8 +279,7 @@ static void restart_due(long timer_id, void *arg)
         return;
     int rc = spawn(m, s->id);
     if (rc < 0) { /* fork failed: try again later */
-        swco__log(SWCO_LOG_ERROR, "server: cannot restart worker %d: %s", s->id,
-                  swco_strerror(rc));
+        swco__log(SWCO_LOG_ERROR, "server: cannot restart worker %d: %s", s->id, swco_strerror(rc));
         long id = swco__timer_add(1000, restart_due, s);
         s->restart_timer = id > 0 ? id : 0;
     }
@@ -478,7 +481,6 @@ static int act_parsed;
 static int act_n;
 static unsigned char *act_claimed;
 
-
 static void act_parse(void)
 {
     act_parsed = 1;
@@ -528,8 +530,9 @@ static int addr_matches(const struct sockaddr *sa, socklen_t salen, const char *
                                        : ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
     if (port != 0 && port != bound_port)
         return 0;
-    const void *bound = family == AF_INET ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
-                                          : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+    const void *bound = family == AF_INET
+                            ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
+                            : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
     size_t alen = family == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr);
     unsigned char want[sizeof(struct in6_addr)];
     if (!host || !*host)
@@ -645,12 +648,13 @@ static void hot_ready(int fd, int events, void *arg)
     swco_event_del(fd); /* frees h */
     close(fd);
     if (n == 1) {
-        swco__log(SWCO_LOG_INFO, "server: new program (pid %d) started: shutting down",
-                  (int)child);
+        swco__log(SWCO_LOG_INFO, "server: new program (pid %d) started: shutting down", (int)child);
         swco_server_shutdown(srv);
     } else {
-        swco__log(SWCO_LOG_ERROR, "server: hot restart: the new program (pid %d) ended "
-                  "before its server started; this one keeps serving", (int)child);
+        swco__log(SWCO_LOG_ERROR,
+                  "server: hot restart: the new program (pid %d) ended "
+                  "before its server started; this one keeps serving",
+                  (int)child);
         waitpid(child, NULL, WNOHANG);
         hot_running = 0;
     }

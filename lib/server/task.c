@@ -61,39 +61,39 @@ typedef struct msg_hdr {
     uint32_t magic;
     uint16_t type;
     uint16_t flags;
-    int32_t src;      /* sending worker id */
-    int32_t pid;      /* M_TASK: the sender's pid; M_FINISH: the pid it goes to */
-    int32_t mode;     /* T_*: kept by the task worker, sent back with the result */
+    int32_t src;  /* sending worker id */
+    int32_t pid;  /* M_TASK: the sender's pid; M_FINISH: the pid it goes to */
+    int32_t mode; /* T_*: kept by the task worker, sent back with the result */
     int32_t reserved;
     int64_t task_id;
-    uint64_t len;     /* data bytes (in the datagram or the passed file) */
+    uint64_t len; /* data bytes (in the datagram or the passed file) */
 } msg_hdr_t;
 
 /* Made by the master before the forks (srv->task_shared). */
 typedef struct ipc_shared {
-    int n;            /* worker ids */
-    int *fd;          /* 2 per id: [2i] send end, [2i+1] worker i's read end */
+    int n;   /* worker ids */
+    int *fd; /* 2 per id: [2i] send end, [2i+1] worker i's read end */
 } ipc_shared_t;
 
 /* A message waiting in this process to be sent to one worker. */
 typedef struct outmsg {
     struct outmsg *next;
     msg_hdr_t h;
-    int fd;           /* F_FD: the file with the data, else -1 */
-    size_t len;       /* inline bytes that follow */
+    int fd;     /* F_FD: the file with the data, else -1 */
+    size_t len; /* inline bytes that follow */
     char data[];
 } outmsg_t;
 
 typedef struct outq {
     outmsg_t *head, *tail;
-    int watching;     /* the send end is on this loop for writability */
+    int watching; /* the send end is on this loop for writability */
 } outq_t;
 
 /* A result this worker waits for or keeps (taskwait, task_start). */
 typedef struct pending {
     struct pending *next;
     long id;
-    int mode;         /* T_WAIT, T_COLLECT */
+    int mode; /* T_WAIT, T_COLLECT */
     int done;
     char *data;
     size_t len;
@@ -107,9 +107,9 @@ typedef struct running {
     int src;
     int32_t pid;
     int mode;
-    long cid;         /* its coroutine (0: run from the loop) */
+    long cid; /* its coroutine (0: run from the loop) */
     int finished;
-    int counted;      /* in tasking_num / task_count as done */
+    int counted; /* in tasking_num / task_count as done */
 } running_t;
 
 /* A message received, before or while it is handled. */
@@ -127,13 +127,13 @@ typedef struct tstate {
     ipc_shared_t *ipc;
     int id;
     int is_task;
-    int attached;     /* reader on the loop */
+    int attached; /* reader on the loop */
     long next_task_id;
-    unsigned rr;      /* task worker choice */
+    unsigned rr; /* task worker choice */
     pending_t *pending;
     running_t *running;
     long nrunning;
-    outq_t *outq;     /* one per worker id */
+    outq_t *outq;                 /* one per worker id */
     inmsg_t *stash, **stash_tail; /* read during a blocking wait */
     int stash_deferred;
     char *rbuf;
@@ -236,9 +236,8 @@ static tstate_t *state_get(swco_server_t *srv)
     swco__srv_self_t *self = swco__srv_me();
     if (self->task_state)
         return self->task_state;
-    if ((self->role != SWCO__ROLE_WORKER && self->role != SWCO__ROLE_TASK) ||
-        self->worker_id < 0 || !srv || !srv->task_shared ||
-        self->worker_id >= ((ipc_shared_t *)srv->task_shared)->n)
+    if ((self->role != SWCO__ROLE_WORKER && self->role != SWCO__ROLE_TASK) || self->worker_id < 0 ||
+        !srv || !srv->task_shared || self->worker_id >= ((ipc_shared_t *)srv->task_shared)->n)
         return NULL;
     tstate_t *st = calloc(1, sizeof *st);
     if (!st)
@@ -261,8 +260,7 @@ static tstate_t *state_get(swco_server_t *srv)
 /* ------------------------------------------------------------- sending */
 
 /* One datagram to dst now; -EAGAIN when its socket is full. */
-static int send_now(tstate_t *st, int dst, const msg_hdr_t *h, int fd, const void *data,
-                    size_t len)
+static int send_now(tstate_t *st, int dst, const msg_hdr_t *h, int fd, const void *data, size_t len)
 {
     struct iovec iov[2] = {{(void *)h, sizeof *h}, {(void *)data, len}};
     struct msghdr mh;
@@ -585,8 +583,8 @@ int swco__srv_ipc_attach(swco_server_t *srv, int worker_id)
         return 0;
     /* A task worker deletes its reader when it stops and frees its state
      * itself (swco__srv_task_worker_run). */
-    int rc = swco_event_add(st->ipc->fd[2 * st->id + 1], SWCO_EVENT_READ | SWCO_EVENT_NOREF,
-                            reader, st, st->is_task ? NULL : reader_release);
+    int rc = swco_event_add(st->ipc->fd[2 * st->id + 1], SWCO_EVENT_READ | SWCO_EVENT_NOREF, reader,
+                            st, st->is_task ? NULL : reader_release);
     if (rc < 0)
         return rc;
     st->attached = 1;
@@ -821,8 +819,8 @@ static int pending_wait(tstate_t *st, pending_t *p, swco__deadline_t deadline)
         }
         if (!m)
             continue;
-        if (m->h.type == M_FINISH && m->h.mode != T_CALLBACK &&
-            m->h.pid == (int32_t)getpid() && (long)m->h.task_id == p->id) {
+        if (m->h.type == M_FINISH && m->h.mode != T_CALLBACK && m->h.pid == (int32_t)getpid() &&
+            (long)m->h.task_id == p->id) {
             p->done = 1;
             p->data = m->data;
             p->len = m->len;
@@ -863,8 +861,8 @@ static int task_target(swco_server_t *srv, tstate_t *st, int dst_worker_id)
     return nw + (int)(start % (unsigned)nt);
 }
 
-static long task_send(swco_server_t *srv, const void *data, size_t len, int dst_worker_id,
-                      int mode, tstate_t **out_st)
+static long task_send(swco_server_t *srv, const void *data, size_t len, int dst_worker_id, int mode,
+                      tstate_t **out_st)
 {
     if (!srv || (!data && len))
         return -EINVAL;
@@ -1007,8 +1005,7 @@ int swco_server_finish(swco_server_t *srv, long task_id, const void *data, size_
     return 0;
 }
 
-int swco_server_send_message(swco_server_t *srv, int dst_worker_id, const void *data,
-                             size_t len)
+int swco_server_send_message(swco_server_t *srv, int dst_worker_id, const void *data, size_t len)
 {
     if (!srv || (!data && len))
         return swco__fail(-EINVAL);
@@ -1063,8 +1060,10 @@ static void stop_timeout(long id, void *arg)
     tstate_t *st = arg;
     (void)id;
     st->stop_timer = 0;
-    swco__log(SWCO_LOG_WARNING, "server: task worker %d: %ld task(s) still running after "
-              "max_wait_time: leaving them", st->id, st->nrunning);
+    swco__log(SWCO_LOG_WARNING,
+              "server: task worker %d: %ld task(s) still running after "
+              "max_wait_time: leaving them",
+              st->id, st->nrunning);
     st->nrunning = 0;
     task_worker_check_stop(st);
 }
