@@ -682,21 +682,302 @@ START_TEST(test_base_client_info)
 }
 END_TEST
 
+
+/* ---------------------------------------------------------- THREAD mode */
+
+START_TEST(test_thread_echo)
+{
+    if (!have_peer("python3") || !have_peer("nc"))
+        return;
+    swco_server_t *srv = command_server(SWCO_SERVER_THREAD, 2);
+    child_t c = start_child(srv);
+    wait_ready(&c, 2);
+    const char *port = port_of(srv, 0);
+    /* 32 connections: both threads get some; each is echoed; a thread
+     * sends to a connection of the other (send and sendwait), and lists
+     * every connection of the server. */
+    static const char *script =
+        "import socket,sys\n"
+        "def conn():\n"
+        "  s=socket.create_connection(('127.0.0.1',int(sys.argv[1])),timeout=60)\n"
+        "  return s,s.makefile('rb')\n"
+        "def ask(c,l):\n"
+        "  c[0].sendall((l+'\\n').encode()); return c[1].readline().decode().strip()\n"
+        "cs=[conn() for i in range(32)]\n"
+        "who=[ask(c,'WHO').split() for c in cs]\n"
+        "print('workers', sorted(set(w[1] for w in who)))\n"
+        "print('echo', all(ask(c,'ping%d'%i)=='ping%d'%i for i,c in enumerate(cs)))\n"
+        "a=[i for i,w in enumerate(who) if w[1]=='0'][0]\n"
+        "b=[i for i,w in enumerate(who) if w[1]=='1'][0]\n"
+        "print('to', ask(cs[b],'TO %s hi'%who[a][0]), cs[a][1].readline().decode().strip())\n"
+        "print('tow', ask(cs[b],'TOW %s there'%who[a][0]), cs[a][1].readline().decode().strip())\n"
+        "print('back', ask(cs[a],'TO %s yo'%who[b][0]), cs[b][1].readline().decode().strip())\n"
+        "print('conns', ask(cs[a],'CONNS'))\n"
+        "cs[b][0].shutdown(socket.SHUT_WR); cs[b][0].recv(16); cs[b][0].close()\n"
+        "print('stale', ask(cs[a],'TO %s late'%who[b][0]))\n";
+    char out[4096];
+    ck_assert_int_eq(python(script, port, NULL, out, sizeof out), 0);
+    char want[512];
+    snprintf(want, sizeof want,
+             "workers ['0', '1']\necho True\nto SENT 3 hi\ntow SENT 6 there\nback SENT 3 yo\n"
+             "conns 32 1 1 1\nstale SENT %d\n", SWCO_ENOCONN);
+    ck_assert_str_eq(out, want);
+    /* nc against the same server */
+    char *nc[] = {"nc", "-N", "127.0.0.1", (char *)port, NULL};
+    ck_assert_int_eq(run_cmd(nc, "thread\n", 7, out, sizeof out), 0);
+    ck_assert_str_eq(out, "thread\n");
+    ck_assert_int_eq(stop_child(&c, SIGTERM), 0);
+    swco_server_free(srv);
+}
+END_TEST
+
+/* Shutdown from a handler stops every thread and makes start return. */
+START_TEST(test_thread_shutdown)
+{
+    if (!have_peer("python3"))
+        return;
+    swco_server_t *srv = command_server(SWCO_SERVER_THREAD, 3);
+    child_t c = start_child(srv);
+    wait_ready(&c, 3);
+    char out[256];
+    ck_assert_int_eq(python(py_lines, port_of(srv, 0), "x|QUIT", out, sizeof out), 0);
+    ck_assert_str_eq(out, "x\nBYE\n");
+    ck_assert_int_eq(stop_child(&c, 0), 0);
+    swco_server_free(srv);
+}
+END_TEST
+
+/* ------------------------------------------------------------- datagrams */
+
+static void udp_reply(swco_server_t *srv, const void *data, size_t len, const char *addr, int port,
+                      int listener, void *arg)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "%s %d %d %.*s", addr, port, listener, (int)len,
+                     (const char *)data);
+    swco_server_sendto(srv, addr, port, buf, (size_t)n, listener);
+}
+
+START_TEST(test_udp_packet)
+{
+    if (!have_peer("python3"))
+        return;
+    swco_server_t *srv = new_server(SWCO_SERVER_BASE, SWCO_SOCK_UDP, "127.0.0.1");
+    set_ok(srv, "worker_num", "1");
+    ck_assert_int_eq(swco_server_add_listener(srv, "::1", 0, SWCO_SOCK_UDP6), 1);
+    ck_assert_int_eq(swco_server_on_packet(srv, udp_reply, NULL, NULL), 0);
+    child_t c = start_child(srv);
+    static const char *script =
+        "import socket,sys\n"
+        "for fam,host,port in ((socket.AF_INET,'127.0.0.1',sys.argv[1]),(socket.AF_INET6,'::1',sys.argv[2])):\n"
+        "  s=socket.socket(fam,socket.SOCK_DGRAM); s.settimeout(60)\n"
+        "  s.bind((host,0))\n"
+        "  for m in (b'hello',b'again'):\n"
+        "    s.sendto(m,(host,int(port)))\n"
+        "    r,src=s.recvfrom(1000)\n"
+        "    a,p,l,d=r.decode().split(' ',3)\n"
+        "    print(a==host, int(p)==s.getsockname()[1], l, d, src[1]==int(port))\n";
+    char p1[16], p2[16], out[1024];
+    snprintf(p1, sizeof p1, "%d", swco_server_listener_port(srv, 0));
+    snprintf(p2, sizeof p2, "%d", swco_server_listener_port(srv, 1));
+    ck_assert_int_eq(python(script, p1, p2, out, sizeof out), 0);
+    ck_assert_str_eq(out, "True True 0 hello True\nTrue True 0 again True\n"
+                          "True True 1 hello True\nTrue True 1 again True\n");
+    ck_assert_int_eq(stop_child(&c, SIGTERM), 0);
+    swco_server_free(srv);
+}
+END_TEST
+
+START_TEST(test_unix_stream_and_dgram)
+{
+    if (!have_peer("python3") || !have_peer("socat") || !have_peer("nc"))
+        return;
+    char spath[64], dpath[64], cpath[64];
+    snprintf(spath, sizeof spath, "/tmp/swco-srv-s-%d.sock", (int)getpid());
+    snprintf(dpath, sizeof dpath, "/tmp/swco-srv-d-%d.sock", (int)getpid());
+    snprintf(cpath, sizeof cpath, "/tmp/swco-srv-c-%d.sock", (int)getpid());
+    unlink(cpath);
+    swco_server_t *srv = swco_server_new(spath, 0, SWCO_SERVER_BASE, SWCO_SOCK_UNIX_STREAM);
+    ck_assert_ptr_nonnull(srv);
+    set_ok(srv, "worker_num", "1");
+    ck_assert_int_eq(swco_server_add_listener(srv, dpath, 0, SWCO_SOCK_UNIX_DGRAM), 1);
+    ck_assert_int_eq(swco_server_on_receive(srv, echo, NULL, NULL), 0);
+    ck_assert_int_eq(swco_server_on_packet(srv, udp_reply, NULL, NULL), 0);
+    child_t c = start_child(srv);
+    char out[1024];
+    ck_assert_int_eq(python(py_lines, spath, "unix|stream", out, sizeof out), 0);
+    ck_assert_str_eq(out, "unix\nstream\n");
+    char target[96];
+    snprintf(target, sizeof target, "UNIX-CONNECT:%s", spath);
+    char *socat[] = {"socat", "-t", "30", "-", target, NULL};
+    ck_assert_int_eq(run_cmd(socat, "socat unix\n", 11, out, sizeof out), 0);
+    ck_assert_str_eq(out, "socat unix\n");
+    char *nc[] = {"nc", "-N", "-U", spath, NULL};
+    ck_assert_int_eq(run_cmd(nc, "nc unix\n", 8, out, sizeof out), 0);
+    ck_assert_str_eq(out, "nc unix\n");
+    static const char *script =
+        "import socket,sys\n"
+        "s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM); s.settimeout(60)\n"
+        "s.bind(sys.argv[2])\n"
+        "s.sendto(b'datagram',sys.argv[1])\n"
+        "r=s.recv(1000).decode()\n"
+        "print(r==sys.argv[2]+' 0 1 datagram')\n";
+    ck_assert_int_eq(python(script, dpath, cpath, out, sizeof out), 0);
+    ck_assert_str_eq(out, "True\n");
+    unlink(cpath);
+    ck_assert_int_eq(stop_child(&c, SIGTERM), 0);
+    swco_server_free(srv);
+    struct stat st;
+    ck_assert_int_eq(stat(spath, &st), -1);
+    ck_assert_int_eq(stat(dpath, &st), -1);
+}
+END_TEST
+
+/* --------------------------------------------------- framing per listener */
+
+static void show_packet(swco_server_t *srv, long long fd, int rid, const void *data, size_t len,
+                        void *arg)
+{
+    swco_server_client_info_t ci = {.size = sizeof ci};
+    swco_server_get_client_info(srv, fd, &ci);
+    reply(srv, fd, "<%s%d:%zu>", (const char *)arg, ci.listener, len);
+}
+
+START_TEST(test_framing_per_listener)
+{
+    if (!have_peer("python3"))
+        return;
+    swco_server_t *srv = new_server(SWCO_SERVER_BASE, SWCO_SOCK_TCP, "127.0.0.1");
+    set_ok(srv, "worker_num", "1");
+    ck_assert_int_eq(swco_server_add_listener(srv, "127.0.0.1", 0, SWCO_SOCK_TCP), 1);
+    ck_assert_int_eq(swco_server_add_listener(srv, "127.0.0.1", 0, SWCO_SOCK_TCP), 2);
+    /* listener 1 frames by a length header, its own choice ... */
+    ck_assert_int_eq(swco_server_listener_set(srv, 1, "open_length_check", "1"), 0);
+    ck_assert_int_eq(swco_server_listener_set(srv, 1, "package_length_type", "n"), 0);
+    ck_assert_int_eq(swco_server_listener_set(srv, 1, "package_body_offset", "2"), 0);
+    /* ... which the server-wide EOF framing set afterwards leaves alone;
+     * listener 2 turns framing off for itself */
+    set_ok(srv, "open_eof_split", "1");
+    set_ok(srv, "package_eof", "\r\n");
+    ck_assert_int_eq(swco_server_listener_set(srv, 2, "open_eof_check", "0"), 0);
+    ck_assert_int_eq(swco_server_on_receive(srv, show_packet, "s", NULL), 0);
+    ck_assert_int_eq(swco_server_listener_on_receive(srv, 1, show_packet, "L", NULL), 0);
+    child_t c = start_child(srv);
+    wait_ready(&c, 1);
+    static const char *script =
+        "import socket,sys,struct\n"
+        "def run(port, parts, want):\n"
+        "  s=socket.create_connection(('127.0.0.1',int(port)),timeout=60)\n"
+        "  for p in parts: s.sendall(p)\n"
+        "  r=b''\n"
+        "  while len(r)<len(want):\n"
+        "    b=s.recv(1000)\n"
+        "    if not b: break\n"
+        "    r+=b\n"
+        "  print(r.decode())\n"
+        "  s.close()\n"
+        "p=sys.argv[1].split(',')\n"
+        "run(p[0], [b'a\\r\\nbb\\r\\nccc', b'c\\r\\n'], '<s0:3><s0:4><s0:6>')\n"
+        "run(p[1], [struct.pack('>H',3)+b'xyz'+struct.pack('>H',1)+b'q'+struct.pack('>H',4)+b'ab', b'cd'], '<L1:5><L1:3><L1:6>')\n"
+        "run(p[2], [b'raw\\r\\n'], '<s2:5>')\n";
+    char ports[64], out[1024];
+    snprintf(ports, sizeof ports, "%d,%d,%d", swco_server_listener_port(srv, 0),
+             swco_server_listener_port(srv, 1), swco_server_listener_port(srv, 2));
+    ck_assert_int_eq(python(script, ports, NULL, out, sizeof out), 0);
+    ck_assert_str_eq(out, "<s0:3><s0:4><s0:6>\n<L1:5><L1:3><L1:6>\n<s2:5>\n");
+    ck_assert_int_eq(stop_child(&c, SIGTERM), 0);
+    swco_server_free(srv);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ stats */
+
+START_TEST(test_stats_prometheus)
+{
+    if (!have_peer("python3"))
+        return;
+    swco_server_t *srv = command_server(SWCO_SERVER_BASE, 1);
+    child_t c = start_child(srv);
+    wait_ready(&c, 1);
+    /* Two connections, three requests before STATS (the fourth); the
+     * exposition must parse: HELP and TYPE before each family's samples,
+     * counters named *_total, labels quoted, values numbers. */
+    static const char *script =
+        "import socket,sys,re\n"
+        "def conn():\n"
+        "  s=socket.create_connection(('127.0.0.1',int(sys.argv[1])),timeout=60)\n"
+        "  return s,s.makefile('rb')\n"
+        "def ask(c,l):\n"
+        "  c[0].sendall((l+'\\n').encode()); return c[1].readline().decode().strip()\n"
+        "a=conn(); b=conn()\n"
+        "ask(a,'x'); ask(b,'y'); ask(a,'z')\n"
+        "print('stats', ask(a,'STATS'))\n"
+        "a[0].sendall(b'PROM\\n')\n"
+        "text=''\n"
+        "while True:\n"
+        "  l=a[1].readline().decode()\n"
+        "  if l=='END\\n' or not l: break\n"
+        "  text+=l\n"
+        "types={}; helps=set(); samples={}; ok=True\n"
+        "for l in text.splitlines():\n"
+        "  if l.startswith('# HELP '): helps.add(l.split()[2]); continue\n"
+        "  if l.startswith('# TYPE '):\n"
+        "    n,t=l.split()[2:4]; ok&=t in ('counter','gauge') and n not in types; types[n]=t; continue\n"
+        "  if l.startswith('#'): continue\n"
+        "  m=re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\")(,[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\")*\\})? (\\S+)$', l)\n"
+        "  if not m: print('bad line', l); ok=False; continue\n"
+        "  float(m.group(5))\n"
+        "  ok&=m.group(1) in types and m.group(1) in helps\n"
+        "  samples[m.group(1)+(m.group(2) or '')]=float(m.group(5))\n"
+        "ok&=all(n.endswith('_total')==(t=='counter') for n,t in types.items())\n"
+        "print('parsed', ok, len(types)>=10)\n"
+        "print('conns', samples['swco_server_connections'], samples['swco_server_accepted_connections_total'])\n"
+        "print('requests', samples['swco_server_requests_total'], samples['swco_server_worker_requests_total{worker=\"0\",type=\"event\"}'])\n"
+        "print('tiny', text.splitlines()[-1])\n";
+    char out[4096], want[512];
+    ck_assert_int_eq(python(script, port_of(srv, 0), NULL, out, sizeof out), 0);
+    snprintf(want, sizeof want,
+             "stats 0 0 2 2 0 4 1 1 1 4 1 %d\nparsed True True\nconns 2.0 2.0\n"
+             "requests 5.0 5.0\ntiny # tiny %d\n",
+             -EINVAL, -ERANGE);
+    ck_assert_str_eq(out, want);
+    ck_assert_int_eq(stop_child(&c, SIGTERM), 0);
+    swco_server_free(srv);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ main */
+
+static TCase *tcase(Suite *s, const char *name)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, 120);
+    suite_add_tcase(s, tc);
+    return tc;
+}
 
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     Suite *s = suite_create("server");
-    TCase *tc = tcase_create("server");
-    tcase_set_timeout(tc, 120);
+    TCase *tc = tcase(s, "object");
     tcase_add_test(tc, test_new_errors);
     tcase_add_test(tc, test_unix_paths);
     tcase_add_test(tc, test_options);
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_callbacks_and_start_errors);
+    tc = tcase(s, "base");
     tcase_add_test(tc, test_base_echo);
     tcase_add_test(tc, test_base_client_info);
-    suite_add_tcase(s, tc);
+    tc = tcase(s, "thread");
+    tcase_add_test(tc, test_thread_echo);
+    tcase_add_test(tc, test_thread_shutdown);
+    tc = tcase(s, "datagram");
+    tcase_add_test(tc, test_udp_packet);
+    tcase_add_test(tc, test_unix_stream_and_dgram);
+    tc = tcase(s, "framing");
+    tcase_add_test(tc, test_framing_per_listener);
+    tc = tcase(s, "stats");
+    tcase_add_test(tc, test_stats_prometheus);
     return run_suite(s);
 }
