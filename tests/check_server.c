@@ -129,6 +129,45 @@ static child_t start_child(swco_server_t *srv)
     return (child_t){pid, r[0], g[0]};
 }
 
+/* A server built in the child by build(port) (the parent holds no copy
+ * of its sockets: enable_reuse_port binds them again at start). */
+static child_t start_built_child(swco_server_t *(*build)(int port), int port)
+{
+    int r[2], g[2];
+    ck_assert_int_eq(pipe2(r, O_CLOEXEC), 0);
+    ck_assert_int_eq(pipe2(g, O_CLOEXEC), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(r[0]);
+        close(g[0]);
+        ready_w = r[1];
+        swco_server_t *srv = build(port);
+        int rc = srv ? swco_server_on_worker_start(srv, note_worker_start, NULL, NULL) : -1;
+        if (rc == 0)
+            rc = swco_server_start(srv);
+        if (rc < 0)
+            fprintf(stderr, "start: %s\n", swco_strerror(rc));
+        swco_server_free(srv);
+        fflush(NULL);
+        _exit(rc == 0 ? 0 : 3);
+    }
+    close(r[1]);
+    close(g[1]);
+    return (child_t){pid, r[0], g[0]};
+}
+
+/* A port nobody listens on now. */
+static int free_port(void)
+{
+    swco_server_t *srv = swco_server_new("127.0.0.1", 0, SWCO_SERVER_BASE, SWCO_SOCK_TCP);
+    ck_assert_ptr_nonnull(srv);
+    int port = swco_server_listener_port(srv, 0);
+    swco_server_free(srv);
+    return port;
+}
+
 /* Wait for n worker starts. */
 static void wait_ready(child_t *c, int n)
 {
@@ -269,6 +308,12 @@ static void command(swco_server_t *srv, long long fd, int rid, const void *data,
         reply(srv, fd, "%d %d %d\n", swco_server_set(srv, "worker_num", "3"),
               swco_server_set(srv, "send_yield", "1"),
               swco_server_on_connect(srv, NULL, NULL, NULL));
+    } else if (sscanf(line, "TASK %127s", msg) == 1) {
+        char *res = NULL;
+        size_t res_len = 0;
+        int rc = swco_server_taskwait(srv, msg, strlen(msg), 30, -1, &res, &res_len);
+        reply(srv, fd, "%d %.*s %d\n", rc, (int)res_len, res ? res : "", swco_server_is_task_worker(srv));
+        free(res);
     } else if (strcmp(line, "QUIT") == 0) {
         reply(srv, fd, "BYE\n");
         swco_server_shutdown(srv);
@@ -948,6 +993,94 @@ END_TEST
 
 /* ------------------------------------------------------------------ main */
 
+/* ------------------------------------------- BASE with several workers */
+
+static void upper_task(swco_server_t *srv, long task_id, int src, const void *data, size_t len,
+                       void *arg)
+{
+    char buf[256];
+    if (len > sizeof buf - 8)
+        len = sizeof buf - 8;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (char)(((const char *)data)[i] & ~0x20);
+    int n = (int)len + snprintf(buf + len, 8, "/%d", swco_server_is_task_worker(srv));
+    swco_server_finish(srv, task_id, buf, (size_t)n);
+}
+
+/* Two worker processes under the manager, each with its own SO_REUSEPORT
+ * socket: both get connections, each lists only its own, a connection of
+ * the other worker is SWCO_ENOTLOCAL; a task worker answers taskwait. */
+static swco_server_t *build_workers(int port)
+{
+    swco_server_t *srv = swco_server_new("127.0.0.1", port, SWCO_SERVER_BASE, SWCO_SOCK_TCP);
+    if (!srv)
+        return NULL;
+    const char *names[] = {"worker_num", "open_eof_split", "package_eof", "enable_reuse_port",
+                           "task_worker_num"};
+    const char *values[] = {"2", "1", "\n", "1", "1"};
+    if (swco_server_set_list(srv, names, values, 5, NULL) < 0 ||
+        swco_server_on_receive(srv, command, NULL, NULL) < 0 ||
+        swco_server_on_task(srv, upper_task, NULL, NULL) < 0) {
+        swco_server_free(srv);
+        return NULL;
+    }
+    return srv;
+}
+
+START_TEST(test_base_workers)
+{
+    if (!have_peer("python3"))
+        return;
+    int port = free_port();
+    child_t c = start_built_child(build_workers, port);
+    wait_ready(&c, 3);
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    static const char *script =
+        "import socket,sys\n"
+        "def conn():\n"
+        "  s=socket.create_connection(('127.0.0.1',int(sys.argv[1])),timeout=60)\n"
+        "  return s,s.makefile('rb')\n"
+        "def ask(c,l):\n"
+        "  c[0].sendall((l+'\\n').encode()); return c[1].readline().decode().strip()\n"
+        "cs=[conn() for i in range(32)]\n"
+        "who=[ask(c,'WHO').split() for c in cs]\n"
+        "print('workers', sorted(set(w[1] for w in who)))\n"
+        "print('unique', len(set(w[0] for w in who)))\n"
+        "a=[i for i,w in enumerate(who) if w[1]=='0'][0]\n"
+        "b=[i for i,w in enumerate(who) if w[1]=='1'][0]\n"
+        "print('other', ask(cs[b],'TO %s hi'%who[a][0]))\n"
+        "n0=sum(1 for w in who if w[1]=='0')\n"
+        "print('conns', ask(cs[a],'CONNS').split()[0]==str(n0))\n"
+        "print('task', ask(cs[a],'TASK abc'), '|', ask(cs[b],'TASK xyz'))\n";
+    char out[4096], want[512];
+    ck_assert_int_eq(python(script, portstr, NULL, out, sizeof out), 0);
+    snprintf(want, sizeof want,
+             "workers ['0', '1']\nunique 32\nother SENT %d\nconns True\n"
+             "task 0 ABC/1 0 | 0 XYZ/1 0\n", SWCO_ENOTLOCAL);
+    ck_assert_str_eq(out, want);
+    ck_assert_int_eq(stop_child(&c, SIGTERM), 0);
+}
+END_TEST
+
+/* THREAD mode with a task worker thread; shutdown stops it too. */
+START_TEST(test_thread_task)
+{
+    if (!have_peer("python3"))
+        return;
+    swco_server_t *srv = command_server(SWCO_SERVER_THREAD, 2);
+    set_ok(srv, "task_worker_num", "1");
+    ck_assert_int_eq(swco_server_on_task(srv, upper_task, NULL, NULL), 0);
+    child_t c = start_child(srv);
+    wait_ready(&c, 3);
+    char out[256];
+    ck_assert_int_eq(python(py_lines, port_of(srv, 0), "TASK hey|QUIT", out, sizeof out), 0);
+    ck_assert_str_eq(out, "0 HEY/1 0\nBYE\n");
+    ck_assert_int_eq(stop_child(&c, 0), 0);
+    swco_server_free(srv);
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name)
 {
     TCase *tc = tcase_create(name);
@@ -979,5 +1112,8 @@ int main(void)
     tcase_add_test(tc, test_framing_per_listener);
     tc = tcase(s, "stats");
     tcase_add_test(tc, test_stats_prometheus);
+    tc = tcase(s, "workers");
+    tcase_add_test(tc, test_base_workers);
+    tcase_add_test(tc, test_thread_task);
     return run_suite(s);
 }
