@@ -20,6 +20,7 @@ tests_check_server_SOURCES = tests/check_server.c
 tests_check_server_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_server_CFLAGS = $(TEST_CFLAGS)
 tests_check_server_LDADD = $(TEST_LIBS)
+EXTRA_DIST += doc/server.md
 
 # ---- tests: the engine on its own (conn.c, engine.c)
 if HAVE_CHECK
