@@ -87,6 +87,59 @@ static int python(const char *script, const char *a1, const char *a2, char *out,
     return run_cmd(argv, NULL, 0, out, cap);
 }
 
+/* A command started in the background: its stdout is read by finish_cmd. */
+typedef struct bg {
+    pid_t pid;
+    int out;
+} bg_t;
+
+static bg_t spawn_cmd(char *const argv[])
+{
+    int outp[2];
+    ck_assert_int_eq(pipe2(outp, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(outp[1], 1);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(outp[1]);
+    return (bg_t){pid, outp[0]};
+}
+
+static int finish_cmd(bg_t *b, char *out, size_t cap)
+{
+    size_t len = 0;
+    double deadline = now_s() + 30 * slow();
+    for (;;) {
+        struct pollfd p = {b->out, POLLIN, 0};
+        int left = (int)((deadline - now_s()) * 1000);
+        if (left <= 0 || poll(&p, 1, left) <= 0) {
+            kill(b->pid, SIGKILL);
+            break;
+        }
+        ssize_t n = read(b->out, out + len, cap - 1 - len);
+        if (n <= 0 || (len += (size_t)n) == cap - 1)
+            break;
+    }
+    out[len] = 0;
+    close(b->out);
+    int st;
+    waitpid(b->pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Read one byte from fd within the time limit: the byte, or -1. */
+static int read_byte(int fd)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    char b;
+    if (poll(&p, 1, (int)(30000 * slow())) != 1 || read(fd, &b, 1) != 1)
+        return -1;
+    return b;
+}
+
 /* A server in a forked child.  `ready` gets a byte from each worker start;
  * `gone` reaches EOF when the child has exited. */
 typedef struct child {
@@ -1081,6 +1134,103 @@ START_TEST(test_thread_task)
 }
 END_TEST
 
+/* ------------------------------------------------------ graceful stop */
+
+static int events_w = -1;  /* server -> test: what happened, a byte each */
+static int gate_r = -1;    /* test -> server: let the slow handler finish */
+
+static void note(char c)
+{
+    if (write(events_w, &c, 1) != 1)
+        abort();
+}
+
+/* A handler still working when SIGTERM comes: it finishes (waiting on the
+ * gate pipe in its coroutine) and its reply reaches the client. */
+static void slow_handler(swco_server_t *srv, long long fd, int rid, const void *data, size_t len,
+                         void *arg)
+{
+    note('S');
+    int ev = swco_event_wait_fd(gate_r, SWCO_EVENT_READ, -1);
+    char b = 0;
+    if (ev > 0 && read(gate_r, &b, 1) != 1)
+        b = '?';
+    char msg[32];
+    int n = snprintf(msg, sizeof msg, "done %c\n", b ? b : '-');
+    swco_server_send(srv, fd, msg, (size_t)n);
+    swco_event_del(gate_r);
+}
+
+static void note_exit(swco_server_t *srv, int worker_id, void *arg)
+{
+    static int once;
+    if (!once++)
+        note('X');
+}
+
+static void note_stop(swco_server_t *srv, int worker_id, void *arg) { note('T'); }
+
+static void run_graceful(int release_gate, const char *max_wait, const char *want_reply)
+{
+    if (!have_peer("python3"))
+        return;
+    int ev[2], gate[2];
+    ck_assert_int_eq(pipe2(ev, O_CLOEXEC), 0);
+    ck_assert_int_eq(pipe2(gate, O_CLOEXEC | O_NONBLOCK), 0);
+    events_w = ev[1];
+    gate_r = gate[0];
+    swco_server_t *srv = new_server(SWCO_SERVER_BASE, SWCO_SOCK_TCP, "127.0.0.1");
+    set_ok(srv, "worker_num", "1");
+    set_ok(srv, "max_wait_time", max_wait);
+    ck_assert_int_eq(swco_server_on_receive(srv, slow_handler, NULL, NULL), 0);
+    ck_assert_int_eq(swco_server_on_worker_exit(srv, note_exit, NULL, NULL), 0);
+    ck_assert_int_eq(swco_server_on_worker_stop(srv, note_stop, NULL, NULL), 0);
+    child_t c = start_child(srv);
+    close(ev[1]);
+    close(gate[0]);
+    wait_ready(&c, 1);
+    static const char *script =
+        "import socket,sys\n"
+        "s=socket.create_connection(('127.0.0.1',int(sys.argv[1])),timeout=60)\n"
+        "s.sendall(b'go')\n"
+        "r=b''\n"
+        "while True:\n"
+        "  b=s.recv(100)\n"
+        "  if not b: break\n"
+        "  r+=b\n"
+        "sys.stdout.write(r.decode() or 'closed\\n')\n";
+    char *argv[] = {"python3", "-c", (char *)script, (char *)port_of(srv, 0), NULL};
+    bg_t client = spawn_cmd(argv);
+    ck_assert_int_eq(read_byte(ev[0]), 'S'); /* the handler runs */
+    kill(c.pid, SIGTERM);
+    ck_assert_int_eq(read_byte(ev[0]), 'X'); /* stopping, with work in progress */
+    if (release_gate)
+        ck_assert_int_eq(write(gate[1], "g", 1), 1);
+    ck_assert_int_eq(read_byte(ev[0]), 'T'); /* worker stop after that */
+    char out[256];
+    ck_assert_int_eq(finish_cmd(&client, out, sizeof out), 0);
+    ck_assert_str_eq(out, want_reply);
+    ck_assert_int_eq(stop_child(&c, 0), 0);
+    close(ev[0]);
+    close(gate[1]);
+    swco_server_free(srv);
+}
+
+START_TEST(test_graceful_stop_finishes_work)
+{
+    /* The handler outlives SIGTERM and its answer is delivered. */
+    run_graceful(1, "60", "done g\n");
+}
+END_TEST
+
+START_TEST(test_graceful_stop_gives_up)
+{
+    /* A handler that never ends: the worker stops after max_wait_time and
+     * closes the connection. */
+    run_graceful(0, "0.2", "closed\n");
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name)
 {
     TCase *tc = tcase_create(name);
@@ -1115,5 +1265,8 @@ int main(void)
     tc = tcase(s, "workers");
     tcase_add_test(tc, test_base_workers);
     tcase_add_test(tc, test_thread_task);
+    tc = tcase(s, "graceful");
+    tcase_add_test(tc, test_graceful_stop_finishes_work);
+    tcase_add_test(tc, test_graceful_stop_gives_up);
     return run_suite(s);
 }
