@@ -1231,6 +1231,115 @@ START_TEST(test_graceful_stop_gives_up)
 }
 END_TEST
 
+/* ------------------------------------------------------------------- TLS */
+
+static char tls_dir[64];
+
+static int make_tls_files(void)
+{
+    snprintf(tls_dir, sizeof tls_dir, "/tmp/swco-srvtls-XXXXXX");
+    if (!mkdtemp(tls_dir))
+        return -1;
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "(cd %s && "
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-keyout ca.key -out ca.pem -days 2 -subj /CN=swco-test-ca && "
+             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-keyout srv.key -out srv.csr -subj /CN=localhost && "
+             "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+             "-out srv.pem -days 2 && "
+             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-keyout cli.key -out cli.csr -subj /CN=swco-client && "
+             "openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+             "-out cli.pem -days 2) >/dev/null 2>&1",
+             tls_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void tls_echo(swco_server_t *srv, long long fd, int rid, const void *data, size_t len,
+                     void *arg)
+{
+    swco_server_client_info_t ci = {.size = sizeof ci};
+    swco_server_get_client_info(srv, fd, &ci);
+    reply(srv, fd, "tls=%d %.*s", ci.ssl, (int)len, (const char *)data);
+    if (len >= 3 && memcmp(data, "bye", 3) == 0)
+        swco_server_close(srv, fd, 0);
+}
+
+/* A TLS listener built from the ssl_* options (server-wide for listener
+ * 0, its own for listener 2, which also verifies client certificates)
+ * beside a plain one; python's ssl module and openssl s_client as peers. */
+START_TEST(test_tls_listeners)
+{
+    if (!have_peer("python3") || !have_peer("openssl"))
+        return;
+    ck_assert_msg(make_tls_files() == 0, "cannot make certificates with openssl");
+    char cert[128], key[128], ca[128];
+    snprintf(cert, sizeof cert, "%s/srv.pem", tls_dir);
+    snprintf(key, sizeof key, "%s/srv.key", tls_dir);
+    snprintf(ca, sizeof ca, "%s/ca.pem", tls_dir);
+    swco_server_t *srv =
+        new_server(SWCO_SERVER_BASE, SWCO_SOCK_TCP | SWCO_SOCK_SSL, "127.0.0.1");
+    set_ok(srv, "worker_num", "1");
+    set_ok(srv, "ssl_cert_file", cert);
+    set_ok(srv, "ssl_key_file", key);
+    set_ok(srv, "ssl_protocols", "TLSv1.3");
+    ck_assert_int_eq(swco_server_add_listener(srv, "127.0.0.1", 0, SWCO_SOCK_TCP), 1);
+    ck_assert_int_eq(swco_server_add_listener(srv, "127.0.0.1", 0,
+                                              SWCO_SOCK_TCP | SWCO_SOCK_SSL), 2);
+    ck_assert_int_eq(swco_server_listener_set(srv, 2, "ssl_verify_peer", "1"), 0);
+    ck_assert_int_eq(swco_server_listener_set(srv, 2, "ssl_ca_file", ca), 0);
+    ck_assert_int_eq(swco_server_listener_set(srv, 2, "ssl_protocols", "TLSv1.2,TLSv1.3"), 0);
+    ck_assert_int_eq(swco_server_on_receive(srv, tls_echo, NULL, NULL), 0);
+    child_t c = start_child(srv);
+    wait_ready(&c, 1);
+    static const char *script =
+        "import socket,ssl,sys\n"
+        "p=[int(x) for x in sys.argv[1].split(',')]; d=sys.argv[2]\n"
+        "def ctx(maxv=None, cert=False):\n"
+        "  c=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); c.check_hostname=False; c.verify_mode=ssl.CERT_REQUIRED\n"
+        "  c.load_verify_locations(d+'/ca.pem')\n"
+        "  if maxv: c.maximum_version=maxv\n"
+        "  if cert: c.load_cert_chain(d+'/cli.pem', d+'/cli.key')\n"
+        "  return c\n"
+        "def talk(port, c, msg):\n"
+        "  try:\n"
+        "    s=socket.create_connection(('127.0.0.1',port),timeout=60)\n"
+        "    if c: s=c.wrap_socket(s)\n"
+        "    v=s.version() if c else 'plain'\n"
+        "    s.sendall(msg); r=s.recv(100).decode()\n"
+        "    return v+' '+r\n"
+        "  except (ssl.SSLError, ConnectionError, OSError) as e:\n"
+        "    return 'refused'\n"
+        "print(talk(p[0], ctx(), b'hello'))\n"
+        "print(talk(p[0], ctx(ssl.TLSVersion.TLSv1_2), b'old'))\n"
+        "print(talk(p[1], None, b'plain'))\n"
+        "print(talk(p[2], ctx(ssl.TLSVersion.TLSv1_2, True), b'client cert'))\n"
+        "print(talk(p[2], ctx(), b'no cert'))\n";
+    char ports[64], out[1024];
+    snprintf(ports, sizeof ports, "%d,%d,%d", swco_server_listener_port(srv, 0),
+             swco_server_listener_port(srv, 1), swco_server_listener_port(srv, 2));
+    ck_assert_int_eq(python(script, ports, tls_dir, out, sizeof out), 0);
+    ck_assert_str_eq(out, "TLSv1.3 tls=1 hello\nrefused\nplain tls=0 plain\n"
+                          "TLSv1.2 tls=1 client cert\nrefused\n");
+    /* openssl s_client: the server closes after "bye", s_client exits */
+    char target[64];
+    snprintf(target, sizeof target, "127.0.0.1:%d", swco_server_listener_port(srv, 0));
+    char *sc[] = {"openssl", "s_client", "-quiet", "-connect", target, "-CAfile", ca, NULL};
+    char sca[128];
+    snprintf(sca, sizeof sca, "%s", ca);
+    sc[6] = sca;
+    ck_assert_int_eq(run_cmd(sc, "bye\n", 4, out, sizeof out), 0);
+    ck_assert_str_eq(out, "tls=1 bye\n");
+    ck_assert_int_eq(stop_child(&c, SIGTERM), 0);
+    swco_server_free(srv);
+    char rm[128];
+    snprintf(rm, sizeof rm, "rm -rf %s", tls_dir);
+    ck_assert_int_eq(system(rm), 0);
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name)
 {
     TCase *tc = tcase_create(name);
@@ -1268,5 +1377,7 @@ int main(void)
     tc = tcase(s, "graceful");
     tcase_add_test(tc, test_graceful_stop_finishes_work);
     tcase_add_test(tc, test_graceful_stop_gives_up);
+    tc = tcase(s, "tls");
+    tcase_add_test(tc, test_tls_listeners);
     return run_suite(s);
 }
