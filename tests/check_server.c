@@ -367,6 +367,11 @@ static void command(swco_server_t *srv, long long fd, int rid, const void *data,
         int rc = swco_server_taskwait(srv, msg, strlen(msg), 30, -1, &res, &res_len);
         reply(srv, fd, "%d %.*s %d\n", rc, (int)res_len, res ? res : "", swco_server_is_task_worker(srv));
         free(res);
+    } else if (strcmp(line, "PID") == 0) {
+        reply(srv, fd, "%d\n", (int)getpid());
+    } else if (strcmp(line, "LOG") == 0) {
+        fprintf(stderr, "LOGGED by %d\n", (int)getpid());
+        reply(srv, fd, "ok\n");
     } else if (strcmp(line, "QUIT") == 0) {
         reply(srv, fd, "BYE\n");
         swco_server_shutdown(srv);
@@ -1340,6 +1345,75 @@ START_TEST(test_tls_listeners)
 }
 END_TEST
 
+/* ------------------------------------------- max_request, pid and log */
+
+/* max_request 2 under the manager: the worker exits after two requests
+ * and comes back (a new pid, the same id); no request is lost. */
+START_TEST(test_max_request_recycles)
+{
+    if (!have_peer("python3"))
+        return;
+    swco_server_t *srv = command_server(SWCO_SERVER_BASE, 1);
+    set_ok(srv, "task_worker_num", "1"); /* so there is a manager */
+    set_ok(srv, "max_request", "2");
+    ck_assert_int_eq(swco_server_on_task(srv, upper_task, NULL, NULL), 0);
+    child_t c = start_child(srv);
+    wait_ready(&c, 2);
+    static const char *script =
+        "import socket,sys\n"
+        "pids=[]\n"
+        "for i in range(6):\n"
+        "  s=socket.create_connection(('127.0.0.1',int(sys.argv[1])),timeout=60)\n"
+        "  s.sendall(b'PID\\n'); pids.append(s.makefile('rb').readline().decode().strip()); s.close()\n"
+        "print(len(pids), all(pids), pids[0]==pids[1], pids[2]==pids[3], pids[4]==pids[5], len(set(pids)))\n";
+    char out[256];
+    ck_assert_int_eq(python(script, port_of(srv, 0), NULL, out, sizeof out), 0);
+    ck_assert_str_eq(out, "6 True True True True 3\n");
+    ck_assert_int_eq(stop_child(&c, SIGTERM), 0);
+    swco_server_free(srv);
+}
+END_TEST
+
+START_TEST(test_pid_and_log_file)
+{
+    if (!have_peer("python3"))
+        return;
+    char pidf[64], logf[64];
+    snprintf(pidf, sizeof pidf, "/tmp/swco-srv-%d.pid", (int)getpid());
+    snprintf(logf, sizeof logf, "/tmp/swco-srv-%d.log", (int)getpid());
+    unlink(pidf);
+    unlink(logf);
+    swco_server_t *srv = command_server(SWCO_SERVER_BASE, 1);
+    set_ok(srv, "pid_file", pidf);
+    set_ok(srv, "log_file", logf);
+    child_t c = start_child(srv);
+    wait_ready(&c, 1);
+    char out[256];
+    ck_assert_int_eq(python(py_lines, port_of(srv, 0), "LOG", out, sizeof out), 0);
+    ck_assert_str_eq(out, "ok\n");
+    FILE *f = fopen(pidf, "r");
+    ck_assert_ptr_nonnull(f);
+    int pid = 0;
+    ck_assert_int_eq(fscanf(f, "%d", &pid), 1);
+    fclose(f);
+    ck_assert_int_eq(pid, c.pid);
+    ck_assert_int_eq(stop_child(&c, SIGTERM), 0);
+    struct stat st;
+    ck_assert_int_eq(stat(pidf, &st), -1); /* removed when it stopped */
+    char want[64], line[128] = "";
+    snprintf(want, sizeof want, "LOGGED by %d\n", pid);
+    f = fopen(logf, "r");
+    ck_assert_ptr_nonnull(f);
+    int found = 0;
+    while (fgets(line, sizeof line, f))
+        found |= strcmp(line, want) == 0;
+    fclose(f);
+    ck_assert_msg(found, "the log file lacks '%s'", want);
+    unlink(logf);
+    swco_server_free(srv);
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name)
 {
     TCase *tc = tcase_create(name);
@@ -1379,5 +1453,8 @@ int main(void)
     tcase_add_test(tc, test_graceful_stop_gives_up);
     tc = tcase(s, "tls");
     tcase_add_test(tc, test_tls_listeners);
+    tc = tcase(s, "lifecycle");
+    tcase_add_test(tc, test_max_request_recycles);
+    tcase_add_test(tc, test_pid_and_log_file);
     return run_suite(s);
 }

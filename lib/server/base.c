@@ -388,12 +388,14 @@ static void thread_worker_end(swco_server_t *srv)
 {
     swco__srv_self_t *me = swco__srv_me();
     tworker_t *tw = tworker(srv, me->worker_id);
-    engine_down(srv);
+    /* Calls from other threads stop here (their connections are closing);
+     * those already posted run in the turns engine_down still makes. */
     if (tw) {
         pthread_mutex_lock(&tw->lock);
         tw->alive = 0;
         pthread_mutex_unlock(&tw->lock);
     }
+    engine_down(srv);
 }
 
 static void thread_done(void *arg)

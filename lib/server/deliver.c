@@ -390,6 +390,8 @@ static void worker_main(void *arg)
         swco_event_signal(SIGTERM, on_sigterm, srv, NULL);
     job_t j = tmpl_of(srv, K_WORKER_START, 0, id, -1);
     run(&srv->cb[SWCO__CB_WORKER_START], &j, NULL, 0);
+    if (r->stopping)
+        return; /* stopped from worker start: nothing to serve */
     int rc = srv->impl->worker_body(srv, id);
     if (rc < 0) {
         swco__log(SWCO_LOG_ERROR, "server: worker %d cannot serve: %s", id, swco_strerror(rc));
