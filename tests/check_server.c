@@ -1414,6 +1414,71 @@ START_TEST(test_pid_and_log_file)
 }
 END_TEST
 
+/* ------------------------------------------------ enable_coroutine */
+
+static void greet(swco_server_t *srv, long long fd, int rid, void *arg)
+{
+    reply(srv, fd, "hello %s %d\n", (const char *)arg, swco_coroutine_id() > 0);
+}
+
+static void where(swco_server_t *srv, long long fd, int rid, const void *data, size_t len,
+                  void *arg)
+{
+    reply(srv, fd, "in coroutine %d\n", swco_coroutine_id() > 0);
+}
+
+static void closed_note(swco_server_t *srv, long long fd, int rid, void *arg) { note('C'); }
+
+/* Callbacks run in a coroutine each by default, from the loop with
+ * enable_coroutine off; a listener's connect callback overrides the
+ * server's; close runs once per connection. */
+static void run_coroutine_case(const char *enable, const char *want)
+{
+    if (!have_peer("python3"))
+        return;
+    int ev[2];
+    ck_assert_int_eq(pipe2(ev, O_CLOEXEC), 0);
+    events_w = ev[1];
+    swco_server_t *srv = new_server(SWCO_SERVER_BASE, SWCO_SOCK_TCP, "127.0.0.1");
+    set_ok(srv, "worker_num", "1");
+    set_ok(srv, "enable_coroutine", enable);
+    ck_assert_int_eq(swco_server_add_listener(srv, "127.0.0.1", 0, SWCO_SOCK_TCP), 1);
+    ck_assert_int_eq(swco_server_on_connect(srv, greet, "server", NULL), 0);
+    ck_assert_int_eq(swco_server_listener_on_connect(srv, 1, greet, "listener", NULL), 0);
+    ck_assert_int_eq(swco_server_on_receive(srv, where, NULL, NULL), 0);
+    ck_assert_int_eq(swco_server_on_close(srv, closed_note, NULL, NULL), 0);
+    child_t c = start_child(srv);
+    close(ev[1]);
+    static const char *script =
+        "import socket,sys\n"
+        "for p in sys.argv[1].split(','):\n"
+        "  s=socket.create_connection(('127.0.0.1',int(p)),timeout=60); f=s.makefile('rb')\n"
+        "  g=f.readline().decode(); s.sendall(b'x'); sys.stdout.write(g+f.readline().decode())\n"
+        "  s.close()\n";
+    char ports[32], out[512];
+    snprintf(ports, sizeof ports, "%d,%d", swco_server_listener_port(srv, 0),
+             swco_server_listener_port(srv, 1));
+    ck_assert_int_eq(python(script, ports, NULL, out, sizeof out), 0);
+    ck_assert_str_eq(out, want);
+    ck_assert_int_eq(read_byte(ev[0]), 'C');
+    ck_assert_int_eq(read_byte(ev[0]), 'C');
+    ck_assert_int_eq(stop_child(&c, SIGTERM), 0);
+    close(ev[0]);
+    swco_server_free(srv);
+}
+
+START_TEST(test_callbacks_in_coroutines)
+{
+    run_coroutine_case("1", "hello server 1\nin coroutine 1\nhello listener 1\nin coroutine 1\n");
+}
+END_TEST
+
+START_TEST(test_callbacks_without_coroutines)
+{
+    run_coroutine_case("0", "hello server 0\nin coroutine 0\nhello listener 0\nin coroutine 0\n");
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name)
 {
     TCase *tc = tcase_create(name);
@@ -1456,5 +1521,7 @@ int main(void)
     tc = tcase(s, "lifecycle");
     tcase_add_test(tc, test_max_request_recycles);
     tcase_add_test(tc, test_pid_and_log_file);
+    tcase_add_test(tc, test_callbacks_in_coroutines);
+    tcase_add_test(tc, test_callbacks_without_coroutines);
     return run_suite(s);
 }
