@@ -499,13 +499,14 @@ long swco__engine_send(swco__engine_t *e, swco__conn_t *c, const void *data, siz
      * while earlier senders wait for room (their data goes first). */
     while (ec->room_waiters ||
            (c->send_queued > 0 && (size_t)c->send_queued + len > high)) {
-        if (!(flags & SWCO__SEND_YIELD) || swco__co_can_wait() != 0) {
-            /* the high mark is reached even if no send passed it */
-            hold(ec);
-            check_full_refused(ec);
-            release(ec);
+        /* The high mark is reached for this send even if no send passed
+         * it: the buffer hook says full, whether this sender waits or not. */
+        hold(ec);
+        check_full_refused(ec);
+        if (release(ec))
+            return SWCO_ENOCONN;
+        if (!(flags & SWCO__SEND_YIELD) || swco__co_can_wait() != 0)
             return -ENOBUFS;
-        }
         ewait_t w = {.room = 1, .need = len};
         int rc = ewait_on(ec, &w);
         if (rc != 0)
