@@ -106,7 +106,8 @@ static void h_connect(void *ud, swco__engine_t *e, swco__conn_t *c)
     if (T.pause_on_connect)
         swco__engine_pause(e, c, 1);
     if (T.small_sndbuf) {
-        int sz = 4096;
+        /* small, but two loopback segments at least (see slow_client) */
+        int sz = 131072;
         setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
     }
     signal_ev();
@@ -696,7 +697,7 @@ static void nobufs_body(void *arg)
 START_TEST(nobufs) { run(nobufs_body); }
 END_TEST
 
-#define BIG (1 << 20)
+#define BIG (4 << 20)
 
 static void graceful_body(void *arg)
 {
@@ -796,7 +797,7 @@ static void yield_body(void *arg)
     swco_socket_t *cl = slow_client(l->port);
     WAIT_FOR(T.connects == 1);
     sender_t s = {.c = swco__conn_lookup(&T.table, T.ids[0]), .flags = SWCO__SEND_YIELD,
-                  .msg = 10000, .count = 100};
+                  .msg = 10000, .count = 400};
     long cid = swco_coroutine_create(sender, &s);
     /* the sender filled the buffer and waits for room instead of failing */
     ck_assert(!s.done);
@@ -805,8 +806,8 @@ static void yield_body(void *arg)
     /* a send without the flag meanwhile is refused: it may not jump ahead */
     ck_assert_int_eq(swco__engine_send(T.e, s.c, "zz", 2, 0), -ENOBUFS);
     /* read it all, slowly: every byte, in order */
-    for (size_t off = 0; off < s.msg * s.count; off += 1000)
-        expect_pat(cl, off, 1000);
+    for (size_t off = 0; off < s.msg * s.count; off += 10000)
+        expect_pat(cl, off, 10000);
     WAIT_FOR(s.done);
     ck_assert_int_eq(s.last_rc, (long)s.msg);
     ck_assert_uint_eq(s.sent, s.msg * s.count);
@@ -834,7 +835,7 @@ static void sendwait_body(void *arg)
     swco_socket_t *cl = slow_client(l->port);
     WAIT_FOR(T.connects == 1);
     sender_t s = {.c = swco__conn_lookup(&T.table, T.ids[0]), .flags = SWCO__SEND_WAIT,
-                  .msg = 2 << 20, .count = 1};
+                  .msg = 4 << 20, .count = 1};
     long cid = swco_coroutine_create(sender, &s);
     ck_assert(!s.done);
     ck_assert_str_eq(swco_coroutine_wait_reason(cid), "server send (until written)");

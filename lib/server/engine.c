@@ -38,7 +38,7 @@
 #define DEFAULT_OUTPUT_SIZE (2u << 20)
 #define DEFAULT_PACKAGE_MAX (2u << 20)
 #define HANDSHAKE_TIMEOUT_MS 10000 /* TLS handshake and PROXY header */
-#define CLOSE_FLUSH_TIMEOUT_MS 60000 /* graceful close: then reset */
+#define CLOSE_FLUSH_TIMEOUT_MS 60000 /* graceful close: reset after so long without progress */
 #define EMFILE_BACKOFF_MS 100
 
 /* ------------------------------------------------------------ structures */
@@ -669,6 +669,18 @@ static void close_timeout(long id, void *arg)
     (void)id;
     econn_t *ec = arg;
     ec->timer = 0;
+    if (ec->flags & EC_CLOSING) {
+        /* a deadline on progress, not on the whole flush: a slow reader
+         * that keeps reading gets all of it */
+        double quiet_ms = (wall_now() - ec->c->last_send_time) * 1000;
+        if (quiet_ms >= 0 && quiet_ms < CLOSE_FLUSH_TIMEOUT_MS) {
+            long t = swco__timer_add(CLOSE_FLUSH_TIMEOUT_MS - (long)quiet_ms, close_timeout, ec);
+            if (t > 0) {
+                ec->timer = t;
+                return;
+            }
+        }
+    }
     swco__log(SWCO_LOG_INFO, "server: fd %d: %s timed out, closing", ec->fd,
               (ec->flags & EC_CLOSING) ? "flush before close" : "handshake");
     close_now(ec, 1);
