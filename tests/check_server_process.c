@@ -10,6 +10,7 @@
 #include "server/process_int.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -457,6 +458,860 @@ START_TEST(test_dispatch_callback)
 }
 END_TEST
 
+/* ====================================================== a real server */
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+
+/* What the server child does, set before it forks (workers inherit it). */
+typedef struct srv_cfg {
+    int workers;
+    int reactors;
+    int dispatch_mode;
+    int dispatch_cb;        /* route by the line's first byte */
+    int enable_coroutine;
+    const char *socket_buffer_size;
+    int block_first_data;   /* enable_coroutine 0: the first D line blocks the worker */
+} srv_cfg_t;
+
+static srv_cfg_t cfg;
+static int ev_w = -1;       /* server -> test: event lines */
+static int rel_r = -1;      /* test -> server: one byte releases one blocked handler */
+static int blocked_once;
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+    char b[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b, sizeof b, fmt, ap);
+    va_end(ap);
+    if (n > 0 && write(ev_w, b, (size_t)n) != n)
+        _exit(3);
+}
+
+static void reply(swco_server_t *srv, long long fd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void reply(swco_server_t *srv, long long fd, const char *fmt, ...)
+{
+    char b[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b, sizeof b, fmt, ap);
+    va_end(ap);
+    swco_server_send(srv, fd, b, (size_t)n);
+}
+
+/* Wait for one release byte: in a coroutine through the loop, else by
+ * blocking the whole worker (a slow worker). */
+static void wait_release(void)
+{
+    char c;
+    for (;;) {
+        if (swco_coroutine_id() > 0)
+            swco_event_wait_fd(rel_r, SWCO_EVENT_READ, -1);
+        else {
+            struct pollfd p = {rel_r, POLLIN, 0};
+            poll(&p, 1, -1);
+        }
+        if (read(rel_r, &c, 1) == 1)
+            return;
+    }
+}
+
+static void on_receive(swco_server_t *srv, long long fd, int reactor_id, const void *data,
+                       size_t len, void *arg)
+{
+    (void)reactor_id;
+    (void)arg;
+    int wid = swco_server_worker_id(srv);
+    const char *d = data;
+    if (len && d[len - 1] == '\n')
+        len--;
+    if (len && d[0] == 'D') { /* data line: echoed as it is */
+        if (cfg.block_first_data && !blocked_once) {
+            blocked_once = 1;
+            note("blocked %d\n", wid);
+            wait_release();
+        }
+        char *copy = malloc(len + 1);
+        memcpy(copy, d, len);
+        copy[len] = '\n';
+        long rc = swco_server_send(srv, fd, copy, len + 1);
+        if (rc != (long)len + 1)
+            note("send failed %ld\n", rc);
+        free(copy);
+        return;
+    }
+    char buf[256];
+    size_t n = len < sizeof buf - 1 ? len : sizeof buf - 1;
+    memcpy(buf, d, n);
+    buf[n] = 0;
+    /* A leading I only routes (dispatch callback) */
+    const char *line = buf[0] == 'I' ? buf + 1 : buf;
+    if (strncmp(line, "echo ", 5) == 0 || (line[0] >= '0' && line[0] <= '9')) {
+        reply(srv, fd, "%d %s\n", wid, line);
+    } else if (strcmp(line, "pid") == 0) {
+        reply(srv, fd, "%d %d\n", wid, (int)getpid());
+    } else if (strncmp(line, "bind ", 5) == 0) {
+        int rc = swco_server_bind(srv, fd, atoll(line + 5));
+        reply(srv, fd, "%d bound %d\n", wid, rc);
+    } else if (strcmp(line, "block") == 0) {
+        note("blocked %d\n", wid);
+        wait_release();
+        reply(srv, fd, "%d released\n", wid);
+    } else if (strncmp(line, "bcast ", 6) == 0) {
+        long long fds[64];
+        long k = swco_server_connections(srv, 0, fds, 64), sent = 0;
+        for (long i = 0; i < k; i++)
+            if (fds[i] != fd && swco_server_send(srv, fds[i], line + 6, strlen(line + 6)) > 0 &&
+                swco_server_send(srv, fds[i], "\n", 1) == 1)
+                sent++;
+        reply(srv, fd, "%d sent %ld\n", wid, sent);
+    } else if (strncmp(line, "info ", 5) == 0) {
+        swco_server_client_info_t info;
+        memset(&info, 0, sizeof info);
+        info.size = sizeof info;
+        int rc = swco_server_get_client_info(srv, atoll(line + 5), &info);
+        reply(srv, fd, "%d info %d paused=%d worker=%d\n", wid, rc, info.paused, info.worker_id);
+    } else if (strcmp(line, "whoami") == 0) {
+        reply(srv, fd, "%d %lld\n", wid, fd);
+    } else if (strncmp(line, "big ", 4) == 0) {
+        size_t want = (size_t)atol(line + 4);
+        char *b = malloc(want + 1);
+        for (size_t i = 0; i < want; i++)
+            b[i] = (char)('a' + i % 26);
+        b[want] = '\n';
+        long rc = swco_server_send(srv, fd, b, want + 1);
+        free(b);
+        if (rc < 0)
+            reply(srv, fd, "%d big failed %ld\n", wid, rc);
+    } else if (strcmp(line, "waitsend") == 0) {
+        long rc = swco_server_sendwait(srv, fd, "waited\n", 7);
+        reply(srv, fd, "%d sendwait %ld\n", wid, rc);
+    } else {
+        reply(srv, fd, "%d ? %s\n", wid, line);
+    }
+}
+
+static void on_worker_start(swco_server_t *srv, int worker_id, void *arg)
+{
+    (void)srv;
+    (void)arg;
+    note("start %d %d\n", worker_id, (int)getpid());
+}
+
+static int exit_noted;
+static void on_worker_exit(swco_server_t *srv, int worker_id, void *arg)
+{
+    (void)srv;
+    (void)arg;
+    if (!exit_noted++)
+        note("exiting %d\n", worker_id);
+}
+
+static void on_shutdown(swco_server_t *srv, void *arg)
+{
+    (void)srv;
+    (void)arg;
+    note("shutdown\n");
+}
+
+static int by_first_byte(swco_server_t *srv, long long fd, int event, const void *data,
+                         size_t len, void *arg)
+{
+    (void)srv;
+    (void)fd;
+    (void)arg;
+    const char *d = data;
+    if (event != SWCO_SERVER_EV_RECEIVE || len == 0)
+        return 0;
+    if (d[0] == 'I')
+        return 1;
+    if (d[0] >= '0' && d[0] <= '9')
+        return d[0] - '0';
+    return 0;
+}
+
+typedef struct server {
+    pid_t pid;
+    int port;
+    int ev_r;     /* event lines from the server */
+    int rel_w;    /* release bytes to it */
+    char evbuf[4096];
+    size_t evlen;
+} server_t;
+
+static void set(swco_server_t *srv, const char *name, const char *value)
+{
+    int rc = swco_server_set(srv, name, value);
+    if (rc != 0) {
+        fprintf(stderr, "set %s=%s: %s\n", name, value, swco_strerror(rc));
+        _exit(4);
+    }
+}
+
+static void start_server(server_t *sv, const srv_cfg_t *c)
+{
+    int evp[2], relp[2], portp[2];
+    ck_assert_int_eq(pipe(evp), 0);
+    ck_assert_int_eq(pipe(relp), 0);
+    ck_assert_int_eq(pipe(portp), 0);
+    memset(sv, 0, sizeof *sv);
+    sv->pid = fork();
+    ck_assert_int_ge(sv->pid, 0);
+    if (sv->pid == 0) {
+        cfg = *c;
+        ev_w = evp[1];
+        rel_r = relp[0];
+        fcntl(rel_r, F_SETFL, O_NONBLOCK);
+        close(evp[0]);
+        close(relp[1]);
+        close(portp[0]);
+        swco_server_t *srv = swco_server_new("127.0.0.1", 0, SWCO_SERVER_PROCESS, SWCO_SOCK_TCP);
+        if (!srv)
+            _exit(5);
+        char v[32];
+        snprintf(v, sizeof v, "%d", cfg.workers);
+        set(srv, "worker_num", v);
+        snprintf(v, sizeof v, "%d", cfg.reactors ? cfg.reactors : 2);
+        set(srv, "reactor_num", v);
+        snprintf(v, sizeof v, "%d", cfg.dispatch_mode ? cfg.dispatch_mode : 2);
+        set(srv, "dispatch_mode", v);
+        set(srv, "open_eof_split", "1");
+        set(srv, "package_eof", "\n");
+        set(srv, "package_max_length", "33554432");
+        set(srv, "buffer_output_size", "67108864");
+        if (cfg.socket_buffer_size)
+            set(srv, "socket_buffer_size", cfg.socket_buffer_size);
+        if (!cfg.enable_coroutine)
+            set(srv, "enable_coroutine", "0");
+        snprintf(v, sizeof v, "%g", 30 * slow());
+        set(srv, "max_wait_time", v);
+        swco_server_on_receive(srv, on_receive, NULL, NULL);
+        swco_server_on_worker_start(srv, on_worker_start, NULL, NULL);
+        swco_server_on_worker_exit(srv, on_worker_exit, NULL, NULL);
+        swco_server_on_shutdown(srv, on_shutdown, NULL, NULL);
+        if (cfg.dispatch_cb)
+            swco_server_set_dispatch(srv, by_first_byte, NULL, NULL);
+        int port = swco_server_listener_port(srv, 0);
+        if (write(portp[1], &port, sizeof port) != sizeof port)
+            _exit(6);
+        close(portp[1]);
+        int rc = swco_server_start(srv);
+        swco_server_free(srv);
+        _exit(rc == 0 ? 0 : 7);
+    }
+    close(evp[1]);
+    close(relp[0]);
+    close(portp[1]);
+    ck_assert_int_eq(read(portp[0], &sv->port, sizeof sv->port), (long)sizeof sv->port);
+    close(portp[0]);
+    sv->ev_r = evp[0];
+    sv->rel_w = relp[1];
+    ck_assert_int_gt(sv->port, 0);
+}
+
+/* The next event line from the server (a safety limit, not a clock). */
+static void next_event(server_t *sv, char *out, size_t cap)
+{
+    for (;;) {
+        char *nl = memchr(sv->evbuf, '\n', sv->evlen);
+        if (nl) {
+            size_t n = (size_t)(nl - sv->evbuf);
+            ck_assert_uint_lt(n, cap);
+            memcpy(out, sv->evbuf, n);
+            out[n] = 0;
+            memmove(sv->evbuf, nl + 1, sv->evlen - n - 1);
+            sv->evlen -= n + 1;
+            return;
+        }
+        struct pollfd p = {sv->ev_r, POLLIN, 0};
+        ck_assert_msg(poll(&p, 1, (int)(20000 * slow())) == 1, "no event from the server");
+        ssize_t n = read(sv->ev_r, sv->evbuf + sv->evlen, sizeof sv->evbuf - sv->evlen);
+        ck_assert_msg(n > 0, "server event pipe closed");
+        sv->evlen += (size_t)n;
+    }
+}
+
+/* Wait for an event line starting with prefix, skipping others. */
+static void expect_event(server_t *sv, const char *prefix, char *out, size_t cap)
+{
+    for (;;) {
+        next_event(sv, out, cap);
+        if (strncmp(out, prefix, strlen(prefix)) == 0)
+            return;
+    }
+}
+
+static void stop_server(server_t *sv)
+{
+    kill(sv->pid, SIGTERM);
+    int st;
+    ck_assert_int_eq(waitpid(sv->pid, &st, 0), sv->pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "server exit status %d", st);
+    close(sv->ev_r);
+    close(sv->rel_w);
+}
+
+/* A client connection with a line reader. */
+typedef struct client {
+    int fd;
+    char buf[8192];
+    size_t len;
+} client_t;
+
+static void client_open(client_t *c, int port)
+{
+    memset(c, 0, sizeof *c);
+    c->fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(c->fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(c->fd, (struct sockaddr *)&a, sizeof a), 0);
+    struct timeval tv = {(time_t)(20 * slow()), 0};
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void client_send(client_t *c, const char *s, size_t n)
+{
+    while (n) {
+        ssize_t w = write(c->fd, s, n);
+        ck_assert_int_gt(w, 0);
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+/* One line (without '\n') into out; returns its length, -1 at EOF. */
+static long client_line(client_t *c, char *out, size_t cap)
+{
+    for (;;) {
+        char *nl = memchr(c->buf, '\n', c->len);
+        if (nl) {
+            size_t n = (size_t)(nl - c->buf);
+            ck_assert_uint_lt(n, cap);
+            memcpy(out, c->buf, n);
+            out[n] = 0;
+            memmove(c->buf, nl + 1, c->len - n - 1);
+            c->len -= n + 1;
+            return (long)n;
+        }
+        ck_assert_uint_lt(c->len, sizeof c->buf);
+        ssize_t r = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+        ck_assert_msg(r >= 0, "client read: %s", strerror(errno));
+        if (r == 0)
+            return -1;
+        c->len += (size_t)r;
+    }
+}
+
+/* Send a request line, read the reply; returns the worker id it names. */
+static int ask(client_t *c, const char *req, char *rep, size_t cap)
+{
+    char line[300];
+    snprintf(line, sizeof line, "%s\n", req);
+    client_send(c, line, strlen(line));
+    char tmp[512];
+    if (!rep) {
+        rep = tmp;
+        cap = sizeof tmp;
+    }
+    ck_assert_int_ge(client_line(c, rep, cap), 0);
+    return atoi(rep);
+}
+
+/* A peer program's whole output (stdin from in). */
+static char *run_peer(const char *cmd, const char *in, size_t *out_len)
+{
+    char path[] = "/tmp/swco-peer-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, in, strlen(in)), (long)strlen(in));
+    close(fd);
+    char full[1024];
+    snprintf(full, sizeof full, "%s < %s", cmd, path);
+    FILE *f = popen(full, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t cap = 65536, len = 0;
+    char *out = malloc(cap);
+    size_t n;
+    while ((n = fread(out + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len < 2)
+            out = realloc(out, cap *= 2);
+    }
+    out[len] = 0;
+    pclose(f);
+    unlink(path);
+    if (out_len)
+        *out_len = len;
+    return out;
+}
+
+static int have(const char *prog)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", prog);
+    if (system(cmd) == 0)
+        return 1;
+    if (getenv("CI") && strcmp(getenv("CI"), "true") == 0)
+        ck_abort_msg("%s is needed by this test (CI=true)", prog);
+    fprintf(stderr, "skipped: %s is not installed\n", prog);
+    return 0;
+}
+
+/* -------------------------------------------------------------- echo */
+
+START_TEST(test_echo_two_workers_peers)
+{
+    server_t sv;
+    srv_cfg_t c = {.workers = 2, .enable_coroutine = 1};
+    start_server(&sv, &c);
+    char ev[256];
+    expect_event(&sv, "start", ev, sizeof ev);
+    expect_event(&sv, "start", ev, sizeof ev);
+    /* Four connections at once: fd mod spreads them over both workers,
+     * each keeps its worker. */
+    client_t cl[4];
+    int seen[2] = {0, 0};
+    for (int i = 0; i < 4; i++)
+        client_open(&cl[i], sv.port);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 4; i++) {
+            char req[64], rep[128];
+            snprintf(req, sizeof req, "echo c%d r%d", i, round);
+            int w = ask(&cl[i], req, rep, sizeof rep);
+            ck_assert_int_ge(w, 0);
+            ck_assert_int_le(w, 1);
+            ck_assert_str_eq(strchr(rep, ' ') + 1, req);
+            seen[w]++;
+        }
+    }
+    ck_assert_int_gt(seen[0], 0);
+    ck_assert_int_gt(seen[1], 0);
+    for (int i = 0; i < 4; i++)
+        close(cl[i].fd);
+    /* Real peers: nc and socat send lines and print what comes back. */
+    char cmd[256];
+    if (have("socat")) {
+        snprintf(cmd, sizeof cmd, "socat -t 5 - TCP:127.0.0.1:%d", sv.port);
+        char *out = run_peer(cmd, "echo from socat\n", NULL);
+        ck_assert_msg(strstr(out, " echo from socat\n") != NULL, "socat got [%s]", out);
+        free(out);
+    }
+    if (have("nc")) {
+        snprintf(cmd, sizeof cmd, "nc -q 5 127.0.0.1 %d", sv.port);
+        char *out = run_peer(cmd, "echo from nc\n", NULL);
+        ck_assert_msg(strstr(out, " echo from nc\n") != NULL, "nc got [%s]", out);
+        free(out);
+    }
+    if (have("python3")) {
+        snprintf(cmd, sizeof cmd,
+                 "python3 -c 'import socket,sys\n"
+                 "s=socket.create_connection((\"127.0.0.1\",%d))\n"
+                 "s.sendall(sys.stdin.buffer.read())\n"
+                 "f=s.makefile(\"rb\")\n"
+                 "sys.stdout.write(f.readline().decode())'",
+                 sv.port);
+        char *out = run_peer(cmd, "echo from python\n", NULL);
+        ck_assert_msg(strstr(out, " echo from python\n") != NULL, "python got [%s]", out);
+        free(out);
+    }
+    stop_server(&sv);
+}
+END_TEST
+
+/* ----------------------------------------------------------- dispatch */
+
+static void two_workers_up(server_t *sv, int pids[2])
+{
+    char ev[256];
+    for (int i = 0; i < 2; i++) {
+        expect_event(sv, "start", ev, sizeof ev);
+        int id = -1, pid = 0;
+        ck_assert_int_eq(sscanf(ev, "start %d %d", &id, &pid), 2);
+        ck_assert(id == 0 || id == 1);
+        if (pids)
+            pids[id] = pid;
+    }
+}
+
+START_TEST(test_dispatch_round_robin_server)
+{
+    server_t sv;
+    srv_cfg_t c = {.workers = 2, .enable_coroutine = 1,
+                   .dispatch_mode = SWCO_DISPATCH_ROUND_ROBIN};
+    start_server(&sv, &c);
+    client_t cl;
+    client_open(&cl, sv.port);
+    /* One connection's requests alternate between the workers. */
+    int prev = ask(&cl, "echo 0", NULL, 0);
+    for (int i = 1; i < 10; i++) {
+        char req[32];
+        snprintf(req, sizeof req, "echo %d", i);
+        int w = ask(&cl, req, NULL, 0);
+        ck_assert_int_eq(w, 1 - prev);
+        prev = w;
+    }
+    close(cl.fd);
+    stop_server(&sv);
+}
+END_TEST
+
+START_TEST(test_dispatch_fd_ip_uid_server)
+{
+    for (int mode = SWCO_DISPATCH_FD_MOD; mode <= SWCO_DISPATCH_UID_MOD; mode++) {
+        if (mode == SWCO_DISPATCH_IDLE_WORKER)
+            continue;
+        server_t sv;
+        srv_cfg_t c = {.workers = 2, .enable_coroutine = 1, .dispatch_mode = mode};
+        start_server(&sv, &c);
+        client_t cl[4];
+        int first[4], seen[2] = {0, 0};
+        for (int i = 0; i < 4; i++) {
+            client_open(&cl[i], sv.port);
+            first[i] = ask(&cl[i], "echo hi", NULL, 0);
+            seen[first[i]]++;
+        }
+        /* Each connection stays with its worker. */
+        for (int round = 0; round < 4; round++)
+            for (int i = 0; i < 4; i++)
+                ck_assert_int_eq(ask(&cl[i], "echo again", NULL, 0), first[i]);
+        if (mode == SWCO_DISPATCH_IP_MOD) /* one client address: one worker */
+            ck_assert(seen[0] == 4 || seen[1] == 4);
+        else /* consecutive fds: both workers */
+            ck_assert(seen[0] > 0 && seen[1] > 0);
+        if (mode == SWCO_DISPATCH_UID_MOD) {
+            /* bound: by uid, whatever the fd */
+            char rep[128];
+            for (int i = 0; i < 4; i++) {
+                ask(&cl[i], i % 2 ? "bind 7" : "bind 10", rep, sizeof rep);
+                ck_assert_msg(strstr(rep, "bound 0") != NULL, "%s", rep);
+            }
+            for (int i = 0; i < 4; i++)
+                ck_assert_int_eq(ask(&cl[i], "echo uid", NULL, 0), i % 2 ? 7 % 2 : 10 % 2);
+        }
+        for (int i = 0; i < 4; i++)
+            close(cl[i].fd);
+        stop_server(&sv);
+    }
+}
+END_TEST
+
+START_TEST(test_dispatch_idle_worker_server)
+{
+    server_t sv;
+    srv_cfg_t c = {.workers = 2, .enable_coroutine = 1,
+                   .dispatch_mode = SWCO_DISPATCH_IDLE_WORKER};
+    start_server(&sv, &c);
+    two_workers_up(&sv, NULL);
+    client_t busy, other;
+    client_open(&busy, sv.port);
+    client_open(&other, sv.port);
+    client_send(&busy, "block\n", 6);
+    char ev[256];
+    expect_event(&sv, "blocked", ev, sizeof ev);
+    int bw = atoi(ev + 8);
+    /* While one worker has a handler in progress every request goes to
+     * the other. */
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_eq(ask(&other, "echo idle", NULL, 0), 1 - bw);
+    ck_assert_int_eq(write(sv.rel_w, "x", 1), 1);
+    char rep[128];
+    ck_assert_int_ge(client_line(&busy, rep, sizeof rep), 0);
+    ck_assert_int_eq(atoi(rep), bw);
+    ck_assert_msg(strstr(rep, "released") != NULL, "%s", rep);
+    close(busy.fd);
+    close(other.fd);
+    stop_server(&sv);
+}
+END_TEST
+
+START_TEST(test_dispatch_callback_server)
+{
+    server_t sv;
+    srv_cfg_t c = {.workers = 3, .enable_coroutine = 1, .dispatch_cb = 1,
+                   .dispatch_mode = SWCO_DISPATCH_ROUND_ROBIN};
+    start_server(&sv, &c);
+    client_t cl;
+    client_open(&cl, sv.port);
+    const char *reqs[] = {"2 a", "0 b", "1 c", "2 d", "9 out of range"};
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(ask(&cl, reqs[i], NULL, 0), reqs[i][0] - '0');
+    char rep[128];
+    int w = ask(&cl, reqs[4], rep, sizeof rep);
+    ck_assert_int_ge(w, 0); /* fd mod: some worker, still answered */
+    ck_assert_int_le(w, 2);
+    close(cl.fd);
+    stop_server(&sv);
+}
+END_TEST
+
+/* ------------------------------------------- send from another worker */
+
+START_TEST(test_broadcast_from_other_worker)
+{
+    server_t sv;
+    srv_cfg_t c = {.workers = 2, .enable_coroutine = 1};
+    start_server(&sv, &c);
+    client_t cl[5];
+    int w[5];
+    for (int i = 0; i < 5; i++) {
+        client_open(&cl[i], sv.port);
+        w[i] = ask(&cl[i], "echo hi", NULL, 0);
+    }
+    /* Connection 0's worker sends to all: the connections of the other
+     * worker (and those of other reactor threads) get it too. */
+    char rep[128];
+    ask(&cl[0], "bcast hello all", rep, sizeof rep);
+    ck_assert_msg(strstr(rep, "sent 4") != NULL, "%s", rep);
+    int others = 0;
+    for (int i = 1; i < 5; i++) {
+        ck_assert_int_ge(client_line(&cl[i], rep, sizeof rep), 0);
+        ck_assert_str_eq(rep, "hello all");
+        if (w[i] != w[0])
+            others++;
+    }
+    ck_assert_int_gt(others, 0);
+    /* sendwait goes through too and says when it is written. */
+    ask(&cl[1], "waitsend", rep, sizeof rep);
+    ck_assert_str_eq(rep, "waited");
+    ck_assert_int_ge(client_line(&cl[1], rep, sizeof rep), 0);
+    ck_assert_msg(strstr(rep, "sendwait 7") != NULL, "%s", rep);
+    for (int i = 0; i < 5; i++)
+        close(cl[i].fd);
+    stop_server(&sv);
+}
+END_TEST
+
+/* --------------------------------------------------------- large data */
+
+typedef struct pump {
+    int fd;
+    const char *data;
+    size_t len;
+} pump_t;
+
+static void *pump_main(void *arg)
+{
+    pump_t *p = arg;
+    size_t off = 0;
+    while (off < p->len) {
+        ssize_t n = write(p->fd, p->data + off, p->len - off);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    return (void *)(uintptr_t)off;
+}
+
+/* Read exactly n bytes. */
+static void read_exact(client_t *c, char *out, size_t n)
+{
+    size_t got = c->len < n ? c->len : n;
+    memcpy(out, c->buf, got);
+    memmove(c->buf, c->buf + got, c->len - got);
+    c->len -= got;
+    while (got < n) {
+        ssize_t r = read(c->fd, out + got, n - got);
+        ck_assert_msg(r > 0, "read: %zd after %zu of %zu", r, got, n);
+        got += (size_t)r;
+    }
+}
+
+static char *data_lines(size_t total, size_t line, size_t *out_len)
+{
+    char *d = malloc(total);
+    size_t off = 0, k = 0;
+    while (off < total) {
+        size_t n = total - off < line ? total - off : line;
+        d[off] = 'D';
+        for (size_t i = 1; i + 1 < n; i++)
+            d[off + i] = (char)('a' + (k + i) % 26);
+        d[off + n - 1] = '\n';
+        off += n;
+        k++;
+    }
+    *out_len = total;
+    return d;
+}
+
+START_TEST(test_large_messages_both_ways)
+{
+    server_t sv;
+    srv_cfg_t c = {.workers = 2, .enable_coroutine = 1, .socket_buffer_size = "262144"};
+    start_server(&sv, &c);
+    client_t cl;
+    client_open(&cl, sv.port);
+    /* server -> client: 6 MiB from one send in the worker */
+    size_t big = 6 * 1024 * 1024;
+    char req[64];
+    snprintf(req, sizeof req, "big %zu\n", big);
+    client_send(&cl, req, strlen(req));
+    char *got = malloc(big + 1);
+    read_exact(&cl, got, big + 1);
+    for (size_t i = 0; i < big; i++)
+        if (got[i] != (char)('a' + i % 26))
+            ck_abort_msg("byte %zu differs", i);
+    ck_assert_int_eq(got[big], '\n');
+    free(got);
+    /* client -> server -> client: one 8 MiB line, echoed whole. */
+    size_t len;
+    char *d = data_lines(8 * 1024 * 1024, 8 * 1024 * 1024, &len);
+    pump_t p = {cl.fd, d, len};
+    pthread_t t;
+    pthread_create(&t, NULL, pump_main, &p);
+    char *back = malloc(len);
+    read_exact(&cl, back, len);
+    void *sent;
+    pthread_join(t, &sent);
+    ck_assert_uint_eq((uintptr_t)sent, len);
+    ck_assert(memcmp(back, d, len) == 0);
+    free(back);
+    free(d);
+    close(cl.fd);
+    stop_server(&sv);
+}
+END_TEST
+
+/* A worker that stops reading: the master buffers, then pauses the
+ * connection (the client's writes stall) instead of growing; once the
+ * worker goes on, every byte comes back in order. */
+START_TEST(test_slow_worker_backpressure)
+{
+    server_t sv;
+    srv_cfg_t c = {.workers = 2, .enable_coroutine = 0, .dispatch_cb = 1,
+                   .socket_buffer_size = "131072", .block_first_data = 1};
+    start_server(&sv, &c);
+    client_t data, ctl;
+    client_open(&data, sv.port);
+    client_open(&ctl, sv.port);
+    char rep[128];
+    /* the data connection's id, from a worker that is not blocked */
+    ask(&data, "Iwhoami", rep, sizeof rep);
+    ck_assert_int_eq(atoi(rep), 1);
+    long long id = atoll(strchr(rep, ' ') + 1);
+    ck_assert(id > 0);
+    size_t len;
+    char *d = data_lines(24 * 1024 * 1024, 4096, &len);
+    char ev[256];
+    pump_t p = {data.fd, d, len};
+    pthread_t t;
+    pthread_create(&t, NULL, pump_main, &p);
+    expect_event(&sv, "blocked", ev, sizeof ev);
+    ck_assert_str_eq(ev, "blocked 0");
+    /* Worker 0 reads nothing now: ask worker 1 until the master paused
+     * the data connection (each question is a round trip, no clock). */
+    int paused = 0;
+    char q[64];
+    snprintf(q, sizeof q, "Iinfo %lld", id);
+    for (int round = 0; round < 1000000 && !paused; round++) {
+        ask(&ctl, q, rep, sizeof rep);
+        ck_assert_msg(strstr(rep, "info 0 ") != NULL, "%s", rep);
+        paused = strstr(rep, "paused=1") != NULL;
+    }
+    ck_assert_msg(paused, "the data connection was never paused");
+    ck_assert_int_eq(write(sv.rel_w, "x", 1), 1);
+    char *back = malloc(len);
+    read_exact(&data, back, len);
+    void *sent;
+    pthread_join(t, &sent);
+    ck_assert_uint_eq((uintptr_t)sent, len);
+    ck_assert(memcmp(back, d, len) == 0);
+    free(back);
+    free(d);
+    close(data.fd);
+    close(ctl.fd);
+    stop_server(&sv);
+}
+END_TEST
+
+/* ------------------------------------------------- a worker killed */
+
+START_TEST(test_worker_killed_respawned)
+{
+    server_t sv;
+    srv_cfg_t c = {.workers = 2, .enable_coroutine = 1};
+    start_server(&sv, &c);
+    int pids[2];
+    two_workers_up(&sv, pids);
+    /* connections on both workers */
+    client_t cl[6];
+    int w[6], on0 = -1, on1 = -1;
+    for (int i = 0; i < 6; i++) {
+        client_open(&cl[i], sv.port);
+        char rep[128];
+        w[i] = ask(&cl[i], "pid", rep, sizeof rep);
+        ck_assert_int_eq(atoi(strchr(rep, ' ') + 1), pids[w[i]]);
+        if (w[i] == 0 && on0 < 0)
+            on0 = i;
+        if (w[i] == 1 && on1 < 0)
+            on1 = i;
+    }
+    ck_assert(on0 >= 0 && on1 >= 0);
+    ck_assert_int_eq(kill(pids[0], SIGKILL), 0);
+    /* The other worker's connections keep echoing meanwhile. */
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(ask(&cl[on1], "echo still here", NULL, 0), 1);
+    char ev[256];
+    int id = -1, pid = 0;
+    do {
+        expect_event(&sv, "start", ev, sizeof ev);
+        ck_assert_int_eq(sscanf(ev, "start %d %d", &id, &pid), 2);
+    } while (id != 0);
+    ck_assert_int_ne(pid, pids[0]);
+    /* Worker 0's connections stayed open in the master: the new worker
+     * with the same id answers them. */
+    char rep[128];
+    ck_assert_int_eq(ask(&cl[on0], "pid", rep, sizeof rep), 0);
+    ck_assert_int_eq(atoi(strchr(rep, ' ') + 1), pid);
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(ask(&cl[i], "echo after", NULL, 0), w[i]);
+    for (int i = 0; i < 6; i++)
+        close(cl[i].fd);
+    stop_server(&sv);
+}
+END_TEST
+
+/* ------------------------------------------------- graceful shutdown */
+
+START_TEST(test_graceful_shutdown_finishes_inflight)
+{
+    server_t sv;
+    srv_cfg_t c = {.workers = 2, .enable_coroutine = 1};
+    start_server(&sv, &c);
+    two_workers_up(&sv, NULL);
+    client_t cl;
+    client_open(&cl, sv.port);
+    client_send(&cl, "block\n", 6);
+    char ev[256];
+    expect_event(&sv, "blocked", ev, sizeof ev);
+    ck_assert_int_eq(kill(sv.pid, SIGTERM), 0);
+    /* The worker is stopping with the handler still running ... */
+    expect_event(&sv, "exiting", ev, sizeof ev);
+    ck_assert_int_eq(write(sv.rel_w, "x", 1), 1);
+    /* ... which finishes: its reply reaches the client, then the server
+     * closes the connection and exits cleanly. */
+    char rep[128];
+    ck_assert_int_ge(client_line(&cl, rep, sizeof rep), 0);
+    ck_assert_msg(strstr(rep, "released") != NULL, "%s", rep);
+    ck_assert_int_eq(client_line(&cl, rep, sizeof rep), -1);
+    int st;
+    ck_assert_int_eq(waitpid(sv.pid, &st, 0), sv.pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "server exit status %d", st);
+    expect_event(&sv, "shutdown", ev, sizeof ev);
+    close(cl.fd);
+    close(sv.ev_r);
+    close(sv.rel_w);
+}
+END_TEST
+
 /* ================================================================= main */
 
 int main(void)
@@ -475,6 +1330,18 @@ int main(void)
     tcase_add_test(tc, test_dispatch_ip_and_uid_mod);
     tcase_add_test(tc, test_dispatch_idle_worker);
     tcase_add_test(tc, test_dispatch_callback);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("server");
+    tcase_add_test(tc, test_echo_two_workers_peers);
+    tcase_add_test(tc, test_dispatch_round_robin_server);
+    tcase_add_test(tc, test_dispatch_fd_ip_uid_server);
+    tcase_add_test(tc, test_dispatch_idle_worker_server);
+    tcase_add_test(tc, test_dispatch_callback_server);
+    tcase_add_test(tc, test_broadcast_from_other_worker);
+    tcase_add_test(tc, test_large_messages_both_ways);
+    tcase_add_test(tc, test_slow_worker_backpressure);
+    tcase_add_test(tc, test_worker_killed_respawned);
+    tcase_add_test(tc, test_graceful_shutdown_finishes_inflight);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -44,7 +44,7 @@
 /* ================================================= master: reactor threads */
 
 /* Per connection slot, in the master (the slot's reactor thread only). */
-enum { CF_BP = 1, CF_USER = 2 };
+enum { CF_BP = 1, CF_USER = 2, CF_QUEUE = 4 };
 
 typedef struct idlist {
     long long *ids;
@@ -52,6 +52,7 @@ typedef struct idlist {
 } idlist_t;
 
 typedef struct rthread rthread_t;
+typedef struct squeue squeue_t;
 
 typedef struct fdarg {
     rthread_t *rt;
@@ -86,6 +87,7 @@ struct rthread {
     size_t rbuf_size;
     char *pkt;               /* packet payload being built */
     size_t pkt_cap;
+    squeue_t *squeues;       /* connections with a send waiting for room */
     int finishing, finished;
     long safety_timer;
 };
@@ -285,7 +287,7 @@ typedef struct sendjob {
     char data[];
 } sendjob_t;
 
-/* A send the worker waits for: may wait here for the output to drain. */
+/* sendwait: waits here until the bytes reached the socket. */
 static void send_job(void *arg)
 {
     sendjob_t *j = arg;
@@ -297,6 +299,165 @@ static void send_job(void *arg)
     reply(rt, j->w, j->req, rc);
 }
 
+/* Sends that wait for room in a connection's output buffer (send_yield),
+ * one connection's in order: while the first waits, the later sends to
+ * that connection (yielding or not) queue behind it, since the engine
+ * would refuse them meanwhile and they must not pass it either. */
+typedef struct sjob {
+    struct sjob *next;
+    int w;
+    int flags;
+    uint64_t req;
+    size_t len;
+    char data[];
+} sjob_t;
+
+struct squeue {
+    struct squeue *next;
+    rthread_t *rt;
+    long long id;
+    sjob_t *head, *tail;
+};
+
+static sjob_t *sjob_new(int w, const swco__pmsg_hdr_t *h, const char *data, size_t len)
+{
+    sjob_t *j = malloc(sizeof *j + len);
+    if (!j)
+        return NULL;
+    j->next = NULL;
+    j->w = w;
+    j->flags = h->arg & (SWCO__SEND_YIELD | SWCO__SEND_WAIT);
+    j->req = h->req;
+    j->len = len;
+    if (len)
+        memcpy(j->data, data, len);
+    return j;
+}
+
+static void squeue_run(void *arg)
+{
+    squeue_t *q = arg;
+    rthread_t *rt = q->rt;
+    while (q->head) {
+        sjob_t *j = q->head;
+        swco__conn_t *c = rt->engine ? swco__conn_lookup(&rt->srv->conns, q->id) : NULL;
+        long rc = SWCO_ENOCONN;
+        if (c && c->reactor_id == rt->id)
+            rc = swco__engine_send(rt->engine, c, j->data, j->len, j->flags | SWCO__SEND_YIELD);
+        if (j->req)
+            reply(rt, j->w, j->req, rc);
+        else if (rc < 0 && rc != SWCO_ENOCONN)
+            swco__log(SWCO_LOG_WARNING, "server: send of %zu bytes to %lld failed: %s", j->len,
+                      q->id, swco_strerror((int)rc));
+        q->head = j->next;
+        if (!q->head)
+            q->tail = NULL;
+        free(j);
+    }
+    swco__conn_t *c = swco__conn_lookup(&rt->srv->conns, q->id);
+    if (c && c->reactor_id == rt->id)
+        rt->m->cflags[c->fd] &= (uint8_t)~CF_QUEUE;
+    for (squeue_t **pp = &rt->squeues; *pp; pp = &(*pp)->next) {
+        if (*pp == q) {
+            *pp = q->next;
+            break;
+        }
+    }
+    free(q);
+}
+
+static squeue_t *squeue_find(rthread_t *rt, long long id)
+{
+    for (squeue_t *q = rt->squeues; q; q = q->next)
+        if (q->id == id)
+            return q;
+    return NULL;
+}
+
+static void handle_send(rthread_t *rt, int w, swco__conn_t *c, const swco__pmsg_hdr_t *h,
+                        const char *data, size_t len)
+{
+    int flags = h->arg & (SWCO__SEND_YIELD | SWCO__SEND_WAIT);
+    uint8_t *cf = &rt->m->cflags[c->fd];
+    if (*cf & CF_QUEUE) {
+        squeue_t *q = squeue_find(rt, h->conn);
+        if (q) {
+            sjob_t *j = sjob_new(w, h, data, len);
+            if (!j) {
+                if (h->req)
+                    reply(rt, w, h->req, -ENOMEM);
+                return;
+            }
+            q->tail->next = j;
+            q->tail = j;
+            return;
+        }
+        *cf &= (uint8_t)~CF_QUEUE;
+    }
+    if (!(flags & SWCO__SEND_YIELD)) {
+        if (flags & SWCO__SEND_WAIT) {
+            sendjob_t *j = malloc(sizeof *j + len);
+            if (!j) {
+                reply(rt, w, h->req, -ENOMEM);
+                return;
+            }
+            j->rt = rt;
+            j->w = w;
+            j->flags = flags;
+            j->req = h->req;
+            j->id = h->conn;
+            j->len = len;
+            memcpy(j->data, data, len);
+            long cid = swco_coroutine_create_ex(send_job, j, free, 0);
+            if (cid < 0) { /* not started: j is still ours */
+                reply(rt, w, h->req, cid);
+                free(j);
+            }
+            return;
+        }
+        long rc = swco__engine_send(rt->engine, c, data, len, 0);
+        if (rc < 0)
+            swco__log(SWCO_LOG_WARNING, "server: send of %zu bytes to %lld failed: %s", len,
+                      (long long)h->conn, swco_strerror((int)rc));
+        if (h->req)
+            reply(rt, w, h->req, rc);
+        return;
+    }
+    if (!(flags & SWCO__SEND_WAIT)) {
+        long rc = swco__engine_send(rt->engine, c, data, len, 0);
+        if (rc != -ENOBUFS) {
+            if (h->req)
+                reply(rt, w, h->req, rc);
+            return;
+        }
+    }
+    /* Wait for room in a coroutine, the sends after it queued behind. */
+    squeue_t *q = calloc(1, sizeof *q);
+    sjob_t *j = sjob_new(w, h, data, len);
+    if (!q || !j) {
+        free(q);
+        free(j);
+        if (h->req)
+            reply(rt, w, h->req, -ENOMEM);
+        return;
+    }
+    q->rt = rt;
+    q->id = h->conn;
+    q->head = q->tail = j;
+    q->next = rt->squeues;
+    rt->squeues = q;
+    *cf |= CF_QUEUE;
+    long cid = swco_coroutine_create(squeue_run, q); /* may finish at once */
+    if (cid < 0) {
+        rt->squeues = q->next;
+        *cf &= (uint8_t)~CF_QUEUE;
+        if (h->req)
+            reply(rt, w, h->req, cid);
+        free(j);
+        free(q);
+    }
+}
+
 static void handle_request(rthread_t *rt, int w, const swco__pmsg_hdr_t *h, const char *data,
                            size_t len)
 {
@@ -305,33 +466,10 @@ static void handle_request(rthread_t *rt, int w, const swco__pmsg_hdr_t *h, cons
         c = NULL;
     switch (h->type) {
     case SWCO__PM_SEND:
-        if (!c) {
-            if (h->req)
-                reply(rt, w, h->req, SWCO_ENOCONN);
-        } else if (h->req) {
-            sendjob_t *j = malloc(sizeof *j + len);
-            if (!j) {
-                reply(rt, w, h->req, -ENOMEM);
-                break;
-            }
-            j->rt = rt;
-            j->w = w;
-            j->flags = h->arg & (SWCO__SEND_YIELD | SWCO__SEND_WAIT);
-            j->req = h->req;
-            j->id = h->conn;
-            j->len = len;
-            memcpy(j->data, data, len);
-            long cid = swco_coroutine_create_ex(send_job, j, free, 0);
-            if (cid < 0) {
-                free(j);
-                reply(rt, w, h->req, cid);
-            }
-        } else {
-            long rc = swco__engine_send(rt->engine, c, data, len, 0);
-            if (rc < 0)
-                swco__log(SWCO_LOG_WARNING, "server: send of %zu bytes to %lld failed: %s", len,
-                          (long long)h->conn, swco_strerror((int)rc));
-        }
+        if (c)
+            handle_send(rt, w, c, h, data, len);
+        else if (h->req)
+            reply(rt, w, h->req, SWCO_ENOCONN);
         break;
     case SWCO__PM_SENDFILE: {
         int64_t off, count;
@@ -588,13 +726,6 @@ static int rt_init(rthread_t *rt, master_t *m, int id)
 
 /* ======================================================= master: main */
 
-static void call_server_cb(swco_server_t *srv, int which)
-{
-    const swco__srv_cb_t *cb = &srv->cb[which];
-    if (cb->fn)
-        ((swco_server_fn)cb->fn)(srv, cb->arg);
-}
-
 /* Wait for a signal of set until deadline (monotonic seconds; <= 0: no
  * limit).  Returns the signal, or 0 when the deadline passed. */
 static int wait_signal(const sigset_t *set, double deadline)
@@ -698,8 +829,8 @@ static int process_start(swco_server_t *srv)
 
     int manager_gone = mgr < 0;
     if (rc == 0) {
-        call_server_cb(srv, SWCO__CB_START);
-        /* Serve until told to stop or the manager ends. */
+        /* Serve until told to stop or the manager ends.  (server.c runs
+         * the start and shutdown callbacks around this function.) */
         for (;;) {
             int st;
             if (waitpid(mgr, &st, WNOHANG) == mgr) {
@@ -747,8 +878,6 @@ static int process_start(swco_server_t *srv)
     for (int r = 0; r < R; r++)
         if (rts[r].joinable)
             pthread_join(rts[r].tid, NULL);
-    if (rc == 0)
-        call_server_cb(srv, SWCO__CB_SHUTDOWN);
 
     for (int r = 0; r < R; r++)
         if (rts[r].m)
@@ -1029,20 +1158,32 @@ static long op_send(swco_server_t *srv, long long fd, const void *data, size_t l
     swco__conn_t *c = wconn(srv, ws, fd, &r);
     if (!c)
         return SWCO_ENOCONN;
+    int can_wait = swco__co_can_wait() == 0;
+    flags &= SWCO__SEND_YIELD | SWCO__SEND_WAIT;
+    if (srv->opt.send_yield)
+        flags |= SWCO__SEND_YIELD;
+    if (!can_wait) {
+        if (flags & SWCO__SEND_WAIT)
+            return SWCO_ENOTCO;
+        flags &= ~SWCO__SEND_YIELD;
+    }
     swco__pmsg_hdr_t h;
     memset(&h, 0, sizeof h);
     h.type = SWCO__PM_SEND;
     h.conn = fd;
     h.listener = c->listener;
-    flags &= SWCO__SEND_YIELD | SWCO__SEND_WAIT;
     h.arg = (int16_t)flags;
-    if (flags && swco__co_can_wait() == 0)
-        return (long)request_wait(ws, r, &h, data, len);
+    /* The engine's rule, from the shared figures: a send that would pass
+     * buffer_output_size while output is queued is refused (or waits). */
     size_t limit = srv->opt.buffer_output_size;
     int64_t queued = __atomic_load_n(&c->send_queued, __ATOMIC_RELAXED);
-    if (limit && (queued > 0 ? (size_t)queued : 0) + len > limit)
+    int full = limit && queued > 0 && (size_t)queued + len > limit;
+    if ((flags & SWCO__SEND_WAIT) || (full && (flags & SWCO__SEND_YIELD)))
+        return (long)request_wait(ws, r, &h, data, len);
+    if (full)
         return -ENOBUFS;
-    h.arg = 0;
+    /* YIELD stays in the flags: if the buffer filled meanwhile the
+     * reactor thread waits for room instead of dropping the data. */
     int rc = wsend(ws, r, &h, data, len);
     return rc < 0 ? rc : (long)len;
 }
@@ -1064,11 +1205,9 @@ static long long op_sendfile(swco_server_t *srv, long long fd, const char *path,
         return -errno;
     if (!S_ISREG(st.st_mode))
         return -EINVAL;
-    if (offset > (long long)st.st_size)
+    if (offset > (long long)st.st_size || length > (long long)st.st_size - offset)
         return -EINVAL;
-    long long count = (long long)st.st_size - offset;
-    if (length > 0 && length < count)
-        count = length;
+    long long count = length > 0 ? length : (long long)st.st_size - offset;
     size_t pl = strlen(path) + 1;
     size_t len = 2 * sizeof(int64_t) + pl;
     char *buf = malloc(len);
@@ -1279,8 +1418,18 @@ static void process_stop_accepting(swco_server_t *srv)
             want_events(ws->ps->ev_w[idx(ws->ps, ws->wid, r)], 0);
 }
 
-static const swco__srv_ops_t process_ops = {op_send,  op_sendfile,  op_close,
-                                            op_pause, op_sendto,    op_heartbeat};
+static const swco__srv_ops_t process_ops = {
+    .send = op_send,
+    .sendfile = op_sendfile,
+    .close = op_close,
+    .pause = op_pause,
+    .sendto = op_sendto,
+    .heartbeat = op_heartbeat,
+};
 
-const swco__srv_mode_t swco__srv_mode_process = {process_start, process_worker_body,
-                                                 process_stop_accepting, &process_ops};
+const swco__srv_mode_t swco__srv_mode_process = {
+    .start = process_start,
+    .worker_body = process_worker_body,
+    .worker_stop_accepting = process_stop_accepting,
+    .ops = &process_ops,
+};
