@@ -300,6 +300,34 @@ START_TEST(test_ipc_peer_gone)
 }
 END_TEST
 
+/* Once the workers' ends are closed in the master, its own ends are moved
+ * down: the next descriptors are consecutive, so fd mod alternates. */
+START_TEST(test_ipc_compact_leaves_no_holes)
+{
+    int err;
+    swco__proc_shared_t *ps = swco__proc_shared_new(2, 2, 64 * 1024, &err);
+    ck_assert_ptr_nonnull(ps);
+    swco__proc_shared_close(ps, 0);
+    swco__proc_shared_compact(ps);
+    int fds[6];
+    for (int i = 0; i < 6; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(fds[i], 0);
+        if (i)
+            ck_assert_int_eq(fds[i], fds[i - 1] + 1);
+    }
+    for (int i = 0; i < 8; i++) {
+        int *p = i < 4 ? &ps->ev_m[i] : &ps->rq_m[i - 4];
+        ck_assert_int_lt(*p, fds[0]);
+        ck_assert_int_ge(fcntl(*p, F_GETFD), 0); /* still open */
+        ck_assert(fcntl(*p, F_GETFL) & O_NONBLOCK);
+    }
+    for (int i = 0; i < 6; i++)
+        close(fds[i]);
+    swco__proc_shared_free(ps);
+}
+END_TEST
+
 /* ------------------------------------------------------------ dispatch */
 
 typedef struct fake_srv {
@@ -976,8 +1004,13 @@ START_TEST(test_dispatch_fd_ip_uid_server)
         int first[4], seen[2] = {0, 0};
         for (int i = 0; i < 4; i++) {
             client_open(&cl[i], sv.port);
-            first[i] = ask(&cl[i], "echo hi", NULL, 0);
+            char rep[128];
+            first[i] = ask(&cl[i], "whoami", rep, sizeof rep);
             seen[first[i]]++;
+            /* the id's low bits are the server's descriptor */
+            int kfd = (int)(atoll(strchr(rep, ' ') + 1) & 0xffffff);
+            if (mode != SWCO_DISPATCH_IP_MOD)
+                ck_assert_int_eq(first[i], kfd % 2);
         }
         /* Each connection stays with its worker. */
         for (int round = 0; round < 4; round++)
@@ -1324,6 +1357,7 @@ int main(void)
     tcase_add_test(tc, test_ipc_broken_sequences_dropped);
     tcase_add_test(tc, test_ipc_writer_killed_mid_message);
     tcase_add_test(tc, test_ipc_peer_gone);
+    tcase_add_test(tc, test_ipc_compact_leaves_no_holes);
     suite_add_tcase(s, tc);
     tc = tcase_create("dispatch");
     tcase_add_test(tc, test_dispatch_fd_mod_and_round_robin);

@@ -154,7 +154,10 @@ static void forward(rthread_t *rt, int w, int type, long long conn, int listener
     int had = o->head != NULL;
     int rc = swco__outbox_send(o, &h, data, len);
     if (rc < 0) {
-        swco__log(SWCO_LOG_WARNING, "server: event for worker %d lost: %s", w, swco_strerror(rc));
+        /* -EPIPE: no process holds the worker's end any more (the manager
+         * is gone, at shutdown): nobody is left to tell. */
+        swco__log(rc == -EPIPE ? SWCO_LOG_DEBUG : SWCO_LOG_WARNING,
+                  "server: event for worker %d lost: %s", w, swco_strerror(rc));
         return;
     }
     if (!had && o->head)
@@ -807,6 +810,7 @@ static int process_start(swco_server_t *srv)
         __atomic_store_n(&srv->shm->manager_pid, (int32_t)mgr, __ATOMIC_RELAXED);
     /* The manager (and through it each worker) keeps the workers' ends. */
     swco__proc_shared_close(ps, 0);
+    swco__proc_shared_compact(ps);
 
     int nthreads = 0;
     for (int r = 0; rc == 0 && r < R; r++) {

@@ -137,6 +137,10 @@ swco__proc_shared_t *swco__proc_shared_new(int nworkers, int nreactors, size_t s
                                            int *err);
 /* Close the master's (master non-zero) or the workers' ends. */
 void swco__proc_shared_close(swco__proc_shared_t *ps, int master);
+/* In the master, once the workers' ends are closed: move its own ends
+ * down to the lowest free descriptors, so accepted connections get
+ * consecutive ones (fd mod spreads them evenly). */
+void swco__proc_shared_compact(swco__proc_shared_t *ps);
 void swco__proc_shared_free(swco__proc_shared_t *ps);
 
 /* The worker for an event of connection c (id) by the server's dispatch

@@ -108,6 +108,36 @@ void swco__proc_shared_close(swco__proc_shared_t *ps, int master)
     close_all(master ? ps->rq_m : ps->rq_w, n);
 }
 
+/* Move the master's ends down into the lowest free descriptors, in order.
+ * The pairs were made interleaved (master end, worker end, ...), so once
+ * the master closed the workers' ends every other descriptor would be a
+ * hole, and the connections accepted next would fill them all with one
+ * parity: fd mod would send them all to the same worker. */
+void swco__proc_shared_compact(swco__proc_shared_t *ps)
+{
+    size_t n = (size_t)ps->nworkers * (size_t)ps->nreactors;
+    /* Ascending order: each goes to the lowest hole below it, if any. */
+    int last = -1;
+    for (;;) {
+        int *next = NULL;
+        for (size_t i = 0; i < 2 * n; i++) {
+            int *p = i < n ? &ps->ev_m[i] : &ps->rq_m[i - n];
+            if (*p > last && (!next || *p < *next))
+                next = p;
+        }
+        if (!next)
+            break;
+        int nfd = fcntl(*next, F_DUPFD_CLOEXEC, 0);
+        if (nfd >= 0 && nfd < *next) {
+            close(*next);
+            *next = nfd;
+        } else if (nfd >= 0) {
+            close(nfd);
+        }
+        last = *next;
+    }
+}
+
 void swco__proc_shared_free(swco__proc_shared_t *ps)
 {
     if (!ps)
