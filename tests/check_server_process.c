@@ -450,6 +450,19 @@ START_TEST(test_dispatch_idle_worker)
     f.ps->cnt->w[1].dispatched = 3; /* one unread */
     for (int i = 0; i < 6; i++)
         ck_assert_int_eq(swco__proc_pick(&f.srv, f.ps, &c, 9, SWCO_SERVER_EV_RECEIVE, "x", 1), 0);
+    /* Equally busy: the worker that read an event last wins (the other
+     * one's handler may be stuck), whatever the round robin position. */
+    f.shm->workers[0].busy = 1;
+    f.shm->workers[1].busy = 1;
+    f.shm->workers[2].busy = 1;
+    f.ps->cnt->w[1].taken = 3;
+    for (int i = 0; i < 6; i++) {
+        ck_assert_int_eq(swco__proc_pick(&f.srv, f.ps, &c, 9, SWCO_SERVER_EV_RECEIVE, "x", 1), 1);
+        f.ps->cnt->w[1].dispatched = f.ps->cnt->w[1].taken; /* read at once */
+    }
+    f.ps->cnt->w[2].taken++;
+    f.ps->cnt->w[2].dispatched = f.ps->cnt->w[2].taken;
+    ck_assert_int_eq(swco__proc_pick(&f.srv, f.ps, &c, 9, SWCO_SERVER_EV_RECEIVE, "x", 1), 2);
     fake_free(&f);
 }
 END_TEST

@@ -113,9 +113,12 @@ void swco__reasm_free(swco__reasm_t *r);
 /* Counters every process sees (MAP_SHARED). */
 typedef struct swco__proc_counters {
     uint64_t rr;          /* round robin position */
+    uint64_t clock;       /* idle worker mode: progress stamps */
     struct {
         uint64_t dispatched; /* receive events sent to the worker */
         uint64_t taken;      /* ... and read by it */
+        uint64_t seen;       /* taken when the master last looked */
+        uint64_t progress;   /* clock when it last saw taken move */
     } w[];
 } swco__proc_counters_t;
 

@@ -382,28 +382,40 @@ static int round_robin(swco__proc_shared_t *ps)
 }
 
 /* The worker with the least work: events queued to it and not yet read,
- * plus its handlers running (the busy figure in shm); ties go round
- * robin, so an idle server spreads its requests too. */
+ * plus its handlers running (the busy figure in shm).  Among workers with
+ * nothing, round robin, so an idle server spreads its requests; among
+ * equally loaded ones, the one that took an event most recently: a
+ * handler that is only finishing looks as busy as one that is stuck, but
+ * the stuck one's worker has not read anything since. */
 static int idle_worker(swco_server_t *srv, swco__proc_shared_t *ps)
 {
     int start = round_robin(ps), best = start;
     long long best_load = -1;
+    uint64_t best_progress = 0;
     for (int i = 0; i < ps->nworkers; i++) {
         int w = (start + i) % ps->nworkers;
         uint64_t sent = __atomic_load_n(&ps->cnt->w[w].dispatched, __ATOMIC_RELAXED);
         uint64_t taken = __atomic_load_n(&ps->cnt->w[w].taken, __ATOMIC_RELAXED);
+        if (taken != __atomic_load_n(&ps->cnt->w[w].seen, __ATOMIC_RELAXED)) {
+            __atomic_store_n(&ps->cnt->w[w].seen, taken, __ATOMIC_RELAXED);
+            __atomic_store_n(&ps->cnt->w[w].progress,
+                             __atomic_add_fetch(&ps->cnt->clock, 1, __ATOMIC_RELAXED),
+                             __ATOMIC_RELAXED);
+        }
+        uint64_t progress = __atomic_load_n(&ps->cnt->w[w].progress, __ATOMIC_RELAXED);
         long long load = sent > taken ? (long long)(sent - taken) : 0;
         if (srv->shm) {
             int32_t busy = __atomic_load_n(&srv->shm->workers[w].busy, __ATOMIC_RELAXED);
             if (busy > 0)
                 load += busy;
         }
-        if (best_load < 0 || load < best_load) {
+        if (best_load < 0 || load < best_load || (load == best_load && progress > best_progress)) {
             best = w;
             best_load = load;
-            if (load == 0)
-                break;
+            best_progress = progress;
         }
+        if (best_load == 0)
+            break;
     }
     return best;
 }
