@@ -28,6 +28,7 @@
  */
 #include "server/process_int.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -1085,6 +1086,27 @@ static void on_wrq(int fd, int events, void *arg)
     }
 }
 
+/* A stopping worker writes what it queued before it goes: its loop may be
+ * left as soon as its last handler ended.  Blocks, up to max_wait_time;
+ * the reactor threads read these sockets all the time. */
+static void flush_now(wstate_t *ws)
+{
+    double wait = ws->srv->opt.max_wait_time > 0 ? ws->srv->opt.max_wait_time : 3.0;
+    long long deadline = swco__now_ms() + swco__seconds_to_ms(wait);
+    for (int r = 0; r < ws->R && !ws->gone; r++) {
+        while (ws->rq[r].head && !ws->gone) {
+            flush_requests(ws, r);
+            if (!ws->rq[r].head)
+                break;
+            long long left = deadline - swco__now_ms();
+            if (left <= 0)
+                return;
+            struct pollfd p = {ws->rq[r].fd, POLLOUT, 0};
+            (void)poll(&p, 1, left > 1000 ? 1000 : (int)left);
+        }
+    }
+}
+
 /* Queue a request to reactor r: 0 or a negative code. */
 static int wsend(wstate_t *ws, int r, swco__pmsg_hdr_t *h, const void *data, size_t len)
 {
@@ -1107,6 +1129,8 @@ static int wsend(wstate_t *ws, int r, swco__pmsg_hdr_t *h, const void *data, siz
         if (ws->queued++ == 0)
             swco__reactor_ref(ws->loop);
         want_events(o->fd, SWCO_EVENT_READ | SWCO_EVENT_WRITE);
+        if (ws->stopping)
+            flush_now(ws);
     }
     return 0;
 }
@@ -1420,6 +1444,7 @@ static void process_stop_accepting(swco_server_t *srv)
     for (int r = 0; r < ws->R; r++)
         if (!ws->evr[r].active && !ws->gone)
             want_events(ws->ps->ev_w[idx(ws->ps, ws->wid, r)], 0);
+    flush_now(ws);
 }
 
 static const swco__srv_ops_t process_ops = {
