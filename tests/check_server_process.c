@@ -563,6 +563,20 @@ static void wait_release(void)
     }
 }
 
+/* A reply sent on the loop's next turn, after the handler returned: when
+ * the client has it the worker is idle again (for idle worker mode). */
+typedef struct later {
+    swco_server_t *srv;
+    long long fd;
+    char text[300];
+} later_t;
+
+static void send_later(void *arg)
+{
+    later_t *l = arg;
+    swco_server_send(l->srv, l->fd, l->text, strlen(l->text));
+}
+
 static void on_receive(swco_server_t *srv, long long fd, int reactor_id, const void *data,
                        size_t len, void *arg)
 {
@@ -595,6 +609,12 @@ static void on_receive(swco_server_t *srv, long long fd, int reactor_id, const v
     const char *line = buf[0] == 'I' ? buf + 1 : buf;
     if (strncmp(line, "echo ", 5) == 0 || (line[0] >= '0' && line[0] <= '9')) {
         reply(srv, fd, "%d %s\n", wid, line);
+    } else if (strncmp(line, "later ", 6) == 0) {
+        later_t *l = malloc(sizeof *l);
+        l->srv = srv;
+        l->fd = fd;
+        snprintf(l->text, sizeof l->text, "%d %s\n", wid, line);
+        swco_event_defer(send_later, l, free);
     } else if (strcmp(line, "pid") == 0) {
         reply(srv, fd, "%d %d\n", wid, (int)getpid());
     } else if (strncmp(line, "bind ", 5) == 0) {
@@ -638,12 +658,21 @@ static void on_receive(swco_server_t *srv, long long fd, int reactor_id, const v
     }
 }
 
+/* Noted on the loop's next turn: once the start callback has returned,
+ * so the worker no longer counts as busy with it. */
+static void note_start(void *arg)
+{
+    note("start %d %d\n", (int)(intptr_t)arg, (int)getpid());
+}
+
 static void on_worker_start(swco_server_t *srv, int worker_id, void *arg)
 {
     (void)srv;
     (void)arg;
-    note("start %d %d\n", worker_id, (int)getpid());
+    swco_event_defer(note_start, (void *)(intptr_t)worker_id, NULL);
 }
+
+
 
 static int exit_noted;
 static void on_worker_exit(swco_server_t *srv, int worker_id, void *arg)
@@ -1092,9 +1121,11 @@ START_TEST(test_dispatch_idle_worker_server)
     expect_event(&sv, "blocked", ev, sizeof ev);
     int bw = atoi(ev + 8);
     /* While one worker has a handler in progress every request goes to
-     * the other. */
-    for (int i = 0; i < 10; i++)
-        ck_assert_int_eq(ask(&other, "echo idle", NULL, 0), 1 - bw);
+     * the other (round robin would send half of them to the busy one).
+     * Each reply is sent after its handler returned, so the other worker
+     * is idle again when the next request comes. */
+    for (int i = 0; i < 20; i++)
+        ck_assert_int_eq(ask(&other, "later idle", NULL, 0), 1 - bw);
     ck_assert_int_eq(write(sv.rel_w, "x", 1), 1);
     char rep[128];
     ck_assert_int_ge(client_line(&busy, rep, sizeof rep), 0);
@@ -1385,6 +1416,125 @@ START_TEST(test_graceful_shutdown_finishes_inflight)
 }
 END_TEST
 
+/* ------------------------------------------ reload under a request stream */
+
+/* An event line if one is waiting, without blocking: 1, else 0. */
+static int poll_event(server_t *sv, char *out, size_t cap)
+{
+    if (!memchr(sv->evbuf, '\n', sv->evlen)) {
+        struct pollfd p = {sv->ev_r, POLLIN, 0};
+        if (poll(&p, 1, 0) != 1)
+            return 0;
+    }
+    next_event(sv, out, cap);
+    return 1;
+}
+
+START_TEST(test_reload_loses_no_request)
+{
+    server_t sv;
+    srv_cfg_t c = {.workers = 2, .enable_coroutine = 1};
+    start_server(&sv, &c);
+    int pids[2];
+    two_workers_up(&sv, pids);
+    client_t cl[4];
+    for (int i = 0; i < 4; i++)
+        client_open(&cl[i], sv.port);
+    /* SIGUSR1 to the master: passed to the manager, which replaces the
+     * workers one at a time while the requests keep coming; each is
+     * answered (ask fails the test otherwise). */
+    ck_assert_int_eq(kill(sv.pid, SIGUSR1), 0);
+    int restarted = 0, after = 0;
+    long n = 0;
+    while (after < 40) {
+        for (int i = 0; i < 4; i++) {
+            char req[64], rep[128];
+            snprintf(req, sizeof req, "echo %ld", n++);
+            ask(&cl[i], req, rep, sizeof rep);
+            ck_assert_str_eq(strchr(rep, ' ') + 1, req);
+        }
+        char ev[256];
+        while (poll_event(&sv, ev, sizeof ev)) {
+            int id, pid;
+            if (sscanf(ev, "start %d %d", &id, &pid) == 2) {
+                ck_assert_int_ne(pid, pids[id]);
+                restarted++;
+            }
+        }
+        if (restarted >= 2)
+            after++;
+        ck_assert_msg(n < 4000000, "the workers were not reloaded");
+    }
+    for (int i = 0; i < 4; i++)
+        close(cl[i].fd);
+    stop_server(&sv);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ UDP */
+
+static void on_packet(swco_server_t *srv, const void *data, size_t len, const char *addr,
+                      int port, int listener, void *arg)
+{
+    (void)arg;
+    char b[300];
+    int n = snprintf(b, sizeof b, "%d %.*s", swco_server_worker_id(srv), (int)len,
+                     (const char *)data);
+    swco_server_sendto(srv, addr, port, b, (size_t)n, listener);
+}
+
+START_TEST(test_udp_packets_through_workers)
+{
+    int portp[2];
+    ck_assert_int_eq(pipe(portp), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(portp[0]);
+        swco_server_t *srv = swco_server_new("127.0.0.1", 0, SWCO_SERVER_PROCESS, SWCO_SOCK_UDP);
+        if (!srv)
+            _exit(5);
+        set(srv, "worker_num", "2");
+        set(srv, "reactor_num", "2");
+        swco_server_on_packet(srv, on_packet, NULL, NULL);
+        int port = swco_server_listener_port(srv, 0);
+        if (write(portp[1], &port, sizeof port) != sizeof port)
+            _exit(6);
+        int rc = swco_server_start(srv);
+        swco_server_free(srv);
+        _exit(rc == 0 ? 0 : 7);
+    }
+    close(portp[1]);
+    int port;
+    ck_assert_int_eq(read(portp[0], &port, sizeof port), (long)sizeof port);
+    close(portp[0]);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    struct timeval tv = {(time_t)(20 * slow()), 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int w0 = -1;
+    for (int i = 0; i < 5; i++) {
+        char req[32], rep[64];
+        int n = snprintf(req, sizeof req, "ping %d", i);
+        ck_assert_int_eq(send(fd, req, (size_t)n, 0), n);
+        ssize_t r = recv(fd, rep, sizeof rep - 1, 0);
+        ck_assert_int_gt(r, 0);
+        rep[r] = 0;
+        ck_assert_str_eq(strchr(rep, ' ') + 1, req);
+        /* one sender's datagrams go to one worker */
+        if (i)
+            ck_assert_int_eq(atoi(rep), w0);
+        w0 = atoi(rep);
+    }
+    close(fd);
+    kill(pid, SIGTERM);
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "server exit status %d", st);
+}
+END_TEST
+
 /* ================================================================= main */
 
 int main(void)
@@ -1416,6 +1566,8 @@ int main(void)
     tcase_add_test(tc, test_slow_worker_backpressure);
     tcase_add_test(tc, test_worker_killed_respawned);
     tcase_add_test(tc, test_graceful_shutdown_finishes_inflight);
+    tcase_add_test(tc, test_reload_loses_no_request);
+    tcase_add_test(tc, test_udp_packets_through_workers);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
