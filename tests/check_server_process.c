@@ -23,7 +23,7 @@
 static swco__proc_shared_t *pair_of_sockets(size_t sockbuf)
 {
     int err = 0;
-    swco__proc_shared_t *ps = swco__proc_shared_new(1, 1, sockbuf, &err);
+    swco__proc_shared_t *ps = swco__proc_shared_new(1, 0, 1, sockbuf, &err);
     ck_assert_msg(ps != NULL, "proc_shared_new: %d", err);
     ck_assert_int_eq(err, 0);
     return ps;
@@ -305,7 +305,7 @@ END_TEST
 START_TEST(test_ipc_compact_leaves_no_holes)
 {
     int err;
-    swco__proc_shared_t *ps = swco__proc_shared_new(2, 2, 64 * 1024, &err);
+    swco__proc_shared_t *ps = swco__proc_shared_new(2, 1, 2, 64 * 1024, &err);
     ck_assert_ptr_nonnull(ps);
     swco__proc_shared_close(ps, 0);
     swco__proc_shared_compact(ps);
@@ -316,7 +316,7 @@ START_TEST(test_ipc_compact_leaves_no_holes)
         if (i)
             ck_assert_int_eq(fds[i], fds[i - 1] + 1);
     }
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 10; i++) { /* ev: 2 workers x 2; rq: 3 senders x 2 */
         int *p = i < 4 ? &ps->ev_m[i] : &ps->rq_m[i - 4];
         ck_assert_int_lt(*p, fds[0]);
         ck_assert_int_ge(fcntl(*p, F_GETFD), 0); /* still open */
@@ -340,7 +340,7 @@ static void fake_init(fake_srv_t *f, int workers, int mode)
 {
     memset(f, 0, sizeof *f);
     int err;
-    f->ps = swco__proc_shared_new(workers, 1, 64 * 1024, &err);
+    f->ps = swco__proc_shared_new(workers, 0, 1, 64 * 1024, &err);
     ck_assert_ptr_nonnull(f->ps);
     f->shm = calloc(1, sizeof(swco__srv_shm_t) + (size_t)workers * sizeof(swco__srv_wshm_t));
     f->srv.shm = f->shm;
@@ -515,6 +515,7 @@ typedef struct srv_cfg {
     int enable_coroutine;
     const char *socket_buffer_size;
     int block_first_data;   /* enable_coroutine 0: the first D line blocks the worker */
+    int task_workers;
 } srv_cfg_t;
 
 static srv_cfg_t cfg;
@@ -615,6 +616,12 @@ static void on_receive(swco_server_t *srv, long long fd, int reactor_id, const v
         l->fd = fd;
         snprintf(l->text, sizeof l->text, "%d %s\n", wid, line);
         swco_event_defer(send_later, l, free);
+    } else if (strcmp(line, "viatask") == 0) {
+        char id[32];
+        int n = snprintf(id, sizeof id, "%lld", fd);
+        long t = swco_server_task(srv, id, (size_t)n, -1);
+        if (t < 0)
+            reply(srv, fd, "%d task failed %ld\n", wid, t);
     } else if (strcmp(line, "pid") == 0) {
         reply(srv, fd, "%d %d\n", wid, (int)getpid());
     } else if (strncmp(line, "bind ", 5) == 0) {
@@ -663,6 +670,32 @@ static void on_receive(swco_server_t *srv, long long fd, int reactor_id, const v
 static void note_start(void *arg)
 {
     note("start %d %d\n", (int)(intptr_t)arg, (int)getpid());
+}
+
+/* In a task worker: the task is a connection id; it gets a line from
+ * here (a task worker sends to connections too). */
+static void on_task(swco_server_t *srv, long task_id, int src_worker_id, const void *data,
+                    size_t len, void *arg)
+{
+    (void)arg;
+    char id[32];
+    snprintf(id, sizeof id, "%.*s", (int)len, (const char *)data);
+    char b[64];
+    int n = snprintf(b, sizeof b, "%d from task worker for %d\n", swco_server_worker_id(srv),
+                     src_worker_id);
+    long rc = swco_server_send(srv, atoll(id), b, (size_t)n);
+    if (rc != n)
+        note("task send failed %ld\n", rc);
+    swco_server_finish(srv, task_id, "ok", 2);
+}
+
+static void on_finish(swco_server_t *srv, long task_id, const void *data, size_t len, void *arg)
+{
+    (void)srv;
+    (void)task_id;
+    (void)data;
+    (void)len;
+    (void)arg;
 }
 
 static void on_worker_start(swco_server_t *srv, int worker_id, void *arg)
@@ -767,6 +800,12 @@ static void start_server(server_t *sv, const srv_cfg_t *c)
         swco_server_on_shutdown(srv, on_shutdown, NULL, NULL);
         if (cfg.dispatch_cb)
             swco_server_set_dispatch(srv, by_first_byte, NULL, NULL);
+        if (cfg.task_workers) {
+            snprintf(v, sizeof v, "%d", cfg.task_workers);
+            set(srv, "task_worker_num", v);
+            swco_server_on_task(srv, on_task, NULL, NULL);
+            swco_server_on_finish(srv, on_finish, NULL, NULL);
+        }
         int port = swco_server_listener_port(srv, 0);
         if (write(portp[1], &port, sizeof port) != sizeof port)
             _exit(6);
@@ -1535,6 +1574,30 @@ START_TEST(test_udp_packets_through_workers)
 }
 END_TEST
 
+/* ------------------------------------------- a task worker sends too */
+
+START_TEST(test_task_worker_sends_to_connection)
+{
+    server_t sv;
+    srv_cfg_t c = {.workers = 2, .enable_coroutine = 1, .task_workers = 1};
+    start_server(&sv, &c);
+    client_t cl;
+    client_open(&cl, sv.port);
+    int w = ask(&cl, "echo hi", NULL, 0);
+    char rep[128];
+    for (int i = 0; i < 3; i++) {
+        client_send(&cl, "viatask\n", 8);
+        ck_assert_int_ge(client_line(&cl, rep, sizeof rep), 0);
+        int tw, src;
+        ck_assert_msg(sscanf(rep, "%d from task worker for %d", &tw, &src) == 2, "%s", rep);
+        ck_assert_int_eq(tw, 2); /* task workers follow the event workers */
+        ck_assert_int_eq(src, w);
+    }
+    close(cl.fd);
+    stop_server(&sv);
+}
+END_TEST
+
 /* ================================================================= main */
 
 int main(void)
@@ -1568,6 +1631,7 @@ int main(void)
     tcase_add_test(tc, test_graceful_shutdown_finishes_inflight);
     tcase_add_test(tc, test_reload_loses_no_request);
     tcase_add_test(tc, test_udp_packets_through_workers);
+    tcase_add_test(tc, test_task_worker_sends_to_connection);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

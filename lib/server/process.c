@@ -559,8 +559,9 @@ static void on_rq(int fd, int events, void *arg)
 
 static void rt_unregister(rthread_t *rt)
 {
-    for (int w = 0; w < rt->ps->nworkers; w++) {
-        (void)swco_event_del(rt->ps->ev_m[idx(rt->ps, w, rt->id)]);
+    for (int w = 0; w < rt->ps->nsenders; w++) {
+        if (w < rt->ps->nworkers)
+            (void)swco_event_del(rt->ps->ev_m[idx(rt->ps, w, rt->id)]);
         (void)swco_event_del(rt->ps->rq_m[idx(rt->ps, w, rt->id)]);
     }
 }
@@ -613,7 +614,7 @@ static void rt_finish(void *arg)
     if (rt->finishing)
         return;
     rt->finishing = 1;
-    for (int w = 0; w < rt->ps->nworkers; w++)
+    for (int w = 0; w < rt->ps->nsenders; w++)
         while (rt->engine && read_requests(rt, w))
             ;
     if (!rt->engine)
@@ -650,9 +651,10 @@ static void reactor_main(void *arg)
         rc = swco_last_error() < 0 ? swco_last_error() : -ENOMEM;
     for (int i = 0; rc == 0 && i < srv->nlisteners; i++)
         rc = swco__engine_listen(rt->engine, srv->listeners[i], srv->listeners[i]->fd);
-    for (int w = 0; rc == 0 && w < rt->ps->nworkers; w++) {
-        rc = swco_event_add(rt->ps->ev_m[idx(rt->ps, w, rt->id)],
-                            SWCO_EVENT_WRITE | SWCO_EVENT_NOREF, on_ev, &rt->fa[w], NULL);
+    for (int w = 0; rc == 0 && w < rt->ps->nsenders; w++) {
+        if (w < rt->ps->nworkers)
+            rc = swco_event_add(rt->ps->ev_m[idx(rt->ps, w, rt->id)],
+                                SWCO_EVENT_WRITE | SWCO_EVENT_NOREF, on_ev, &rt->fa[w], NULL);
         if (rc == 0)
             rc = swco_event_add(rt->ps->rq_m[idx(rt->ps, w, rt->id)],
                                 SWCO_EVENT_READ | SWCO_EVENT_NOREF, on_rq, &rt->fa[w], NULL);
@@ -682,14 +684,14 @@ static void *reactor_thread(void *arg)
 static void rt_free(rthread_t *rt)
 {
     int W = rt->ps->nworkers;
-    for (int w = 0; w < W; w++) {
-        if (rt->ev)
+    for (int w = 0; w < rt->ps->nsenders; w++) {
+        if (rt->ev && w < W)
             swco__outbox_clear(&rt->ev[w]);
         if (rt->rp)
             swco__outbox_clear(&rt->rp[w]);
         if (rt->rq)
             swco__reasm_free(&rt->rq[w]);
-        if (rt->bp)
+        if (rt->bp && w < W)
             free(rt->bp[w].ids);
     }
     free(rt->ev);
@@ -704,23 +706,24 @@ static void rt_free(rthread_t *rt)
 static int rt_init(rthread_t *rt, master_t *m, int id)
 {
     swco__proc_shared_t *ps = m->ps;
-    int W = ps->nworkers;
+    int W = ps->nworkers, S = ps->nsenders;
     memset(rt, 0, sizeof *rt);
     rt->m = m;
     rt->srv = m->srv;
     rt->ps = ps;
     rt->id = id;
     rt->ev = calloc((size_t)W, sizeof *rt->ev);
-    rt->rp = calloc((size_t)W, sizeof *rt->rp);
-    rt->rq = calloc((size_t)W, sizeof *rt->rq);
+    rt->rp = calloc((size_t)S, sizeof *rt->rp);
+    rt->rq = calloc((size_t)S, sizeof *rt->rq);
     rt->bp = calloc((size_t)W, sizeof *rt->bp);
-    rt->fa = calloc((size_t)W, sizeof *rt->fa);
+    rt->fa = calloc((size_t)S, sizeof *rt->fa);
     rt->rbuf_size = sizeof(swco__pmsg_hdr_t) + ps->chunk;
     rt->rbuf = malloc(rt->rbuf_size);
     if (!rt->ev || !rt->rp || !rt->rq || !rt->bp || !rt->fa || !rt->rbuf)
         return -ENOMEM;
-    for (int w = 0; w < W; w++) {
-        swco__outbox_init(&rt->ev[w], ps->ev_m[idx(ps, w, id)], ps->chunk);
+    for (int w = 0; w < S; w++) {
+        if (w < W)
+            swco__outbox_init(&rt->ev[w], ps->ev_m[idx(ps, w, id)], ps->chunk);
         swco__outbox_init(&rt->rp[w], ps->rq_m[idx(ps, w, id)], ps->chunk);
         rt->fa[w].rt = rt;
         rt->fa[w].w = w;
@@ -762,7 +765,8 @@ static int process_start(swco_server_t *srv)
     int err = 0;
     if (!srv->shm || !srv->conns.slots)
         return -EINVAL;
-    swco__proc_shared_t *ps = swco__proc_shared_new(W, R, srv->opt.socket_buffer_size, &err);
+    int T = srv->opt.task_worker_num > 0 ? srv->opt.task_worker_num : 0;
+    swco__proc_shared_t *ps = swco__proc_shared_new(W, T, R, srv->opt.socket_buffer_size, &err);
     if (!ps)
         return err;
     master_t m;
@@ -1177,12 +1181,58 @@ static swco__conn_t *wconn(const swco_server_t *srv, const wstate_t *ws, long lo
     return c;
 }
 
+/* ------------------------------------------------- task workers' sends */
+
+/* A task worker's requests: its own sockets to every reactor thread,
+ * written through at once (a task worker waits for nothing else). */
+static swco__outbox_t *task_rq;
+
+static long task_request(swco_server_t *srv, int type, long long fd, int arg, const void *data,
+                         size_t len)
+{
+    swco__proc_shared_t *ps = srv->mode_shared;
+    swco__srv_self_t *me = swco__srv_me();
+    if (!ps || me->role != SWCO__ROLE_TASK || me->worker_id < ps->nworkers ||
+        me->worker_id >= ps->nsenders)
+        return SWCO_ENOTWORKER;
+    swco__conn_t *c = swco__conn_lookup(&srv->conns, fd);
+    if (!c || c->reactor_id < 0 || c->reactor_id >= ps->nreactors)
+        return SWCO_ENOCONN;
+    int r = c->reactor_id;
+    if (!task_rq) {
+        task_rq = calloc((size_t)ps->nreactors, sizeof *task_rq);
+        if (!task_rq)
+            return -ENOMEM;
+        for (int i = 0; i < ps->nreactors; i++)
+            swco__outbox_init(&task_rq[i], ps->rq_w[idx(ps, me->worker_id, i)], ps->chunk);
+    }
+    swco__pmsg_hdr_t h;
+    memset(&h, 0, sizeof h);
+    h.type = (uint8_t)type;
+    h.conn = fd;
+    h.arg = (int16_t)arg;
+    h.worker = (uint32_t)me->worker_id;
+    h.reactor = (uint16_t)r;
+    swco__outbox_t *o = &task_rq[r];
+    int rc = swco__outbox_send(o, &h, data, len);
+    while (rc == 0 && o->head) {
+        struct pollfd p = {o->fd, POLLOUT, 0};
+        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+            rc = -errno;
+        else if ((rc = swco__outbox_flush(o)) > 0)
+            rc = 0;
+    }
+    if (rc < 0)
+        swco__outbox_clear(o);
+    return rc < 0 ? (rc == -ENOMEM ? rc : -EPIPE) : (long)len;
+}
+
 static long op_send(swco_server_t *srv, long long fd, const void *data, size_t len, int flags)
 {
     wstate_t *ws = wself();
     int r;
     if (!ws)
-        return SWCO_ENOTWORKER;
+        return task_request(srv, SWCO__PM_SEND, fd, 0, data, len);
     swco__conn_t *c = wconn(srv, ws, fd, &r);
     if (!c)
         return SWCO_ENOCONN;
@@ -1258,8 +1308,10 @@ static int op_close(swco_server_t *srv, long long fd, int reset)
 {
     wstate_t *ws = wself();
     int r;
-    if (!ws)
-        return SWCO_ENOTWORKER;
+    if (!ws) {
+        long rc = task_request(srv, SWCO__PM_CLOSE_REQ, fd, reset ? 1 : 0, NULL, 0);
+        return rc < 0 ? (int)rc : 0;
+    }
     if (!wconn(srv, ws, fd, &r))
         return SWCO_ENOCONN;
     swco__pmsg_hdr_t h;
@@ -1275,8 +1327,10 @@ static int op_pause(swco_server_t *srv, long long fd, int pause)
 {
     wstate_t *ws = wself();
     int r;
-    if (!ws)
-        return SWCO_ENOTWORKER;
+    if (!ws) {
+        long rc = task_request(srv, SWCO__PM_PAUSE, fd, pause ? 1 : 0, NULL, 0);
+        return rc < 0 ? (int)rc : 0;
+    }
     if (!wconn(srv, ws, fd, &r))
         return SWCO_ENOCONN;
     swco__pmsg_hdr_t h;
@@ -1418,11 +1472,12 @@ static int process_worker_body(swco_server_t *srv, int worker_id)
         return rc;
     }
     /* The other workers' ends are the manager's to keep. */
-    for (int w = 0; w < ps->nworkers; w++) {
+    for (int w = 0; w < ps->nsenders; w++) {
         if (w == worker_id)
             continue;
         for (int r = 0; r < R; r++) {
-            close(ps->ev_w[idx(ps, w, r)]);
+            if (ps->ev_w[idx(ps, w, r)] >= 0)
+                close(ps->ev_w[idx(ps, w, r)]);
             close(ps->rq_w[idx(ps, w, r)]);
             ps->ev_w[idx(ps, w, r)] = ps->rq_w[idx(ps, w, r)] = -1;
         }

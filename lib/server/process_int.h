@@ -126,18 +126,21 @@ typedef struct swco__proc_counters {
  * (srv->mode_shared). */
 typedef struct swco__proc_shared {
     int nworkers, nreactors;
+    int nsenders;          /* nworkers + task workers: who may send requests */
     size_t chunk;          /* payload bytes per packet */
     size_t sockbuf;        /* socket_buffer_size */
-    /* descriptors, index w * nreactors + r; -1 where closed */
+    /* descriptors, index w * nreactors + r (w < nsenders; ev only for
+     * w < nworkers); -1 where closed */
     int *ev_m, *ev_w, *rq_m, *rq_w;
     swco__proc_counters_t *cnt;
     size_t cnt_size;
 } swco__proc_shared_t;
 
 /* Make the socketpairs (non-blocking, close-on-exec, buffers sized from
- * sockbuf).  NULL with the error in *err. */
-swco__proc_shared_t *swco__proc_shared_new(int nworkers, int nreactors, size_t sockbuf,
-                                           int *err);
+ * sockbuf): ev and rq for each event worker, rq for each of the ntask task
+ * workers (they send to connections too).  NULL with the error in *err. */
+swco__proc_shared_t *swco__proc_shared_new(int nworkers, int ntask, int nreactors,
+                                           size_t sockbuf, int *err);
 /* Close the master's (master non-zero) or the workers' ends. */
 void swco__proc_shared_close(swco__proc_shared_t *ps, int master);
 /* In the master, once the workers' ends are closed: move its own ends

@@ -43,18 +43,20 @@ static int make_pair(int sv[2], size_t sockbuf)
     return 0;
 }
 
-swco__proc_shared_t *swco__proc_shared_new(int nworkers, int nreactors, size_t sockbuf,
-                                           int *err)
+swco__proc_shared_t *swco__proc_shared_new(int nworkers, int ntask, int nreactors,
+                                           size_t sockbuf, int *err)
 {
     *err = -EINVAL;
-    if (nworkers < 1 || nreactors < 1 || nworkers > 32767 || nreactors > 32767)
+    if (nworkers < 1 || nreactors < 1 || ntask < 0 || nworkers + ntask > 32767 ||
+        nreactors > 32767)
         return NULL;
     *err = -ENOMEM;
     swco__proc_shared_t *ps = calloc(1, sizeof *ps);
     if (!ps)
         return NULL;
-    size_t n = (size_t)nworkers * (size_t)nreactors;
+    size_t n = (size_t)(nworkers + ntask) * (size_t)nreactors;
     ps->nworkers = nworkers;
+    ps->nsenders = nworkers + ntask;
     ps->nreactors = nreactors;
     ps->sockbuf = sockbuf;
     ps->ev_m = malloc(n * sizeof(int));
@@ -71,9 +73,10 @@ swco__proc_shared_t *swco__proc_shared_new(int nworkers, int nreactors, size_t s
     for (size_t i = 0; i < n; i++)
         ps->ev_m[i] = ps->ev_w[i] = ps->rq_m[i] = ps->rq_w[i] = -1;
     for (size_t i = 0; i < n; i++) {
-        int a[2], b[2];
-        int rc = make_pair(a, sockbuf);
-        if (rc == 0 && (rc = make_pair(b, sockbuf)) != 0) {
+        /* task workers only send requests: no event socket */
+        int a[2] = {-1, -1}, b[2];
+        int rc = i / (size_t)nreactors < (size_t)nworkers ? make_pair(a, sockbuf) : 0;
+        if (rc == 0 && (rc = make_pair(b, sockbuf)) != 0 && a[0] >= 0) {
             close(a[0]);
             close(a[1]);
         }
@@ -87,7 +90,7 @@ swco__proc_shared_t *swco__proc_shared_new(int nworkers, int nreactors, size_t s
         ps->rq_m[i] = b[0];
         ps->rq_w[i] = b[1];
     }
-    ps->chunk = chunk_for(ps->ev_m[0]);
+    ps->chunk = chunk_for(ps->rq_m[0]);
     *err = 0;
     return ps;
 }
@@ -103,7 +106,7 @@ static void close_all(int *fds, size_t n)
 
 void swco__proc_shared_close(swco__proc_shared_t *ps, int master)
 {
-    size_t n = (size_t)ps->nworkers * (size_t)ps->nreactors;
+    size_t n = (size_t)ps->nsenders * (size_t)ps->nreactors;
     close_all(master ? ps->ev_m : ps->ev_w, n);
     close_all(master ? ps->rq_m : ps->rq_w, n);
 }
@@ -115,7 +118,7 @@ void swco__proc_shared_close(swco__proc_shared_t *ps, int master)
  * parity: fd mod would send them all to the same worker. */
 void swco__proc_shared_compact(swco__proc_shared_t *ps)
 {
-    size_t n = (size_t)ps->nworkers * (size_t)ps->nreactors;
+    size_t n = (size_t)ps->nsenders * (size_t)ps->nreactors;
     /* Ascending order: each goes to the lowest hole below it, if any. */
     int last = -1;
     for (;;) {
