@@ -11,6 +11,7 @@
  * loop. */
 #include "server/server_int.h"
 
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -330,6 +331,23 @@ static void final_check(void *arg)
         swco_event_exit();
 }
 
+/* BASE: whether a connection of this worker has input not read yet. */
+static int unread_input(const swco_server_t *srv)
+{
+    if (srv->mode != SWCO_SERVER_BASE || !srv->conns.slots)
+        return 0;
+    for (size_t i = 0; i < srv->conns.cap; i++) {
+        const swco__conn_t *c = &srv->conns.slots[i];
+        int n = 0;
+        if (c->state != SWCO__CONN_OPEN || c->paused)
+            continue;
+        /* Nothing came yet: its first request is on the way. */
+        if (c->recv_bytes == 0 || (ioctl(c->fd, FIONREAD, &n) == 0 && n > 0))
+            return 1;
+    }
+    return 0;
+}
+
 static void stop_sequence(wrt_t *r)
 {
     swco_server_t *srv = r->srv;
@@ -337,12 +355,21 @@ static void stop_sequence(wrt_t *r)
     double deadline = swco_event_now() + srv->opt.max_wait_time;
     /* Work in progress: up to max_wait_time, worker exit each time
      * something changed. */
-    while (r->inflight > 0 && in_co) {
-        call_worker_cb(srv, SWCO__CB_WORKER_EXIT, r->self.worker_id);
-        if (r->inflight == 0)
-            break;
+    for (;;) {
+        while (r->inflight > 0 && in_co) {
+            call_worker_cb(srv, SWCO__CB_WORKER_EXIT, r->self.worker_id);
+            if (r->inflight == 0)
+                break;
+            double left = deadline - swco_event_now();
+            if (left <= 0 || swco__srv_wait_change(left) == -ECANCELED)
+                break;
+        }
+        /* A request already in a connection's socket was accepted too:
+         * let the engine read it (the loop's next turns) and serve it. */
         double left = deadline - swco_event_now();
-        if (left <= 0 || swco__srv_wait_change(left) == -ECANCELED)
+        if (!in_co || left <= 0 || !unread_input(srv))
+            break;
+        if (swco__srv_wait_change(left < 0.005 ? left : 0.005) == -ECANCELED)
             break;
     }
     if (r->inflight > 0)
