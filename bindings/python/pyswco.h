@@ -8,6 +8,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <swco.h>
+#include <swco/server.h> /* (until swco.h includes it) */
 
 /* Python coroutines get this much (virtual, reserved) stack, so deep
  * recursion ends in RecursionError long before the guard page. */
@@ -39,6 +40,20 @@ void pyswco_decref(void *obj);
 void pyswco_child_enter(void);
 /* 1 inside a coroutine, 0 in the thread's own context. */
 int pyswco_in_coroutine(void);
+/* Report the Python exception set (as an unhandled one) and clear it. */
+void pyswco_report(const char *where);
+/* Raise the swco exception for code with message text instead of
+ * swco_strerror(code)'s; returns NULL. */
+PyObject *pyswco_raise_msg(int code, const char *message);
+
+/* Servers (swco_server_start): begin/end bracket the start call in the
+ * process that makes it; enter is the first thing every server callback
+ * does: in a process the server forked it makes the interpreter usable
+ * (pyswco_child_enter).  Returns 1 when this thread may run Python, 0 when
+ * it may not (a thread that holds no interpreter state). */
+void pyswco_server_begin(void);
+void pyswco_server_end(void);
+int pyswco_server_enter(void);
 
 /* HTTP client over swco_curl_perform() (pyswco_curl.c).  pyswco_curl_init()
  * adds CurlError and CurlTimeoutError to the module: 0 or -1. */
