@@ -364,9 +364,13 @@ void pyswco_server_begin(void)
     tls_active = 1;
 }
 
-void pyswco_server_end(void)
+int pyswco_server_end(void)
 {
+    int forked = server_pid && getpid() != server_pid;
+    if (forked)
+        pyswco_child_enter();
     server_pid = 0;
+    return forked;
 }
 
 int pyswco_server_enter(void)

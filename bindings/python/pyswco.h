@@ -52,7 +52,9 @@ PyObject *pyswco_raise_msg(int code, const char *message);
  * (pyswco_child_enter).  Returns 1 when this thread may run Python, 0 when
  * it may not (a thread that holds no interpreter state). */
 void pyswco_server_begin(void);
-void pyswco_server_end(void);
+/* end: 1 when this process is a fork of the one that began (daemonize):
+ * its interpreter was made usable as a child's. */
+int pyswco_server_end(void);
 int pyswco_server_enter(void);
 
 /* HTTP client over swco_curl_perform() (pyswco_curl.c).  pyswco_curl_init()

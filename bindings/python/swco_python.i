@@ -718,8 +718,9 @@ SWCO_PY_CTOR(swco_dns_getaddrinfo)
     pyswco_server_begin();
     PyOS_BeforeFork();
     $action
-    PyOS_AfterFork_Parent();
-    pyswco_server_end();
+    /* daemonize: start returns in a forked master */
+    if (!pyswco_server_end())
+        PyOS_AfterFork_Parent();
 }
 
 /* The Prometheus text outgrows the default string buffer with many
