@@ -30,7 +30,11 @@ class ServerProcess:
     """A Python server script in a child process (its own process group,
     so that its workers are stopped with it), its output read line by line."""
 
-    PRELUDE = "import os, sys, swco\nLIMIT = %r\n" % LIMIT
+    # say(): one write(2) per line, so the lines of several workers writing
+    # to the same pipe never interleave
+    PRELUDE = ("import os, sys, swco\nLIMIT = %r\n"
+               "def say(*args):\n"
+               "    os.write(1, (' '.join(str(a) for a in args) + '\\n').encode())\n" % LIMIT)
 
     def __init__(self, test, body):
         self.test = test
@@ -62,8 +66,11 @@ class ServerProcess:
             try:
                 line = self.lines.get(timeout=LIMIT)
             except queue.Empty:
-                self.test.fail("server printed no %r line; stderr:\n%s"
-                               % (prefix, "".join(self.err)))
+                ps = subprocess.run(["ps", "-o", "pid,ppid,stat,wchan:30", "-g",
+                                     str(self.proc.pid)], stdout=subprocess.PIPE,
+                                    text=True).stdout
+                self.test.fail("server printed no %r line; processes:\n%s\nstderr:\n%s"
+                               % (prefix, ps, "".join(self.err)))
             if line is None:
                 self.proc.wait(timeout=LIMIT)
                 for t in self.readers:
@@ -124,7 +131,7 @@ def ask(s, data, expect_len=None):
 ECHO = """
 srv = swco.Server("127.0.0.1", 0, mode=MODE)
 srv.set(OPTIONS)
-srv.on("worker_start", lambda srv, wid: print("worker", wid, "started", flush=True))
+srv.on("worker_start", lambda srv, wid: say("worker", wid, "started"))
 
 def receive(srv, fd, reactor_id, data):
     if data == b"who":
@@ -139,9 +146,9 @@ def receive(srv, fd, reactor_id, data):
         srv.send(fd, data)
 
 srv.on("receive", receive)
-print("listening on", srv.port, flush=True)
+say("listening on", srv.port)
 srv.start()
-print("stopped", flush=True)
+say("stopped")
 """
 
 
@@ -213,7 +220,7 @@ class TestServerUdp(unittest.TestCase):
                 srv.sendto(info.address, info.port, reply + data, info.listener)
 
             srv.on("packet", packet)
-            print("listening on", srv.port, flush=True)
+            say("listening on", srv.port)
             srv.start()
         """)
         c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -343,7 +350,7 @@ class TestServerTasks(unittest.TestCase):
             srv.on("task", task)
             srv.on("finish", finish)
             srv.on("receive", receive)
-            print("listening on", srv.port, flush=True)
+            say("listening on", srv.port)
             srv.start()
         """)
         s = connect(self, server.port)
@@ -382,7 +389,7 @@ class TestServerCoroutines(unittest.TestCase):
 
             srv.on("worker_start", worker_start)
             srv.on("receive", receive)
-            print("listening on", srv.port, flush=True)
+            say("listening on", srv.port)
             srv.start()
         """)
         a = connect(self, server.port)
@@ -392,6 +399,81 @@ class TestServerCoroutines(unittest.TestCase):
         self.assertEqual(ask(b, b"release 42", 2), b"ok")
         self.assertEqual(recv_exactly(a, 11), b"released 42")
         self.assertEqual(ask(a, b"after"), b"after")
+        self.assertEqual(server.stop(), 0)
+
+    def test_handlers_resume_out_of_order(self):
+        # A waits, B waits on top of it, A is woken first (inside the
+        # releasing handler) and runs deep Python calls, then B: each
+        # handler keeps its own frames only if every coroutine the server
+        # creates gets its own interpreter state.
+        server = ServerProcess(self, """
+            srv = swco.Server("127.0.0.1", 0)
+            srv.set(worker_num=1)
+            chans = {}
+
+            def depth(n):
+                if n == 0:
+                    return 0
+                mine = [n] * 4
+                below = depth(n - 1)
+                return below + mine[3]
+
+            def receive(srv, fd, reactor_id, data):
+                cmd, name, *rest = data.split()
+                chan = chans.setdefault(name, swco.Channel(1))
+                if cmd == b"wait":
+                    kept = [name] * 3
+                    srv.send(fd, b"waiting")
+                    n = int(chan.pop(LIMIT))
+                    total = depth(n)
+                    swco.sleep(0.001)
+                    intact = kept == [name] * 3 and depth(10) == 55
+                    srv.send(fd, b"%d %s" % (total, b"ok" if intact else b"bad"))
+                else:
+                    chan.push(rest[0])
+                    srv.send(fd, b"pushed")
+
+            srv.on("receive", receive)
+            say("listening on", srv.port)
+            srv.start()
+        """)
+        a, b, c = (connect(self, server.port) for _ in range(3))
+        self.assertEqual(ask(a, b"wait a", 7), b"waiting")
+        self.assertEqual(ask(b, b"wait b", 7), b"waiting")
+        self.assertEqual(ask(c, b"release a 200", 6), b"pushed")
+        self.assertEqual(recv_exactly(a, 8), b"20100 ok")
+        self.assertEqual(ask(c, b"release b 300", 6), b"pushed")
+        self.assertEqual(recv_exactly(b, 8), b"45150 ok")
+        self.assertEqual(server.stop(), 0)
+
+    def test_tracing_sees_handlers(self):
+        server = ServerProcess(self, """
+            srv = swco.Server("127.0.0.1", 0)
+            srv.set(worker_num=1)
+            calls = []
+
+            def tracer(frame, event, arg):
+                if event == "call":
+                    calls.append(frame.f_code.co_name)
+
+            def marker():
+                pass
+
+            def receive(srv, fd, reactor_id, data):
+                if data == b"trace":
+                    # turned on in another coroutine: this handler and the
+                    # next ones see it when they are entered
+                    swco.go(sys.settrace, tracer)
+                marker()
+                srv.send(fd, b"%d" % calls.count("marker"))
+
+            srv.on("receive", receive)
+            say("listening on", srv.port)
+            srv.start()
+        """)
+        s = connect(self, server.port)
+        counts = [ask(s, msg, 1) for msg in (b"trace", b"again", b"again")]
+        self.assertEqual(counts, [b"1", b"2", b"3"])
         self.assertEqual(server.stop(), 0)
 
     def test_exception_in_callback_is_reported(self):
@@ -407,7 +489,7 @@ class TestServerCoroutines(unittest.TestCase):
 
             srv.on("receive", receive)
             srv.on("close", lambda srv, fd, reactor_id: 1 / 0)
-            print("listening on", srv.port, flush=True)
+            say("listening on", srv.port)
             srv.start()
         """.replace("MODE", "swco.SERVER_BASE"))
         s = connect(self, server.port)
