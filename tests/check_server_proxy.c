@@ -1,0 +1,356 @@
+/* PROXY protocol header parser (lib/server/proxy.c): whole headers of both
+ * versions give the client's address and their exact length, every prefix
+ * of one asks for more, and malformed ones are refused as soon as their
+ * first wrong byte arrives.  The parser is internal: this suite links
+ * libswco_core.la. */
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "server/server_int.h"
+
+/* parse a string (not its NUL) */
+static long parse_str(const char *s, swco__proxy_hdr_t *h)
+{
+    return swco__proxy_parse(s, strlen(s), h);
+}
+
+/* Every strict prefix of buf[0..hdr_len) asks for more bytes. */
+static void assert_prefixes_need_more(const char *buf, size_t hdr_len)
+{
+    for (size_t k = 0; k < hdr_len; k++) {
+        swco__proxy_hdr_t h;
+        memset(&h, 0xa5, sizeof h);
+        long r = swco__proxy_parse(buf, k, &h);
+        ck_assert_msg(r == 0, "prefix of %zu/%zu bytes gave %ld", k, hdr_len, r);
+        /* out is left alone until a whole header is there */
+        ck_assert_int_eq(((unsigned char *)&h)[0], 0xa5);
+    }
+}
+
+/* buf is refused once its first n bytes are in, not before. */
+static void assert_refused_at(const char *buf, size_t len, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        ck_assert_msg(swco__proxy_parse(buf, k, NULL) == 0, "refused early at %zu (of %zu)", k,
+                      n);
+    for (size_t k = n; k <= len; k++)
+        ck_assert_msg(swco__proxy_parse(buf, k, NULL) == -EPROTO, "%zu bytes gave %ld", k,
+                      swco__proxy_parse(buf, k, NULL));
+}
+
+static void assert_addr(const swco__addr_t *a, int family, const char *text, int port)
+{
+    ck_assert_int_eq(a->family, family);
+    ck_assert_int_eq(a->ss.ss_family, family);
+    ck_assert_str_eq(a->text, text);
+    ck_assert_int_eq(a->port, port);
+}
+
+START_TEST(test_v1_tcp4)
+{
+    const char *s = "PROXY TCP4 192.168.0.1 10.0.0.1 56324 443\r\nGET / HTTP/1.1\r\n";
+    size_t hlen = strlen("PROXY TCP4 192.168.0.1 10.0.0.1 56324 443\r\n");
+    swco__proxy_hdr_t h;
+    ck_assert_int_eq(parse_str(s, &h), (long)hlen);
+    ck_assert_int_eq(h.local, 0);
+    assert_addr(&h.src, AF_INET, "192.168.0.1", 56324);
+    assert_addr(&h.dst, AF_INET, "10.0.0.1", 443);
+    ck_assert_int_eq(h.src.len, sizeof(struct sockaddr_in));
+    const struct sockaddr_in *in = (const struct sockaddr_in *)&h.src.ss;
+    ck_assert_int_eq(ntohs(in->sin_port), 56324);
+    ck_assert_int_eq(ntohl(in->sin_addr.s_addr), 0xc0a80001u);
+    assert_prefixes_need_more(s, hlen);
+    /* the header alone, and with out NULL */
+    ck_assert_int_eq(swco__proxy_parse(s, hlen, NULL), (long)hlen);
+    /* ports at their edges */
+    ck_assert_int_eq(parse_str("PROXY TCP4 0.0.0.0 255.255.255.255 0 65535\r\n", &h), 44);
+    assert_addr(&h.src, AF_INET, "0.0.0.0", 0);
+    assert_addr(&h.dst, AF_INET, "255.255.255.255", 65535);
+}
+END_TEST
+
+START_TEST(test_v1_tcp6)
+{
+    const char *s = "PROXY TCP6 2001:db8::1 ::1 40000 8080\r\nhello";
+    size_t hlen = strlen(s) - 5;
+    swco__proxy_hdr_t h;
+    ck_assert_int_eq(parse_str(s, &h), (long)hlen);
+    ck_assert_int_eq(h.local, 0);
+    assert_addr(&h.src, AF_INET6, "2001:db8::1", 40000);
+    assert_addr(&h.dst, AF_INET6, "::1", 8080);
+    ck_assert_int_eq(h.src.len, sizeof(struct sockaddr_in6));
+    assert_prefixes_need_more(s, hlen);
+    /* full-length and v4-mapped forms */
+    const char *full = "PROXY TCP6 FFFF:ffff:ffff:ffff:ffff:ffff:ffff:fffe "
+                       "::ffff:10.1.2.3 65535 1\r\n";
+    ck_assert_int_eq(parse_str(full, &h), (long)strlen(full));
+    assert_addr(&h.src, AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 65535);
+    assert_addr(&h.dst, AF_INET6, "::ffff:10.1.2.3", 1);
+}
+END_TEST
+
+START_TEST(test_v1_unknown)
+{
+    swco__proxy_hdr_t h;
+    memset(&h, 0x5a, sizeof h);
+    ck_assert_int_eq(parse_str("PROXY UNKNOWN\r\nxyz", &h), 15);
+    ck_assert_int_eq(h.local, 1);
+    /* whatever follows UNKNOWN on its line is ignored */
+    const char *s = "PROXY UNKNOWN ffff:f...f:ffff ffff:f...f:ffff 65535 65535\r\n";
+    ck_assert_int_eq(parse_str(s, &h), (long)strlen(s));
+    ck_assert_int_eq(h.local, 1);
+    assert_prefixes_need_more(s, strlen(s));
+
+    /* the longest line is 107 bytes, CRLF included */
+    char line[200];
+    memcpy(line, "PROXY UNKNOWN ", 14);
+    memset(line + 14, 'x', 91);
+    memcpy(line + 105, "\r\n", 2);
+    ck_assert_int_eq(swco__proxy_parse(line, 107, &h), 107);
+    memset(line + 14, 'x', 92);
+    memcpy(line + 106, "\r\n", 2);
+    /* 108: refused as soon as the 107th byte is not the LF */
+    assert_refused_at(line, 108, 107);
+    memset(line + 14, 'x', 150);
+    assert_refused_at(line, 164, 107);
+}
+END_TEST
+
+START_TEST(test_v1_bad)
+{
+    /* each: a malformed header, and how many bytes of it are needed to know */
+    static const struct {
+        const char *s;
+        size_t at;
+    } bad[] = {
+        {"GET / HTTP/1.1\r\n", 1},
+        {"proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n", 1},
+        {"PROXY  TCP4 1.2.3.4 5.6.7.8 1 2\r\n", 7},
+        {"PROXYTCP4 1.2.3.4 5.6.7.8 1 2\r\n", 6},
+        {"PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n", 10},
+        {"PROXY TCP4\r\n", 11},
+        {"PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n", 29},
+        {"PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n", 31},
+        {"PROXY TCP4 1.2.3.4  5.6.7.8 1 2\r\n", 20},
+        {"PROXY TCP4 1.2.3.4 5.6.7.8 1 2 \r\n", 31},
+        {"PROXY TCP4 1.2.3.4 5.6.7.8 1 65536\r\n", 35},
+        {"PROXY TCP4 1.2.3.4 5.6.7.8 1 123456\r\n", 35},
+        {"PROXY TCP4 1.2.3.4 5.6.7.8 0443 1\r\n", 29},
+        {"PROXY TCP4 1.2.3.4 5.6.7.8 -1 2\r\n", 28},
+        {"PROXY TCP4 1.2.3.x 5.6.7.8 1 2\r\n", 18},
+        {"PROXY TCP4 256.2.3.4 5.6.7.8 1 2\r\n", 21},
+        {"PROXY TCP4 1.2.3 5.6.7.8 1 2\r\n", 17},
+        {"PROXY TCP4 ::1 5.6.7.8 1 2\r\n", 12},
+        {"PROXY TCP6 1.2.3.4 ::1 1 2\r\n", 19},
+        {"PROXY TCP6 fe80::1%eth0 ::1 1 2\r\n", 19},
+        {"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n", 31},
+        {"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rX\n", 32},
+        {"PROXY TCP4 1.2.3.4\r5.6.7.8 1 2\r\n", 19},
+        {"PROXY UNKNOWN\n", 14},
+        {"PROXY UNKNOWNX\r\n", 14},
+        {"PROXY \r\n", 7},
+        {"\r\n\r\n\r", 5},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        swco__proxy_hdr_t h;
+        memset(&h, 0x33, sizeof h);
+        ck_assert_msg(parse_str(bad[i].s, &h) == -EPROTO, "accepted: %s", bad[i].s);
+        ck_assert_int_eq(((unsigned char *)&h)[0], 0x33);
+        const char *s = bad[i].s;
+        for (size_t k = 0; k < bad[i].at; k++)
+            ck_assert_msg(swco__proxy_parse(s, k, NULL) == 0, "%s: refused at %zu, not %zu", s,
+                          k, bad[i].at);
+        ck_assert_msg(swco__proxy_parse(s, bad[i].at, NULL) == -EPROTO,
+                      "%s: not refused at %zu", s, bad[i].at);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------------ v2 */
+
+static const unsigned char sig[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
+                                      0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
+
+/* A v2 header: signature, ver_cmd, fam, body of blen bytes. */
+static size_t v2(unsigned char *out, int ver_cmd, int fam, const void *body, size_t blen)
+{
+    memcpy(out, sig, 12);
+    out[12] = (unsigned char)ver_cmd;
+    out[13] = (unsigned char)fam;
+    out[14] = (unsigned char)(blen >> 8);
+    out[15] = (unsigned char)blen;
+    if (blen)
+        memcpy(out + 16, body, blen);
+    return 16 + blen;
+}
+
+START_TEST(test_v2_inet)
+{
+    unsigned char body[12 + 7], buf[64];
+    memcpy(body, (unsigned char[]){203, 0, 113, 7}, 4);   /* src */
+    memcpy(body + 4, (unsigned char[]){10, 0, 0, 2}, 4);  /* dst */
+    memcpy(body + 8, (unsigned char[]){0xd8, 0x2a}, 2);   /* 55338 */
+    memcpy(body + 10, (unsigned char[]){0x00, 0x50}, 2);  /* 80 */
+    /* one ALPN TLV (type 1, "h2") and one NOOP TLV with no value */
+    memcpy(body + 12, (unsigned char[]){0x01, 0x00, 0x02, 'h', '2', 0x04, 0x00}, 5);
+    size_t n = v2(buf, 0x21, 0x11, body, 12); /* no TLV */
+    memcpy(buf + n, "data", 4);
+    swco__proxy_hdr_t h;
+    ck_assert_int_eq(swco__proxy_parse((char *)buf, n + 4, &h), 28);
+    ck_assert_int_eq(h.local, 0);
+    assert_addr(&h.src, AF_INET, "203.0.113.7", 55338);
+    assert_addr(&h.dst, AF_INET, "10.0.0.2", 80);
+    assert_prefixes_need_more((char *)buf, n);
+
+    /* TLVs are part of the header and skipped */
+    unsigned char tlv[12 + 8];
+    memcpy(tlv, body, 12);
+    memcpy(tlv + 12, (unsigned char[]){0x01, 0x00, 0x02, 'h', '2', 0x04, 0x00, 0x00}, 8);
+    n = v2(buf, 0x21, 0x12, tlv, sizeof tlv); /* UDP over IPv4 */
+    memcpy(buf + n, "data", 4);
+    ck_assert_int_eq(swco__proxy_parse((char *)buf, n + 4, &h), 36);
+    assert_addr(&h.src, AF_INET, "203.0.113.7", 55338);
+    assert_prefixes_need_more((char *)buf, n);
+}
+END_TEST
+
+START_TEST(test_v2_inet6_unix)
+{
+    unsigned char body[216], buf[256];
+    memset(body, 0, sizeof body);
+    inet_pton(AF_INET6, "2001:db8::42", body);
+    inet_pton(AF_INET6, "fd00::1", body + 16);
+    body[32] = 0x1f, body[33] = 0x90; /* 8080 */
+    body[34] = 0x01, body[35] = 0xbb; /* 443 */
+    size_t n = v2(buf, 0x21, 0x21, body, 36);
+    swco__proxy_hdr_t h;
+    ck_assert_int_eq(swco__proxy_parse((char *)buf, n, &h), 52);
+    assert_addr(&h.src, AF_INET6, "2001:db8::42", 8080);
+    assert_addr(&h.dst, AF_INET6, "fd00::1", 443);
+    assert_prefixes_need_more((char *)buf, n);
+
+    memset(body, 0, sizeof body);
+    strcpy((char *)body, "/run/client.sock");
+    memset(body + 108, 'p', 108); /* a path with no NUL at all */
+    n = v2(buf, 0x21, 0x31, body, 216);
+    ck_assert_int_eq(swco__proxy_parse((char *)buf, n, &h), 232);
+    ck_assert_int_eq(h.local, 0);
+    ck_assert_int_eq(h.src.family, AF_UNIX);
+    ck_assert_str_eq(h.src.text, "/run/client.sock");
+    ck_assert_int_eq(h.src.port, 0);
+    const struct sockaddr_un *un = (const struct sockaddr_un *)&h.src.ss;
+    ck_assert_str_eq(un->sun_path, "/run/client.sock");
+    ck_assert_int_eq(h.dst.family, AF_UNIX);
+    ck_assert_uint_eq(strlen(h.dst.text), sizeof h.dst.text - 1);
+    un = (const struct sockaddr_un *)&h.dst.ss;
+    ck_assert_uint_eq(strlen(un->sun_path), sizeof un->sun_path - 1);
+}
+END_TEST
+
+START_TEST(test_v2_local_unspec)
+{
+    unsigned char buf[64], junk[5] = {9, 9, 9, 9, 9};
+    swco__proxy_hdr_t h;
+    /* LOCAL (a balancer's health check): the socket's own addresses */
+    size_t n = v2(buf, 0x20, 0x00, NULL, 0);
+    ck_assert_int_eq(swco__proxy_parse((char *)buf, n, &h), 16);
+    ck_assert_int_eq(h.local, 1);
+    /* LOCAL's block is discarded whatever it holds */
+    n = v2(buf, 0x20, 0xff, junk, sizeof junk);
+    ck_assert_int_eq(swco__proxy_parse((char *)buf, n, &h), 21);
+    ck_assert_int_eq(h.local, 1);
+    /* PROXY with AF_UNSPEC: no address to use either */
+    n = v2(buf, 0x21, 0x00, NULL, 0);
+    ck_assert_int_eq(swco__proxy_parse((char *)buf, n, &h), 16);
+    ck_assert_int_eq(h.local, 1);
+}
+END_TEST
+
+START_TEST(test_v2_bad)
+{
+    unsigned char body[40] = {0}, buf[128];
+    size_t n;
+    /* a wrong signature byte: refused at that byte */
+    n = v2(buf, 0x21, 0x11, body, 12);
+    buf[7] = 'q';
+    assert_refused_at((char *)buf, n, 8);
+    /* version 1 in the binary form, and version 3 */
+    n = v2(buf, 0x11, 0x11, body, 12);
+    assert_refused_at((char *)buf, n, 13);
+    n = v2(buf, 0x31, 0x11, body, 12);
+    assert_refused_at((char *)buf, n, 13);
+    /* commands other than LOCAL and PROXY */
+    n = v2(buf, 0x22, 0x11, body, 12);
+    assert_refused_at((char *)buf, n, 13);
+    /* family 4, transport 3 */
+    n = v2(buf, 0x21, 0x41, body, 12);
+    assert_refused_at((char *)buf, n, 14);
+    n = v2(buf, 0x21, 0x13, body, 12);
+    assert_refused_at((char *)buf, n, 14);
+    /* a length shorter than the family's addresses */
+    n = v2(buf, 0x21, 0x11, body, 11);
+    assert_refused_at((char *)buf, n, 16);
+    n = v2(buf, 0x21, 0x21, body, 35);
+    assert_refused_at((char *)buf, n, 16);
+    /* a TLV running past the end, and a piece too short for a TLV */
+    memcpy(body + 12, (unsigned char[]){0x01, 0x00, 0x05, 'h', '2'}, 5);
+    n = v2(buf, 0x21, 0x11, body, 17);
+    assert_refused_at((char *)buf, n, n);
+    n = v2(buf, 0x21, 0x11, body, 14);
+    assert_refused_at((char *)buf, n, n);
+}
+END_TEST
+
+START_TEST(test_v2_big_body)
+{
+    /* the length field is 16 bits: the largest header needs 65551 bytes */
+    size_t body_len = 65535;
+    unsigned char *buf = malloc(16 + body_len + 1);
+    ck_assert_ptr_nonnull(buf);
+    unsigned char *body = calloc(1, body_len);
+    ck_assert_ptr_nonnull(body);
+    body[0] = 127, body[3] = 1, body[4] = 127, body[7] = 2;
+    /* one TLV filling the rest: 65535 - 12 - 3 bytes of value */
+    size_t vlen = body_len - 15;
+    body[12] = 0xee, body[13] = (unsigned char)(vlen >> 8), body[14] = (unsigned char)vlen;
+    size_t n = v2(buf, 0x21, 0x11, body, body_len);
+    swco__proxy_hdr_t h;
+    ck_assert_int_eq(swco__proxy_parse((char *)buf, n - 1, &h), 0);
+    ck_assert_int_eq(swco__proxy_parse((char *)buf, n, &h), 65551);
+    assert_addr(&h.src, AF_INET, "127.0.0.1", 0);
+    free(body);
+    free(buf);
+}
+END_TEST
+
+START_TEST(test_empty_and_null)
+{
+    swco__proxy_hdr_t h;
+    ck_assert_int_eq(swco__proxy_parse("", 0, &h), 0);
+    ck_assert_int_eq(swco__proxy_parse(NULL, 0, &h), 0);
+    ck_assert_int_eq(swco__proxy_parse(NULL, 5, &h), -EPROTO);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("server_proxy");
+    TCase *tc = tcase_create("parse");
+    tcase_add_test(tc, test_v1_tcp4);
+    tcase_add_test(tc, test_v1_tcp6);
+    tcase_add_test(tc, test_v1_unknown);
+    tcase_add_test(tc, test_v1_bad);
+    tcase_add_test(tc, test_v2_inet);
+    tcase_add_test(tc, test_v2_inet6_unix);
+    tcase_add_test(tc, test_v2_local_unspec);
+    tcase_add_test(tc, test_v2_bad);
+    tcase_add_test(tc, test_v2_big_body);
+    tcase_add_test(tc, test_empty_and_null);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
