@@ -2047,7 +2047,10 @@ class Server:
     def start(self):
         """Run the server until it shuts down; returns in the process that
         called it (not in a coroutine: swco.Error SWCO_ECOSTATE).  Flushes
-        sys.stdout and sys.stderr first, as Process.start() does."""
+        sys.stdout and sys.stderr first, as Process.start() does.  Like
+        ProcessPool.start(), it keeps the GIL while the server runs: other
+        Python threads of this process wait until it returns (talk to the
+        server from other processes)."""
         _flush_stdio()
         _swco.swco_server_start(self._c)
 
