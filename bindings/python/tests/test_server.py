@@ -49,7 +49,8 @@ class ServerProcess:
         for t in self.readers:
             t.start()
         test.addCleanup(self.kill)
-        self.port = int(self.expect("listening on ").split()[-1])
+        self.first_line = self.expect("listening on ")
+        self.port = int(self.first_line.split()[2])
 
     def _read_out(self):
         for line in self.proc.stdout:
@@ -207,6 +208,28 @@ class TestServerEcho(unittest.TestCase):
         self.assertEqual(ask(t, b"still there"), b"still there")
         self.assertEqual(on.stop(), 0)
         self.assertEqual(off.stop(), 0)
+
+    def test_listener_with_own_options_and_callback(self):
+        server = ServerProcess(self, """
+            srv = swco.Server("127.0.0.1", 0)
+            srv.set(worker_num=1)
+            srv.on("receive", lambda srv, fd, reactor_id, data: srv.send(fd, data))
+            lines = srv.add_listener("127.0.0.1", 0)
+            lines.set(open_eof_split=True, package_eof=b"\\r\\n")
+            lines.on("receive", lambda srv, fd, reactor_id, data:
+                     srv.send(fd, b"%d:" % srv.get_client_info(fd)["listener"] + data))
+            say("listening on", srv.port, lines.port)
+            srv.start()
+        """)
+        lines_port = int(server.first_line.split()[3])
+        m = connect(self, server.port)
+        self.assertEqual(ask(m, b"a\r\nb\r\n"), b"a\r\nb\r\n")  # unframed echo
+        t = connect(self, lines_port)
+        t.sendall(b"one\r\ntwo\r\nthr")
+        self.assertEqual(recv_exactly(t, 14), b"1:one\r\n1:two\r\n")  # a receive per line
+        t.sendall(b"ee\r\n")
+        self.assertEqual(recv_exactly(t, 9), b"1:three\r\n")
+        self.assertEqual(server.stop(), 0)
 
 
 class TestServerUdp(unittest.TestCase):
@@ -507,9 +530,9 @@ class TestServerCoroutines(unittest.TestCase):
 
 
 class TestExample(unittest.TestCase):
-    EXAMPLE = os.path.join(os.environ.get("abs_top_srcdir") or
-                           os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."),
-                           "examples", "python", "tcp_echo_server.py")
+    SRCDIR = os.environ.get("abs_top_srcdir") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
+    EXAMPLE = os.path.join(SRCDIR, "examples", "python", "tcp_echo_server.py")
 
     def run_example(self, *args):
         with open(self.EXAMPLE, encoding="utf-8") as f:
