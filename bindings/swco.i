@@ -60,7 +60,6 @@
 
 %{
 #include <swco.h>
-#include <swco/server.h>
 #include <errno.h>
 #include <dlfcn.h>
 %}

@@ -8,7 +8,6 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <swco.h>
-#include <swco/server.h> /* (until swco.h includes it) */
 
 /* Python coroutines get this much (virtual, reserved) stack, so deep
  * recursion ends in RecursionError long before the guard page. */
