@@ -20,6 +20,7 @@ PY_SWIG_DEPS = $(srcdir)/bindings/swco.i $(srcdir)/bindings/python/swco_python.i
 	include/swco/version.h
 EXTRA_DIST += bindings/python/swco_python.i bindings/python/pyswco.h bindings/python/pyswco.c \
 	bindings/python/pyswco_curl.c bindings/python/swco.py bindings/python/run-tests.sh bindings/python/tests/test_swco.py \
+	bindings/python/tests/test_server.py examples/python/tcp_echo_server.py \
 	examples/python/hello.py bench/python/bench.py
 
 if ENABLE_PYTHON

@@ -39,6 +39,15 @@
  *    (long *SWCO_LONGS_OUT, long SWCO_MAX) and (void **SWCO_PTRS_OUT, long
  *    SWCO_MAX)                                 takes max, returns a list
  *    char *const SWCO_ARGV[]                   a list of strings, NULL-ended
+ *    (long long *SWCO_LLONGS_OUT, long SWCO_MAX)  takes max, returns a list
+ *                                              (connection ids)
+ *    const char *SWCO_TEXT_IN                  an option value: text, or
+ *                                              bytes passed as they are
+ *    (const char *const *SWCO_NAMES, const char *const *SWCO_VALUES,
+ *     size_t SWCO_NPAIRS, size_t *SWCO_BAD_INDEX)  one input: name/value
+ *                                              pairs (a dict); on error
+ *                                              the failing name goes with
+ *                                              the error
  *
  *  - callbacks: SWCO_CALLBACK(fn_type) is expanded for every callback type
  *    below.  A language defines it (before %including this file) to emit
@@ -96,6 +105,7 @@ SWCO_OBJECT(swco_process, swco_process_free)
 SWCO_OBJECT(swco_socket, swco_socket_free)
 SWCO_OBJECT(swco_ssl_ctx, swco_ssl_ctx_free)
 SWCO_OBJECT(swco_addrinfo, swco_addrinfo_free)
+SWCO_OBJECT(swco_server, swco_server_free)
 
 %newobject swco_channel_new;
 %newobject swco_channel_new_ex;
@@ -116,6 +126,7 @@ SWCO_OBJECT(swco_addrinfo, swco_addrinfo_free)
 %newobject swco_socket_accept;
 %newobject swco_ssl_ctx_new;
 %newobject swco_dns_getaddrinfo;
+%newobject swco_server_new;
 
 /* Structs the library fills: a zeroed one from the language's constructor,
  * with its size field set when it has one (SWCO_STRUCT_SIZE). */
@@ -138,11 +149,17 @@ SWCO_STRUCT(swco_coroutine_stats)
 SWCO_STRUCT(swco_file_stat)
 SWCO_STRUCT(swco_file_statvfs)
 SWCO_STRUCT(swco_table_stats)
+SWCO_STRUCT(swco_server_client_info)
+SWCO_STRUCT(swco_server_stats)
+SWCO_STRUCT(swco_server_worker_stats)
 /* Read-only to a binding: the library fills them. */
 %immutable swco_coroutine_stats::size;
 %immutable swco_file_stat::size;
 %immutable swco_file_statvfs::size;
 %immutable swco_table_stats::size;
+%immutable swco_server_client_info::size;
+%immutable swco_server_stats::size;
+%immutable swco_server_worker_stats::size;
 
 /* ------------------------------------------------- parameter patterns */
 %apply (const void *SWCO_BYTES_IN, size_t SWCO_LEN) {
@@ -171,6 +188,15 @@ SWCO_STRUCT(swco_table_stats)
 %apply (long *SWCO_LONGS_OUT, long SWCO_MAX) { (long *cids, long max) };
 %apply (void **SWCO_PTRS_OUT, long SWCO_MAX) { (void **frames, long max) };
 %apply char *const SWCO_ARGV[] { char *const argv[] };
+/* swco_server_connections, swco_server_heartbeat */
+%apply (long long *SWCO_LLONGS_OUT, long SWCO_MAX) { (long long *fds, long max) };
+/* swco_server_set, swco_server_listener_set: package_eof may be any bytes */
+%apply const char *SWCO_TEXT_IN { const char *value };
+/* swco_server_set_list */
+%apply (const char *const *SWCO_NAMES, const char *const *SWCO_VALUES, size_t SWCO_NPAIRS,
+        size_t *SWCO_BAD_INDEX) {
+    (const char *const *names, const char *const *values, size_t n, size_t *bad_index)
+};
 /* swco_process_wait_any: both are results (the call returns 1 or 0). */
 %apply int *OUTPUT { int *pid, int *status } ;
 
@@ -189,6 +215,16 @@ SWCO_CALLBACK(swco_process_fn)
 SWCO_CALLBACK(swco_pool_worker_fn)
 SWCO_CALLBACK(swco_pool_message_fn)
 SWCO_CALLBACK(swco_table_update_fn)
+SWCO_CALLBACK(swco_server_fn)
+SWCO_CALLBACK(swco_server_worker_fn)
+SWCO_CALLBACK(swco_server_worker_error_fn)
+SWCO_CALLBACK(swco_server_conn_fn)
+SWCO_CALLBACK(swco_server_receive_fn)
+SWCO_CALLBACK(swco_server_packet_fn)
+SWCO_CALLBACK(swco_server_task_fn)
+SWCO_CALLBACK(swco_server_finish_fn)
+SWCO_CALLBACK(swco_server_message_fn)
+SWCO_CALLBACK(swco_server_dispatch_fn)
 
 /* ----------------------------------------------------------- libcurl
  * A CURL easy handle is an opaque pointer to a binding (one made by the
@@ -246,3 +282,4 @@ static int swco__bind_hook(const char *name, int arg, int has_arg)
 %include <swco/pool.h>
 %include <swco/curl.h>
 %include <swco/hook.h>
+%include <swco/server.h>

@@ -68,6 +68,11 @@ static PyObject *exc_error, *exc_timeout, *exc_closed, *exc_cancelled;
 
 PyObject *pyswco_raise(int code)
 {
+    return pyswco_raise_msg(code, NULL);
+}
+
+PyObject *pyswco_raise_msg(int code, const char *message)
+{
     PyObject *cls = exc_error;
     if (code == -ECANCELED)
         cls = exc_cancelled;
@@ -75,7 +80,7 @@ PyObject *pyswco_raise(int code)
         cls = exc_timeout;
     else if (code == SWCO_ECLOSED)
         cls = exc_closed;
-    PyObject *exc = PyObject_CallFunction(cls, "s", swco_strerror(code));
+    PyObject *exc = PyObject_CallFunction(cls, "s", message ? message : swco_strerror(code));
     if (!exc)
         return NULL;
     PyObject *c = PyLong_FromLong(code);
@@ -344,6 +349,39 @@ void pyswco_child_enter(void)
     }
 }
 
+void pyswco_report(const char *where)
+{
+    report_unhandled(where);
+}
+
+static pid_t server_pid; /* the process running swco_server_start, 0 none */
+
+void pyswco_server_begin(void)
+{
+    server_pid = getpid();
+    /* the server's coroutines run Python: switch interpreter state for
+     * them as for swco.go's */
+    tls_active = 1;
+}
+
+int pyswco_server_end(void)
+{
+    int forked = server_pid && getpid() != server_pid;
+    if (forked)
+        pyswco_child_enter();
+    server_pid = 0;
+    return forked;
+}
+
+int pyswco_server_enter(void)
+{
+    if (server_pid && getpid() != server_pid)
+        pyswco_child_enter();
+    /* the server keeps the lock in its processes' main threads: a thread
+     * without it is one of the C library's own */
+    return PyGILState_Check();
+}
+
 void pyswco_call(PyObject *fn, const char *fmt, int forked, ...)
 {
     /* 1: taken back from the loop; 2: a thread without it */
@@ -363,6 +401,19 @@ void pyswco_call(PyObject *fn, const char *fmt, int forked, ...)
     int hold = how != 2 && !pyswco_in_coroutine();
     if (hold)
         tls_hold++;
+    /* A coroutine that C code created (a server's handler, not swco.go's
+     * pyco_entry) enters Python on the thread's root C frame record, which
+     * every such coroutine would share: give it one on its own stack, as
+     * pyco_entry does, for the duration of the call. */
+    PyThreadState *ts = PyThreadState_Get();
+    _PyCFrame base;
+    int own_cframe = ts->cframe == &ts->root_cframe && pyswco_in_coroutine();
+    if (own_cframe) {
+        base.use_tracing = tracing_flag(ts);
+        base.current_frame = NULL;
+        base.previous = &ts->root_cframe;
+        ts->cframe = &base;
+    }
     PyObject *args = NULL;
     if (fmt) {
         va_list ap;
@@ -376,6 +427,8 @@ void pyswco_call(PyObject *fn, const char *fmt, int forked, ...)
         Py_DECREF(r);
     else
         report_unhandled(forked ? "child process" : "callback");
+    if (own_cframe)
+        ts->cframe = &ts->root_cframe; /* base dies with this call */
     if (hold)
         tls_hold--;
     if (how == 1)

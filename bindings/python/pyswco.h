@@ -39,6 +39,22 @@ void pyswco_decref(void *obj);
 void pyswco_child_enter(void);
 /* 1 inside a coroutine, 0 in the thread's own context. */
 int pyswco_in_coroutine(void);
+/* Report the Python exception set (as an unhandled one) and clear it. */
+void pyswco_report(const char *where);
+/* Raise the swco exception for code with message text instead of
+ * swco_strerror(code)'s; returns NULL. */
+PyObject *pyswco_raise_msg(int code, const char *message);
+
+/* Servers (swco_server_start): begin/end bracket the start call in the
+ * process that makes it; enter is the first thing every server callback
+ * does: in a process the server forked it makes the interpreter usable
+ * (pyswco_child_enter).  Returns 1 when this thread may run Python, 0 when
+ * it may not (a thread that holds no interpreter state). */
+void pyswco_server_begin(void);
+/* end: 1 when this process is a fork of the one that began (daemonize):
+ * its interpreter was made usable as a child's. */
+int pyswco_server_end(void);
+int pyswco_server_enter(void);
 
 /* HTTP client over swco_curl_perform() (pyswco_curl.c).  pyswco_curl_init()
  * adds CurlError and CurlTimeoutError to the module: 0 or -1. */

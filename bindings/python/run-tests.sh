@@ -27,9 +27,17 @@ status=0
 # whole suite reports SKIP (exit 77) with the reasons, never PASS.
 log=`mktemp "${TMPDIR:-/tmp}/swco-pytest.XXXXXX"` || exit 99
 trap 'rm -f "$log"' EXIT
-"$PYTHON" "$abs_top_srcdir/bindings/python/tests/test_swco.py" -v >"$log" 2>&1 || status=1
-cat "$log"
-skipped=`sed -n 's/^OK (.*skipped=\([0-9][0-9]*\).*/\1/p' "$log"`
+skipped=0
+# test_server runs each server in a Python child and talks to it over
+# loopback sockets
+for suite in test_swco test_server; do
+    one="$log.$suite"
+    "$PYTHON" "$abs_top_srcdir/bindings/python/tests/$suite.py" -v >"$one" 2>&1 || status=1
+    cat "$one" | tee -a "$log"
+    n=`sed -n 's/^OK (.*skipped=\([0-9][0-9]*\).*/\1/p' "$one"`
+    skipped=`expr $skipped + ${n:-0}`
+    rm -f "$one"
+done
 
 out=`"$PYTHON" "$abs_top_srcdir/examples/python/hello.py" 2>&1`
 echo "$out"

@@ -1740,3 +1740,544 @@ def select(pop=(), push=(), timeout=FOREVER, default=_NO_DEFAULT):
 
 
 __all__ += ["select"]
+
+
+# ------------------------------------------------------------------ servers
+
+import pickle as _pickle  # noqa: E402 (task and message payloads)
+
+SERVER_BASE = _swco.SWCO_SERVER_BASE
+SERVER_PROCESS = _swco.SWCO_SERVER_PROCESS
+SERVER_THREAD = _swco.SWCO_SERVER_THREAD
+SOCK_TCP = _swco.SWCO_SOCK_TCP
+SOCK_UDP = _swco.SWCO_SOCK_UDP
+SOCK_TCP6 = _swco.SWCO_SOCK_TCP6
+SOCK_UDP6 = _swco.SWCO_SOCK_UDP6
+SOCK_UNIX_STREAM = _swco.SWCO_SOCK_UNIX_STREAM
+SOCK_UNIX_DGRAM = _swco.SWCO_SOCK_UNIX_DGRAM
+SOCK_SSL = _swco.SWCO_SOCK_SSL
+DISPATCH_ROUND_ROBIN = _swco.SWCO_DISPATCH_ROUND_ROBIN
+DISPATCH_FD_MOD = _swco.SWCO_DISPATCH_FD_MOD
+DISPATCH_IDLE_WORKER = _swco.SWCO_DISPATCH_IDLE_WORKER
+DISPATCH_IP_MOD = _swco.SWCO_DISPATCH_IP_MOD
+DISPATCH_UID_MOD = _swco.SWCO_DISPATCH_UID_MOD
+
+
+class PacketInfo(_collections.namedtuple("PacketInfo", "address port listener")):
+    """Where a UDP (or Unix datagram) packet came from: the sender's
+    address (a path for Unix datagrams), its port (0 for Unix) and the
+    index of the listener that got it (0: the server's own address).
+    Answer with server.sendto(info.address, info.port, data,
+    info.listener)."""
+
+    __slots__ = ()
+
+
+def _option_text(name, value):
+    """An option value as the C library reads it: bool as 1/0, numbers in
+    decimal, bytes as they are (package_eof), str as given."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    raise TypeError("option %s: a bool, number, str or bytes, not %s"
+                    % (name, type(value).__name__))
+
+
+def _option_pairs(options, kwargs):
+    pairs = []
+    for source in (options or {}, kwargs):
+        items = source.items() if hasattr(source, "items") else source
+        for name, value in items:
+            pairs.append((str(name), _option_text(name, value)))
+    return pairs
+
+
+def _event_key(event):
+    return str(event).lower().replace("_", "")
+
+
+# event name -> (C setter suffix, how the Python callable is called)
+_SERVER_EVENTS = {
+    "start": ("start", "server"),
+    "shutdown": ("shutdown", "server"),
+    "managerstart": ("manager_start", "server"),
+    "managerstop": ("manager_stop", "server"),
+    "workerstart": ("worker_start", "plain"),
+    "workerstop": ("worker_stop", "plain"),
+    "workerexit": ("worker_exit", "plain"),
+    "workererror": ("worker_error", "plain"),
+    "connect": ("connect", "plain"),
+    "receive": ("receive", "plain"),
+    "packet": ("packet", "packet"),
+    "close": ("close", "plain"),
+    "task": ("task", "task"),
+    "finish": ("finish", "finish"),
+    "pipemessage": ("pipe_message", "message"),
+    "bufferfull": ("buffer_full", "plain"),
+    "bufferempty": ("buffer_empty", "plain"),
+}
+_LISTENER_EVENTS = ("connect", "receive", "packet", "close")
+# lifecycle callbacks after which the process's Python output is flushed
+# (a forked worker leaves without Python's own exit)
+_FLUSHED_EVENTS = ("start", "shutdown", "managerstart", "managerstop", "workerstart",
+                   "workerstop", "workererror")
+
+_current_task = _contextvars.ContextVar("swco_server_task", default=None)
+
+
+class Listener:
+    """One address a Server listens on: Server.add_listener() returns it
+    (index 1, 2, ...); the server's own address is server.listeners[0].
+
+    set() gives this listener its own framing, TCP, heartbeat, PROXY and
+    TLS options (the server's set() gives the defaults); on() its own
+    connect, receive, packet and close callbacks (replacing the server's
+    for this listener's connections)."""
+
+    __slots__ = ("_server", "index")
+
+    def __init__(self, server, index):
+        self._server = server
+        self.index = index
+
+    def set(self, options=None, **kwargs):
+        """Set options by Swoole's names, from a dict and/or keywords.
+        Raises swco.Error (SWCO_EOPTION: unknown or not a listener option,
+        SWCO_EOPTVALUE: bad value) naming the option, as Server.set()."""
+        srv = self._server
+        for i, (name, value) in enumerate(_option_pairs(options, kwargs)):
+            try:
+                _swco.swco_server_listener_set(srv._c, self.index, name, value)
+            except Error as exc:
+                exc.args = ("%s: %s" % (name, exc.args[0] if exc.args else ""),)
+                exc.option = name
+                exc.index = i
+                raise
+
+    def on(self, event, fn):
+        """Set this listener's connect, receive, packet or close callback
+        (fn None: back to the server's)."""
+        key = _event_key(event)
+        if key not in _LISTENER_EVENTS:
+            raise ValueError("a listener has connect, receive, packet and close callbacks, "
+                             "not %r" % (event,))
+        srv = self._server
+        setter = getattr(_swco, "swco_server_listener_on_" + _SERVER_EVENTS[key][0])
+        setter(srv._c, self.index, srv._wrap(key, fn))
+
+    @property
+    def port(self):
+        """The port this listener is bound to (0 for Unix sockets)."""
+        return _swco.swco_server_listener_port(self._server._c, self.index)
+
+    def __repr__(self):
+        return "<swco.Listener %d port %d>" % (self.index, self.port)
+
+
+class Server:
+    """A TCP, UDP or Unix-socket server run by worker processes (Swoole's
+    Server).
+
+        srv = swco.Server("127.0.0.1", 9501)          # SERVER_BASE, SOCK_TCP
+        srv.set(worker_num=2)
+        srv.on("receive", lambda srv, fd, reactor_id, data: srv.send(fd, data))
+        srv.start()
+
+    Server(host, port=0, mode=SERVER_BASE, sock_type=SOCK_TCP) binds and
+    listens at once (port 0 picks a free one: see .port); sock_type may
+    have SOCK_SSL or-ed in.  SERVER_BASE: each worker process accepts and
+    owns its connections (the calling process is the only worker when
+    worker_num is 1 and there are no task workers); SERVER_PROCESS: the
+    master owns the connections and feeds the worker processes.
+    SERVER_THREAD is refused (swco.Error -ENOTSUP): threads of one Python
+    interpreter would take turns under its global lock.
+
+    set() takes Swoole's option names (worker_num, task_worker_num,
+    dispatch_mode, open_eof_split, package_eof, heartbeat_check_interval,
+    enable_coroutine, ...); on(event, fn) sets a callback.  start() runs
+    the server until it shuts down (SIGTERM, shutdown()).
+
+    Callbacks, called in the worker (task worker, manager, master) they
+    concern, each in a new coroutine when enable_coroutine is on (the
+    default; they may then sleep, use channels, sockets, taskwait):
+      start(server), shutdown(server)                  master
+      manager_start(server), manager_stop(server)      manager
+      worker_start(server, worker_id), worker_stop(...), worker_exit(...)
+      worker_error(server, worker_id, pid, exit_code, signo)  manager
+      connect(server, fd, reactor_id), close(server, fd, reactor_id)
+      receive(server, fd, reactor_id, data: bytes)
+      packet(server, data: bytes, info: PacketInfo)    UDP / Unix datagram
+      task(server, task_id, src_worker_id, data)       task worker; what it
+                                                       returns (not None)
+                                                       is the task's result
+      finish(server, task_id, result)                  worker that sent it
+      pipe_message(server, src_worker_id, message)
+      buffer_full(server, fd, reactor_id), buffer_empty(...)
+    An exception a callback raises is reported (Server.excepthook) and the
+    worker goes on; SystemExit shuts the server down.  Tasks, results and
+    messages are any picklable object.  fd is a connection id (a large
+    int), unique while the server runs.  Calls that fail raise swco.Error
+    with the library's code (SWCO_ENOCONN for a closed connection, ...).
+    """
+
+    BASE = SERVER_BASE
+    PROCESS = SERVER_PROCESS
+    THREAD = SERVER_THREAD
+
+    def __init__(self, host, port=0, mode=SERVER_BASE, sock_type=SOCK_TCP):
+        self._c = None
+        self._c = _swco.swco_server_new(str(host), int(port), int(mode), int(sock_type))
+        self.mode = int(mode)
+        self.listeners = [Listener(self, 0)]
+        self._ref = _weakref.ref(self)
+        # a forked worker's buffered output leaves with it
+        _swco.swco_server_on_worker_stop(self._c, self._wrap("workerstop", None))
+
+    # ---------------------------------------------------------- setting up
+
+    def set(self, options=None, **kwargs):
+        """Set options from a dict and/or keywords, by Swoole's names.
+
+        Values: bool (1/0), int, float (seconds), str; bytes for
+        package_eof.  Applied in order; the first that fails raises
+        swco.Error whose .code is SWCO_EOPTION (unknown name),
+        SWCO_EOPTVALUE (bad value) or -EBUSY (cannot change while
+        running), .option its name and .index its position."""
+        pairs = _option_pairs(options, kwargs)
+        if pairs:
+            _swco.swco_server_set_list(self._c, pairs)
+
+    def get_option(self, name):
+        """An option's current value as text."""
+        return _swco.swco_server_get_option(self._c, str(name))
+
+    def on(self, event, fn):
+        """Set the callback for event ("receive", "worker_start", ...; also
+        Swoole's spelling "WorkerStart"); fn None clears it."""
+        key = _event_key(event)
+        if key == "dispatch":
+            exc = Error("swco.Server: a Python dispatch function would run in the master's "
+                        "reactor threads, where Python cannot run; use dispatch_mode")
+            exc.code, exc.name = -_errno.ENOTSUP, "ENOTSUP"
+            raise exc
+        if key not in _SERVER_EVENTS:
+            raise ValueError("unknown server event %r" % (event,))
+        setter = getattr(_swco, "swco_server_on_" + _SERVER_EVENTS[key][0])
+        setter(self._c, self._wrap(key, fn))
+
+    def add_listener(self, host, port=0, sock_type=SOCK_TCP):
+        """Listen on one more address (before start()); returns its
+        Listener, which has its own set() and on()."""
+        index = _swco.swco_server_add_listener(self._c, str(host), int(port), int(sock_type))
+        listener = Listener(self, index)
+        self.listeners.append(listener)
+        return listener
+
+    listen = add_listener  # Swoole's name
+
+    @staticmethod
+    def excepthook(event, exc):
+        """Report an exception a callback raised (event: "receive", ...).
+        The default prints the traceback to stderr; assign your own
+        function(event, exc) to Server.excepthook (or an instance's)."""
+        print("swco.Server: exception in the %s callback (pid %d):" % (event, _os.getpid()),
+              file=_sys.stderr)
+        _traceback.print_exception(type(exc), exc, exc.__traceback__, file=_sys.stderr)
+        _flush_stdio()
+
+    def _wrap(self, key, fn):
+        """The raw callback for a Python one: the Server object first,
+        payloads decoded, exceptions reported."""
+        if fn is None and key != "workerstop":
+            return None
+        if fn is not None:
+            _check_callable(fn)
+        ref = self._ref
+        kind = _SERVER_EVENTS[key][1]
+        flush = key in _FLUSHED_EVENTS
+
+        def call(_raw_srv, *args):
+            srv = ref()
+            try:
+                if srv is None or fn is None:
+                    return
+                if kind == "packet":
+                    data, address, port, listener = args
+                    fn(srv, data, PacketInfo(address, port, listener))
+                elif kind == "task":
+                    task_id, src, data = args
+                    token = _current_task.set(task_id)
+                    try:
+                        result = fn(srv, task_id, src, _pickle.loads(data))
+                    finally:
+                        _current_task.reset(token)
+                    if result is not None:
+                        srv.finish(result, task_id)
+                elif kind == "finish":
+                    task_id, data = args
+                    fn(srv, task_id, _pickle.loads(data))
+                elif kind == "message":
+                    src, data = args
+                    fn(srv, src, _pickle.loads(data))
+                elif kind == "server":
+                    fn(srv)
+                else:
+                    fn(srv, *args)
+            except CancelledError:
+                pass  # the server stopping its coroutines
+            except SystemExit:
+                if srv is not None:
+                    srv.shutdown()
+            except BaseException as exc:  # noqa: B902 (reported; the worker goes on)
+                try:
+                    hook = srv.excepthook if srv is not None else Server.excepthook
+                    hook(_SERVER_EVENTS[key][0], exc)
+                except BaseException:  # a broken hook must not stop the worker
+                    _traceback.print_exc()
+            finally:
+                if flush:
+                    _flush_stdio()
+        return call
+
+    # ------------------------------------------------------------- running
+
+    def start(self):
+        """Run the server until it shuts down; returns in the process that
+        called it (not in a coroutine: swco.Error SWCO_ECOSTATE).  Flushes
+        sys.stdout and sys.stderr first, as Process.start() does.  Like
+        ProcessPool.start(), it keeps the GIL while the server runs: other
+        Python threads of this process wait until it returns (talk to the
+        server from other processes)."""
+        _flush_stdio()
+        _swco.swco_server_start(self._c)
+
+    def shutdown(self):
+        """Stop the whole server gracefully (from any of its processes)."""
+        _swco.swco_server_shutdown(self._c)
+
+    def reload(self, only_task_workers=False):
+        """Restart the workers (or only the task workers) one at a time."""
+        _swco.swco_server_reload(self._c, 1 if only_task_workers else 0)
+
+    def stop(self, worker_id=-1):
+        """Stop one worker (-1: this one); the manager starts it again."""
+        _swco.swco_server_stop(self._c, int(worker_id))
+
+    def hot_restart(self, argv):
+        """Run argv (argv[0] a path) with the listening sockets handed over
+        as systemd socket activation does; this server then shuts down."""
+        _swco.swco_server_hot_restart(self._c, [str(a) for a in argv])
+
+    # ------------------------------------------------------------ talking
+
+    def send(self, fd, data):
+        """Queue data (bytes, or str as UTF-8) on connection fd; returns its
+        length.  swco.Error: SWCO_ENOCONN (closed), SWCO_ENOTLOCAL (BASE:
+        another worker's), -ENOBUFS (output buffer full, send_yield off)."""
+        return _swco.swco_server_send(self._c, int(fd), data)
+
+    def sendwait(self, fd, data):
+        """Send and wait (in a coroutine) until every byte reached the
+        socket; returns the length."""
+        return _swco.swco_server_sendwait(self._c, int(fd), data)
+
+    def sendfile(self, fd, path, offset=0, length=0):
+        """Send part of a file (length 0: to its end); returns the bytes
+        queued."""
+        return _swco.swco_server_sendfile(self._c, int(fd), _os.fsdecode(path), int(offset),
+                                          int(length))
+
+    def sendto(self, address, port, data, listener=-1):
+        """Send a datagram from a UDP or Unix datagram listener (-1: the
+        first of the address's family); returns the length."""
+        return _swco.swco_server_sendto(self._c, str(address), int(port), data, int(listener))
+
+    def close(self, fd, reset=False):
+        """Close connection fd (reset: drop unsent output, send RST)."""
+        _swco.swco_server_close(self._c, int(fd), 1 if reset else 0)
+
+    def exists(self, fd):
+        """True when fd names an open connection."""
+        return bool(_swco.swco_server_exists(self._c, int(fd)))
+
+    _INFO_FIELDS = ("listener", "sock_type", "reactor_id", "worker_id", "addr", "port",
+                    "server_port", "connect_time", "last_recv_time", "last_send_time", "uid",
+                    "recv_bytes", "send_bytes", "send_queued", "paused", "ssl")
+
+    def get_client_info(self, fd):
+        """A dict describing connection fd: listener, sock_type, reactor_id,
+        worker_id, addr, port, server_port, connect_time, last_recv_time,
+        last_send_time (wall clock seconds), uid, recv_bytes, send_bytes,
+        send_queued, paused, ssl.  swco.Error SWCO_ENOCONN when closed."""
+        info = _raw.swco_server_client_info_t()
+        _swco.swco_server_get_client_info(self._c, int(fd), info)
+        d = {name: getattr(info, name) for name in self._INFO_FIELDS}
+        d["paused"] = bool(d["paused"])
+        d["ssl"] = bool(d["ssl"])
+        return d
+
+    def bind(self, fd, uid):
+        """Attach uid (> 0) to connection fd (dispatch_mode UID_MOD)."""
+        _swco.swco_server_bind(self._c, int(fd), int(uid))
+
+    def connections(self):
+        """Iterate over the open connections' fds, in increasing order
+        (BASE mode: this worker's; PROCESS: the whole server's)."""
+        start = 0
+        while True:
+            page = _swco.swco_server_connections(self._c, start, 256)
+            if not page:
+                return
+            yield from page
+            start = page[-1]
+
+    def pause(self, fd):
+        """Stop reading from connection fd until resume(fd)."""
+        _swco.swco_server_pause(self._c, int(fd))
+
+    def resume(self, fd):
+        """Read from a paused connection again."""
+        _swco.swco_server_resume(self._c, int(fd))
+
+    def heartbeat(self, close=True):
+        """The connections idle past heartbeat_idle_time (a list of fds),
+        closed unless close is False."""
+        room = self.stats()["connection_num"] + 1024
+        return _swco.swco_server_heartbeat(self._c, 1 if close else 0, room)
+
+    # --------------------------------------------------------------- tasks
+
+    def task(self, data, dst_worker_id=-1):
+        """Hand data (any picklable object) to a task worker (-1: an idle
+        one); returns the task id.  The result comes to the finish
+        callback.  swco.Error -ENOSYS without task workers."""
+        return _swco.swco_server_task(self._c, _pickle.dumps(data), int(dst_worker_id))
+
+    def taskwait(self, data, timeout=0.5, dst_worker_id=-1):
+        """Run a task and return its result, waiting up to timeout seconds
+        (negative: no limit); yields in a coroutine.  swco.TimeoutError
+        when it takes longer."""
+        out = _swco.swco_server_taskwait(self._c, _pickle.dumps(data), float(timeout),
+                                         int(dst_worker_id))
+        return _pickle.loads(out)
+
+    def task_co(self, tasks, timeout=0.5):
+        """Run several tasks at once and return their results in order
+        (Swoole's taskCo); a task that failed or did not finish within
+        timeout seconds gives None."""
+        ids = []
+        for data in tasks:
+            try:
+                ids.append(_swco.swco_server_task_start(self._c, _pickle.dumps(data), -1))
+            except Error:
+                ids.append(None)
+        deadline = _time.monotonic() + float(timeout)
+        results = []
+        for tid in ids:
+            left = max(0.0, deadline - _time.monotonic()) if timeout >= 0 else -1.0
+            try:
+                out = _swco.swco_server_task_result(self._c, tid, left) if tid is not None \
+                    else None
+            except Error:
+                out = None
+            results.append(None if out is None else _pickle.loads(out))
+        return results
+
+    taskCo = task_co  # noqa: N815 (Swoole's name)
+
+    def finish(self, result, task_id=None):
+        """In a task worker: give the task its result (default: the task
+        whose callback is running).  Returning it from the task callback
+        does the same."""
+        if task_id is None:
+            task_id = _current_task.get()
+            if task_id is None:
+                _swco.pyswco_raise(-_errno.EINVAL)
+        _swco.swco_server_finish(self._c, int(task_id), _pickle.dumps(result))
+
+    def send_message(self, dst_worker_id, message):
+        """Send any picklable object to another worker or task worker; its
+        pipe_message callback gets it with this worker's id."""
+        _swco.swco_server_send_message(self._c, int(dst_worker_id), _pickle.dumps(message))
+
+    sendMessage = send_message  # noqa: N815 (Swoole's name)
+
+    # --------------------------------------------------------- who and what
+
+    @property
+    def worker_id(self):
+        """This worker's id (task workers follow the workers), -1 in the
+        master or manager."""
+        try:
+            return _swco.swco_server_worker_id(self._c)
+        except Error:
+            return -1
+
+    @property
+    def is_task_worker(self):
+        """True in a task worker."""
+        return bool(_swco.swco_server_is_task_worker(self._c))
+
+    def worker_pid(self, worker_id=None):
+        """Pid of a worker (default: this one); 0 while it restarts."""
+        if worker_id is None:
+            worker_id = self.worker_id
+        return _swco.swco_server_worker_pid(self._c, int(worker_id))
+
+    @property
+    def master_pid(self):
+        """Pid of the process that called start()."""
+        return _swco.swco_server_master_pid(self._c)
+
+    @property
+    def manager_pid(self):
+        """Pid of the manager (0 when there is none)."""
+        return _swco.swco_server_manager_pid(self._c)
+
+    def listener_port(self, listener=0):
+        """The port listener (0: the server's own address) is bound to."""
+        return _swco.swco_server_listener_port(self._c, int(listener))
+
+    @property
+    def port(self):
+        """The server's port (the real one when 0 was asked)."""
+        return self.listener_port(0)
+
+    _STATS_FIELDS = ("start_time", "connection_num", "accept_count", "close_count",
+                     "request_count", "recv_bytes", "send_bytes", "worker_num",
+                     "idle_worker_num", "task_worker_num", "tasking_num", "task_count",
+                     "worker_restarts")
+    _WORKER_FIELDS = ("worker_id", "pid", "is_task_worker", "busy", "start_time",
+                      "request_count", "total_requests", "connection_num", "coroutine_num")
+
+    def stats(self):
+        """Server-wide figures as a dict (connection_num, accept_count,
+        request_count, ...), with "workers": one dict per worker."""
+        st = _raw.swco_server_stats_t()
+        _swco.swco_server_stats(self._c, st)
+        d = {name: getattr(st, name) for name in self._STATS_FIELDS}
+        d["workers"] = [self.worker_stats(i)
+                        for i in range(d["worker_num"] + d["task_worker_num"])]
+        return d
+
+    def worker_stats(self, worker_id):
+        """One worker's figures as a dict."""
+        st = _raw.swco_server_worker_stats_t()
+        _swco.swco_server_worker_stats(self._c, int(worker_id), st)
+        d = {name: getattr(st, name) for name in self._WORKER_FIELDS}
+        d["is_task_worker"] = bool(d["is_task_worker"])
+        d["busy"] = bool(d["busy"])
+        return d
+
+    def stats_prometheus(self):
+        """The figures in Prometheus text exposition format."""
+        return _swco.swco_server_stats_prometheus(self._c)
+
+    def __repr__(self):
+        return "<swco.Server port %d mode %d>" % (self.port, self.mode)
+
+
+__all__ += ["Server", "Listener", "PacketInfo"]

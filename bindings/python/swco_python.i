@@ -43,6 +43,13 @@
     }
     $result = SWIG_From(long)($1);
 }
+%typemap(out) long long {
+    if ($1 < 0) {
+        pyswco_raise((int)$1);
+        SWIG_fail;
+    }
+    $result = PyLong_FromLongLong($1);
+}
 /* counters are values, whatever their sign */
 %typemap(out) int64_t, uint32_t {
     $result = PyLong_FromLongLong((long long)$1);
@@ -303,6 +310,138 @@ static PyObject *pyswco_text(const char *s, Py_ssize_t n)
     Py_XDECREF(seq$argnum);
 }
 
+/* (long long *fds, long max): max in, a list of connection ids out. */
+%typemap(in) (long long *SWCO_LLONGS_OUT, long SWCO_MAX) {
+    long max = PyLong_AsLong($input);
+    if (max == -1 && PyErr_Occurred())
+        SWIG_fail;
+    if (max < 0) {
+        pyswco_raise(-EINVAL);
+        SWIG_fail;
+    }
+    $2 = max;
+    $1 = PyMem_Calloc((size_t)max + 1, sizeof *$1);
+    if (!$1) {
+        PyErr_NoMemory();
+        SWIG_fail;
+    }
+}
+%typemap(argout) (long long *SWCO_LLONGS_OUT, long SWCO_MAX) {
+    long n = (long)result < $2 ? (long)result : $2;
+    PyObject *list = PyList_New(n);
+    for (long i = 0; list && i < n; i++) {
+        PyObject *v = PyLong_FromLongLong($1[i]);
+        if (!v)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, i, v);
+    }
+    $result = pyswco_out($result, list, PYSWCO_DROP);
+    if (!$result)
+        SWIG_fail;
+}
+%typemap(freearg) (long long *SWCO_LLONGS_OUT, long SWCO_MAX) {
+    PyMem_Free($1);
+}
+
+/* Option text: str (UTF-8) or bytes as they are (package_eof), no NUL. */
+%{
+static int pyswco_text_arg(PyObject *obj, const char **out)
+{
+    const char *s;
+    Py_ssize_t n;
+    if (PyBytes_Check(obj)) {
+        s = PyBytes_AS_STRING(obj);
+        n = PyBytes_GET_SIZE(obj);
+    } else if (PyUnicode_Check(obj)) {
+        s = PyUnicode_AsUTF8AndSize(obj, &n);
+        if (!s)
+            return -1;
+    } else {
+        PyErr_Format(PyExc_TypeError, "option names and values are str or bytes, not %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    if (strlen(s) != (size_t)n) {
+        PyErr_SetString(PyExc_ValueError, "option text contains a NUL byte");
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+/* The error of swco_server_set_list names the option that failed: its
+ * message starts with the name, .option and .index say which. */
+static void pyswco_option_error(const char *name, size_t index)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value) {
+        PyObject *msg = PyUnicode_FromFormat("%s: %S", name, value);
+        PyObject *args = msg ? PyTuple_Pack(1, msg) : NULL;
+        PyObject *opt = PyUnicode_DecodeUTF8(name, (Py_ssize_t)strlen(name), "surrogateescape");
+        PyObject *idx = PyLong_FromSize_t(index);
+        if (!args || !opt || !idx || PyObject_SetAttrString(value, "args", args) < 0 ||
+            PyObject_SetAttrString(value, "option", opt) < 0 ||
+            PyObject_SetAttrString(value, "index", idx) < 0)
+            PyErr_Clear(); /* the error still says what failed, less precisely */
+        Py_XDECREF(msg);
+        Py_XDECREF(args);
+        Py_XDECREF(opt);
+        Py_XDECREF(idx);
+    }
+    PyErr_Restore(type, value, tb);
+}
+%}
+%typemap(in) const char *SWCO_TEXT_IN {
+    if (pyswco_text_arg($input, (const char **)&$1) < 0)
+        SWIG_fail;
+}
+%typemap(typecheck) const char *SWCO_TEXT_IN {
+    $1 = PyUnicode_Check($input) || PyBytes_Check($input);
+}
+
+/* (names, values, n, bad_index): one argument, a dict or a sequence of
+ * (name, value) pairs of str or bytes. */
+%typemap(in) (const char *const *SWCO_NAMES, const char *const *SWCO_VALUES, size_t SWCO_NPAIRS,
+              size_t *SWCO_BAD_INDEX) (PyObject *items = NULL, size_t npairs = 0, size_t bad = (size_t)-1) {
+    items = PyDict_Check($input) ? PyDict_Items($input) : PySequence_List($input);
+    if (!items)
+        SWIG_fail;
+    Py_ssize_t count = PyList_GET_SIZE(items);
+    const char **names = PyMem_Calloc((size_t)count + 1, sizeof *names);
+    const char **values = PyMem_Calloc((size_t)count + 1, sizeof *values);
+    $1 = ($1_ltype)names;
+    $2 = ($2_ltype)values;
+    if (!names || !values) {
+        PyErr_NoMemory();
+        SWIG_fail;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *pair = PyList_GET_ITEM(items, i);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            PyErr_SetString(PyExc_TypeError, "options are a dict or (name, value) pairs");
+            SWIG_fail;
+        }
+        /* valid while items holds the pairs */
+        if (pyswco_text_arg(PyTuple_GET_ITEM(pair, 0), &names[i]) < 0 ||
+            pyswco_text_arg(PyTuple_GET_ITEM(pair, 1), &values[i]) < 0)
+            SWIG_fail;
+    }
+    npairs = (size_t)count;
+    $3 = npairs;
+    $4 = &bad;
+}
+%typemap(freearg) (const char *const *SWCO_NAMES, const char *const *SWCO_VALUES, size_t SWCO_NPAIRS,
+                   size_t *SWCO_BAD_INDEX) {
+    if (bad$argnum < npairs$argnum && PyErr_Occurred())
+        pyswco_option_error($1[bad$argnum], bad$argnum);
+    PyMem_Free((void *)$1);
+    PyMem_Free((void *)$2);
+    Py_XDECREF(items$argnum);
+}
+
 /* ------------------------------------------------------------- callbacks
  * A callable (or None: no callback) becomes arg.  The reference taken for
  * it goes to the library when the call succeeds (arg_free releases it);
@@ -390,6 +529,98 @@ static void pyswco_cb_swco_pool_message_fn(swco_pool_t *pool, int worker_id, con
                 (const char *)data, (Py_ssize_t)len);
 }
 
+/* Server callbacks run in the process that started the server, in the
+ * workers, task workers and manager it forks (pyswco_server_enter makes a
+ * forked one's interpreter usable first), on the loop or in the coroutines
+ * the server creates per event; never where this thread has no Python
+ * (a PROCESS master's reactor threads): those are skipped. */
+#define PYSWCO_SRV(srv) SWIG_NewPointerObj((void *)(srv), SWIGTYPE_p_swco_server, 0)
+
+static void pyswco_cb_swco_server_fn(swco_server_t *srv, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(N)", 0, PYSWCO_SRV(srv));
+}
+
+static void pyswco_cb_swco_server_worker_fn(swco_server_t *srv, int worker_id, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(Ni)", 0, PYSWCO_SRV(srv), worker_id);
+}
+
+static void pyswco_cb_swco_server_worker_error_fn(swco_server_t *srv, int worker_id, int pid,
+                                                  int exit_code, int signo, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(Niiii)", 0, PYSWCO_SRV(srv), worker_id, pid, exit_code, signo);
+}
+
+static void pyswco_cb_swco_server_conn_fn(swco_server_t *srv, long long fd, int reactor_id,
+                                          void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(NLi)", 0, PYSWCO_SRV(srv), fd, reactor_id);
+}
+
+static void pyswco_cb_swco_server_receive_fn(swco_server_t *srv, long long fd, int reactor_id,
+                                             const void *data, size_t len, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(NLiy#)", 0, PYSWCO_SRV(srv), fd, reactor_id, (const char *)data,
+                    (Py_ssize_t)len);
+}
+
+static void pyswco_cb_swco_server_packet_fn(swco_server_t *srv, const void *data, size_t len,
+                                            const char *addr, int port, int listener, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(Ny#Nii)", 0, PYSWCO_SRV(srv), (const char *)data, (Py_ssize_t)len,
+                    pyswco_text(addr, (Py_ssize_t)strlen(addr)), port, listener);
+}
+
+static void pyswco_cb_swco_server_task_fn(swco_server_t *srv, long task_id, int src_worker_id,
+                                          const void *data, size_t len, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(Nliy#)", 0, PYSWCO_SRV(srv), task_id, src_worker_id,
+                    (const char *)data, (Py_ssize_t)len);
+}
+
+static void pyswco_cb_swco_server_finish_fn(swco_server_t *srv, long task_id, const void *data,
+                                            size_t len, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(Nly#)", 0, PYSWCO_SRV(srv), task_id, (const char *)data,
+                    (Py_ssize_t)len);
+}
+
+static void pyswco_cb_swco_server_message_fn(swco_server_t *srv, int src_worker_id,
+                                             const void *data, size_t len, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(Niy#)", 0, PYSWCO_SRV(srv), src_worker_id, (const char *)data,
+                    (Py_ssize_t)len);
+}
+
+/* PROCESS mode calls it in the master's reactor threads, where this
+ * interpreter (whose lock the master's main thread holds while the server
+ * runs) cannot run: there it answers -1, which dispatches by fd mod. */
+static int pyswco_cb_swco_server_dispatch_fn(swco_server_t *srv, long long fd, int event,
+                                             const void *data, size_t len, void *arg)
+{
+    if (!pyswco_server_enter())
+        return -1;
+    PyObject *r = PyObject_CallFunction(arg, "(NLiy#)", PYSWCO_SRV(srv), fd, event,
+                                        (const char *)data, (Py_ssize_t)len);
+    long v = r ? PyLong_AsLong(r) : -1;
+    Py_XDECREF(r);
+    if (PyErr_Occurred()) {
+        pyswco_report("dispatch callback");
+        return -1;
+    }
+    return v < 0 || v > INT_MAX ? -1 : (int)v;
+}
+
 /* Runs inside swco_table_update() with the row locked: an exception stays
  * set for the wrapper to raise, and 1 leaves the row as it was. */
 static int pyswco_cb_swco_table_update_fn(swco_table_row_t *row, void *arg)
@@ -457,6 +688,59 @@ SWCO_PY_CTOR(swco_socket_accept)
 SWCO_PY_CTOR(swco_ssl_ctx_new)
 SWCO_PY_CTOR(swco_getaddrinfo)
 SWCO_PY_CTOR(swco_dns_getaddrinfo)
+
+/* A server in THREAD mode would run Python callbacks in several threads of
+ * one interpreter, serialised by its lock: refused, with the reason. */
+%exception swco_server_new {
+    if (arg3 == SWCO_SERVER_THREAD) {
+        pyswco_raise_msg(-ENOTSUP, "swco.Server: THREAD mode runs the workers as threads of "
+                                   "one interpreter, which its global lock serialises; use "
+                                   "SERVER_BASE or SERVER_PROCESS (worker processes)");
+        SWIG_fail;
+    }
+    $action
+    if (!result) {
+        if (!PyErr_Occurred())
+            pyswco_raise(swco_last_error());
+        SWIG_fail;
+    }
+}
+
+/* swco_server_start forks the manager, workers and task workers as
+ * swco_pool_start does; the server's callbacks run in coroutines it creates
+ * (pyswco_server_begin turns the state-switching hook on for them).  Not
+ * from a coroutine: the loop it runs would nest in this one's. */
+%exception swco_server_start {
+    if (pyswco_in_coroutine()) {
+        pyswco_raise(SWCO_ECOSTATE);
+        SWIG_fail;
+    }
+    pyswco_server_begin();
+    PyOS_BeforeFork();
+    $action
+    /* daemonize: start returns in a forked master */
+    if (!pyswco_server_end())
+        PyOS_AfterFork_Parent();
+}
+
+/* The Prometheus text outgrows the default string buffer with many
+ * workers: retry in a bigger one (kept for the next call). */
+%{
+static char *pyswco_prom_buf;
+%}
+%exception swco_server_stats_prometheus {
+    $action
+    for (size_t cap = 65536; result == -ERANGE && cap <= ((size_t)64 << 20); cap *= 4) {
+        char *p = realloc(pyswco_prom_buf, cap);
+        if (!p)
+            break;
+        pyswco_prom_buf = p;
+        p[0] = '\0';
+        arg2 = p;
+        arg3 = cap;
+        $action
+    }
+}
 
 /* ------------------------------------------------------------------ GIL
  * Calls that block the thread without switching coroutines: other Python
