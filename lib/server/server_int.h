@@ -241,6 +241,9 @@ long swco__engine_sendto(swco__engine_t *e, swco__listener_t *l, const char *add
  * heartbeat_idle_time: up to max to fds; closed when close_them.  The
  * engine also runs this every heartbeat_check_interval by itself. */
 long swco__engine_heartbeat(swco__engine_t *e, int close_them, long long *fds, long max);
+/* Output chunks and partial input packets allocated now (0 once every
+ * connection drained: tests check that buffers are released). */
+long swco__engine_buffers(const swco__engine_t *e);
 
 /* -------------------------------------------------------------- proxy.c */
 
@@ -322,6 +325,10 @@ swco__srv_self_t *swco__srv_me(void);
  * workers (swco__srv_task_worker_run), restart them, reload on SIGUSR1 /
  * SIGUSR2, stop on SIGTERM or shutdown; returns when all have exited. */
 int swco__srv_manager_run(swco_server_t *srv);
+/* A worker (event or task) the manager forks starts with SIGTERM blocked
+ * (one sent before it took over is pending): it takes it with
+ * swco_event_signal(SIGTERM, ...) on its loop, or unblocks it.  It also
+ * gets SIGTERM when the manager dies (PR_SET_PDEATHSIG). */
 
 /* deliver.c: an event worker's whole life (process or thread): sets
  * swco__srv_self, runs a loop, calls worker start, the mode's worker_body,
@@ -359,6 +366,17 @@ int swco__srv_task_worker_run(swco_server_t *srv, int worker_id);
  * (LISTEN_PID == getpid()) bound to host:port with this family and type,
  * claimed so it is handed out once; -ENOENT when there is none. */
 int swco__srv_activated_fd(const char *host, int port, int family, int stream);
+/* manager.c: tell the program that handed us its sockets
+ * (swco_server_hot_restart: the SWCO_READY_FD pipe) that this server has
+ * started, so it shuts down.  Once per process; nothing without that
+ * variable.  The manager calls it after its workers were forked; a start
+ * without manager (BASE with one worker, THREAD) calls it once serving. */
+void swco__srv_notify_ready(void);
+/* task.c: ask worker_id (event or task worker, process or thread) to stop
+ * gracefully, through its message socket (what SIGTERM does to a worker
+ * process, for THREAD mode where signals cannot name a thread).  0 or a
+ * negative code. */
+int swco__srv_ipc_stop(swco_server_t *srv, int worker_id);
 
 /* server.c */
 int swco__srv_cb_set(swco__srv_cb_t *slot, void *fn, void *arg, swco_free_fn arg_free);
