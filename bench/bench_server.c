@@ -9,12 +9,13 @@
  *
  * 2. Idle connections: 10,000 connections that send nothing are held open
  *    while 100 others echo 8-byte messages.  Prints the active ones' p99
- *    round trip without and with the idle ones, and the server's user-space
- *    memory per idle connection (the growth of Pss and RSS summed over all
- *    its processes, divided by the idle count), beside the same figures
- *    for nginx's stream module proxying to the echo server (started here
- *    on loopback with its own config and prefix in a temporary directory,
- *    stopped by its PID) and for the Go server.
+ *    round trip without and with the idle ones (the better of two turns
+ *    each), and the server's user-space memory per idle connection (the
+ *    growth of Pss and RSS summed over all its processes, divided by the
+ *    idle count), beside the same figures for nginx's stream module
+ *    proxying to the echo server (started here on loopback with its own
+ *    config and prefix in a temporary directory, stopped by its PID) and
+ *    for the Go server.
  *
  * The client runs in its own process (one thread, epoll).  The open-file
  * limit is raised to its hard limit; a peer that needs more descriptors
@@ -548,6 +549,19 @@ static int step_wait(int fd, double secs)
     return c;
 }
 
+/* The active connections' latency: the turn with the lower p99 of
+ * ROUNDS, so a burst of load from elsewhere does not decide the figure. */
+static result_t best_latency(const int *fds, double secs)
+{
+    result_t best = {0};
+    for (int i = 0; i < ROUNDS; i++) {
+        result_t r = pingpong(fds, ACTIVE, 8, 0.3, secs, 1);
+        if (i == 0 || (r.ok && (!best.ok || r.p99 < best.p99)))
+            best = r;
+    }
+    return best;
+}
+
 /* Against the server whose processes are under root: the active ones'
  * latency, then idle connections opened and the memory they cost, then
  * the latency again with them held. */
@@ -565,7 +579,7 @@ static idle_result_t idle_test(pid_t root, int port, int nidle, int fds_per_conn
         result_t without = {0}, with = {0};
         int n = connect_many(port, fds, ACTIVE, 1);
         if (n == ACTIVE && latency)
-            without = pingpong(fds, ACTIVE, 8, 0.3, secs, 1);
+            without = best_latency(fds, secs);
         step_send(sp[1], 'A'); /* active ones open: measure the baseline */
         if (step_wait(sp[1], 60) != 'G')
             _exit(1);
@@ -575,7 +589,7 @@ static idle_result_t idle_test(pid_t root, int port, int nidle, int fds_per_conn
         if (step_wait(sp[1], 60) != 'G')
             _exit(1);
         if (n == ACTIVE && latency)
-            with = pingpong(fds, ACTIVE, 8, 0.3, secs, 1);
+            with = best_latency(fds, secs);
         if (write(sp[1], &without, sizeof without) != sizeof without ||
             write(sp[1], &with, sizeof with) != sizeof with)
             _exit(1);
@@ -890,6 +904,11 @@ int main(void)
         row_t *r = &rows[i];
         if (!r->ran) {
             printf("%-26s %7d  %12s\n", r->name, r->workers, "skipped");
+            continue;
+        }
+        if (!r->r8.ok && !r->r1k.ok) {
+            printf("%-26s %7d  %12s (exit status %d)\n", r->name, r->workers, "failed",
+                   r->exit_status);
             continue;
         }
         const row_t *g = NULL;

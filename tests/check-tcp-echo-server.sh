@@ -27,6 +27,10 @@ def fail(msg):
     print("FAIL:", msg, flush=True)
     failures.append(msg)
 
+def done(what, before):
+    if len(failures) == before:
+        print(f"ok: {what}", flush=True)
+
 def peer(name):
     if shutil.which(name):
         return True
@@ -118,6 +122,7 @@ have_nc = peer("nc")
 modes = [("base", 1), ("base", 2), ("process", 1), ("process", 2), ("thread", 1), ("thread", 2)]
 for mode, workers in modes:
     what = f"--mode {mode} --workers {workers}"
+    before = len(failures)
     try:
         p, port = start(["--mode", mode, "--workers", str(workers)])
     except Exception as e:
@@ -130,13 +135,14 @@ for mode, workers in modes:
     except Exception as e:
         fail(f"{what}: {e}")
     stop(p, what)
-    print(f"ok: {what} (port {port})", flush=True)
+    done(what, before)
 
 # --port P: the port asked for
 probe = socket.socket()
 probe.bind(("127.0.0.1", 0))
 want = probe.getsockname()[1]
 probe.close()
+before = len(failures)
 try:
     p, port = start(["--port", str(want)])
     if port != want:
@@ -148,7 +154,7 @@ try:
         fail(f"port in use: status {r.returncode}, printed {r.stdout!r}")
     echo_checks(port, f"--port {want}")
     stop(p, f"--port {want}")
-    print(f"ok: --port {want}", flush=True)
+    done(f"--port {want}", before)
 except Exception as e:
     fail(f"--port: {e}")
 
@@ -164,6 +170,7 @@ if peer("openssl"):
     ctx = ssl.create_default_context(cafile=cert)
     for mode, workers in [("base", 1), ("process", 2), ("thread", 2)]:
         what = f"--ssl --mode {mode} --workers {workers}"
+        before = len(failures)
         try:
             p, port = start(["--mode", mode, "--workers", str(workers), "--ssl", cert, key])
         except Exception as e:
@@ -174,10 +181,11 @@ if peer("openssl"):
         except Exception as e:
             fail(f"{what}: {e}")
         stop(p, what)
-        print(f"ok: {what}", flush=True)
+        done(what, before)
     shutil.rmtree(tmp)
 
 # bad command lines: status 2; a bad option: status 1, nothing on stdout
+before = len(failures)
 for args, status in [(["--mode", "fork"], 2), (["--port", "70000"], 2), (["--bogus"], 2),
                      (["--ssl", "only-cert"], 2), (["--set", "no_equals"], 2),
                      (["--set", "no_such_option=1"], 1), (["--workers", "-3"], 1),
@@ -188,7 +196,7 @@ for args, status in [(["--mode", "fork"], 2), (["--port", "70000"], 2), (["--bog
         fail(f"{args}: status {r.returncode} (expected {status}), stdout {r.stdout!r}")
     elif not r.stderr:
         fail(f"{args}: no message on stderr")
-print("ok: bad command lines", flush=True)
+done("bad command lines", before)
 
 sys.exit(1 if failures else 0)
 EOF
