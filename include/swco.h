@@ -25,5 +25,6 @@
 #include <swco/process.h>
 #include <swco/pool.h>
 #include <swco/curl.h>
+#include <swco/server.h>
 
 #endif /* SWCO_H */

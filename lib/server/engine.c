@@ -32,6 +32,7 @@
 #define ACCEPT_BATCH 64           /* accepts per wakeup, so reads get a turn */
 #define DGRAM_BATCH 64            /* datagrams per wakeup */
 #define READ_BATCH 4              /* plain reads per wakeup of one connection */
+#define TLS_READ_BATCH 16         /* TLS reads (records) per wakeup */
 #define CHUNK_MIN 4096            /* smallest output chunk (small sends share it) */
 #define SENDFILE_STEP (1 << 20)   /* bytes per sendfile(2) call */
 #define DEFAULT_OUTPUT_SIZE (2u << 20)
@@ -456,7 +457,17 @@ static int queue_data(econn_t *ec, const char *p, size_t len)
 static void check_full(econn_t *ec)
 {
     swco__engine_t *e = ec->e;
-    if (!(ec->flags & EC_FULL) && (size_t)ec->c->send_queued > high_mark(e)) {
+    if (!(ec->flags & EC_FULL) && (size_t)ec->c->send_queued >= high_mark(e)) {
+        ec->flags |= EC_FULL;
+        if (e->hooks.buffer)
+            e->hooks.buffer(e->ud, e, ec->c, 1);
+    }
+}
+
+static void check_full_refused(econn_t *ec)
+{
+    swco__engine_t *e = ec->e;
+    if (!(ec->flags & EC_FULL)) {
         ec->flags |= EC_FULL;
         if (e->hooks.buffer)
             e->hooks.buffer(e->ud, e, ec->c, 1);
@@ -488,16 +499,20 @@ long swco__engine_send(swco__engine_t *e, swco__conn_t *c, const void *data, siz
      * while earlier senders wait for room (their data goes first). */
     while (ec->room_waiters ||
            (c->send_queued > 0 && (size_t)c->send_queued + len > high)) {
-        if (!(flags & SWCO__SEND_YIELD) || swco__co_can_wait() != 0)
+        if (!(flags & SWCO__SEND_YIELD) || swco__co_can_wait() != 0) {
+            /* the high mark is reached even if no send passed it */
+            hold(ec);
+            check_full_refused(ec);
+            release(ec);
             return -ENOBUFS;
+        }
         ewait_t w = {.room = 1, .need = len};
         int rc = ewait_on(ec, &w);
         if (rc != 0)
             return rc;
         if (!econn_of(e, c) || c->io != ec)
             return SWCO_ENOCONN;
-        if (!ec->room_waiters)
-            break; /* woken for room: nobody is ahead any more */
+        break; /* woken for room (it runs at once: the room is still there) */
     }
     const char *p = data;
     size_t left = len;
@@ -628,7 +643,6 @@ static void close_now(econn_t *ec, int reset)
         if (reset)
             ec->tls->ssl_ready = 0; /* no close_notify */
         swco__ssl_detach(ec->tls);
-        swco__ssl_ctx_unref(ec->tls->ssl_ctx);
         free(ec->tls);
         ec->tls = NULL;
     }
@@ -785,7 +799,8 @@ static long frame_out(econn_t *ec, const char *buf, size_t len)
             scanned = s2 > 0 ? s2 : 0;
         }
         hold(ec);
-        e->hooks.receive(e->ud, e, ec->c, buf + off, total);
+        if (e->hooks.receive)
+            e->hooks.receive(e->ud, e, ec->c, buf + off, total);
         if (release(ec))
             return -1;
         off += total;
@@ -801,7 +816,8 @@ static void deliver(econn_t *ec, const char *data, size_t n)
     swco__engine_t *e = ec->e;
     const swco__framing_t *f = &ec->el->frame;
     if (f->mode == SWCO__FRAME_NONE && !ec->in) {
-        e->hooks.receive(e->ud, e, ec->c, data, n);
+        if (e->hooks.receive)
+            e->hooks.receive(e->ud, e, ec->c, data, n);
         return;
     }
     if (!ec->in) {
@@ -926,6 +942,18 @@ static void conn_read(econn_t *ec)
             break;
         long n;
         if (ec->tls) {
+            if (i >= TLS_READ_BATCH) {
+                /* OpenSSL may hold decrypted bytes the socket will not
+                 * signal again: come back on the next turn, after others */
+                if (!(ec->flags & EC_RESUME_POSTED)) {
+                    hold(ec);
+                    if (swco_event_defer(resume_read, ec, NULL) == 0)
+                        ec->flags |= EC_RESUME_POSTED;
+                    else
+                        release(ec);
+                }
+                break;
+            }
             int want = 0;
             n = swco__ssl_read(ec->tls, e->scratch, SCRATCH_SIZE, &want);
             uint8_t ww = (n == -EAGAIN && want == SWCO_EVENT_WRITE) ? EC_TLS_WW : 0;
@@ -962,6 +990,12 @@ static void conn_read(econn_t *ec)
         if (n < 0 && !(ec->flags & EC_ANNOUNCED))
             swco__log(SWCO_LOG_DEBUG, "server: fd %d: handshake: %s", ec->fd,
                       swco_strerror((int)n));
+        if (n == 0 && ec->out && can_write(ec) && !(ec->flags & EC_CLOSING)) {
+            /* the peer only shut its side: it may still read what is
+             * queued for it (a half-close, as nc -N does) */
+            swco__engine_close(e, ec->c, 0);
+            break;
+        }
         close_now(ec, n < 0); /* 0: the peer closed; < 0: broken */
         break;
     }
@@ -1236,7 +1270,8 @@ long swco__engine_heartbeat(swco__engine_t *e, int close_them, long long *fds, l
     size_t nids = 0, cap = 0;
     for (swco__list_t *p = e->conns_list.next; p != &e->conns_list; p = p->next) {
         econn_t *ec = SWCO__CONTAINER(p, econn_t, link);
-        if (ec->flags & (EC_CLOSED | EC_CLOSING))
+        /* not yet announced: the handshake's own deadline covers those */
+        if ((ec->flags & (EC_CLOSED | EC_CLOSING | EC_ANNOUNCED)) != EC_ANNOUNCED)
             continue;
         double limit = idle_limit(e, ec->el->l);
         swco__conn_t *c = ec->c;

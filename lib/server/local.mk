@@ -11,6 +11,15 @@ libswco_la_SOURCES += lib/server/manager.c lib/server/task.c
 libswco_la_SOURCES += lib/server/proxy.c
 
 # ---- tests: server object, options, BASE and THREAD modes (server.c ...)
+# Real peers on loopback: python3, nc (netcat-openbsd), socat.
+if HAVE_CHECK
+check_PROGRAMS += tests/check_server
+TESTS += tests/check_server
+endif
+tests_check_server_SOURCES = tests/check_server.c
+tests_check_server_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_server_CFLAGS = $(TEST_CFLAGS)
+tests_check_server_LDADD = $(TEST_LIBS)
 
 # ---- tests: the engine on its own (conn.c, engine.c)
 if HAVE_CHECK

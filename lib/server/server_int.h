@@ -188,6 +188,12 @@ typedef struct swco__listener {
     swco_ssl_ctx_t *ssl_ctx; /* built by start when SSL */
     /* overrides of the server's callbacks; fn NULL: use the server's */
     swco__srv_cb_t cb_connect, cb_receive, cb_packet, cb_close;
+    /* options.c: a bit per listener option (group) set on this listener
+     * itself; server-wide sets leave those alone */
+    uint64_t opt_own;
+    /* server.c: the Unix socket path this process created (unlinked by
+     * free in the master) */
+    int unlink_path;
 } swco__listener_t;
 
 /* --------------------------------------------------------------- engine */
@@ -381,6 +387,29 @@ int swco__srv_ipc_stop(swco_server_t *srv, int worker_id);
 /* server.c */
 int swco__srv_cb_set(swco__srv_cb_t *slot, void *fn, void *arg, swco_free_fn arg_free);
 double swco__wall_time(void);
+/* A new socket bound (and listening, for streams) to l's address, with
+ * SO_REUSEPORT when reuseport: a THREAD worker's own socket.  Returns the
+ * fd or a negative code. */
+int swco__srv_listener_socket(const swco_server_t *srv, const swco__listener_t *l, int reuseport);
+/* Public calls' return: a negative rc also becomes the last error. */
+static inline int swco__srv_ret(int rc) { return rc < 0 ? swco__fail(rc) : rc; }
+
+/* deliver.c: why the last worker_run of this thread failed to serve (the
+ * worker body's negative code), 0 when it served. */
+extern SWCO__TLS int swco__srv_worker_error;
+/* deliver.c: in a stopping worker's stop sequence (its coroutine): wait
+ * until a handler ends or a connection closes, or timeout seconds.  0,
+ * -ETIMEDOUT, -ECANCELED, -EINVAL elsewhere. */
+int swco__srv_wait_change(double timeout);
+
+/* base.c: shutdown / stop of a server without manager (BASE with one
+ * worker, THREAD): stop every worker (worker_id -1) or one.  From any
+ * thread.  0 or -EINVAL. */
+int swco__srv_local_stop(swco_server_t *srv, int worker_id);
+/* base.c: a BASE or THREAD worker's last step, in its stop sequence's
+ * coroutine: close its connections (queued output written first, up to
+ * max_wait_time; their close callbacks run) and free its engine. */
+void swco__srv_base_worker_end(swco_server_t *srv);
 
 /* options.c: parse name=value into opt / lopt (server-wide when l is NULL).
  * Returns 0, SWCO_EOPTION, SWCO_EOPTVALUE or -EBUSY. */
@@ -389,5 +418,9 @@ int swco__srv_option_set(swco_server_t *srv, swco__listener_t *l, const char *na
 void swco__srv_opts_default(swco__srv_opts_t *o, swco__lopts_t *lo);
 void swco__srv_opts_free(swco__srv_opts_t *o, swco__lopts_t *lo);
 void swco__lopts_copy(swco__lopts_t *dst, const swco__lopts_t *src);
+/* An option's value as text (l NULL: the server-wide one): its length,
+ * SWCO_EOPTION, -ERANGE. */
+long swco__srv_option_get(const swco_server_t *srv, const swco__listener_t *l, const char *name,
+                          char *out, size_t out_len);
 
 #endif
