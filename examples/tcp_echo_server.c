@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include <swco.h>
-#include <swco/server.h> /* TEMP until base adds it to swco.h */
 
 static void on_receive(swco_server_t *srv, long long fd, int reactor_id, const void *data,
                        size_t len, void *arg)
