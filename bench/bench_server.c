@@ -9,8 +9,8 @@
  *
  * 2. Idle connections: 10,000 connections that send nothing are held open
  *    while 100 others echo 8-byte messages.  Prints the active ones' p99
- *    round trip without and with the idle ones (the better of two turns
- *    each), and the server's user-space memory per idle connection (the
+ *    round trip without and with the idle ones (taken in turn, twice,
+ *    keeping the lower p99 of each), and the server's user-space memory per idle connection (the
  *    growth of Pss and RSS summed over all its processes, divided by the
  *    idle count), beside the same figures for nginx's stream module
  *    proxying to the echo server (started here on loopback with its own
@@ -25,7 +25,8 @@
  *
  * Environment: SWCO_BENCH_ECHO (path of tcp_echo_server, default
  * ./examples/tcp_echo_server), SWCO_BENCH_SECONDS (per measurement,
- * default 1.5), SWCO_BENCH_IDLE (idle connections, default 10000). */
+ * default 1), SWCO_BENCH_IDLE (idle connections, default 10000),
+ * SWCO_BENCH_ONLY (echo or idle: that part alone). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +53,7 @@
 #endif
 #define BENCH_LIMIT 170 /* seconds, the whole run */
 #define ACTIVE 100
-#define ROUNDS 2 /* turns per throughput figure */
+#define ROUNDS 3 /* turns per throughput figure, latency: 2 */
 #define MAX_SPAWNED 16
 
 static double now(void)
@@ -391,6 +392,12 @@ static double percentile(samples_t *s, double p)
     return s->v[i];
 }
 
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 typedef struct result {
     double rps, p50, p99;
     long trips;
@@ -473,7 +480,7 @@ static result_t pingpong(const int *fds, int n, size_t size, double warm, double
             }
         }
     }
-    r.ok = outstanding == 0;
+    r.ok = outstanding == 0 && r.trips > 0;
     r.rps = (double)r.trips / secs;
     if (latency) {
         r.p50 = percentile(&lat, 0.50);
@@ -549,17 +556,21 @@ static int step_wait(int fd, double secs)
     return c;
 }
 
-/* The active connections' latency: the turn with the lower p99 of
- * ROUNDS, so a burst of load from elsewhere does not decide the figure. */
-static result_t best_latency(const int *fds, double secs)
+/* Keep the lower p99 of two turns: a burst of load from elsewhere on the
+ * machine then spoils one turn, not the figure. */
+static void keep_best(result_t *best, result_t r, int first)
 {
-    result_t best = {0};
-    for (int i = 0; i < ROUNDS; i++) {
-        result_t r = pingpong(fds, ACTIVE, 8, 0.3, secs, 1);
-        if (i == 0 || (r.ok && (!best.ok || r.p99 < best.p99)))
-            best = r;
-    }
-    return best;
+    if (first || (r.ok && (!best->ok || r.p99 < best->p99)))
+        *best = r;
+}
+
+/* Wait (up to secs) until the processes under root hold at most want
+ * descriptors: the server has seen the closes. */
+static void wait_fds_below(pid_t root, long want, double secs)
+{
+    double end = now() + secs;
+    while (tree_fds(root) > want && now() < end)
+        poll(NULL, 0, 20);
 }
 
 /* Against the server whose processes are under root: the active ones'
@@ -574,22 +585,38 @@ static idle_result_t idle_test(pid_t root, int port, int nidle, int fds_per_conn
         die("socketpair: %s", strerror(errno));
     pid_t pid = fork();
     if (pid == 0) {
+        /* without, with, without, with: the two figures are taken side by
+         * side twice, the idle connections closed and opened in between */
         close(sp[0]);
         int *fds = malloc(sizeof(int) * (size_t)(ACTIVE + nidle));
         result_t without = {0}, with = {0};
-        int n = connect_many(port, fds, ACTIVE, 1);
-        if (n == ACTIVE && latency)
-            without = best_latency(fds, secs);
-        step_send(sp[1], 'A'); /* active ones open: measure the baseline */
-        if (step_wait(sp[1], 60) != 'G')
-            _exit(1);
-        int idle = connect_many(port, fds + ACTIVE, nidle, 0);
-        if (write(sp[1], &idle, sizeof idle) != sizeof idle)
-            _exit(1);
-        if (step_wait(sp[1], 60) != 'G')
-            _exit(1);
-        if (n == ACTIVE && latency)
-            with = best_latency(fds, secs);
+        int n = connect_many(port, fds, ACTIVE, 1), idle = 0;
+        long base_fds = 0;
+        for (int turn = 0; turn < 2; turn++) {
+            if (n == ACTIVE && latency)
+                keep_best(&without, pingpong(fds, ACTIVE, 8, 0.3, secs, 1), turn == 0);
+            if (turn == 0) {
+                step_send(sp[1], 'A'); /* active ones open: measure the baseline */
+                if (step_wait(sp[1], 60) != 'G')
+                    _exit(1);
+                base_fds = tree_fds(root);
+            }
+            idle = connect_many(port, fds + ACTIVE, nidle, 0);
+            if (turn == 0) {
+                if (write(sp[1], &idle, sizeof idle) != sizeof idle)
+                    _exit(1);
+                if (step_wait(sp[1], 60) != 'G')
+                    _exit(1);
+            } else {
+                wait_fds(root, base_fds + (long)idle * fds_per_conn, 30);
+            }
+            if (n == ACTIVE && latency)
+                keep_best(&with, pingpong(fds, ACTIVE, 8, 0.3, secs, 1), turn == 0);
+            if (turn == 0) {
+                close_all(fds + ACTIVE, idle);
+                wait_fds_below(root, base_fds, 30);
+            }
+        }
         if (write(sp[1], &without, sizeof without) != sizeof without ||
             write(sp[1], &with, sizeof with) != sizeof with)
             _exit(1);
@@ -790,17 +817,21 @@ typedef struct row {
     const char *name;
     int workers;
     int go;
-    result_t r8, r1k;
+    result_t t8[ROUNDS], t1k[ROUNDS]; /* each turn's figures */
     int ran, exit_status;
 } row_t;
 
 static const char *echo_path;
 
+/* The echo server; its listen backlog as deep as the kernel allows, for
+ * the bursts of connections the idle test makes (nginx connects to it as
+ * fast as it accepts). */
 static int start_echo(server_t *s, const char *name, const char *mode, int workers)
 {
     char w[16];
     snprintf(w, sizeof w, "%d", workers);
-    char *argv[] = {(char *)echo_path, "--mode", (char *)mode, "--workers", w, NULL};
+    char *argv[] = {(char *)echo_path, "--mode",           (char *)mode, "--workers",
+                    w,                 "--set",            "backlog=4096", NULL};
     return start_server(s, name, argv, NULL);
 }
 
@@ -839,12 +870,13 @@ int main(void)
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     echo_path = getenv("SWCO_BENCH_ECHO") ? getenv("SWCO_BENCH_ECHO") : "./examples/tcp_echo_server";
-    double secs = getenv("SWCO_BENCH_SECONDS") ? atof(getenv("SWCO_BENCH_SECONDS")) : 1.5;
+    double secs = getenv("SWCO_BENCH_SECONDS") ? atof(getenv("SWCO_BENCH_SECONDS")) : 1.0;
     if (secs <= 0)
-        secs = 1.5;
+        secs = 1.0;
     int nidle = getenv("SWCO_BENCH_IDLE") ? atoi(getenv("SWCO_BENCH_IDLE")) : 10000;
     if (nidle < 1)
         nidle = 10000;
+    const char *only = getenv("SWCO_BENCH_ONLY");
     if (access(echo_path, X_OK) != 0)
         die("%s: not found (make builds it; SWCO_BENCH_ECHO names another)", echo_path);
 
@@ -872,28 +904,30 @@ int main(void)
     const char *modes[] = {"base", "base", "process", "process", "thread", "thread"};
     size_t nrows = sizeof rows / sizeof rows[0];
     /* Every server runs from the start (an idle one costs nothing) and
-     * each is measured ROUNDS times in turn, keeping its best figure: a
-     * burst of load from elsewhere on the machine then spoils one turn,
-     * not one server's figure. */
-    printf("TCP echo, %d connections each with one message in flight, best of %d turns of "
-           "%.1f s\n",
+     * is measured ROUNDS times, in turns that go through all servers: each
+     * figure is the median of its turns, each ratio the median of the
+     * ratios to Go within a turn.  Load from elsewhere on this machine
+     * comes and goes; servers measured side by side see about the same. */
+    printf("TCP echo, %d connections each with one message in flight, median of %d turns "
+           "of %.1f s\n",
            ACTIVE, ROUNDS, secs);
     server_t servers[sizeof rows / sizeof rows[0]];
     for (size_t i = 0; i < nrows; i++) {
+        if (only && strcmp(only, "echo") != 0)
+            break;
         int rc = rows[i].go ? (go ? start_go(&servers[i], go, rows[i].workers) : -1)
                             : start_echo(&servers[i], rows[i].name, modes[i], rows[i].workers);
         rows[i].ran = rc == 0;
     }
-    for (int round = 0; round < ROUNDS; round++)
-        for (size_t i = 0; i < nrows; i++) {
-            if (!rows[i].ran)
-                continue;
-            result_t r8 = throughput(servers[i].port, 8, secs);
-            result_t r1k = throughput(servers[i].port, 1024, secs);
-            if (round == 0 || r8.rps > rows[i].r8.rps)
-                rows[i].r8 = r8;
-            if (round == 0 || r1k.rps > rows[i].r1k.rps)
-                rows[i].r1k = r1k;
+    /* Go first, then the servers compared with it at its worker count */
+    static const size_t order[] = {6, 0, 2, 4, 7, 1, 3, 5};
+    for (int t = 0; t < ROUNDS; t++)
+        for (size_t k = 0; k < nrows; k++) {
+            size_t i = order[k];
+            if (rows[i].ran) {
+                rows[i].t8[t] = throughput(servers[i].port, 8, secs);
+                rows[i].t1k[t] = throughput(servers[i].port, 1024, secs);
+            }
         }
     for (size_t i = 0; i < nrows; i++)
         if (rows[i].ran)
@@ -906,7 +940,12 @@ int main(void)
             printf("%-26s %7d  %12s\n", r->name, r->workers, "skipped");
             continue;
         }
-        if (!r->r8.ok && !r->r1k.ok) {
+        int ok = 1, any = 0;
+        for (int t = 0; t < ROUNDS; t++) {
+            ok &= r->t8[t].ok && r->t1k[t].ok;
+            any |= r->t8[t].ok || r->t1k[t].ok;
+        }
+        if (!any) {
             printf("%-26s %7d  %12s (exit status %d)\n", r->name, r->workers, "failed",
                    r->exit_status);
             continue;
@@ -915,17 +954,26 @@ int main(void)
         for (size_t j = 0; j < nrows; j++)
             if (rows[j].go && rows[j].ran && rows[j].workers == r->workers)
                 g = &rows[j];
+        double rps8[ROUNDS], rps1k[ROUNDS], q8[ROUNDS], q1k[ROUNDS];
+        for (int t = 0; t < ROUNDS; t++) {
+            rps8[t] = r->t8[t].rps;
+            rps1k[t] = r->t1k[t].rps;
+            q8[t] = g && g->t8[t].rps > 0 ? r->t8[t].rps / g->t8[t].rps : 0;
+            q1k[t] = g && g->t1k[t].rps > 0 ? r->t1k[t].rps / g->t1k[t].rps : 0;
+        }
         char v8[32] = "-", v1k[32] = "-";
-        if (g && !r->go && g->r8.rps > 0)
-            snprintf(v8, sizeof v8, "%.2fx", r->r8.rps / g->r8.rps);
-        if (g && !r->go && g->r1k.rps > 0)
-            snprintf(v1k, sizeof v1k, "%.2fx", r->r1k.rps / g->r1k.rps);
-        printf("%-26s %7d  %12.0f %12.0f  %10s %10s%s%s\n", r->name, r->workers, r->r8.rps,
-               r->r1k.rps, v8, v1k, r->r8.ok && r->r1k.ok ? "" : "  (errors)",
+        if (g && !r->go) {
+            snprintf(v8, sizeof v8, "%.2fx", median(q8, ROUNDS));
+            snprintf(v1k, sizeof v1k, "%.2fx", median(q1k, ROUNDS));
+        }
+        printf("%-26s %7d  %12.0f %12.0f  %10s %10s%s%s\n", r->name, r->workers,
+               median(rps8, ROUNDS), median(rps1k, ROUNDS), v8, v1k, ok ? "" : "  (errors)",
                !r->go && r->exit_status != 0 ? "  (SIGTERM: non-zero exit)" : "");
     }
 
     /* 2: idle connections */
+    if (only && strcmp(only, "idle") != 0)
+        goto done;
     int cap = (int)(nofile - 300);
     int n_ours = nidle < cap ? nidle : cap;
     printf("\n%d idle connections held while %d echo 8-byte messages\n", n_ours, ACTIVE);
@@ -956,6 +1004,7 @@ int main(void)
     printf("(Pss/RSS: growth of the server's processes' memory with the idle connections\n"
            " open, divided by their number; kernel socket buffers are not counted.)\n");
 
+done:;
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) {
