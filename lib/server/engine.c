@@ -38,7 +38,7 @@
 #define DEFAULT_OUTPUT_SIZE (2u << 20)
 #define DEFAULT_PACKAGE_MAX (2u << 20)
 #define HANDSHAKE_TIMEOUT_MS 10000 /* TLS handshake and PROXY header */
-#define CLOSE_FLUSH_TIMEOUT_MS 60000 /* graceful close: then reset */
+#define CLOSE_FLUSH_TIMEOUT_MS 60000 /* graceful close: reset after so long without progress */
 #define EMFILE_BACKOFF_MS 100
 
 /* ------------------------------------------------------------ structures */
@@ -499,13 +499,14 @@ long swco__engine_send(swco__engine_t *e, swco__conn_t *c, const void *data, siz
      * while earlier senders wait for room (their data goes first). */
     while (ec->room_waiters ||
            (c->send_queued > 0 && (size_t)c->send_queued + len > high)) {
-        if (!(flags & SWCO__SEND_YIELD) || swco__co_can_wait() != 0) {
-            /* the high mark is reached even if no send passed it */
-            hold(ec);
-            check_full_refused(ec);
-            release(ec);
+        /* The high mark is reached for this send even if no send passed
+         * it: the buffer hook says full, whether this sender waits or not. */
+        hold(ec);
+        check_full_refused(ec);
+        if (release(ec))
+            return SWCO_ENOCONN;
+        if (!(flags & SWCO__SEND_YIELD) || swco__co_can_wait() != 0)
             return -ENOBUFS;
-        }
         ewait_t w = {.room = 1, .need = len};
         int rc = ewait_on(ec, &w);
         if (rc != 0)
@@ -668,6 +669,18 @@ static void close_timeout(long id, void *arg)
     (void)id;
     econn_t *ec = arg;
     ec->timer = 0;
+    if (ec->flags & EC_CLOSING) {
+        /* a deadline on progress, not on the whole flush: a slow reader
+         * that keeps reading gets all of it */
+        double quiet_ms = (wall_now() - ec->c->last_send_time) * 1000;
+        if (quiet_ms >= 0 && quiet_ms < CLOSE_FLUSH_TIMEOUT_MS) {
+            long t = swco__timer_add(CLOSE_FLUSH_TIMEOUT_MS - (long)quiet_ms, close_timeout, ec);
+            if (t > 0) {
+                ec->timer = t;
+                return;
+            }
+        }
+    }
     swco__log(SWCO_LOG_INFO, "server: fd %d: %s timed out, closing", ec->fd,
               (ec->flags & EC_CLOSING) ? "flush before close" : "handshake");
     close_now(ec, 1);
