@@ -316,56 +316,157 @@ SWCO_API int swco_server_hot_restart(swco_server_t *srv, char *const argv[]);
  */
 SWCO_API int swco_server_on_start(swco_server_t *srv, swco_server_fn fn, void *arg,
                                   swco_free_fn arg_free);
-/** swco_server_on_shutdown - the master is about to return from start */
+/**
+ * swco_server_on_shutdown - the master is about to return from start
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_shutdown(swco_server_t *srv, swco_server_fn fn, void *arg,
                                      swco_free_fn arg_free);
-/** swco_server_on_manager_start - in the manager, before it starts workers */
+/**
+ * swco_server_on_manager_start - in the manager, before it starts workers
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_manager_start(swco_server_t *srv, swco_server_fn fn, void *arg,
                                           swco_free_fn arg_free);
-/** swco_server_on_manager_stop - in the manager, after its workers stopped */
+/**
+ * swco_server_on_manager_stop - in the manager, after its workers stopped
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_manager_stop(swco_server_t *srv, swco_server_fn fn, void *arg,
                                          swco_free_fn arg_free);
-/** swco_server_on_worker_start - in a worker or task worker, on its loop */
+/**
+ * swco_server_on_worker_start - in a worker or task worker, on its loop
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_worker_start(swco_server_t *srv, swco_server_worker_fn fn,
                                          void *arg, swco_free_fn arg_free);
-/** swco_server_on_worker_stop - in a worker that is about to exit normally */
+/**
+ * swco_server_on_worker_stop - in a worker that is about to exit normally
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_worker_stop(swco_server_t *srv, swco_server_worker_fn fn,
                                         void *arg, swco_free_fn arg_free);
-/** swco_server_on_worker_exit - in a stopping worker, while it still has
- * work (reload_async); runs each time its loop turns until it has none */
+/**
+ * swco_server_on_worker_exit - in a stopping worker, while it still has work (reload_async); runs each time its loop turns until it has none
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_worker_exit(swco_server_t *srv, swco_server_worker_fn fn,
                                         void *arg, swco_free_fn arg_free);
-/** swco_server_on_worker_error - in the manager: a worker died abnormally */
+/**
+ * swco_server_on_worker_error - in the manager: a worker died abnormally
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_worker_error(swco_server_t *srv, swco_server_worker_error_fn fn,
                                          void *arg, swco_free_fn arg_free);
-/** swco_server_on_connect - a connection was accepted */
+/**
+ * swco_server_on_connect - a connection was accepted
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_connect(swco_server_t *srv, swco_server_conn_fn fn, void *arg,
                                     swco_free_fn arg_free);
-/** swco_server_on_receive - data arrived on a stream connection */
+/**
+ * swco_server_on_receive - data arrived on a stream connection
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_receive(swco_server_t *srv, swco_server_receive_fn fn, void *arg,
                                     swco_free_fn arg_free);
-/** swco_server_on_packet - a datagram arrived on a UDP or Unix datagram listener */
+/**
+ * swco_server_on_packet - a datagram arrived on a UDP or Unix datagram listener
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_packet(swco_server_t *srv, swco_server_packet_fn fn, void *arg,
                                    swco_free_fn arg_free);
-/** swco_server_on_close - a connection closed (either side) */
+/**
+ * swco_server_on_close - a connection closed (either side)
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_close(swco_server_t *srv, swco_server_conn_fn fn, void *arg,
                                   swco_free_fn arg_free);
-/** swco_server_on_task - in a task worker: run a task */
+/**
+ * swco_server_on_task - in a task worker: run a task
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_task(swco_server_t *srv, swco_server_task_fn fn, void *arg,
                                  swco_free_fn arg_free);
-/** swco_server_on_finish - a task sent with swco_server_task() finished */
+/**
+ * swco_server_on_finish - a task sent with swco_server_task() finished
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_finish(swco_server_t *srv, swco_server_finish_fn fn, void *arg,
                                    swco_free_fn arg_free);
-/** swco_server_on_pipe_message - a message from swco_server_send_message() */
+/**
+ * swco_server_on_pipe_message - a message from swco_server_send_message()
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_pipe_message(swco_server_t *srv, swco_server_message_fn fn,
                                          void *arg, swco_free_fn arg_free);
-/** swco_server_on_buffer_full - a connection's output buffer passed its high mark */
+/**
+ * swco_server_on_buffer_full - a connection's output buffer passed its high mark
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_buffer_full(swco_server_t *srv, swco_server_conn_fn fn, void *arg,
                                         swco_free_fn arg_free);
-/** swco_server_on_buffer_empty - that output buffer drained below its low mark */
+/**
+ * swco_server_on_buffer_empty - that output buffer drained below its low mark
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_on_buffer_empty(swco_server_t *srv, swco_server_conn_fn fn, void *arg,
                                          swco_free_fn arg_free);
-/** swco_server_set_dispatch - PROCESS mode: choose workers with fn */
+/**
+ * swco_server_set_dispatch - PROCESS mode: choose workers with fn
+ *
+ * Same rules as swco_server_on_start(): arg_free (may be NULL) is called
+ * once with arg when the server is freed or the callback replaced; fn
+ * NULL clears.  Returns 0, or -EBUSY after start.
+ */
 SWCO_API int swco_server_set_dispatch(swco_server_t *srv, swco_server_dispatch_fn fn, void *arg,
                                       swco_free_fn arg_free);
 
@@ -379,15 +480,33 @@ SWCO_API int swco_server_set_dispatch(swco_server_t *srv, swco_server_dispatch_f
 SWCO_API int swco_server_listener_on_connect(swco_server_t *srv, int listener,
                                              swco_server_conn_fn fn, void *arg,
                                              swco_free_fn arg_free);
-/** swco_server_listener_on_receive - receive callback of one listener */
+/**
+ * swco_server_listener_on_receive - receive callback of one listener
+ *
+ * Same rules as swco_server_listener_on_connect(): overrides the
+ * server-wide callback for this listener.  Returns 0, -EINVAL for an
+ * unknown listener, -EBUSY after start.
+ */
 SWCO_API int swco_server_listener_on_receive(swco_server_t *srv, int listener,
                                              swco_server_receive_fn fn, void *arg,
                                              swco_free_fn arg_free);
-/** swco_server_listener_on_packet - packet callback of one listener */
+/**
+ * swco_server_listener_on_packet - packet callback of one listener
+ *
+ * Same rules as swco_server_listener_on_connect(): overrides the
+ * server-wide callback for this listener.  Returns 0, -EINVAL for an
+ * unknown listener, -EBUSY after start.
+ */
 SWCO_API int swco_server_listener_on_packet(swco_server_t *srv, int listener,
                                             swco_server_packet_fn fn, void *arg,
                                             swco_free_fn arg_free);
-/** swco_server_listener_on_close - close callback of one listener */
+/**
+ * swco_server_listener_on_close - close callback of one listener
+ *
+ * Same rules as swco_server_listener_on_connect(): overrides the
+ * server-wide callback for this listener.  Returns 0, -EINVAL for an
+ * unknown listener, -EBUSY after start.
+ */
 SWCO_API int swco_server_listener_on_close(swco_server_t *srv, int listener,
                                            swco_server_conn_fn fn, void *arg,
                                            swco_free_fn arg_free);
@@ -485,7 +604,11 @@ SWCO_API long swco_server_connections(const swco_server_t *srv, long long start_
  * Returns 0 or SWCO_ENOCONN.
  */
 SWCO_API int swco_server_pause(swco_server_t *srv, long long fd);
-/** swco_server_resume - read from a paused connection again */
+/**
+ * swco_server_resume - read from a paused connection again
+ *
+ * The counterpart of swco_server_pause().  Returns 0 or SWCO_ENOCONN.
+ */
 SWCO_API int swco_server_resume(swco_server_t *srv, long long fd);
 
 /**
@@ -584,9 +707,17 @@ SWCO_API int swco_server_is_task_worker(const swco_server_t *srv);
  */
 SWCO_API int swco_server_worker_pid(const swco_server_t *srv, int worker_id);
 
-/** swco_server_master_pid - pid of the process that called start */
+/**
+ * swco_server_master_pid - pid of the process that called start
+ *
+ * Returns the pid, or -EINVAL for a NULL server.
+ */
 SWCO_API int swco_server_master_pid(const swco_server_t *srv);
-/** swco_server_manager_pid - pid of the manager (0 when there is none) */
+/**
+ * swco_server_manager_pid - pid of the manager (0 when there is none)
+ *
+ * Returns the pid, or -EINVAL for a NULL server.
+ */
 SWCO_API int swco_server_manager_pid(const swco_server_t *srv);
 
 /**

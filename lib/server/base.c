@@ -184,7 +184,11 @@ static int base_worker_body(swco_server_t *srv, int worker_id)
     /* Ids made here carry this worker's number (the table is this
      * process's own copy). */
     srv->conns.owner = worker_id;
-    return engine_up(srv, worker_id, NULL);
+    int rc = engine_up(srv, worker_id, NULL);
+    /* Without manager this process is the whole server: serving now. */
+    if (rc == 0 && srv->shm && __atomic_load_n(&srv->shm->manager_pid, __ATOMIC_ACQUIRE) <= 0)
+        swco__srv_notify_ready();
+    return rc;
 }
 
 /* The caller's engine and the connection fd names in it. */
@@ -384,12 +388,14 @@ static void thread_worker_end(swco_server_t *srv)
 {
     swco__srv_self_t *me = swco__srv_me();
     tworker_t *tw = tworker(srv, me->worker_id);
-    engine_down(srv);
+    /* Calls from other threads stop here (their connections are closing);
+     * those already posted run in the turns engine_down still makes. */
     if (tw) {
         pthread_mutex_lock(&tw->lock);
         tw->alive = 0;
         pthread_mutex_unlock(&tw->lock);
     }
+    engine_down(srv);
 }
 
 static void thread_done(void *arg)
@@ -403,7 +409,10 @@ static void thread_done(void *arg)
 static void *thread_main(void *arg)
 {
     tworker_t *tw = arg;
-    tw->exit_code = swco__srv_worker_run(tw->srv, tw->id);
+    if (tw->id >= tw->srv->opt.worker_num)
+        tw->exit_code = swco__srv_task_worker_run(tw->srv, tw->id);
+    else
+        tw->exit_code = swco__srv_worker_run(tw->srv, tw->id);
     tw->error = swco__srv_worker_error;
     swco__reactor_post(tw->st->main_reactor, thread_done, tw->st);
     return NULL;
@@ -441,6 +450,8 @@ static void thread_master(void *arg)
     }
     if (st->left == 0)
         swco_event_signal(SIGTERM, NULL, NULL, NULL);
+    else
+        swco__srv_notify_ready();
 }
 
 static void tstate_free(swco_server_t *srv)
@@ -463,14 +474,11 @@ static void tstate_free(swco_server_t *srv)
 
 static int thread_start(swco_server_t *srv)
 {
-    if (srv->opt.task_worker_num > 0) {
-        swco__log(SWCO_LOG_ERROR, "server: THREAD mode has no task workers yet");
-        return -ENOTSUP;
-    }
     tstate_t *st = calloc(1, sizeof *st);
     if (!st)
         return -ENOMEM;
-    st->n = srv->opt.worker_num;
+    /* event workers, then task workers (threads too) */
+    st->n = srv->opt.worker_num + srv->opt.task_worker_num;
     st->w = calloc((size_t)st->n, sizeof *st->w);
     if (!st->w) {
         free(st);
@@ -493,7 +501,7 @@ static int thread_start(swco_server_t *srv)
             swco__listener_t *l = srv->listeners[k];
             tw->fds[k] = -1;
             /* Bound here, so an address that cannot be shared fails start. */
-            if (rc == 0 && own_socket_wanted(srv, l, i)) {
+            if (rc == 0 && i < srv->opt.worker_num && own_socket_wanted(srv, l, i)) {
                 int fd = swco__srv_listener_socket(srv, l, 1);
                 if (fd < 0)
                     rc = fd;
@@ -513,7 +521,7 @@ static int thread_start(swco_server_t *srv)
             rc = st->error;
         /* Every thread failed to serve: say why. */
         int served = 0, why = 0;
-        for (int i = 0; i < st->n; i++) {
+        for (int i = 0; i < srv->opt.worker_num; i++) {
             served |= st->w[i].exit_code == 0;
             if (st->w[i].error < 0)
                 why = st->w[i].error;
@@ -794,7 +802,9 @@ int swco__srv_local_stop(swco_server_t *srv, int worker_id)
     for (int i = 0; i < st->n; i++) {
         if (worker_id >= 0 && i != worker_id)
             continue;
-        if (me->role == SWCO__ROLE_WORKER && me->worker_id == i)
+        if (i >= srv->opt.worker_num)
+            swco__srv_ipc_stop(srv, i); /* a task worker: by its message socket */
+        else if (me->role == SWCO__ROLE_WORKER && me->worker_id == i)
             swco__srv_worker_stop(srv);
         else
             post_to(srv, i, thread_stop_posted, srv);

@@ -314,12 +314,13 @@ static void call_worker_cb(swco_server_t *srv, int which, int worker_id)
 }
 
 /* Whether something the worker does not own may keep its loop turning
- * after it stopped (the program's timers and coroutines, the message
- * reader of task.c): then the loop is left by force. */
+ * after it stopped (the program's timers, coroutines still running past
+ * max_wait_time): then the loop is left by force.  (task.c's message
+ * reader does not hold the loop.) */
 static int must_force_exit(const swco_server_t *srv)
 {
-    return swco_timer_count() > 0 || swco_coroutine_count() > 0 ||
-           srv->opt.task_worker_num > 0 || srv->opt.worker_num > 1;
+    (void)srv;
+    return swco_timer_count() > 0 || swco_coroutine_count() > 0;
 }
 
 static void final_check(void *arg)
@@ -389,6 +390,8 @@ static void worker_main(void *arg)
         swco_event_signal(SIGTERM, on_sigterm, srv, NULL);
     job_t j = tmpl_of(srv, K_WORKER_START, 0, id, -1);
     run(&srv->cb[SWCO__CB_WORKER_START], &j, NULL, 0);
+    if (r->stopping)
+        return; /* stopped from worker start: nothing to serve */
     int rc = srv->impl->worker_body(srv, id);
     if (rc < 0) {
         swco__log(SWCO_LOG_ERROR, "server: worker %d cannot serve: %s", id, swco_strerror(rc));

@@ -20,6 +20,7 @@ tests_check_server_SOURCES = tests/check_server.c
 tests_check_server_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_server_CFLAGS = $(TEST_CFLAGS)
 tests_check_server_LDADD = $(TEST_LIBS)
+EXTRA_DIST += doc/server.md
 
 # ---- tests: the engine on its own (conn.c, engine.c)
 if HAVE_CHECK
@@ -32,6 +33,18 @@ tests_check_server_engine_CFLAGS = $(TEST_CFLAGS)
 tests_check_server_engine_LDADD = $(TEST_CORE_LIBS)
 
 # ---- tests: PROCESS mode (process.c)
+noinst_HEADERS += lib/server/process_int.h
+libswco_la_SOURCES += lib/server/process_ipc.c
+# check_server_process: the IPC pieces (internals: linked statically) and
+# the PROCESS mode server driven by real peers on loopback.
+if HAVE_CHECK
+check_PROGRAMS += tests/check_server_process
+TESTS += tests/check_server_process
+endif
+tests_check_server_process_SOURCES = tests/check_server_process.c
+tests_check_server_process_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib
+tests_check_server_process_CFLAGS = $(TEST_CFLAGS)
+tests_check_server_process_LDADD = $(TEST_CORE_LIBS) -lpthread
 
 # ---- tests: manager, task workers, reload, shutdown (manager.c, task.c)
 # manager_stubs.c: weak stand-ins for base's symbols until it lands (temporary).

@@ -477,13 +477,15 @@ static int alloc_state(swco_server_t *srv)
     srv->shm->start_time = swco__wall_time();
     for (int i = 0; i < n; i++)
         srv->shm->workers[i].is_task = i >= srv->opt.worker_num;
-    /* A slot per kernel fd the process may have. */
+    /* A slot per kernel fd a connection may get: the kernel hands out the
+     * lowest free number, so max_connection plus room for the program's
+     * other descriptors, and never more than the process may open (the
+     * slots are what connections() and heartbeat scan). */
     struct rlimit rl;
-    size_t cap = 65536;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+    size_t cap = (size_t)srv->opt.max_connection + 4096;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (size_t)rl.rlim_cur < cap)
         cap = (size_t)rl.rlim_cur;
-    if (cap < (size_t)srv->opt.max_connection + 64)
-        cap = (size_t)srv->opt.max_connection + 64;
     if (cap > SWCO__CONN_FD_MAX)
         cap = SWCO__CONN_FD_MAX;
     return swco__conn_table_init(&srv->conns, cap, srv->mode == SWCO_SERVER_PROCESS, 0);

@@ -13,10 +13,8 @@ static int nworkers(const swco_server_t *srv)
 static int64_t ld64(const int64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 static int32_t ld32(const int32_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 
-static int worker_up(const swco_server_t *srv, const swco__srv_wshm_t *w)
-{
-    return srv->mode == SWCO_SERVER_THREAD ? w->start_time > 0 : ld32(&w->pid) > 0;
-}
+/* Running now (THREAD workers record the process's pid while they run). */
+static int worker_up(const swco__srv_wshm_t *w) { return ld32(&w->pid) > 0; }
 
 static void collect(const swco_server_t *srv, swco_server_stats_t *st)
 {
@@ -39,7 +37,7 @@ static void collect(const swco_server_t *srv, swco_server_stats_t *st)
     st->worker_restarts = ld64(&shm->worker_restarts);
     for (int i = 0; i < srv->opt.worker_num; i++) {
         const swco__srv_wshm_t *w = &shm->workers[i];
-        if (worker_up(srv, w) && ld32(&w->busy) == 0)
+        if (worker_up(w) && ld32(&w->busy) == 0)
             st->idle_worker_num++;
     }
 }
@@ -53,8 +51,7 @@ static void collect_worker(const swco_server_t *srv, int id, swco_server_worker_
     if (!srv->shm)
         return;
     const swco__srv_wshm_t *w = &srv->shm->workers[id];
-    st->pid = srv->mode == SWCO_SERVER_THREAD ? (worker_up(srv, w) ? srv->shm->master_pid : 0)
-                                              : ld32(&w->pid);
+    st->pid = ld32(&w->pid);
     st->busy = ld32(&w->busy) > 0;
     st->start_time = w->start_time;
     st->request_count = ld64(&w->request_count);
