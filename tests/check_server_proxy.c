@@ -1,15 +1,23 @@
 /* PROXY protocol header parser (lib/server/proxy.c): whole headers of both
  * versions give the client's address and their exact length, every prefix
  * of one asks for more, and malformed ones are refused as soon as their
- * first wrong byte arrives.  The parser is internal: this suite links
+ * first wrong byte arrives.  End to end, a listener with
+ * open_proxy_protocol shows each header's source address in
+ * swco_server_get_client_info in every mode, and one without it passes the
+ * header on as data.  The parser is internal: this suite links
  * libswco_core.la. */
 #include "testutil.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "server/server_int.h"
 
@@ -337,6 +345,191 @@ START_TEST(test_empty_and_null)
 }
 END_TEST
 
+/* ----------------------------------------------------------- end to end */
+
+/* A server whose listener 1 reads PROXY headers (listener 0 does not):
+ * each receive is answered with "ADDR PORT LISTENER DATA\n" from
+ * get_client_info, so the client sees the address the server believes. */
+static void e2e_receive(swco_server_t *srv, long long fd, int reactor_id, const void *data,
+                        size_t len, void *arg)
+{
+    (void)reactor_id;
+    (void)arg;
+    swco_server_client_info_t info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    char reply[256];
+    int n;
+    if (swco_server_get_client_info(srv, fd, &info) != 0)
+        n = snprintf(reply, sizeof reply, "no info\n");
+    else
+        n = snprintf(reply, sizeof reply, "%s %d %d %.*s\n", info.addr, info.port,
+                     info.listener, (int)(len < 64 ? len : 64), (const char *)data);
+    swco_server_send(srv, fd, reply, (size_t)n);
+}
+
+typedef struct e2e {
+    pid_t pid;
+    int port[2]; /* listener 0 (plain), listener 1 (PROXY protocol) */
+} e2e_t;
+
+static void e2e_start(e2e_t *e, int mode)
+{
+    swco_server_t *srv = swco_server_new("127.0.0.1", 0, mode, SWCO_SOCK_TCP);
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_int_eq(swco_server_set(srv, "worker_num", "1"), 0);
+    int l = swco_server_add_listener(srv, "127.0.0.1", 0, SWCO_SOCK_TCP);
+    ck_assert_int_eq(l, 1);
+    ck_assert_int_eq(swco_server_listener_set(srv, 1, "open_proxy_protocol", "1"), 0);
+    ck_assert_int_eq(swco_server_on_receive(srv, e2e_receive, NULL, NULL), 0);
+    e->port[0] = swco_server_listener_port(srv, 0);
+    e->port[1] = swco_server_listener_port(srv, 1);
+    ck_assert_int_gt(e->port[0], 0);
+    ck_assert_int_gt(e->port[1], 0);
+    e->pid = fork();
+    ck_assert_int_ge(e->pid, 0);
+    if (e->pid == 0) {
+        int rc = swco_server_start(srv);
+        swco_server_free(srv);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    swco_server_free(srv); /* the parent's copy of the sockets */
+}
+
+static void e2e_stop(e2e_t *e)
+{
+    ck_assert_int_eq(kill(e->pid, SIGTERM), 0);
+    int status;
+    ck_assert_int_eq(waitpid(e->pid, &status, 0), e->pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "server status %d", status);
+}
+
+static int e2e_connect(int port, int *local_port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct timeval tv = {.tv_sec = (time_t)(20 * slow())};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    socklen_t len = sizeof sa;
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    if (local_port)
+        *local_port = ntohs(sa.sin_port);
+    return fd;
+}
+
+/* Read one line (the server's answer); "" when the server closed. */
+static void e2e_line(int fd, char *out, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap - 1) {
+        ssize_t k = recv(fd, out + n, 1, 0);
+        if (k < 0 && errno == ECONNRESET)
+            k = 0; /* closed with RST: the same to this test */
+        ck_assert_msg(k >= 0, "no answer: %s", strerror(errno));
+        if (k == 0 || out[n] == '\n') {
+            n += (size_t)k;
+            break;
+        }
+        n++;
+    }
+    out[n] = 0;
+}
+
+static void e2e_send(int fd, const void *data, size_t len)
+{
+    ck_assert_int_eq(send(fd, data, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+static void e2e_run(int mode)
+{
+    e2e_t e;
+    e2e_start(&e, mode);
+    char line[256], want[256];
+    int me;
+
+    /* v1 TCP4 with data in the same segment */
+    int fd = e2e_connect(e.port[1], NULL);
+    const char *v1 = "PROXY TCP4 203.0.113.9 10.0.0.1 4242 80\r\nping";
+    e2e_send(fd, v1, strlen(v1));
+    e2e_line(fd, line, sizeof line);
+    ck_assert_str_eq(line, "203.0.113.9 4242 1 ping\n");
+    /* later data on the connection keeps the header's address */
+    e2e_send(fd, "again", 5);
+    e2e_line(fd, line, sizeof line);
+    ck_assert_str_eq(line, "203.0.113.9 4242 1 again\n");
+    close(fd);
+
+    /* v1 TCP6, the header sent in two pieces */
+    fd = e2e_connect(e.port[1], NULL);
+    const char *v1b = "PROXY TCP6 2001:db8::7 2001:db8::1 5353 443\r\n";
+    e2e_send(fd, v1b, 20);
+    e2e_send(fd, v1b + 20, strlen(v1b) - 20);
+    e2e_send(fd, "six", 3);
+    e2e_line(fd, line, sizeof line);
+    ck_assert_str_eq(line, "2001:db8::7 5353 1 six\n");
+    close(fd);
+
+    /* v2 PROXY over IPv4, with a TLV, then data */
+    unsigned char v2buf[64], body[20];
+    memcpy(body, (unsigned char[]){198, 51, 100, 23, 127, 0, 0, 1, 0x9c, 0x40, 0x00, 0x50}, 12);
+    memcpy(body + 12, (unsigned char[]){0x01, 0x00, 0x02, 'h', '2'}, 5);
+    size_t n = v2(v2buf, 0x21, 0x11, body, 17);
+    memcpy(v2buf + n, "two", 3);
+    fd = e2e_connect(e.port[1], NULL);
+    e2e_send(fd, v2buf, n + 3);
+    e2e_line(fd, line, sizeof line);
+    ck_assert_str_eq(line, "198.51.100.23 40000 1 two\n");
+    close(fd);
+
+    /* v2 LOCAL (a balancer's health check): the socket's own address */
+    n = v2(v2buf, 0x20, 0x00, NULL, 0);
+    memcpy(v2buf + n, "local", 5);
+    fd = e2e_connect(e.port[1], &me);
+    e2e_send(fd, v2buf, n + 5);
+    e2e_line(fd, line, sizeof line);
+    snprintf(want, sizeof want, "127.0.0.1 %d 1 local\n", me);
+    ck_assert_str_eq(line, want);
+    close(fd);
+
+    /* no header: the connection is closed without a receive */
+    fd = e2e_connect(e.port[1], NULL);
+    e2e_send(fd, "GET / HTTP/1.0\r\n\r\n", 18);
+    e2e_line(fd, line, sizeof line);
+    ck_assert_str_eq(line, "");
+    close(fd);
+
+    /* listener 0 reads no header: it is data like any other */
+    fd = e2e_connect(e.port[0], &me);
+    e2e_send(fd, "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n", 32);
+    e2e_line(fd, line, sizeof line);
+    snprintf(want, sizeof want, "127.0.0.1 %d 0 PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n", me);
+    ck_assert_str_eq(line, want);
+    close(fd);
+
+    e2e_stop(&e);
+}
+
+START_TEST(test_e2e_base)
+{
+    e2e_run(SWCO_SERVER_BASE);
+}
+END_TEST
+
+START_TEST(test_e2e_process)
+{
+    e2e_run(SWCO_SERVER_PROCESS);
+}
+END_TEST
+
+START_TEST(test_e2e_thread)
+{
+    e2e_run(SWCO_SERVER_THREAD);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("server_proxy");
@@ -352,5 +545,10 @@ int main(void)
     tcase_add_test(tc, test_v2_big_body);
     tcase_add_test(tc, test_empty_and_null);
     suite_add_tcase(s, tc);
+    TCase *e2e = tcase_create("end to end");
+    tcase_add_test(e2e, test_e2e_base);
+    tcase_add_test(e2e, test_e2e_process);
+    tcase_add_test(e2e, test_e2e_thread);
+    suite_add_tcase(s, e2e);
     return run_suite(s);
 }

@@ -78,5 +78,25 @@ TESTS += tests/fuzz/run-proxy.sh
 EXTRA_DIST += tests/fuzz/run-proxy.sh tests/fuzz/corpus/proxy
 
 # ---- examples and benches (examples/tcp_echo_server.c, bench/bench_server.c)
+# The echo server benches and checks run (built by make: the benches use
+# it); tests/check-tcp-echo-server.sh runs it in each mode.
+noinst_PROGRAMS = examples/tcp_echo_server
+examples_tcp_echo_server_SOURCES = examples/tcp_echo_server.c
+examples_tcp_echo_server_CPPFLAGS = $(EXAMPLE_CPPFLAGS)
+examples_tcp_echo_server_LDADD = libswco.la
+TESTS += tests/check-tcp-echo-server.sh
+EXTRA_DIST += tests/check-tcp-echo-server.sh
+
+# make bench: tcp_echo_server's echo rate in each mode beside Go's net
+# (bench/peers/echo.go), and the cost of 10,000 idle connections beside
+# nginx's stream module (bench/peers/nginx-stream.conf), in one run.
+bench_bench_server_SOURCES = bench/bench_server.c
+bench_bench_server_CPPFLAGS = $(EXAMPLE_CPPFLAGS) -D_GNU_SOURCE \
+	-DBENCH_PEERS_DIR='"$(abs_top_srcdir)/bench/peers"'
+bench_bench_server_CFLAGS = $(SWCO_CFLAGS) -O2
+EXTRA_bench_bench_server_DEPENDENCIES = examples/tcp_echo_server$(EXEEXT)
+EXTRA_PROGRAMS += bench/bench_server
+BENCHES += bench/bench_server
+EXTRA_DIST += bench/peers/echo.go bench/peers/nginx-stream.conf
 
 # ---- end of lib/server/local.mk
