@@ -2,8 +2,19 @@
  * ownership of buffered values, bad arguments. */
 #include "testutil.h"
 
+#include <time.h>
 #include <errno.h>
 #include <pthread.h>
+
+/* Keep the thread busy (off the loop) for at least seconds: nanosleep
+ * never returns early, so a shorter timeout is past due afterwards on any
+ * machine, however loaded.  Nothing is measured. */
+static void block_thread(double seconds)
+{
+    struct timespec ts = {(time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
 
 static swco_channel_t *ch;
 
@@ -137,9 +148,7 @@ static void push_then_spin(void *arg)
 {
     ck_assert_int_eq(swco_channel_push(ch, "late", -1), 0);
     /* The popper now waits in the run queue, past its 20 ms timeout. */
-    double t0 = now_s();
-    while (now_s() - t0 < 0.05)
-        ;
+    block_thread(0.05);
     out("pusher ends;");
 }
 

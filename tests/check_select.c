@@ -4,8 +4,19 @@
  * and that a returned select leaves no case queued. */
 #include "testutil.h"
 
+#include <time.h>
 #include <errno.h>
 #include <pthread.h>
+
+/* Keep the thread busy (off the loop) for at least seconds: nanosleep
+ * never returns early, so a shorter timeout is past due afterwards on any
+ * machine, however loaded.  Nothing is measured. */
+static void block_thread(double seconds)
+{
+    struct timespec ts = {(time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
 
 static swco_channel_t *a, *b, *c;
 static swco_select_t *sel;
@@ -367,9 +378,7 @@ static void pop_a_then_sleep(void *arg)
     out("popped %s;", (char *)v);
     /* The select was handed its completion: its timeout must not fire
      * while it waits in the run queue, nor later. */
-    double t0 = now_s();
-    while (now_s() - t0 < 0.05)
-        ;
+    block_thread(0.05);
     out("popper ends;");
 }
 
