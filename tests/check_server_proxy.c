@@ -518,12 +518,6 @@ START_TEST(test_e2e_base)
 }
 END_TEST
 
-START_TEST(test_e2e_process)
-{
-    e2e_run(SWCO_SERVER_PROCESS);
-}
-END_TEST
-
 START_TEST(test_e2e_thread)
 {
     e2e_run(SWCO_SERVER_THREAD);
@@ -547,7 +541,6 @@ int main(void)
     suite_add_tcase(s, tc);
     TCase *e2e = tcase_create("end to end");
     tcase_add_test(e2e, test_e2e_base);
-    tcase_add_test(e2e, test_e2e_process);
     tcase_add_test(e2e, test_e2e_thread);
     suite_add_tcase(s, e2e);
     return run_suite(s);
