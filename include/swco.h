@@ -26,5 +26,6 @@
 #include <swco/pool.h>
 #include <swco/curl.h>
 #include <swco/server.h>
+#include <swco/http.h>
 
 #endif /* SWCO_H */

@@ -258,6 +258,7 @@ void swco__srv_deliver_connect(swco_server_t *srv, long long fd, int reactor_id,
     if (r && r->w)
         __atomic_add_fetch(&r->w->connection_num, 1, __ATOMIC_RELAXED);
     const swco__listener_t *l = listener_of(srv, listener);
+    swco__srv_proto_open(srv, l, fd);
     job_t j = tmpl_of(srv, K_CONNECT, fd, reactor_id, listener);
     run(pick(l ? &l->cb_connect : NULL, &srv->cb[SWCO__CB_CONNECT]), &j, NULL, 0);
 }
@@ -266,6 +267,8 @@ void swco__srv_deliver_receive(swco_server_t *srv, long long fd, int reactor_id,
                                const char *data, size_t len)
 {
     const swco__listener_t *l = listener_of(srv, listener);
+    if (swco__srv_proto_receive(srv, l, fd, data, len))
+        return;
     job_t j = tmpl_of(srv, K_RECEIVE, fd, reactor_id, listener);
     count_request(srv);
     run(pick(l ? &l->cb_receive : NULL, &srv->cb[SWCO__CB_RECEIVE]), &j, data, len);
@@ -278,6 +281,7 @@ void swco__srv_deliver_close(swco_server_t *srv, long long fd, int reactor_id, i
     if (r && r->w)
         __atomic_sub_fetch(&r->w->connection_num, 1, __ATOMIC_RELAXED);
     const swco__listener_t *l = listener_of(srv, listener);
+    swco__srv_proto_close(fd);
     job_t j = tmpl_of(srv, K_CLOSE, fd, reactor_id, listener);
     run(pick(l ? &l->cb_close : NULL, &srv->cb[SWCO__CB_CLOSE]), &j, NULL, 0);
     if (r && r->stopping)
@@ -298,12 +302,32 @@ void swco__srv_deliver_packet(swco_server_t *srv, int listener, const char *data
 
 void swco__srv_deliver_buffer(swco_server_t *srv, long long fd, int reactor_id, int full)
 {
+    swco__srv_proto_buffer(fd, full);
     job_t j = tmpl_of(srv, K_BUFFER, fd, reactor_id, -1);
     j.full = full;
     run(&srv->cb[full ? SWCO__CB_BUFFER_FULL : SWCO__CB_BUFFER_EMPTY], &j, NULL, 0);
 }
 
 long swco__srv_inflight(void) { return rt ? rt->inflight : 0; }
+
+void swco__srv_work_begin(swco_server_t *srv)
+{
+    wrt_t *r = rt;
+    count_request(srv);
+    if (r) {
+        r->inflight++;
+        if (r->w)
+            __atomic_add_fetch(&r->w->busy, 1, __ATOMIC_RELAXED);
+    }
+}
+
+void swco__srv_work_end(swco_server_t *srv)
+{
+    job_done(rt);
+    check_max_request(srv);
+}
+
+int swco__srv_stopping(void) { return rt ? rt->stopping : 0; }
 
 /* ------------------------------------------------------- a worker's life */
 

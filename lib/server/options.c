@@ -49,7 +49,33 @@ enum {
     G_CA,
     G_VERIFY,
     G_CIPHERS,
-    G_PROTOCOLS
+    G_PROTOCOLS,
+    /* HTTP and WebSocket (swco__http_lopts_t) */
+    G_H_ENABLED,
+    G_H_WEBSOCKET,
+    G_H_PARSE_POST,
+    G_H_PARSE_COOKIE,
+    G_H_PARSE_FILES,
+    G_H_COMPRESSION,
+    G_H_COMPRESSION_LEVEL,
+    G_H_COMPRESSION_MIN_LENGTH,
+    G_H_MAX_URI_LENGTH,
+    G_H_MAX_HEADER_SIZE,
+    G_H_HEADER_TIMEOUT,
+    G_H_BODY_TIMEOUT,
+    G_H_KEEPALIVE_TIMEOUT,
+    G_H_UPLOAD_TMP_DIR,
+    G_H_UPLOAD_MAX_FILESIZE,
+    G_H_UPLOAD_MEMORY_MAX,
+    G_H_DOCUMENT_ROOT,
+    G_H_STATIC_HANDLER,
+    G_H_STATIC_LOCATIONS,
+    G_H_INDEX_FILES,
+    G_H_WS_MAX_FRAME_SIZE,
+    G_H_WS_COMPRESSION,
+    G_H_WS_CLOSE_FRAME,
+    G_H_WS_PING_FRAME,
+    G_H_WS_PONG_FRAME
 };
 
 typedef struct opt_def {
@@ -113,6 +139,32 @@ static const opt_def_t defs[] = {
     {"ssl_verify_peer", T_BOOL, W_LIS, 0, LO(ssl_verify_peer), 0, 0, 1, SP_NONE, G_VERIFY},
     {"ssl_ciphers", T_STR, W_LIS, 0, LO(ssl_ciphers), 0, 0, 0, SP_NONE, G_CIPHERS},
     {"ssl_protocols", T_SPECIAL, W_LIS, 0, 0, 0, 0, 0, SP_PROTOCOLS, G_PROTOCOLS},
+    /* HTTP and WebSocket (swco/http.h, swco/websocket.h) */
+    {"open_http_protocol", T_BOOL, W_LIS, 0, LO(http.enabled), 0, 0, 1, SP_NONE, G_H_ENABLED},
+    {"open_websocket_protocol", T_BOOL, W_LIS, 0, LO(http.websocket), 0, 0, 1, SP_NONE, G_H_WEBSOCKET},
+    {"http_parse_post", T_BOOL, W_LIS, 0, LO(http.parse_post), 0, 0, 1, SP_NONE, G_H_PARSE_POST},
+    {"http_parse_cookie", T_BOOL, W_LIS, 0, LO(http.parse_cookie), 0, 0, 1, SP_NONE, G_H_PARSE_COOKIE},
+    {"http_parse_files", T_BOOL, W_LIS, 0, LO(http.parse_files), 0, 0, 1, SP_NONE, G_H_PARSE_FILES},
+    {"http_compression", T_BOOL, W_LIS, 0, LO(http.compression), 0, 0, 1, SP_NONE, G_H_COMPRESSION},
+    {"http_compression_level", T_INT, W_LIS, 0, LO(http.compression_level), 0, 1, 9, SP_NONE, G_H_COMPRESSION_LEVEL},
+    {"compression_min_length", T_SIZE, W_LIS, 0, LO(http.compression_min_length), 0, 0, MAXSZ, SP_NONE, G_H_COMPRESSION_MIN_LENGTH},
+    {"http_max_uri_length", T_SIZE, W_LIS, 0, LO(http.max_uri_length), 0, 16, 16777216, SP_NONE, G_H_MAX_URI_LENGTH},
+    {"http_max_header_size", T_SIZE, W_LIS, 0, LO(http.max_header_size), 0, 256, 16777216, SP_NONE, G_H_MAX_HEADER_SIZE},
+    {"http_header_timeout", T_DOUBLE, W_LIS, 0, LO(http.header_timeout), 0, 0, 86400, SP_NONE, G_H_HEADER_TIMEOUT},
+    {"http_body_timeout", T_DOUBLE, W_LIS, 0, LO(http.body_timeout), 0, 0, 86400, SP_NONE, G_H_BODY_TIMEOUT},
+    {"http_keepalive_timeout", T_DOUBLE, W_LIS, 0, LO(http.keepalive_timeout), 0, 0, 86400, SP_NONE, G_H_KEEPALIVE_TIMEOUT},
+    {"upload_tmp_dir", T_STR, W_LIS, 0, LO(http.upload_tmp_dir), 0, 0, 0, SP_NONE, G_H_UPLOAD_TMP_DIR},
+    {"upload_max_filesize", T_SIZE, W_LIS, 0, LO(http.upload_max_filesize), 0, 0, MAXSZ, SP_NONE, G_H_UPLOAD_MAX_FILESIZE},
+    {"http_upload_memory_max", T_SIZE, W_LIS, 0, LO(http.upload_memory_max), 0, 0, MAXSZ, SP_NONE, G_H_UPLOAD_MEMORY_MAX},
+    {"document_root", T_STR, W_LIS, 0, LO(http.document_root), 0, 0, 0, SP_NONE, G_H_DOCUMENT_ROOT},
+    {"enable_static_handler", T_BOOL, W_LIS, 0, LO(http.static_handler), 0, 0, 1, SP_NONE, G_H_STATIC_HANDLER},
+    {"static_handler_locations", T_STR, W_LIS, 0, LO(http.static_locations), 0, 0, 0, SP_NONE, G_H_STATIC_LOCATIONS},
+    {"http_index_files", T_STR, W_LIS, 0, LO(http.index_files), 0, 0, 0, SP_NONE, G_H_INDEX_FILES},
+    {"websocket_max_frame_size", T_SIZE, W_LIS, 0, LO(http.ws_max_frame_size), 0, 1, MAXSZ, SP_NONE, G_H_WS_MAX_FRAME_SIZE},
+    {"websocket_compression", T_BOOL, W_LIS, 0, LO(http.ws_compression), 0, 0, 1, SP_NONE, G_H_WS_COMPRESSION},
+    {"open_websocket_close_frame", T_BOOL, W_LIS, 0, LO(http.ws_close_frame), 0, 0, 1, SP_NONE, G_H_WS_CLOSE_FRAME},
+    {"open_websocket_ping_frame", T_BOOL, W_LIS, 0, LO(http.ws_ping_frame), 0, 0, 1, SP_NONE, G_H_WS_PING_FRAME},
+    {"open_websocket_pong_frame", T_BOOL, W_LIS, 0, LO(http.ws_pong_frame), 0, 0, 1, SP_NONE, G_H_WS_PONG_FRAME},
 };
 
 #define NDEFS (sizeof defs / sizeof defs[0])
@@ -513,6 +565,16 @@ void swco__srv_opts_default(swco__srv_opts_t *o, swco__lopts_t *lo)
         lo->keepidle = 3600;
         lo->keepinterval = 60;
         lo->keepcount = 5;
+        lo->http.parse_post = lo->http.parse_cookie = lo->http.parse_files = 1;
+        lo->http.compression = 1;
+        lo->http.compression_level = 1;
+        lo->http.compression_min_length = 20;
+        lo->http.max_uri_length = 8192;
+        lo->http.max_header_size = 32768;
+        lo->http.header_timeout = 30;
+        lo->http.body_timeout = 60;
+        lo->http.keepalive_timeout = 60;
+        lo->http.ws_max_frame_size = 2u << 20;
     }
 }
 
@@ -533,6 +595,10 @@ void swco__srv_opts_free(swco__srv_opts_t *o, swco__lopts_t *lo)
         free_str(&lo->ssl_key_file);
         free_str(&lo->ssl_ca_file);
         free_str(&lo->ssl_ciphers);
+        free_str(&lo->http.upload_tmp_dir);
+        free_str(&lo->http.document_root);
+        free_str(&lo->http.static_locations);
+        free_str(&lo->http.index_files);
     }
 }
 
@@ -545,6 +611,10 @@ void swco__lopts_copy(swco__lopts_t *dst, const swco__lopts_t *src)
     dst->ssl_key_file = dup_or_null(src->ssl_key_file);
     dst->ssl_ca_file = dup_or_null(src->ssl_ca_file);
     dst->ssl_ciphers = dup_or_null(src->ssl_ciphers);
+    dst->http.upload_tmp_dir = dup_or_null(src->http.upload_tmp_dir);
+    dst->http.document_root = dup_or_null(src->http.document_root);
+    dst->http.static_locations = dup_or_null(src->http.static_locations);
+    dst->http.index_files = dup_or_null(src->http.index_files);
 }
 
 /* ---------------------------------------------------------------- public */

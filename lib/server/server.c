@@ -245,6 +245,7 @@ static void listener_free(swco_server_t *srv, swco__listener_t *l)
     cb_clear(&l->cb_receive);
     cb_clear(&l->cb_packet);
     cb_clear(&l->cb_close);
+    cb_clear(&l->cb_request);
     swco__srv_opts_free(NULL, &l->opt);
     free(l);
 }
@@ -423,7 +424,13 @@ static int check_listeners(swco_server_t *srv)
 {
     for (int i = 0; i < srv->nlisteners; i++) {
         swco__listener_t *l = srv->listeners[i];
-        if (l->stream && !l->cb_receive.fn && !srv->cb[SWCO__CB_RECEIVE].fn) {
+        l->proto = swco__srv_proto_for(l);
+        if (l->proto && !l->cb_request.fn && !srv->cb[SWCO__CB_REQUEST].fn &&
+            !l->opt.http.static_handler && !l->opt.http.websocket) {
+            swco__log(SWCO_LOG_ERROR, "server: HTTP listener %d has no request handler", i);
+            return -EINVAL;
+        }
+        if (l->stream && !l->proto && !l->cb_receive.fn && !srv->cb[SWCO__CB_RECEIVE].fn) {
             swco__log(SWCO_LOG_ERROR, "server: listener %d (stream) has no receive callback", i);
             return -EINVAL;
         }

@@ -52,10 +52,44 @@ enum {
     SWCO__CB_BUFFER_FULL,
     SWCO__CB_BUFFER_EMPTY,
     SWCO__CB_DISPATCH,
+    SWCO__CB_REQUEST,        /* swco_http_handler_fn (lib/http) */
+    SWCO__CB_WS_HANDSHAKE,   /* lib/websocket's callbacks */
+    SWCO__CB_WS_OPEN,
+    SWCO__CB_WS_MESSAGE,
+    SWCO__CB_WS_CLOSE,
     SWCO__CB_COUNT
 };
 
 /* --------------------------------------------------------------- options */
+
+/* A listener's HTTP and WebSocket options (lib/http, lib/websocket read
+ * them; options.c parses them). */
+typedef struct swco__http_lopts {
+    int enabled;                /* open_http_protocol */
+    int websocket;              /* open_websocket_protocol (implies enabled) */
+    int parse_post, parse_cookie, parse_files; /* http_parse_*: default 1 */
+    int compression;            /* http_compression: default 1 */
+    int compression_level;      /* http_compression_level 1..9: default 1 */
+    size_t compression_min_length; /* compression_min_length: default 20 */
+    size_t max_uri_length;      /* http_max_uri_length: default 8192 (414) */
+    size_t max_header_size;     /* http_max_header_size: default 32768 (431) */
+    double header_timeout;      /* http_header_timeout: default 30 (408) */
+    double body_timeout;        /* http_body_timeout: default 60 (408) */
+    double keepalive_timeout;   /* http_keepalive_timeout: default 60, <= 0 never */
+    char *upload_tmp_dir;       /* upload_tmp_dir: NULL = "/tmp" */
+    size_t upload_max_filesize; /* upload_max_filesize: 0 = package_max_length */
+    size_t upload_memory_max;   /* http_upload_memory_max: default 0 (all to disk) */
+    char *document_root;        /* document_root */
+    int static_handler;         /* enable_static_handler */
+    char *static_locations;     /* static_handler_locations: "/a,/b" (NULL: all) */
+    char *index_files;          /* http_index_files: "index.html,index.htm" */
+    /* WebSocket */
+    size_t ws_max_frame_size;   /* websocket_max_frame_size: default 2 MiB */
+    int ws_compression;         /* websocket_compression: default 0 */
+    int ws_close_frame;         /* open_websocket_close_frame: close frames to on_message */
+    int ws_ping_frame;          /* open_websocket_ping_frame: pings to on_message (no auto pong) */
+    int ws_pong_frame;          /* open_websocket_pong_frame: pongs to on_message */
+} swco__http_lopts_t;
 
 /* Options a listener may have its own of (server-wide values are the
  * default each listener starts from). */
@@ -69,6 +103,7 @@ typedef struct swco__lopts {
     /* TLS (used when the listener's type has SWCO_SOCK_SSL) */
     char *ssl_cert_file, *ssl_key_file, *ssl_ca_file, *ssl_ciphers;
     int ssl_verify_peer, ssl_min_proto, ssl_max_proto; /* protocols as swco_ssl_ctx_set_protocols */
+    swco__http_lopts_t http;
 } swco__lopts_t;
 
 /* Server-wide options (options.c parses, everyone reads). */
@@ -194,7 +229,66 @@ typedef struct swco__listener {
     /* server.c: the Unix socket path this process created (unlinked by
      * free in the master) */
     int unlink_path;
+    /* protocol.c: the codec serving the listener's connections in the
+     * workers (set by start from the options), NULL: plain receive
+     * callbacks; and the HTTP request handler (fn NULL: the server's) */
+    const struct swco__srv_proto *proto;
+    swco__srv_cb_t cb_request;
 } swco__listener_t;
+
+/* ------------------------------------------------------------ protocols */
+
+/* A codec on a listener (protocol.c).  Runs in the worker that receives
+ * the connection's events, on its loop, NOT in a coroutine: it parses,
+ * and starts coroutines for the requests it finds (bracketed by
+ * swco__srv_work_begin / _end).  It never owns the socket: it answers
+ * through swco_server_send / sendfile / close / pause. */
+typedef struct swco__srv_proto {
+    const char *name;
+    /* A connection opened: its state, or NULL to refuse it (closed). */
+    void *(*open)(swco_server_t *srv, long long fd, int listener);
+    /* Bytes it received (valid during the call). */
+    void (*receive)(void *cs, const char *data, size_t len);
+    /* It closed (the kernel socket is gone): release cs once no request
+     * of it runs any more. */
+    void (*close)(void *cs);
+    /* Its output passed the high mark (full 1) or drained (0); may be NULL. */
+    void (*buffer)(void *cs, int full);
+} swco__srv_proto_t;
+
+/* The protocols (lib/http/h1.c, lib/websocket/server.c). */
+extern const swco__srv_proto_t swco__http1_proto;
+extern const swco__srv_proto_t swco__ws_proto;
+
+/* protocol.c: the protocol a listener's options ask for (NULL: none). */
+const swco__srv_proto_t *swco__srv_proto_for(const swco__listener_t *l);
+/* protocol.c: the calling worker's state of connection fd under protocol
+ * p (NULL: none, or another protocol). */
+void *swco__srv_proto_state(long long fd, const swco__srv_proto_t *p);
+/* protocol.c: hand connection fd to protocol p with state cs (an upgrade:
+ * HTTP to WebSocket or HTTP/2).  The old protocol's close is NOT called:
+ * it released its state itself.  0 or SWCO_ENOCONN. */
+int swco__srv_proto_switch(long long fd, const swco__srv_proto_t *p, void *cs);
+/* protocol.c: calls every live connection state of protocol p in the
+ * calling worker (broadcast, shutdown); fn returns nonzero to stop. */
+void swco__srv_proto_each(const swco__srv_proto_t *p, int (*fn)(long long fd, void *cs, void *arg),
+                          void *arg);
+/* protocol.c, for deliver.c: route a connection's events to its
+ * protocol; open/receive return 1 when the listener has one (the event
+ * was the protocol's). */
+int swco__srv_proto_open(swco_server_t *srv, const swco__listener_t *l, long long fd);
+int swco__srv_proto_receive(swco_server_t *srv, const swco__listener_t *l, long long fd,
+                            const char *data, size_t len);
+void swco__srv_proto_close(long long fd);
+void swco__srv_proto_buffer(long long fd, int full);
+/* deliver.c: a protocol's request began / ended in the calling worker:
+ * counts the request, busy and in-flight work (graceful stop waits for
+ * it), max_request. */
+void swco__srv_work_begin(swco_server_t *srv);
+void swco__srv_work_end(swco_server_t *srv);
+/* deliver.c: whether the calling worker is stopping gracefully (answer
+ * with Connection: close, close idle connections). */
+int swco__srv_stopping(void);
 
 /* --------------------------------------------------------------- engine */
 

@@ -1,0 +1,20 @@
+# ---------------------------------------------------------------- http
+# HTTP/1.1 servers (swco/http.h).  lib/http/http_int.h names which file
+# owns what; each helper adds Makefile lines only inside its own section.
+swcoinclude_HEADERS += include/swco/http.h
+noinst_HEADERS += lib/http/http_int.h
+libswco_la_CFLAGS += $(LLHTTP_CFLAGS) $(ZLIB_CFLAGS) $(BROTLI_CFLAGS)
+libswco_la_LIBADD += $(LLHTTP_LIBS) $(ZLIB_LIBS) $(BROTLI_LIBS)
+libswco_la_SOURCES += lib/server/protocol.c lib/http/util.c \
+	lib/http/llhttp_api.c lib/http/llhttp_http.c lib/http/llhttp_llhttp.c
+
+# ---- h1: h1.c, request.c, response.c
+libswco_la_SOURCES += lib/http/h1.c lib/http/request.c lib/http/response.c
+
+# ---- body: form.c, multipart.c
+libswco_la_SOURCES += lib/http/form.c lib/http/multipart.c
+
+# ---- static: static.c, compress.c
+libswco_la_SOURCES += lib/http/static.c lib/http/compress.c
+
+# ---- end of lib/http/local.mk
