@@ -1,0 +1,700 @@
+/* WebSocket: the frame codec and permessage-deflate (internals, reached
+ * through libswco_core.la), the coroutine client against python3-websockets'
+ * server, and the server against python3-websockets' client and our own.
+ * Peers run on loopback; synchronisation is by pipes and replies, never
+ * sleeps; the time limits are safety nets scaled by SWCO_TEST_SLOW. */
+#include "testutil.h"
+#include "websocket/ws_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ helpers */
+
+/* What the reader handed over, in order. */
+typedef struct got {
+    int n;
+    int op[16];
+    char *data[16];
+    size_t len[16];
+} got_t;
+
+static int collect(void *arg, int opcode, swco__hbuf_t *buf)
+{
+    got_t *g = arg;
+    ck_assert_int_lt(g->n, 16);
+    g->op[g->n] = opcode;
+    g->data[g->n] = malloc(buf->len + 1);
+    memcpy(g->data[g->n], buf->p, buf->len + 1);
+    g->len[g->n] = buf->len;
+    g->n++;
+    return 0;
+}
+
+static void got_free(got_t *g)
+{
+    for (int i = 0; i < g->n; i++)
+        free(g->data[i]);
+    g->n = 0;
+}
+
+/* Append a frame (masked as a client's when masked). */
+static void frame(swco__hbuf_t *b, int op, int more, const void *data, size_t len, int masked)
+{
+    ck_assert_int_eq(swco__ws_frame_build(b, op, more, 0, data, len, masked), 0);
+}
+
+/* Feed all of b to a fresh server-side reader, one byte at a time when
+ * bytewise; the feed's result. */
+static int feed_all(swco__ws_reader_t *r, const swco__hbuf_t *b, int bytewise, got_t *g)
+{
+    if (!bytewise)
+        return swco__ws_reader_feed(r, b->p, b->len, collect, g);
+    for (size_t i = 0; i < b->len; i++) {
+        int rc = swco__ws_reader_feed(r, b->p + i, 1, collect, g);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* A python3 with the websockets module (Debian's python3-websockets), or
+ * NULL (skip; a failure under CI=true). */
+static const char *python_ws(void)
+{
+    static const char *cands[] = {"python3", "/usr/bin/python3"};
+    for (size_t i = 0; i < 2; i++) {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "%s -c 'import websockets' >/dev/null 2>&1", cands[i]);
+        if (system(cmd) == 0)
+            return cands[i];
+    }
+    const char *ci = getenv("CI");
+    ck_assert_msg(!(ci && strcmp(ci, "true") == 0), "python3-websockets is not installed (CI)");
+    fprintf(stderr, "check_websocket: python3-websockets is not installed; skipping\n");
+    return NULL;
+}
+
+/* A background peer: its pid and its stdout. */
+typedef struct peer {
+    pid_t pid;
+    int out;
+} peer_t;
+
+static peer_t spawn(char *const argv[])
+{
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(p[1], 1);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(p[1]);
+    return (peer_t){pid, p[0]};
+}
+
+/* Read one line of the peer's stdout (within the time limit). */
+static int read_line(peer_t *pr, char *buf, size_t cap)
+{
+    size_t n = 0;
+    double deadline = now_s() + 30 * slow();
+    while (n + 1 < cap) {
+        struct pollfd p = {pr->out, POLLIN, 0};
+        int left = (int)((deadline - now_s()) * 1000);
+        if (left <= 0 || poll(&p, 1, left) != 1)
+            return -1;
+        char c;
+        if (read(pr->out, &c, 1) != 1)
+            return -1;
+        if (c == '\n')
+            break;
+        buf[n++] = c;
+    }
+    buf[n] = 0;
+    return (int)n;
+}
+
+/* Read the rest of the peer's output and wait for it: its exit status. */
+static int finish(peer_t *pr, char *buf, size_t cap)
+{
+    size_t n = 0;
+    double deadline = now_s() + 60 * slow();
+    for (;;) {
+        struct pollfd p = {pr->out, POLLIN, 0};
+        int left = (int)((deadline - now_s()) * 1000);
+        if (left <= 0 || poll(&p, 1, left) != 1) {
+            kill(pr->pid, SIGKILL);
+            break;
+        }
+        ssize_t r = read(pr->out, buf + n, cap - 1 - n);
+        if (r <= 0 || (n += (size_t)r) == cap - 1)
+            break;
+    }
+    buf[n] = 0;
+    close(pr->out);
+    int st;
+    waitpid(pr->pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void stop_peer(peer_t *pr)
+{
+    char buf[4096];
+    kill(pr->pid, SIGTERM);
+    finish(pr, buf, sizeof buf);
+}
+
+/* ------------------------------------------------------ codec: unit */
+
+START_TEST(accept_key_rfc)
+{
+    char out[32];
+    /* RFC 6455 section 1.3's example */
+    ck_assert_int_eq(swco__ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", 24, out), 0);
+    ck_assert_str_eq(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+END_TEST
+
+START_TEST(frame_roundtrip_lengths)
+{
+    static const size_t lens[] = {0, 1, 125, 126, 127, 65535, 65536, 70000};
+    for (int masked = 0; masked < 2; masked++) {
+        for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+            size_t n = lens[k];
+            char *data = malloc(n + 1);
+            for (size_t i = 0; i < n; i++)
+                data[i] = (char)('a' + i % 26);
+            swco__hbuf_t b = {0};
+            frame(&b, SWCO_WS_TEXT, 0, data, n, masked);
+            size_t hl = (n < 126 ? 2 : n <= 65535 ? 4 : 10) + (masked ? 4 : 0);
+            ck_assert_uint_eq(b.len, hl + n);
+            swco__ws_reader_t r;
+            swco__ws_reader_init(&r, masked, 0, NULL);
+            got_t g = {0};
+            ck_assert_int_eq(feed_all(&r, &b, n < 1000, &g), 0);
+            ck_assert_int_eq(g.n, 1);
+            ck_assert_int_eq(g.op[0], SWCO_WS_TEXT);
+            ck_assert_uint_eq(g.len[0], n);
+            ck_assert(memcmp(g.data[0], data, n) == 0);
+            got_free(&g);
+            swco__ws_reader_free(&r);
+            swco__hbuf_free(&b);
+            free(data);
+        }
+    }
+}
+END_TEST
+
+START_TEST(fragments_with_ping_between)
+{
+    swco__hbuf_t b = {0};
+    frame(&b, SWCO_WS_TEXT, 1, "Hel", 3, 1);
+    frame(&b, SWCO_WS_PING, 0, "p1", 2, 1);
+    frame(&b, SWCO_WS_CONTINUATION, 1, "lo, ", 4, 1);
+    frame(&b, SWCO_WS_PONG, 0, "", 0, 1);
+    frame(&b, SWCO_WS_CONTINUATION, 0, "world", 5, 1);
+    frame(&b, SWCO_WS_BINARY, 0, "\0\1", 2, 1);
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        swco__ws_reader_t r;
+        swco__ws_reader_init(&r, 1, 0, NULL);
+        got_t g = {0};
+        ck_assert_int_eq(feed_all(&r, &b, bytewise, &g), 0);
+        ck_assert_int_eq(g.n, 4);
+        ck_assert_int_eq(g.op[0], SWCO_WS_PING);
+        ck_assert_str_eq(g.data[0], "p1");
+        ck_assert_int_eq(g.op[1], SWCO_WS_PONG);
+        ck_assert_int_eq(g.op[2], SWCO_WS_TEXT);
+        ck_assert_str_eq(g.data[2], "Hello, world");
+        ck_assert_int_eq(g.op[3], SWCO_WS_BINARY);
+        ck_assert_uint_eq(g.len[3], 2);
+        got_free(&g);
+        swco__ws_reader_free(&r);
+    }
+    swco__hbuf_free(&b);
+}
+END_TEST
+
+/* Feed raw bytes to a server-side reader (max 1000 bytes): its verdict. */
+static int verdict(const void *raw, size_t n, int server)
+{
+    swco__ws_reader_t r;
+    swco__ws_reader_init(&r, server, 1000, NULL);
+    got_t g = {0};
+    int rc = swco__ws_reader_feed(&r, raw, n, collect, &g);
+    /* a failed reader stays failed */
+    if (rc >= 1000)
+        ck_assert_int_eq(swco__ws_reader_feed(&r, "\x81\x80", 2, collect, &g), rc);
+    got_free(&g);
+    swco__ws_reader_free(&r);
+    return rc;
+}
+
+static int verdict_frames(void (*build)(swco__hbuf_t *))
+{
+    swco__hbuf_t b = {0};
+    build(&b);
+    int rc = verdict(b.p, b.len, 1);
+    swco__hbuf_free(&b);
+    return rc;
+}
+
+static void b_unmasked(swco__hbuf_t *b) { frame(b, SWCO_WS_TEXT, 0, "x", 1, 0); }
+static void b_cont_first(swco__hbuf_t *b) { frame(b, SWCO_WS_CONTINUATION, 0, "x", 1, 1); }
+static void b_text_in_text(swco__hbuf_t *b)
+{
+    frame(b, SWCO_WS_TEXT, 1, "x", 1, 1);
+    frame(b, SWCO_WS_TEXT, 0, "y", 1, 1);
+}
+static void b_ping_fragmented(swco__hbuf_t *b) { frame(b, SWCO_WS_PING, 1, "x", 1, 1); }
+static void b_big_ping(swco__hbuf_t *b)
+{
+    char x[126] = {0};
+    /* build by hand: frame_build would make it, the reader must refuse it */
+    frame(b, SWCO_WS_BINARY, 0, x, 126, 1);
+    b->p[0] = (char)0x89;
+}
+static void b_opcode3(swco__hbuf_t *b)
+{
+    frame(b, SWCO_WS_TEXT, 0, "x", 1, 1);
+    b->p[0] = (char)0x83;
+}
+static void b_rsv1_plain(swco__hbuf_t *b)
+{
+    frame(b, SWCO_WS_TEXT, 0, "x", 1, 1);
+    b->p[0] |= 0x40;
+}
+static void b_rsv2(swco__hbuf_t *b)
+{
+    frame(b, SWCO_WS_TEXT, 0, "x", 1, 1);
+    b->p[0] |= 0x20;
+}
+static void b_bad_utf8(swco__hbuf_t *b) { frame(b, SWCO_WS_TEXT, 0, "a\xc0\x80", 3, 1); }
+static void b_surrogate(swco__hbuf_t *b) { frame(b, SWCO_WS_TEXT, 0, "\xed\xa0\x80", 3, 1); }
+static void b_past_max(swco__hbuf_t *b) { frame(b, SWCO_WS_TEXT, 0, "\xf4\x90\x80\x80", 4, 1); }
+static void b_cut_utf8(swco__hbuf_t *b) { frame(b, SWCO_WS_TEXT, 0, "a\xe2\x82", 3, 1); }
+static void b_utf8_split_ok(swco__hbuf_t *b)
+{
+    /* U+20AC split over two fragments with a ping between: fine */
+    frame(b, SWCO_WS_TEXT, 1, "\xe2\x82", 2, 1);
+    frame(b, SWCO_WS_PING, 0, "", 0, 1);
+    frame(b, SWCO_WS_CONTINUATION, 0, "\xac", 1, 1);
+}
+static void b_too_big(swco__hbuf_t *b)
+{
+    char x[1001] = {0};
+    frame(b, SWCO_WS_BINARY, 0, x, 1001, 1);
+}
+static void b_too_big_fragments(swco__hbuf_t *b)
+{
+    char x[600] = {0};
+    frame(b, SWCO_WS_BINARY, 1, x, 600, 1);
+    frame(b, SWCO_WS_CONTINUATION, 0, x, 600, 1);
+}
+static void b_close_1byte(swco__hbuf_t *b) { frame(b, SWCO_WS_CLOSE, 0, "\x03", 1, 1); }
+static void b_close_1005(swco__hbuf_t *b) { frame(b, SWCO_WS_CLOSE, 0, "\x03\xed", 2, 1); }
+static void b_close_bad_reason(swco__hbuf_t *b) { frame(b, SWCO_WS_CLOSE, 0, "\x03\xe8\xff", 3, 1); }
+static void b_close_ok(swco__hbuf_t *b) { frame(b, SWCO_WS_CLOSE, 0, "\x0f\xa1ok", 4, 1); }
+
+START_TEST(reader_refusals)
+{
+    ck_assert_int_eq(verdict_frames(b_unmasked), SWCO_WS_CLOSE_PROTOCOL_ERROR);
+    ck_assert_int_eq(verdict_frames(b_cont_first), SWCO_WS_CLOSE_PROTOCOL_ERROR);
+    ck_assert_int_eq(verdict_frames(b_text_in_text), SWCO_WS_CLOSE_PROTOCOL_ERROR);
+    ck_assert_int_eq(verdict_frames(b_ping_fragmented), SWCO_WS_CLOSE_PROTOCOL_ERROR);
+    ck_assert_int_eq(verdict_frames(b_big_ping), SWCO_WS_CLOSE_PROTOCOL_ERROR);
+    ck_assert_int_eq(verdict_frames(b_opcode3), SWCO_WS_CLOSE_PROTOCOL_ERROR);
+    ck_assert_int_eq(verdict_frames(b_rsv1_plain), SWCO_WS_CLOSE_PROTOCOL_ERROR);
+    ck_assert_int_eq(verdict_frames(b_rsv2), SWCO_WS_CLOSE_PROTOCOL_ERROR);
+    ck_assert_int_eq(verdict_frames(b_bad_utf8), SWCO_WS_CLOSE_INVALID_PAYLOAD);
+    ck_assert_int_eq(verdict_frames(b_surrogate), SWCO_WS_CLOSE_INVALID_PAYLOAD);
+    ck_assert_int_eq(verdict_frames(b_past_max), SWCO_WS_CLOSE_INVALID_PAYLOAD);
+    ck_assert_int_eq(verdict_frames(b_cut_utf8), SWCO_WS_CLOSE_INVALID_PAYLOAD);
+    ck_assert_int_eq(verdict_frames(b_utf8_split_ok), 0);
+    ck_assert_int_eq(verdict_frames(b_too_big), SWCO_WS_CLOSE_TOO_BIG);
+    ck_assert_int_eq(verdict_frames(b_too_big_fragments), SWCO_WS_CLOSE_TOO_BIG);
+    ck_assert_int_eq(verdict_frames(b_close_1byte), SWCO_WS_CLOSE_PROTOCOL_ERROR);
+    ck_assert_int_eq(verdict_frames(b_close_1005), SWCO_WS_CLOSE_PROTOCOL_ERROR);
+    ck_assert_int_eq(verdict_frames(b_close_bad_reason), SWCO_WS_CLOSE_INVALID_PAYLOAD);
+    ck_assert_int_eq(verdict_frames(b_close_ok), 0);
+    /* a client refuses masked frames */
+    swco__hbuf_t b = {0};
+    frame(&b, SWCO_WS_TEXT, 0, "x", 1, 1);
+    ck_assert_int_eq(verdict(b.p, b.len, 0), SWCO_WS_CLOSE_PROTOCOL_ERROR);
+    swco__hbuf_free(&b);
+    /* 64-bit length with the top bit set */
+    static const uint8_t huge[] = {0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4};
+    ck_assert_int_eq(verdict(huge, sizeof huge, 1), SWCO_WS_CLOSE_PROTOCOL_ERROR);
+}
+END_TEST
+
+START_TEST(utf8_fails_fast_across_fragments)
+{
+    /* The bad byte is in the first fragment: refused before the rest. */
+    swco__hbuf_t b = {0};
+    frame(&b, SWCO_WS_TEXT, 1, "ok\xff", 3, 1);
+    ck_assert_int_eq(verdict(b.p, b.len, 1), SWCO_WS_CLOSE_INVALID_PAYLOAD);
+    swco__hbuf_free(&b);
+    uint32_t st = 0;
+    ck_assert_int_eq(swco__ws_utf8(&st, (const uint8_t *)"\xf0\x9f", 2), 1);
+    ck_assert_int_eq(swco__ws_utf8(&st, (const uint8_t *)"\x98\x80 plain ascii text", 19), 0);
+    st = 0;
+    ck_assert_int_eq(swco__ws_utf8(&st, (const uint8_t *)"\xe0\x80\x80", 3), -1);
+}
+END_TEST
+
+/* ---------------------------------------------------- permessage-deflate */
+
+START_TEST(deflate_rfc7692_examples)
+{
+    /* Section 7.2.3.1: "Hello" compressed, no context takeover */
+    static const uint8_t hello[] = {0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00};
+    swco__ws_zip_t in;
+    swco__ws_zip_init(&in, 1, 15, 0, 0);
+    swco__hbuf_t out = {0};
+    ck_assert_int_eq(swco__ws_inflate(&in, hello, sizeof hello, &out, 0), 0);
+    ck_assert_str_eq(out.p, "Hello");
+    /* 7.2.3.2: the same again with the shared window (context takeover) */
+    static const uint8_t again[] = {0xf2, 0x00, 0x11, 0x00, 0x00};
+    out.len = 0;
+    ck_assert_int_eq(swco__ws_inflate(&in, again, sizeof again, &out, 0), 0);
+    ck_assert_str_eq(out.p, "Hello");
+    /* 7.2.3.3: a stored block */
+    static const uint8_t stored[] = {0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00};
+    out.len = 0;
+    ck_assert_int_eq(swco__ws_inflate(&in, stored, sizeof stored, &out, 0), 0);
+    ck_assert_str_eq(out.p, "Hello");
+    /* corrupt data, and a limit */
+    out.len = 0;
+    ck_assert_int_eq(swco__ws_inflate(&in, "\xff\xff\xff", 3, &out, 0), -EPROTO);
+    swco__ws_zip_free(&in);
+    swco__ws_zip_init(&in, 1, 15, 1, 0);
+    out.len = 0;
+    ck_assert_int_eq(swco__ws_inflate(&in, hello, sizeof hello, &out, 3), -EMSGSIZE);
+    swco__ws_zip_free(&in);
+    swco__hbuf_free(&out);
+}
+END_TEST
+
+START_TEST(deflate_context_takeover)
+{
+    const char *msg = "a message that repeats, a message that repeats, and again";
+    size_t n = strlen(msg);
+    for (int no_takeover = 0; no_takeover < 2; no_takeover++) {
+        swco__ws_zip_t tx, rx;
+        swco__ws_zip_init(&tx, 0, 15, no_takeover, 6);
+        swco__ws_zip_init(&rx, 1, 15, no_takeover, 0);
+        swco__hbuf_t z1 = {0}, z2 = {0}, plain = {0};
+        ck_assert_int_eq(swco__ws_deflate(&tx, msg, n, &z1), 0);
+        ck_assert_int_eq(swco__ws_deflate(&tx, msg, n, &z2), 0);
+        /* no tail left on the wire */
+        ck_assert(z1.len < 4 || memcmp(z1.p + z1.len - 4, "\0\0\xff\xff", 4) != 0);
+        if (no_takeover)
+            ck_assert(z1.len == z2.len && memcmp(z1.p, z2.p, z1.len) == 0);
+        else
+            ck_assert_uint_lt(z2.len, z1.len); /* the second refers to the first */
+        ck_assert_int_eq(swco__ws_inflate(&rx, z1.p, z1.len, &plain, 0), 0);
+        ck_assert_int_eq(swco__ws_inflate(&rx, z2.p, z2.len, &plain, 0), 0);
+        ck_assert_uint_eq(plain.len, 2 * n);
+        ck_assert(memcmp(plain.p, msg, n) == 0 && memcmp(plain.p + n, msg, n) == 0);
+        /* an empty message */
+        z1.len = 0;
+        plain.len = 0;
+        ck_assert_int_eq(swco__ws_deflate(&tx, "", 0, &z1), 0);
+        ck_assert_int_eq(swco__ws_inflate(&rx, z1.p, z1.len, &plain, 0), 0);
+        ck_assert_uint_eq(plain.len, 0);
+        swco__hbuf_free(&z1);
+        swco__hbuf_free(&z2);
+        swco__hbuf_free(&plain);
+        swco__ws_zip_free(&tx);
+        swco__ws_zip_free(&rx);
+    }
+    /* a deflater held to 8 bits cannot be honoured by zlib: not usable */
+    swco__ws_zip_t z8;
+    swco__ws_zip_init(&z8, 0, 8, 0, 1);
+    ck_assert(!swco__ws_zip_usable(&z8));
+}
+END_TEST
+
+START_TEST(deflate_negotiation)
+{
+    swco__ws_pmd_t m;
+    swco__hbuf_t a = {0};
+    /* Chromium's and python-websockets' offer */
+    ck_assert_int_eq(swco__ws_pmd_negotiate("permessage-deflate; client_max_window_bits", &m, &a), 1);
+    ck_assert_str_eq(a.p, "permessage-deflate");
+    ck_assert_int_eq(m.server_no_context_takeover, 0);
+    a.len = 0;
+    ck_assert_int_eq(swco__ws_pmd_negotiate("permessage-deflate; server_no_context_takeover; "
+                                            "client_no_context_takeover; server_max_window_bits=10",
+                                            &m, &a),
+                     1);
+    ck_assert_str_eq(a.p, "permessage-deflate; server_no_context_takeover; "
+                          "client_no_context_takeover; server_max_window_bits=10");
+    ck_assert_int_eq(m.server_max_window_bits, 10);
+    /* a bad first offer falls back to the next one */
+    a.len = 0;
+    ck_assert_int_eq(swco__ws_pmd_negotiate("permessage-deflate; server_max_window_bits=20, "
+                                            "x-other, permessage-deflate; client_no_context_takeover",
+                                            &m, &a),
+                     1);
+    ck_assert_str_eq(a.p, "permessage-deflate; client_no_context_takeover");
+    a.len = 0;
+    ck_assert_int_eq(swco__ws_pmd_negotiate("permessage-deflate; foo=1", &m, &a), 0);
+    ck_assert_int_eq(swco__ws_pmd_negotiate("permessage-deflate; server_no_context_takeover; "
+                                            "server_no_context_takeover",
+                                            &m, &a),
+                     0);
+    ck_assert_int_eq(swco__ws_pmd_negotiate("x-webkit-deflate-frame", &m, &a), 0);
+    ck_assert_int_eq(swco__ws_pmd_negotiate(NULL, &m, &a), 0);
+    /* the client's check of an answer */
+    swco__ws_pmd_t off = {1, 0, 0, 0, 0}, got;
+    ck_assert_int_eq(swco__ws_pmd_check("permessage-deflate; server_max_window_bits=12", &off, &got), 0);
+    ck_assert_int_eq(got.server_max_window_bits, 12);
+    ck_assert_int_eq(swco__ws_pmd_check("permessage-deflate; bogus", &off, &got), -EPROTO);
+    ck_assert_int_eq(swco__ws_pmd_check("x-other", &off, &got), -EPROTO);
+    off.server_no_context_takeover = 1;
+    ck_assert_int_eq(swco__ws_pmd_check("permessage-deflate", &off, &got), -EPROTO);
+    ck_assert_int_eq(swco__ws_pmd_check(NULL, &off, &got), 0);
+    ck_assert_int_eq(got.on, 0);
+    swco__hbuf_free(&a);
+}
+END_TEST
+
+START_TEST(reader_compressed_messages)
+{
+    swco__ws_zip_t tx, rx;
+    swco__ws_zip_init(&tx, 0, 15, 0, 1);
+    swco__ws_zip_init(&rx, 1, 15, 0, 0);
+    swco__hbuf_t z = {0}, b = {0};
+    ck_assert_int_eq(swco__ws_deflate(&tx, "h\xc3\xa9llo", 6, &z), 0);
+    /* compressed text split in two fragments (RSV1 on the first only) */
+    size_t half = z.len / 2;
+    ck_assert_int_eq(swco__ws_frame_build(&b, SWCO_WS_TEXT, 1, 1, z.p, half, 1), 0);
+    frame(&b, SWCO_WS_PING, 0, "", 0, 1);
+    frame(&b, SWCO_WS_CONTINUATION, 0, z.p + half, z.len - half, 1);
+    swco__ws_reader_t r;
+    swco__ws_reader_init(&r, 1, 0, &rx);
+    got_t g = {0};
+    ck_assert_int_eq(feed_all(&r, &b, 1, &g), 0);
+    ck_assert_int_eq(g.n, 2);
+    ck_assert_int_eq(g.op[1], SWCO_WS_TEXT);
+    ck_assert_str_eq(g.data[1], "h\xc3\xa9llo");
+    got_free(&g);
+    /* compressed invalid UTF-8 -> 1007 */
+    z.len = b.len = 0;
+    ck_assert_int_eq(swco__ws_deflate(&tx, "\xff", 1, &z), 0);
+    ck_assert_int_eq(swco__ws_frame_build(&b, SWCO_WS_TEXT, 0, 1, z.p, z.len, 1), 0);
+    ck_assert_int_eq(feed_all(&r, &b, 0, &g), SWCO_WS_CLOSE_INVALID_PAYLOAD);
+    swco__ws_reader_free(&r);
+    swco__hbuf_free(&z);
+    swco__hbuf_free(&b);
+    swco__ws_zip_free(&tx);
+    swco__ws_zip_free(&rx);
+}
+END_TEST
+
+/* ---------------------------------------- client vs python3-websockets */
+
+/* python3-websockets echo server: prints its port, echoes; "close:CODE"
+ * closes with CODE and reason "bye"; "ping" makes it ping us first;
+ * "ext" answers with the extension header it agreed; "path" the path. */
+static const char *py_server =
+    "import asyncio, sys, websockets\n"
+    "from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory\n"
+    "mode = sys.argv[1]\n"
+    "async def handler(ws, path):\n"
+    "    async for m in ws:\n"
+    "        if isinstance(m, str) and m.startswith('close:'):\n"
+    "            await ws.close(int(m[6:]), 'bye'); return\n"
+    "        if m == 'ping':\n"
+    "            await ws.ping(b'srv')\n"
+    "        if m == 'ext':\n"
+    "            await ws.send(ws.response_headers.get('Sec-WebSocket-Extensions', '')); continue\n"
+    "        if m == 'path':\n"
+    "            await ws.send(path + ' ' + (ws.subprotocol or '-')); continue\n"
+    "        await ws.send(m)\n"
+    "async def main():\n"
+    "    kw = dict(max_size=None, subprotocols=['chat', 'superchat'])\n"
+    "    if mode == 'plain': kw['compression'] = None\n"
+    "    if mode == 'nct':\n"
+    "        kw['compression'] = None\n"
+    "        kw['extensions'] = [ServerPerMessageDeflateFactory(server_no_context_takeover=True,\n"
+    "            client_no_context_takeover=True, server_max_window_bits=10)]\n"
+    "    async with websockets.serve(handler, '127.0.0.1', 0, **kw) as srv:\n"
+    "        print(srv.sockets[0].getsockname()[1], flush=True)\n"
+    "        await asyncio.Future()\n"
+    "asyncio.run(main())\n";
+
+typedef struct cl_case {
+    int port;
+    int compress;
+    const char *expect_ext; /* what the server says it agreed, "" none */
+    int ok;
+} cl_case_t;
+
+static void client_body(void *arg)
+{
+    cl_case_t *k = arg;
+    swco_ws_client_t *c = swco_ws_client_new();
+    ck_assert_ptr_nonnull(c);
+    char url[128];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/some/path?q=1", k->port);
+    if (k->compress)
+        ck_assert_int_eq(swco_ws_client_set(c, "compression", "1"), 0);
+    ck_assert_int_eq(swco_ws_client_set(c, "subprotocols", "superchat, other"), 0);
+    ck_assert_int_eq(swco_ws_client_set(c, "nonsense", "1"), SWCO_EOPTION);
+    ck_assert_int_eq(swco_ws_client_connect(c, url, 10 * slow()), 0);
+    ck_assert_int_eq(swco_ws_client_status(c), 101);
+    ck_assert_str_eq(swco_ws_client_subprotocol(c), "superchat");
+    ck_assert_int_eq(swco_ws_client_compression(c), k->compress);
+    size_t len;
+    /* what the server agreed */
+    ck_assert_int_eq(swco_ws_client_send(c, "ext", 3, SWCO_WS_TEXT, 0, 0), 0);
+    ck_assert_int_eq(swco_ws_client_recv(c, 10 * slow()), SWCO_WS_TEXT);
+    ck_assert_str_eq(swco_ws_client_data(c, &len), k->expect_ext);
+    ck_assert_int_eq(swco_ws_client_send(c, "path", 4, SWCO_WS_TEXT, 0, 0), 0);
+    ck_assert_int_eq(swco_ws_client_recv(c, 10 * slow()), SWCO_WS_TEXT);
+    ck_assert_str_eq(swco_ws_client_data(c, NULL), "/some/path?q=1 superchat");
+    /* text and binary, small and large, repeated (context takeover) */
+    size_t big = 1 << 20;
+    char *buf = malloc(big);
+    for (size_t i = 0; i < big; i++)
+        buf[i] = (char)(i * 7 % 251);
+    for (int round = 0; round < 3; round++) {
+        ck_assert_int_eq(swco_ws_client_send(c, "héllo wörld", strlen("héllo wörld"), SWCO_WS_TEXT, 0, 0), 0);
+        ck_assert_int_eq(swco_ws_client_recv(c, 10 * slow()), SWCO_WS_TEXT);
+        ck_assert_str_eq(swco_ws_client_data(c, &len), "héllo wörld");
+        ck_assert_int_eq(swco_ws_client_send(c, buf, big, SWCO_WS_BINARY, 0, 0), 0);
+        ck_assert_int_eq(swco_ws_client_recv(c, 30 * slow()), SWCO_WS_BINARY);
+        const char *d = swco_ws_client_data(c, &len);
+        ck_assert_uint_eq(len, big);
+        ck_assert(memcmp(d, buf, big) == 0);
+    }
+    free(buf);
+    /* a fragmented message with a ping between its fragments */
+    ck_assert_int_eq(swco_ws_client_send(c, "frag", 4, SWCO_WS_TEXT, SWCO_WS_FLAG_MORE, 0), 0);
+    ck_assert_int_eq(swco_ws_client_ping(c, "pp", 2), 0);
+    ck_assert_int_eq(swco_ws_client_send(c, "mented", 6, SWCO_WS_CONTINUATION, 0, 0), 0);
+    ck_assert_int_eq(swco_ws_client_recv(c, 10 * slow()), SWCO_WS_PONG);
+    ck_assert_str_eq(swco_ws_client_data(c, NULL), "pp");
+    ck_assert_int_eq(swco_ws_client_recv(c, 10 * slow()), SWCO_WS_TEXT);
+    ck_assert_str_eq(swco_ws_client_data(c, NULL), "fragmented");
+    /* the server pings us: answered, not returned */
+    ck_assert_int_eq(swco_ws_client_send(c, "ping", 4, SWCO_WS_TEXT, 0, 0), 0);
+    ck_assert_int_eq(swco_ws_client_recv(c, 10 * slow()), SWCO_WS_TEXT);
+    ck_assert_str_eq(swco_ws_client_data(c, NULL), "ping");
+    /* a timeout leaves the client usable */
+    ck_assert_int_eq(swco_ws_client_recv(c, 0.05), -ETIMEDOUT);
+    /* the server closes with a code and reason */
+    ck_assert_int_eq(swco_ws_client_send(c, "close:4001", 10, SWCO_WS_TEXT, 0, 0), 0);
+    ck_assert_int_eq(swco_ws_client_recv(c, 10 * slow()), SWCO_WS_CLOSE);
+    ck_assert_int_eq(swco_ws_client_close_code(c), 4001);
+    ck_assert_str_eq(swco_ws_client_close_reason(c), "bye");
+    ck_assert_int_eq(swco_ws_client_recv(c, 1), SWCO_ECLOSED);
+    ck_assert_int_eq(swco_ws_client_send(c, "x", 1, SWCO_WS_TEXT, 0, 0), SWCO_ECLOSED);
+    /* a second connection closed by us */
+    ck_assert_int_eq(swco_ws_client_connect(c, url, 10 * slow()), 0);
+    ck_assert_int_eq(swco_ws_client_send(c, "again", 5, SWCO_WS_TEXT, 0, 0), 0);
+    ck_assert_int_eq(swco_ws_client_recv(c, 10 * slow()), SWCO_WS_TEXT);
+    ck_assert_int_eq(swco_ws_client_close(c, 1000, "done", 10 * slow()), 0);
+    ck_assert_int_eq(swco_ws_client_close_code(c), 1000);
+    swco_ws_client_free(c);
+    k->ok = 1;
+}
+
+static void client_vs_python(const char *mode, int compress, const char *expect_ext)
+{
+    const char *py = python_ws();
+    if (!py)
+        return;
+    char *argv[] = {(char *)py, "-c", (char *)py_server, (char *)mode, NULL};
+    peer_t pr = spawn(argv);
+    char line[64];
+    ck_assert_int_gt(read_line(&pr, line, sizeof line), 0);
+    cl_case_t k = {atoi(line), compress, expect_ext, 0};
+    ck_assert_int_gt(k.port, 0);
+    ck_assert_int_eq(swco_run(client_body, &k), 0);
+    ck_assert(k.ok);
+    stop_peer(&pr);
+}
+
+START_TEST(client_python_plain) { client_vs_python("plain", 0, ""); }
+END_TEST
+
+START_TEST(client_python_deflate)
+{
+    client_vs_python("deflate", 1, "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12");
+}
+END_TEST
+
+START_TEST(client_python_deflate_no_context_takeover)
+{
+    client_vs_python("nct", 1,
+                     "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+                     "server_max_window_bits=10");
+}
+END_TEST
+
+START_TEST(client_python_deflate_not_offered)
+{
+    /* the server would compress, the client does not offer it */
+    client_vs_python("deflate", 0, "");
+}
+END_TEST
+
+static void client_errors_body(void *arg)
+{
+    int *ok = arg;
+    swco_ws_client_t *c = swco_ws_client_new();
+    ck_assert_int_eq(swco_ws_client_connect(c, "http://127.0.0.1/", 1), -EINVAL);
+    ck_assert_int_eq(swco_ws_client_connect(c, "ws://", 1), -EINVAL);
+    ck_assert_int_eq(swco_ws_client_connect(c, "ws://127.0.0.1:99999/", 1), -EINVAL);
+    ck_assert_int_eq(swco_ws_client_add_header(c, "X-A", "b\r\nEvil: 1"), -EINVAL);
+    ck_assert_int_eq(swco_ws_client_set(c, "server_max_window_bits", "7"), SWCO_EOPTVALUE);
+    /* nobody listens on port 1 */
+    ck_assert_int_eq(swco_ws_client_connect(c, "ws://127.0.0.1:1/", 5 * slow()), -ECONNREFUSED);
+    ck_assert_int_eq(swco_ws_client_send(c, "x", 1, SWCO_WS_TEXT, 0, 0), SWCO_ECLOSED);
+    swco_ws_client_free(c);
+    *ok = 1;
+}
+
+START_TEST(client_bad_arguments)
+{
+    int ok = 0;
+    ck_assert_int_eq(swco_run(client_errors_body, &ok), 0);
+    ck_assert(ok);
+}
+END_TEST
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    Suite *s = suite_create("websocket");
+    TCase *tc = tcase_create("codec");
+    tcase_add_test(tc, accept_key_rfc);
+    tcase_add_test(tc, frame_roundtrip_lengths);
+    tcase_add_test(tc, fragments_with_ping_between);
+    tcase_add_test(tc, reader_refusals);
+    tcase_add_test(tc, utf8_fails_fast_across_fragments);
+    tcase_add_test(tc, deflate_rfc7692_examples);
+    tcase_add_test(tc, deflate_context_takeover);
+    tcase_add_test(tc, deflate_negotiation);
+    tcase_add_test(tc, reader_compressed_messages);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("client");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, client_python_plain);
+    tcase_add_test(tc, client_python_deflate);
+    tcase_add_test(tc, client_python_deflate_no_context_takeover);
+    tcase_add_test(tc, client_python_deflate_not_offered);
+    tcase_add_test(tc, client_bad_arguments);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
