@@ -7,6 +7,7 @@
 #include "websocket/ws_int.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -673,6 +674,442 @@ START_TEST(client_bad_arguments)
 }
 END_TEST
 
+/* ------------------------------------------------------------ server */
+
+/* A server in a forked child; its callbacks write what they see to the
+ * events pipe (ev_w), one line each: "open PATH", "close CODE REASON". */
+typedef struct child {
+    pid_t pid;
+    int ready, events;
+} child_t;
+
+static int ready_w = -1, ev_w = -1;
+
+static void ev_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void ev_line(const char *fmt, ...)
+{
+    char b[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b, sizeof b - 1, fmt, ap);
+    va_end(ap);
+    b[n++] = '\n';
+    if (write(ev_w, b, (size_t)n) != n)
+        abort();
+}
+
+static void note_worker_start(swco_server_t *srv, int worker_id, void *arg)
+{
+    char c = (char)('0' + worker_id);
+    if (write(ready_w, &c, 1) != 1)
+        abort();
+}
+
+static void on_http(swco_server_t *srv, swco_http_request_t *req, swco_http_response_t *resp,
+                    void *arg)
+{
+    swco_http_response_header(resp, "Content-Type", "text/plain");
+    swco_http_response_end(resp, "plain http\n", 11);
+}
+
+static int on_handshake(swco_server_t *srv, swco_http_request_t *req, swco_http_response_t *resp,
+                        void *arg)
+{
+    if (!strcmp(swco_http_request_path(req), "/refuse"))
+        return 403;
+    const char *protos = swco_http_request_param(req, SWCO_HTTP_HEADER, "Sec-WebSocket-Protocol");
+    if (protos && strstr(protos, "chat"))
+        swco_http_response_header(resp, "Sec-WebSocket-Protocol", "chat");
+    swco_http_response_header(resp, "X-Handshake", "yes");
+    return 0;
+}
+
+static void on_open(swco_server_t *srv, long long fd, swco_http_request_t *req, void *arg)
+{
+    ev_line("open %s", swco_http_request_path(req));
+}
+
+static void push_text(swco_server_t *srv, long long fd, const char *s)
+{
+    swco_ws_push(srv, fd, s, strlen(s), SWCO_WS_TEXT, 0);
+}
+
+/* Echo, and commands: "bye:CODE" disconnects with CODE; "whoami" answers
+ * the worker id; "other:X" has another worker push X; "bcast:X"
+ * broadcasts X; "est" answers is_established. */
+static void on_message(swco_server_t *srv, long long fd, int opcode, const char *data, size_t len,
+                       void *arg)
+{
+    char b[256];
+    if (opcode == SWCO_WS_TEXT && !strncmp(data, "bye:", 4)) {
+        ck_assert_int_eq(swco_ws_disconnect(srv, fd, atoi(data + 4), "server bye"), 0);
+        /* gone for pushes at once */
+        ck_assert_int_eq(swco_ws_is_established(srv, fd), 0);
+        ck_assert_int_eq(swco_ws_push(srv, fd, "x", 1, SWCO_WS_TEXT, 0), SWCO_ENOCONN);
+        return;
+    }
+    if (opcode == SWCO_WS_TEXT && !strcmp(data, "whoami")) {
+        snprintf(b, sizeof b, "w%d", swco_server_worker_id(srv));
+        push_text(srv, fd, b);
+        return;
+    }
+    if (opcode == SWCO_WS_TEXT && !strncmp(data, "other:", 6)) {
+        int me = swco_server_worker_id(srv);
+        snprintf(b, sizeof b, "%lld %s", fd, data + 6);
+        ck_assert_int_eq(swco_server_send_message(srv, (me + 1) % 2, b, strlen(b)), 0);
+        return;
+    }
+    if (opcode == SWCO_WS_TEXT && !strncmp(data, "bcast:", 6)) {
+        long n = swco_ws_broadcast(srv, data + 6, len - 6, SWCO_WS_TEXT, 0);
+        snprintf(b, sizeof b, "sent to %ld", n);
+        push_text(srv, fd, b);
+        return;
+    }
+    if (opcode == SWCO_WS_TEXT && !strcmp(data, "est")) {
+        snprintf(b, sizeof b, "est %d %d", swco_ws_is_established(srv, fd),
+                 swco_ws_is_established(srv, fd + 1));
+        push_text(srv, fd, b);
+        return;
+    }
+    ck_assert_int_eq(swco_ws_push(srv, fd, data, len, opcode, 0), 0);
+}
+
+/* Another worker's push (PROCESS mode): "FD TEXT" -> TEXT from wN. */
+static void on_pipe(swco_server_t *srv, int src, const void *data, size_t len, void *arg)
+{
+    char b[256];
+    long long fd = strtoll(data, NULL, 10);
+    const char *text = strchr(data, ' ') + 1;
+    snprintf(b, sizeof b, "%.*s from w%d", (int)(len - (size_t)(text - (const char *)data)), text,
+             swco_server_worker_id(srv));
+    ck_assert_int_eq(swco_ws_is_established(srv, fd), 1);
+    push_text(srv, fd, b);
+}
+
+static void on_close(swco_server_t *srv, long long fd, int code, const char *reason, void *arg)
+{
+    ev_line("close %d %s", code, reason);
+}
+
+typedef struct srvcfg {
+    int mode, workers, ssl;
+    const char *compression;  /* websocket_compression */
+    const char *max_frame;    /* websocket_max_frame_size */
+} srvcfg_t;
+
+static char tls_dir[64];
+
+static int make_tls_files(void)
+{
+    snprintf(tls_dir, sizeof tls_dir, "/tmp/swco-wstls-XXXXXX");
+    if (!mkdtemp(tls_dir))
+        return -1;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "(cd %s && "
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-keyout ca.key -out ca.pem -days 2 -subj /CN=swco-test-ca && "
+             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-keyout srv.key -out srv.csr -subj /CN=localhost && "
+             "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+             "-out srv.pem -days 2) >/dev/null 2>&1",
+             tls_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void rm_tls_files(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tls_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tls_dir);
+}
+
+/* Start a WebSocket server as cfg says; its port in *port. */
+static child_t start_server(const srvcfg_t *cfg, int *port)
+{
+    swco_server_t *srv = swco_ws_server_new("127.0.0.1", 0, cfg->mode,
+                                            SWCO_SOCK_TCP | (cfg->ssl ? SWCO_SOCK_SSL : 0));
+    ck_assert_ptr_nonnull(srv);
+    *port = swco_server_listener_port(srv, 0);
+    char n[16];
+    snprintf(n, sizeof n, "%d", cfg->workers);
+    ck_assert_int_eq(swco_server_set(srv, "worker_num", n), 0);
+    if (cfg->mode == SWCO_SERVER_PROCESS)
+        ck_assert_int_eq(swco_server_set(srv, "reactor_num", "1"), 0);
+    if (cfg->compression)
+        ck_assert_int_eq(swco_server_set(srv, "websocket_compression", cfg->compression), 0);
+    if (cfg->max_frame)
+        ck_assert_int_eq(swco_server_set(srv, "websocket_max_frame_size", cfg->max_frame), 0);
+    if (cfg->ssl) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/srv.pem", tls_dir);
+        ck_assert_int_eq(swco_server_set(srv, "ssl_cert_file", p), 0);
+        snprintf(p, sizeof p, "%s/srv.key", tls_dir);
+        ck_assert_int_eq(swco_server_set(srv, "ssl_key_file", p), 0);
+    }
+    ck_assert_int_eq(swco_http_on_request(srv, on_http, NULL, NULL), 0);
+    ck_assert_int_eq(swco_ws_on_handshake(srv, on_handshake, NULL, NULL), 0);
+    ck_assert_int_eq(swco_ws_on_open(srv, on_open, NULL, NULL), 0);
+    ck_assert_int_eq(swco_ws_on_message(srv, on_message, NULL, NULL), 0);
+    ck_assert_int_eq(swco_ws_on_close(srv, on_close, NULL, NULL), 0);
+    ck_assert_int_eq(swco_server_on_pipe_message(srv, on_pipe, NULL, NULL), 0);
+    ck_assert_int_eq(swco_server_on_worker_start(srv, note_worker_start, NULL, NULL), 0);
+    int r[2], e[2];
+    ck_assert_int_eq(pipe2(r, O_CLOEXEC), 0);
+    ck_assert_int_eq(pipe2(e, O_CLOEXEC), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(r[0]);
+        close(e[0]);
+        ready_w = r[1];
+        ev_w = e[1];
+        int rc = swco_server_start(srv);
+        if (rc < 0)
+            fprintf(stderr, "start: %s\n", swco_strerror(rc));
+        swco_server_free(srv);
+        fflush(NULL);
+        _exit(rc == 0 ? 0 : 3);
+    }
+    close(r[1]);
+    close(e[1]);
+    swco_server_free(srv);
+    child_t c = {pid, r[0], e[0]};
+    for (int i = 0; i < cfg->workers; i++) {
+        struct pollfd p = {c.ready, POLLIN, 0};
+        ck_assert_msg(poll(&p, 1, (int)(30000 * slow())) == 1, "server did not start");
+        char b;
+        ck_assert_msg(read(c.ready, &b, 1) == 1, "server exited before it started");
+    }
+    return c;
+}
+
+static void stop_server(child_t *c)
+{
+    kill(c->pid, SIGTERM);
+    int st;
+    double deadline = now_s() + 30 * slow();
+    while (waitpid(c->pid, &st, WNOHANG) == 0) {
+        if (now_s() > deadline) {
+            kill(c->pid, SIGKILL);
+            waitpid(c->pid, &st, 0);
+            ck_abort_msg("server did not stop");
+        }
+        struct pollfd p = {c->ready, POLLIN, 0};
+        poll(&p, 1, 50); /* EOF once it exited */
+        char b;
+        if (p.revents && read(c->ready, &b, 1) <= 0) {
+            waitpid(c->pid, &st, 0);
+            break;
+        }
+    }
+    close(c->ready);
+    close(c->events);
+}
+
+/* The next event line of the server (within the time limit). */
+static void next_event(child_t *c, char *buf, size_t cap)
+{
+    peer_t p = {c->pid, c->events};
+    ck_assert_msg(read_line(&p, buf, cap) >= 0, "no event from the server");
+}
+
+/* python3-websockets client: echo in every size, fragments with a ping
+ * between them, the server's close code, our close code, a refusal. */
+static const char *py_client =
+    "import asyncio, sys, websockets\n"
+    "from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory\n"
+    "port, mode = sys.argv[1], sys.argv[2]\n"
+    "url = 'ws://127.0.0.1:%s/echo' % port\n"
+    "kw = dict(max_size=None)\n"
+    "if mode == 'plain': kw['compression'] = None\n"
+    "if mode == 'nct':\n"
+    "    kw['compression'] = None\n"
+    "    kw['extensions'] = [ClientPerMessageDeflateFactory(client_no_context_takeover=True,\n"
+    "        server_no_context_takeover=True, server_max_window_bits=10, client_max_window_bits=11)]\n"
+    "async def main():\n"
+    "    async with websockets.connect(url, subprotocols=['chat'], **kw) as ws:\n"
+    "        print('ext', ws.response_headers.get('Sec-WebSocket-Extensions', '-'))\n"
+    "        print('proto', ws.subprotocol, ws.response_headers.get('X-Handshake'))\n"
+    "        for i in range(3):\n"
+    "            t = 'h\\u00e9llo ' * (1 + 300 * i)\n"
+    "            await ws.send(t); assert await ws.recv() == t\n"
+    "            b = bytes(range(256)) * (1 + 100 * i)\n"
+    "            await ws.send(b); assert await ws.recv() == b\n"
+    "        print('echo ok')\n"
+    "        async def frags():\n"
+    "            yield 'frag'\n"
+    "            await ws.ping(b'mid')\n"
+    "            yield 'men'\n"
+    "            yield 'ted'\n"
+    "        await ws.send(frags())\n"
+    "        print('frag', await ws.recv())\n"
+    "        pong = await ws.ping(b'x')\n"
+    "        await asyncio.wait_for(pong, 10)\n"
+    "        print('pong ok')\n"
+    "        await ws.send('est'); print(await ws.recv())\n"
+    "        await ws.send('bye:4002')\n"
+    "        try: await ws.recv()\n"
+    "        except websockets.ConnectionClosed as e: print('closed', e.code, e.reason)\n"
+    "    async with websockets.connect(url, **kw) as ws:\n"
+    "        await ws.send('x'); await ws.recv()\n"
+    "        await ws.close(4003, 'client bye')\n"
+    "        print('we closed', ws.close_code)\n"
+    "    try:\n"
+    "        async with websockets.connect('ws://127.0.0.1:%s/refuse' % port, **kw) as ws: pass\n"
+    "    except websockets.InvalidStatusCode as e: print('refused', e.status_code)\n"
+    "asyncio.run(main())\n";
+
+static void server_vs_python(const char *compression, const char *mode, const char *expect_ext)
+{
+    const char *py = python_ws();
+    if (!py)
+        return;
+    srvcfg_t cfg = {SWCO_SERVER_BASE, 1, 0, compression, NULL};
+    int port;
+    child_t c = start_server(&cfg, &port);
+    char ps[16], out[8192], ev[256];
+    snprintf(ps, sizeof ps, "%d", port);
+    char *argv[] = {(char *)py, "-c", (char *)py_client, ps, (char *)mode, NULL};
+    peer_t pr = spawn(argv);
+    int st = finish(&pr, out, sizeof out);
+    char expect[1024];
+    snprintf(expect, sizeof expect,
+             "ext %s\nproto chat yes\necho ok\nfrag fragmented\npong ok\nest 1 0\n"
+             "closed 4002 server bye\nwe closed 4003\nrefused 403\n",
+             expect_ext);
+    ck_assert_msg(st == 0, "python client failed (%d): %s", st, out);
+    ck_assert_str_eq(out, expect);
+    /* what the server saw: two opens and their closes */
+    next_event(&c, ev, sizeof ev);
+    ck_assert_str_eq(ev, "open /echo");
+    next_event(&c, ev, sizeof ev);
+    ck_assert_str_eq(ev, "close 4002 server bye");
+    next_event(&c, ev, sizeof ev);
+    ck_assert_str_eq(ev, "open /echo");
+    next_event(&c, ev, sizeof ev);
+    ck_assert_str_eq(ev, "close 4003 client bye");
+    stop_server(&c);
+}
+
+START_TEST(server_python_plain) { server_vs_python(NULL, "plain", "-"); }
+END_TEST
+
+START_TEST(server_python_deflate)
+{
+    /* python offers "permessage-deflate; client_max_window_bits" */
+    server_vs_python("1", "deflate", "permessage-deflate");
+}
+END_TEST
+
+START_TEST(server_python_deflate_no_context_takeover)
+{
+    server_vs_python("1", "nct",
+                     "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+                     "server_max_window_bits=10");
+}
+END_TEST
+
+START_TEST(server_python_compression_off)
+{
+    /* python offers deflate, the server does not take it */
+    server_vs_python("0", "deflate", "-");
+}
+END_TEST
+
+/* A raw client (python sockets): the frames the test asks for, then the
+ * frames the server answers, printed "OPCODE PAYLOAD" / "close CODE". */
+static const char *py_raw =
+    "import socket, sys, os, base64, struct\n"
+    "port, case = int(sys.argv[1]), sys.argv[2]\n"
+    "s = socket.create_connection(('127.0.0.1', port))\n"
+    "key = base64.b64encode(os.urandom(16)).decode()\n"
+    "s.sendall(('GET /raw HTTP/1.1\\r\\nHost: x\\r\\nUpgrade: websocket\\r\\n'\n"
+    "    'Connection: Upgrade\\r\\nSec-WebSocket-Key: %s\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n'\n"
+    "    % key).encode())\n"
+    "buf = b''\n"
+    "while b'\\r\\n\\r\\n' not in buf: buf += s.recv(4096)\n"
+    "head, buf = buf.split(b'\\r\\n\\r\\n', 1)\n"
+    "print(head.split(b'\\r\\n')[0].decode())\n"
+    "def fr(op, data, fin=True, mask=True):\n"
+    "    n = len(data); b0 = (0x80 if fin else 0) | op; m = 0x80 if mask else 0\n"
+    "    h = bytes([b0, m | n]) if n < 126 else (bytes([b0, m | 126]) + struct.pack('>H', n) if n < 65536\n"
+    "        else bytes([b0, m | 127]) + struct.pack('>Q', n))\n"
+    "    if not mask: return h + data\n"
+    "    k = os.urandom(4)\n"
+    "    return h + k + bytes(c ^ k[i % 4] for i, c in enumerate(data))\n"
+    "def need(n):\n"
+    "    global buf\n"
+    "    while len(buf) < n:\n"
+    "        d = s.recv(65536)\n"
+    "        if not d: raise EOFError\n"
+    "        buf += d\n"
+    "    r, buf = buf[:n], buf[n:]\n"
+    "    return r\n"
+    "def frame():\n"
+    "    h = need(2); n = h[1] & 127\n"
+    "    if n == 126: n = struct.unpack('>H', need(2))[0]\n"
+    "    elif n == 127: n = struct.unpack('>Q', need(8))[0]\n"
+    "    return h[0] & 15, need(n)\n"
+    "if case == 'utf8': s.sendall(fr(1, b'ok', fin=False) + fr(0, b'\\xc0\\x80'))\n"
+    "if case == 'big': s.sendall(fr(2, b'x' * 70000))\n"
+    "if case == 'unmasked': s.sendall(fr(1, b'x', mask=False))\n"
+    "if case == 'frag': s.sendall(fr(1, b'frag', fin=False) + fr(9, b'mid') + fr(0, b'mented')\n"
+    "    + fr(8, b''))\n"
+    "if case == 'pipelined': s.sendall(b''.join(fr(1, b'm%d' % i) for i in range(50)) + fr(8, b'\\x03\\xe8'))\n"
+    "try:\n"
+    "    while True:\n"
+    "        op, p = frame()\n"
+    "        if op == 8: print('close', struct.unpack('>H', p[:2])[0] if len(p) >= 2 else '-'); break\n"
+    "        print(op, p.decode())\n"
+    "    print('eof' if s.recv(1) == b'' else 'more')\n"
+    "except EOFError: print('eof before close')\n";
+
+static void raw_case(const char *py, int port, const char *which, const char *expect)
+{
+    char ps[16], out[8192];
+    snprintf(ps, sizeof ps, "%d", port);
+    char *argv[] = {(char *)py, "-c", (char *)py_raw, ps, (char *)which, NULL};
+    peer_t pr = spawn(argv);
+    int st = finish(&pr, out, sizeof out);
+    ck_assert_msg(st == 0, "raw client failed (%d): %s", st, out);
+    ck_assert_str_eq(out, expect);
+}
+
+START_TEST(server_protocol_errors)
+{
+    const char *py = python_ws();
+    if (!py)
+        return;
+    srvcfg_t cfg = {SWCO_SERVER_BASE, 1, 0, NULL, "65536"};
+    int port;
+    child_t c = start_server(&cfg, &port);
+    char ev[256];
+    raw_case(py, port, "utf8", "HTTP/1.1 101 Switching Protocols\nclose 1007\neof\n");
+    raw_case(py, port, "big", "HTTP/1.1 101 Switching Protocols\nclose 1009\neof\n");
+    raw_case(py, port, "unmasked", "HTTP/1.1 101 Switching Protocols\nclose 1002\neof\n");
+    raw_case(py, port, "frag",
+             "HTTP/1.1 101 Switching Protocols\n10 mid\n1 fragmented\nclose 1000\neof\n");
+    /* 50 messages in one read, then a close: all answered, in order */
+    char expect[2048] = "HTTP/1.1 101 Switching Protocols\n";
+    for (int i = 0; i < 50; i++)
+        snprintf(expect + strlen(expect), sizeof expect - strlen(expect), "1 m%d\n", i);
+    strcat(expect, "close 1000\neof\n");
+    raw_case(py, port, "pipelined", expect);
+    static const char *closes[] = {"close 1007 ", "close 1009 ", "close 1002 ", "close 1005 ",
+                                   "close 1000 "};
+    for (int i = 0; i < 5; i++) {
+        next_event(&c, ev, sizeof ev);
+        ck_assert_str_eq(ev, "open /raw");
+        next_event(&c, ev, sizeof ev);
+        ck_assert_str_eq(ev, closes[i]);
+    }
+    stop_server(&c);
+}
+END_TEST
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -695,6 +1132,14 @@ int main(void)
     tcase_add_test(tc, client_python_deflate_no_context_takeover);
     tcase_add_test(tc, client_python_deflate_not_offered);
     tcase_add_test(tc, client_bad_arguments);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("server");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, server_python_plain);
+    tcase_add_test(tc, server_python_deflate);
+    tcase_add_test(tc, server_python_deflate_no_context_takeover);
+    tcase_add_test(tc, server_python_compression_off);
+    tcase_add_test(tc, server_protocol_errors);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
