@@ -18,6 +18,7 @@
 #include "websocket/ws_int.h"
 
 #include <swco/sync.h>
+#include <swco/timer.h>
 
 #include <openssl/evp.h>
 #include <strings.h>
@@ -203,6 +204,8 @@ long swco_ws_broadcast(swco_server_t *srv, const void *data, size_t len, int opc
     return sent;
 }
 
+static void close_soon(wsconn_t *w);
+
 int swco_ws_disconnect(swco_server_t *srv, long long fd, int code, const char *reason)
 {
     if (!srv)
@@ -226,7 +229,10 @@ int swco_ws_disconnect(swco_server_t *srv, long long fd, int code, const char *r
     }
     mark(srv, fd, 2);
     send_frame(srv, fd, SWCO_WS_CLOSE, 0, 0, pl, n);
-    swco_server_close(srv, fd, 0);
+    if (w)
+        close_soon(w); /* closed when the peer's close frame comes */
+    else
+        swco_server_close(srv, fd, 0);
     return 0;
 }
 
@@ -346,17 +352,50 @@ static int enqueue(wsconn_t *w, int kind, int opcode, swco__hbuf_t *buf)
 
 /* ----------------------------------------------------------- protocol */
 
+/* How long a connection that was sent a close frame may take to answer
+ * it (or, after a protocol error, to hang up) before it is closed. */
+#define CLOSE_WAIT 3.0
+
+typedef struct late_close {
+    swco_server_t *srv;
+    long long fd;
+} late_close_t;
+
+static void close_late(long timer_id, void *arg)
+{
+    (void)timer_id;
+    late_close_t *lc = arg;
+    swco_server_close(lc->srv, lc->fd, 0);
+}
+
+/* Close fd once the peer hung up or CLOSE_WAIT passed: closing now, with
+ * its frames still coming, would answer them with a reset that can
+ * overtake our close frame. */
+static void close_soon(wsconn_t *w)
+{
+    late_close_t *lc = malloc(sizeof *lc);
+    if (lc) {
+        lc->srv = w->srv;
+        lc->fd = w->fd;
+        if (swco_timer_after(CLOSE_WAIT, close_late, lc, free) > 0)
+            return;
+    }
+    swco_server_close(w->srv, w->fd, 0);
+}
+
 static void fail_conn(wsconn_t *w, int code)
 {
-    if (!w->close_sent) {
-        char pl[125];
-        size_t n = swco__ws_close_payload(pl, code, NULL);
-        w->close_sent = 1;
-        w->close_code = code;
-        send_frame(w->srv, w->fd, SWCO_WS_CLOSE, 0, 0, pl, n);
-    }
     mark(w->srv, w->fd, 2);
-    swco_server_close(w->srv, w->fd, 0);
+    if (w->close_sent) {
+        swco_server_close(w->srv, w->fd, 0);
+        return;
+    }
+    char pl[125];
+    size_t n = swco__ws_close_payload(pl, code, NULL);
+    w->close_sent = 1;
+    w->close_code = code;
+    send_frame(w->srv, w->fd, SWCO_WS_CLOSE, 0, 0, pl, n);
+    close_soon(w);
 }
 
 static int on_frame(void *arg, int opcode, swco__hbuf_t *buf)
@@ -434,6 +473,8 @@ static void ws_receive(void *cs, const char *data, size_t len)
     wsconn_t *w = cs;
     if (w->gone || !len)
         return;
+    if (w->rd.failed)
+        return; /* after a protocol error: wait for the hang-up */
     int rc = swco__ws_reader_feed(&w->rd, data, len, on_frame, w);
     if (rc >= 1000)
         fail_conn(w, rc);
