@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1110,6 +1111,195 @@ START_TEST(server_protocol_errors)
 }
 END_TEST
 
+/* Our client against our server: echo with compression, another worker's
+ * push (PROCESS), broadcast, plain HTTP on the same listener, close codes
+ * both ways and a dropped connection. */
+typedef struct own {
+    int port, ssl, workers;
+    int ok;
+} own_t;
+
+static swco_ws_client_t *own_connect(own_t *o, const char *path, int compress)
+{
+    swco_ws_client_t *c = swco_ws_client_new();
+    ck_assert_ptr_nonnull(c);
+    char url[128], ca[128];
+    snprintf(url, sizeof url, "%s://127.0.0.1:%d%s", o->ssl ? "wss" : "ws", o->port, path);
+    if (o->ssl) {
+        snprintf(ca, sizeof ca, "%s/ca.pem", tls_dir);
+        ck_assert_int_eq(swco_ws_client_set(c, "ssl_ca_file", ca), 0);
+        ck_assert_int_eq(swco_ws_client_set(c, "ssl_host_name", "localhost"), 0);
+    }
+    ck_assert_int_eq(swco_ws_client_set(c, "compression", compress ? "1" : "0"), 0);
+    ck_assert_int_eq(swco_ws_client_set(c, "subprotocols", "chat"), 0);
+    ck_assert_int_eq(swco_ws_client_add_header(c, "X-Test", "1"), 0);
+    int rc = swco_ws_client_connect(c, url, 10 * slow());
+    ck_assert_msg(rc == 0, "connect %s: %s", url, swco_strerror(rc));
+    ck_assert_str_eq(swco_ws_client_subprotocol(c), "chat");
+    ck_assert_str_eq(swco_ws_client_header(c, "x-handshake"), "yes");
+    ck_assert_int_eq(swco_ws_client_compression(c), compress);
+    return c;
+}
+
+static const char *own_roundtrip(swco_ws_client_t *c, const char *s)
+{
+    ck_assert_int_eq(swco_ws_client_send(c, s, strlen(s), SWCO_WS_TEXT, 0, 0), 0);
+    int op = swco_ws_client_recv(c, 10 * slow());
+    ck_assert_msg(op == SWCO_WS_TEXT, "recv: %d", op);
+    return swco_ws_client_data(c, NULL);
+}
+
+static void own_body(void *arg)
+{
+    own_t *o = arg;
+    swco_ws_client_t *c1 = own_connect(o, "/a", 1);
+    /* echo: sizes across the frame length forms, text and binary */
+    char *buf = malloc(300000);
+    for (int i = 0; i < 300000; i++)
+        buf[i] = (char)('a' + i % 23);
+    static const size_t sizes[] = {0, 1, 125, 126, 4096, 65535, 65536, 300000};
+    for (int round = 0; round < 2; round++) {
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            int op = k % 2 ? SWCO_WS_BINARY : SWCO_WS_TEXT;
+            ck_assert_int_eq(swco_ws_client_send(c1, buf, sizes[k], op, 0, 0), 0);
+            int got = swco_ws_client_recv(c1, 10 * slow());
+            ck_assert_msg(got == op, "size %zu: got %d (close %d)", sizes[k], got,
+                          swco_ws_client_close_code(c1));
+            size_t len;
+            const char *d = swco_ws_client_data(c1, &len);
+            ck_assert_uint_eq(len, sizes[k]);
+            ck_assert(memcmp(d, buf, len) == 0);
+        }
+    }
+    free(buf);
+    /* a ping is answered by the server itself */
+    ck_assert_int_eq(swco_ws_client_ping(c1, "hi", 2), 0);
+    ck_assert_int_eq(swco_ws_client_recv(c1, 10 * slow()), SWCO_WS_PONG);
+    ck_assert_str_eq(swco_ws_client_data(c1, NULL), "hi");
+    char me[16];
+    snprintf(me, sizeof me, "%s", own_roundtrip(c1, "whoami"));
+    if (o->workers > 1) {
+        /* another worker pushes to c1's connection */
+        const char *got = own_roundtrip(c1, "other:hello");
+        char other[64];
+        snprintf(other, sizeof other, "hello from w%d", me[1] == '0' ? 1 : 0);
+        ck_assert_str_eq(got, other);
+    }
+    /* broadcast reaches every WebSocket connection (all workers') */
+    swco_ws_client_t *c2 = own_connect(o, "/b", 0);
+    swco_ws_client_t *c3 = own_connect(o, "/c", 1);
+    ck_assert_str_eq(own_roundtrip(c2, "x"), "x"); /* c2 is open on the server */
+    ck_assert_str_eq(own_roundtrip(c3, "y"), "y");
+    ck_assert_str_eq(own_roundtrip(c1, "bcast:news"), "news");
+    ck_assert_int_eq(swco_ws_client_recv(c1, 10 * slow()), SWCO_WS_TEXT);
+    ck_assert_str_eq(swco_ws_client_data(c1, NULL), "sent to 3");
+    ck_assert_int_eq(swco_ws_client_recv(c2, 10 * slow()), SWCO_WS_TEXT);
+    ck_assert_str_eq(swco_ws_client_data(c2, NULL), "news");
+    ck_assert_int_eq(swco_ws_client_recv(c3, 10 * slow()), SWCO_WS_TEXT);
+    ck_assert_str_eq(swco_ws_client_data(c3, NULL), "news");
+    /* plain HTTP on the same listener */
+    if (!o->ssl) {
+        swco_socket_t *s = swco_socket_new(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_eq(swco_socket_connect(s, "127.0.0.1", o->port, 10 * slow()), 0);
+        const char *rq = "GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        ck_assert_int_eq(swco_socket_send_all(s, rq, strlen(rq), 10 * slow()), (long)strlen(rq));
+        char resp[2048];
+        size_t n = 0;
+        long r;
+        while ((r = swco_socket_recv(s, resp + n, sizeof resp - 1 - n, 10 * slow())) > 0)
+            n += (size_t)r;
+        resp[n] = 0;
+        ck_assert_msg(strncmp(resp, "HTTP/1.1 200", 12) == 0, "%s", resp);
+        ck_assert_ptr_nonnull(strstr(resp, "\r\n\r\nplain http\n"));
+        swco_socket_free(s);
+    }
+    /* closes: ours, the server's, and a connection that just drops */
+    ck_assert_int_eq(swco_ws_client_close(c2, 4005, "c2 done", 10 * slow()), 0);
+    ck_assert_int_eq(swco_ws_client_close_code(c2), 4005);
+    ck_assert_int_eq(swco_ws_client_send(c1, "bye:4010", 8, SWCO_WS_TEXT, 0, 0), 0);
+    ck_assert_int_eq(swco_ws_client_recv(c1, 10 * slow()), SWCO_WS_CLOSE);
+    ck_assert_int_eq(swco_ws_client_close_code(c1), 4010);
+    ck_assert_str_eq(swco_ws_client_close_reason(c1), "server bye");
+    swco_ws_client_free(c3);
+    swco_ws_client_free(c2);
+    swco_ws_client_free(c1);
+    o->ok = 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void own_client_case(int mode, int workers, int ssl)
+{
+    if (ssl)
+        ck_assert_msg(make_tls_files() == 0, "cannot make certificates with openssl");
+    srvcfg_t cfg = {mode, workers, ssl, "1", NULL};
+    int port;
+    child_t c = start_server(&cfg, &port);
+    own_t o = {port, ssl, workers, 0};
+    ck_assert_int_eq(swco_run(own_body, &o), 0);
+    ck_assert(o.ok);
+    /* three opens, three closes (any order across connections) */
+    char ev[6][256];
+    char *evp[6];
+    for (int i = 0; i < 6; i++) {
+        next_event(&c, ev[i], sizeof ev[i]);
+        evp[i] = ev[i];
+    }
+    qsort(evp, 6, sizeof evp[0], cmp_str);
+    ck_assert_str_eq(evp[0], "close 1006 ");
+    ck_assert_str_eq(evp[1], "close 4005 c2 done");
+    ck_assert_str_eq(evp[2], "close 4010 server bye");
+    ck_assert_str_eq(evp[3], "open /a");
+    ck_assert_str_eq(evp[4], "open /b");
+    ck_assert_str_eq(evp[5], "open /c");
+    stop_server(&c);
+    if (ssl)
+        rm_tls_files();
+}
+
+START_TEST(server_own_client_base) { own_client_case(SWCO_SERVER_BASE, 1, 0); }
+END_TEST
+
+START_TEST(server_own_client_tls) { own_client_case(SWCO_SERVER_BASE, 1, 1); }
+END_TEST
+
+START_TEST(server_own_client_process) { own_client_case(SWCO_SERVER_PROCESS, 2, 0); }
+END_TEST
+
+START_TEST(server_own_client_thread) { own_client_case(SWCO_SERVER_THREAD, 2, 0); }
+END_TEST
+
+/* Empty messages between others: zlib emits nothing for a flush right
+ * after a flush, so an empty message must be sent as 0x00, and an empty
+ * payload (what some deflaters send) read as an empty message. */
+START_TEST(deflate_empty_messages)
+{
+    swco__ws_zip_t tx, rx;
+    swco__ws_zip_init(&tx, 0, 15, 0, 1);
+    swco__ws_zip_init(&rx, 1, 15, 0, 0);
+    static const char *msgs[] = {"", "a", "abc", "", "", "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", ""};
+    for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+        swco__hbuf_t z = {0}, o = {0};
+        ck_assert_int_eq(swco__ws_deflate(&tx, msgs[i], strlen(msgs[i]), &z), 0);
+        ck_assert_uint_gt(z.len, 0);
+        ck_assert_int_eq(swco__ws_inflate(&rx, z.p, z.len, &o, 0), 0);
+        ck_assert_uint_eq(o.len, strlen(msgs[i]));
+        ck_assert(o.len == 0 || memcmp(o.p, msgs[i], o.len) == 0);
+        /* an empty payload in between changes nothing */
+        o.len = 0;
+        ck_assert_int_eq(swco__ws_inflate(&rx, "", 0, &o, 0), 0);
+        ck_assert_uint_eq(o.len, 0);
+        swco__hbuf_free(&z);
+        swco__hbuf_free(&o);
+    }
+    swco__ws_zip_free(&tx);
+    swco__ws_zip_free(&rx);
+}
+END_TEST
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -1140,6 +1330,11 @@ int main(void)
     tcase_add_test(tc, server_python_deflate_no_context_takeover);
     tcase_add_test(tc, server_python_compression_off);
     tcase_add_test(tc, server_protocol_errors);
+    tcase_add_test(tc, server_own_client_base);
+    tcase_add_test(tc, server_own_client_tls);
+    tcase_add_test(tc, server_own_client_process);
+    tcase_add_test(tc, server_own_client_thread);
+    tcase_add_test(tc, deflate_empty_messages);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -54,6 +54,13 @@ void swco__ws_zip_free(swco__ws_zip_t *zp)
 
 int swco__ws_deflate(swco__ws_zip_t *zp, const void *in, size_t n, swco__hbuf_t *out)
 {
+    if (n == 0) {
+        /* An empty message is the one byte 0x00 (with the tail: an empty
+         * stored block).  Asking zlib would give nothing at all after a
+         * flush (it refuses a second flush in a row), which the peer would
+         * complete into a broken block. */
+        return swco__hbuf_add(out, "", 1);
+    }
     int rc = zip_ready(zp);
     if (rc < 0)
         return rc;
@@ -91,6 +98,11 @@ int swco__ws_deflate(swco__ws_zip_t *zp, const void *in, size_t n, swco__hbuf_t 
 
 int swco__ws_inflate(swco__ws_zip_t *zp, const void *in, size_t n, swco__hbuf_t *out, size_t max)
 {
+    if (n == 0) {
+        /* Nothing compressed: an empty message (some deflaters send that
+         * for a message after an empty one); the stream is untouched. */
+        return swco__hbuf_reserve(out, 0) < 0 ? -ENOMEM : (out->p[out->len] = 0, 0);
+    }
     int rc = zip_ready(zp);
     if (rc < 0)
         return rc;
