@@ -233,7 +233,9 @@ static int header_done(swco__ws_reader_t *r)
     }
     if (op < 8 && r->max_size && (len > r->max_size || r->msg.len + len > r->max_size))
         return fail(r, SWCO_WS_CLOSE_TOO_BIG);
-    if (op < 8 && len && swco__hbuf_reserve(&r->msg, (size_t)len) < 0)
+    /* Room for the payload grows as it comes: a header alone never
+     * makes us allocate what it announces. */
+    if (op < 8 && len && swco__hbuf_reserve(&r->msg, len < 65536 ? (size_t)len : 65536) < 0)
         return fail(r, SWCO_WS_CLOSE_SERVER_ERROR);
     r->left = len;
     r->in_payload = 1;
@@ -325,6 +327,8 @@ int swco__ws_reader_feed(swco__ws_reader_t *r, const char *data, size_t len,
         int control = r->opcode >= 8;
         swco__hbuf_t *dst = control ? &r->ctl : &r->msg;
         if (take) {
+            if (!control && swco__hbuf_reserve(dst, take) < 0)
+                return fail(r, SWCO_WS_CLOSE_SERVER_ERROR);
             char *o = dst->p + dst->len;
             if (r->server) {
                 unsigned k = r->mask_pos;
