@@ -27,5 +27,6 @@
 #include <swco/curl.h>
 #include <swco/server.h>
 #include <swco/http.h>
+#include <swco/websocket.h>
 
 #endif /* SWCO_H */
