@@ -651,7 +651,11 @@ static void close_now(econn_t *ec, int reset)
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
         setsockopt(ec->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }
-    close(ec->fd);
+    /* The kernel fd is closed only once the slot is released: until then
+     * no accept (on another loop sharing the table: THREAD mode, PROCESS
+     * mode's reactor threads) can get the same number and reopen the slot
+     * under us, which made the close hook name the new connection and the
+     * release free it. */
     __atomic_store_n(&c->state, SWCO__CONN_CLOSING, __ATOMIC_RELEASE);
     SHM_ADD(e, close_count, 1);
     SHM_ADD(e, connection_num, -1);
@@ -661,6 +665,7 @@ static void close_now(econn_t *ec, int reset)
         e->hooks.close(e->ud, e, c);
     swco__conn_release(e->conns, c);
     ec->c = NULL;
+    close(ec->fd);
     release(ec);
 }
 

@@ -303,8 +303,9 @@ typedef struct swco__engine_hooks {
     /* one packet (framed listener) or the bytes one read gave; data is
      * valid during the call only */
     void (*receive)(void *ud, swco__engine_t *e, swco__conn_t *c, const char *data, size_t len);
-    /* closed (fd already closed; c is CLOSING and readable until return,
-     * then released) */
+    /* closed (c is CLOSING and readable until return, then released; the
+     * kernel fd is closed after that, so no other loop can reopen the
+     * slot while the hook reads it) */
     void (*close)(void *ud, swco__engine_t *e, swco__conn_t *c);
     /* a datagram on a datagram listener */
     void (*packet)(void *ud, swco__engine_t *e, swco__listener_t *l, const char *data,
