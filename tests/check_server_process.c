@@ -516,6 +516,7 @@ typedef struct srv_cfg {
     const char *socket_buffer_size;
     int block_first_data;   /* enable_coroutine 0: the first D line blocks the worker */
     int task_workers;
+    int note_close;         /* the dispatch callback notes close events */
 } srv_cfg_t;
 
 static srv_cfg_t cfg;
@@ -730,6 +731,8 @@ static int by_first_byte(swco_server_t *srv, long long fd, int event, const void
     (void)fd;
     (void)arg;
     const char *d = data;
+    if (event == SWCO_SERVER_EV_CLOSE && cfg.note_close)
+        note("dispatch close\n"); /* in the master: it saw the close (or EOF) */
     if (event != SWCO_SERVER_EV_RECEIVE || len == 0)
         return 0;
     if (d[0] == 'I')
@@ -1598,6 +1601,63 @@ START_TEST(test_task_worker_sends_to_connection)
 }
 END_TEST
 
+/* ---------------------------------------------------------- half-close */
+
+/* A client that shuts its side right after its request still gets the
+ * reply, even when the master reads the EOF while the worker is still
+ * busy with the request: the master keeps the connection until the
+ * worker handled the close, and closes it after writing the reply. */
+START_TEST(test_half_close_gets_reply)
+{
+    if (!have("python3"))
+        return;
+    server_t sv;
+    srv_cfg_t c = {.workers = 2, .dispatch_cb = 1, .block_first_data = 1, .note_close = 1};
+    start_server(&sv, &c);
+    two_workers_up(&sv, NULL);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "exec python3 -u -c 'import socket\n"
+             "s=socket.create_connection((\"127.0.0.1\",%d))\n"
+             "s.sendall(b\"Dhalf closed\\n\"); s.shutdown(socket.SHUT_WR)\n"
+             "print(\"shut\")\n"
+             "got=b\"\"\n"
+             "while True:\n"
+             "  d=s.recv(4096)\n"
+             "  if not d: break\n"
+             "  got+=d\n"
+             "print(\"got\", repr(got))'",
+             sv.port);
+    peer_t pr;
+    peer_open(&pr, cmd);
+    char ev[256], line[256];
+    struct pollfd pf = {pr.out.fd, POLLIN, 0};
+    ck_assert_int_eq(poll(&pf, 1, (int)(20000 * slow())), 1);
+    ck_assert_int_ge(client_line(&pr.out, line, sizeof line), 0);
+    ck_assert_str_eq(line, "shut");
+    /* the worker holds the request (enable_coroutine 0: the whole worker
+     * waits) while the master reads the EOF and dispatches the close, in
+     * either order ... */
+    int blocked = 0, closed = 0;
+    while (!blocked || !closed) {
+        next_event(&sv, ev, sizeof ev);
+        if (strcmp(ev, "blocked 0") == 0)
+            blocked++;
+        else if (strcmp(ev, "dispatch close") == 0)
+            closed++;
+    }
+    ck_assert_int_eq(blocked, 1);
+    ck_assert_int_eq(closed, 1);
+    /* ... then answers: the reply comes, then the server's close */
+    ck_assert_int_eq(write(sv.rel_w, "x", 1), 1);
+    ck_assert_int_eq(poll(&pf, 1, (int)(20000 * slow())), 1);
+    ck_assert_int_ge(client_line(&pr.out, line, sizeof line), 0);
+    ck_assert_str_eq(line, "got b'Dhalf closed\\n'");
+    peer_close(&pr);
+    stop_server(&sv);
+}
+END_TEST
+
 /* ================================================================= main */
 
 int main(void)
@@ -1632,6 +1692,7 @@ int main(void)
     tcase_add_test(tc, test_reload_loses_no_request);
     tcase_add_test(tc, test_udp_packets_through_workers);
     tcase_add_test(tc, test_task_worker_sends_to_connection);
+    tcase_add_test(tc, test_half_close_gets_reply);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -40,9 +40,18 @@ enum {
     SWCO__PM_SENDFILE = 17, /* payload: int64 offset, int64 length, path */
     SWCO__PM_CLOSE_REQ = 18,/* arg: reset */
     SWCO__PM_PAUSE = 19,    /* arg: 1 pause, 0 resume */
+    SWCO__PM_CLOSE_ACK = 20,/* the CLOSE event with SWCO__PMC_ACK was handled */
     /* master -> worker, on rq */
     SWCO__PM_REPLY = 32     /* req: the request; conn: its result */
 };
+
+/* arg of SWCO__PM_CLOSE.  A client's EOF (it shut its side) does not
+ * close the connection at once: the master stops reading it and sends a
+ * close event with ACK, after the data, to the worker close events go to
+ * and (SILENT: no close callback, only the ack) to every other worker that
+ * got data of it; it closes the connection once each one acknowledged, so
+ * what the workers sent before handling that close reaches the client. */
+enum { SWCO__PMC_ACK = 1, SWCO__PMC_SILENT = 2 };
 
 /* Header flags. */
 enum { SWCO__PMF_FIRST = 1, SWCO__PMF_LAST = 2 };

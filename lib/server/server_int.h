@@ -314,6 +314,15 @@ typedef struct swco__engine_hooks {
     void (*buffer)(void *ud, swco__engine_t *e, swco__conn_t *c, int full);
 } swco__engine_hooks_t;
 
+/* An engine's optional hook for the peer's EOF on an announced connection
+ * (it shut its side).  Return 1 to keep the connection: the engine reads
+ * it no more but writes what is sent to it until swco__engine_close (or a
+ * write error, or both sides shut); 0: closed as without the hook (queued
+ * output written first).  PROCESS mode keeps it until the workers
+ * answered what they got before the EOF.  Set before serving. */
+typedef int (*swco__engine_eof_fn)(void *ud, swco__engine_t *e, swco__conn_t *c);
+void swco__engine_on_eof(swco__engine_t *e, swco__engine_eof_fn fn);
+
 /* flags of swco__engine_send */
 enum { SWCO__SEND_YIELD = 1, SWCO__SEND_WAIT = 2 };
 
