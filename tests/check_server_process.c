@@ -1658,6 +1658,74 @@ START_TEST(test_half_close_gets_reply)
 }
 END_TEST
 
+/* ------------------------------------------------- protocol listeners */
+
+static int always_last(swco_server_t *srv, long long fd, int event, const void *data, size_t len,
+                       void *arg)
+{
+    (void)fd, (void)event, (void)data, (void)len, (void)arg;
+    return srv->opt.worker_num - 1;
+}
+
+/* A connection of a listener with a protocol (HTTP, WebSocket: a
+ * stateful parser in one worker) keeps the worker its connect went to
+ * for every later event, in round robin (1), preemptive (3) and with a
+ * dispatch callback; connect and close always go to the workers. */
+START_TEST(test_dispatch_protocol_pinned)
+{
+    int modes[] = {SWCO_DISPATCH_ROUND_ROBIN, SWCO_DISPATCH_IDLE_WORKER, SWCO_DISPATCH_FD_MOD};
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        fake_srv_t f;
+        fake_init(&f, 3, modes[m]);
+        swco__listener_t plain, http;
+        memset(&plain, 0, sizeof plain);
+        memset(&http, 0, sizeof http);
+        plain.index = 0;
+        http.index = 1;
+        http.proto = &swco__http1_proto;
+        swco__listener_t *ls[2] = {&plain, &http};
+        f.srv.listeners = ls;
+        f.srv.nlisteners = 2;
+        for (int fd = 5; fd < 11; fd++) {
+            swco__conn_t c = conn_at(fd, "127.0.0.1", 4000 + fd, 0);
+            c.listener = 1;
+            long long id = swco__conn_make_id(0, 1, fd);
+            ck_assert_int_eq(swco__proc_pinned(&f.srv, &c), 1);
+            ck_assert_int_eq(swco__proc_conn_events_of(&f.srv, &c), 1);
+            int w = swco__proc_pick(&f.srv, f.ps, &c, id, SWCO_SERVER_EV_CONNECT, NULL, 0);
+            ck_assert_int_eq(c.worker_id, w);
+            for (int k = 0; k < 7; k++) {
+                /* the busy figures idle worker mode reads change meanwhile */
+                f.shm->workers[w].busy = k;
+                ck_assert_int_eq(
+                    swco__proc_pick(&f.srv, f.ps, &c, id, SWCO_SERVER_EV_RECEIVE, "x", 1), w);
+            }
+            f.shm->workers[w].busy = 0;
+            ck_assert_int_eq(swco__proc_pick(&f.srv, f.ps, &c, id, SWCO_SERVER_EV_CLOSE, NULL, 0),
+                             w);
+        }
+        /* a plain listener's connection follows dispatch_mode */
+        swco__conn_t c = conn_at(7, "127.0.0.1", 4000, 0);
+        ck_assert_int_eq(swco__proc_pinned(&f.srv, &c), 0);
+        ck_assert_int_eq(swco__proc_conn_events_of(&f.srv, &c), swco__proc_conn_events(&f.srv));
+        if (modes[m] == SWCO_DISPATCH_ROUND_ROBIN) {
+            int a = swco__proc_pick(&f.srv, f.ps, &c, 7, SWCO_SERVER_EV_RECEIVE, "x", 1);
+            int b = swco__proc_pick(&f.srv, f.ps, &c, 7, SWCO_SERVER_EV_RECEIVE, "x", 1);
+            ck_assert_int_ne(a, b);
+        }
+        /* a dispatch callback chooses the connect's worker only */
+        f.srv.cb[SWCO__CB_DISPATCH].fn = (void *)always_last;
+        swco__conn_t h = conn_at(9, "127.0.0.1", 4000, 0);
+        h.listener = 1;
+        ck_assert_int_eq(swco__proc_pick(&f.srv, f.ps, &h, 9, SWCO_SERVER_EV_CONNECT, NULL, 0), 2);
+        f.srv.cb[SWCO__CB_DISPATCH].fn = NULL;
+        f.srv.opt.dispatch_mode = SWCO_DISPATCH_FD_MOD; /* 9 % 3 = 0 */
+        ck_assert_int_eq(swco__proc_pick(&f.srv, f.ps, &h, 9, SWCO_SERVER_EV_RECEIVE, "x", 1), 2);
+        fake_free(&f);
+    }
+}
+END_TEST
+
 /* ================================================================= main */
 
 int main(void)
@@ -1693,6 +1761,7 @@ int main(void)
     tcase_add_test(tc, test_udp_packets_through_workers);
     tcase_add_test(tc, test_task_worker_sends_to_connection);
     tcase_add_test(tc, test_half_close_gets_reply);
+    tcase_add_test(tc, test_dispatch_protocol_pinned);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -205,7 +205,7 @@ static void h_connect(void *ud, swco__engine_t *e, swco__conn_t *c)
     rt->m->cflags[c->fd] = 0;
     rt->m->acks[c->fd] = 0;
     rt->m->seen[c->fd] = 0;
-    if (!swco__proc_conn_events(rt->srv))
+    if (!swco__proc_conn_events_of(rt->srv, c))
         return;
     long long id = swco__conn_id(&rt->srv->conns, c);
     int w = swco__proc_pick(rt->srv, rt->ps, c, id, SWCO_SERVER_EV_CONNECT, NULL, 0);
@@ -236,7 +236,7 @@ static void h_close(void *ud, swco__engine_t *e, swco__conn_t *c)
     rt->m->cflags[c->fd] = 0;
     rt->m->acks[c->fd] = 0;
     rt->m->seen[c->fd] = 0;
-    if (!sent && swco__proc_conn_events(rt->srv)) {
+    if (!sent && swco__proc_conn_events_of(rt->srv, c)) {
         long long id = swco__conn_id(&rt->srv->conns, c);
         int w = swco__proc_pick(rt->srv, rt->ps, c, id, SWCO_SERVER_EV_CLOSE, NULL, 0);
         forward(rt, w, SWCO__PM_CLOSE, id, c->listener, 0, NULL, 0);
@@ -309,7 +309,7 @@ static int h_eof(void *ud, swco__engine_t *e, swco__conn_t *c)
         return 0;
     long long id = swco__conn_id(&rt->srv->conns, c);
     int cw = -1, n = 0;
-    if (swco__proc_conn_events(rt->srv)) {
+    if (swco__proc_conn_events_of(rt->srv, c)) {
         cw = swco__proc_pick(rt->srv, rt->ps, c, id, SWCO_SERVER_EV_CLOSE, NULL, 0);
         if (forward(rt, cw, SWCO__PM_CLOSE, id, c->listener, SWCO__PMC_ACK, NULL, 0) == 0)
             n++;

@@ -160,9 +160,21 @@ void swco__proc_shared_free(swco__proc_shared_t *ps);
 
 /* The worker for an event of connection c (id) by the server's dispatch
  * callback or dispatch_mode; records it in c->worker_id.  A dispatch
- * callback's value out of range falls back to fd mod. */
+ * callback's value out of range falls back to fd mod.  A pinned
+ * connection's events after its connect go to c->worker_id. */
 int swco__proc_pick(swco_server_t *srv, swco__proc_shared_t *ps, swco__conn_t *c, long long id,
                     int event, const char *data, size_t len);
+/* Whether connection c is pinned to the worker its connect event went to
+ * (c->worker_id): a connection of a listener with a protocol (HTTP,
+ * WebSocket) has a stateful codec in that worker, so all its events go
+ * there for its whole life, whatever dispatch_mode or the dispatch
+ * callback say; its connect and close events always go (the codec's open
+ * and close). */
+int swco__proc_pinned(const swco_server_t *srv, const swco__conn_t *c);
+/* Whether c's connect and close events go to a worker
+ * (swco__proc_conn_events, or pinned). */
+int swco__proc_conn_events_of(const swco_server_t *srv, const swco__conn_t *c);
+
 /* The worker for a datagram from addr:port. */
 int swco__proc_pick_packet(swco_server_t *srv, swco__proc_shared_t *ps, const char *addr,
                            int port);
