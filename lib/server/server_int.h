@@ -470,6 +470,9 @@ long swco__srv_inflight(void);
 int swco__srv_ipc_prepare(swco_server_t *srv);
 int swco__srv_ipc_attach(swco_server_t *srv, int worker_id);
 void swco__srv_ipc_free(swco_server_t *srv);
+/* Undo swco__srv_ipc_attach: the calling worker (event or task, process
+ * or thread) drops its reader and frees its state when it ends. */
+void swco__srv_ipc_detach(swco_server_t *srv);
 int swco__srv_task_worker_run(swco_server_t *srv, int worker_id);
 
 /* manager.c: systemd socket activation.  A socket passed in LISTEN_FDS
