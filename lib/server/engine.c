@@ -1256,22 +1256,9 @@ long swco__engine_sendto(swco__engine_t *e, swco__listener_t *l, const char *add
         return -EINVAL;
     struct sockaddr_storage ss;
     socklen_t sl;
-    memset(&ss, 0, sizeof ss);
-    if (l->family == AF_UNIX) {
-        struct sockaddr_un *un = (struct sockaddr_un *)&ss;
-        size_t n = strlen(addr);
-        if (n == 0 || n >= sizeof un->sun_path)
-            return -EINVAL;
-        un->sun_family = AF_UNIX;
-        memcpy(un->sun_path, addr, n + 1);
-        sl = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
-    } else {
-        swco__addr_t a;
-        if (swco__addr_numeric(&a, addr, port, l->family) != 0)
-            return -EINVAL;
-        ss = a.ss;
-        sl = a.len;
-    }
+    /* The same address rules as a task worker's sendto (base.c). */
+    if (swco__srv_dest_addr(l->family, addr, port, &ss, &sl) < 0)
+        return -EINVAL;
     ssize_t n;
     do
         n = sendto(el->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);

@@ -498,6 +498,11 @@ double swco__wall_time(void);
  * SO_REUSEPORT when reuseport: a THREAD worker's own socket.  Returns the
  * fd or a negative code. */
 int swco__srv_listener_socket(const swco_server_t *srv, const swco__listener_t *l, int reuseport);
+/* The destination of a datagram sent through a listener of this family:
+ * addr is a path for AF_UNIX ("@name": abstract), else a numeric address
+ * with port.  Fills *ss and *len; 0 or -EINVAL. */
+int swco__srv_dest_addr(int family, const char *addr, int port, struct sockaddr_storage *ss,
+                        socklen_t *len);
 /* Public calls' return: a negative rc also becomes the last error. */
 static inline int swco__srv_ret(int rc) { return rc < 0 ? swco__fail(rc) : rc; }
 
