@@ -114,6 +114,8 @@ static void __attribute__((noreturn)) child_main(mgr_t *m, int id, pid_t manager
     }
     swco_server_t *srv = m->srv;
     int rc = id < m->nworkers ? swco__srv_worker_run(srv, id) : swco__srv_task_worker_run(srv, id);
+    if (srv->mode == SWCO_SERVER_PROCESS)
+        swco__proc_worker_end(); /* its state, left by worker_run */
     fflush(NULL);
     _exit(rc < 0 || rc > 255 ? 1 : rc);
 }

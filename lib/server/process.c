@@ -1080,6 +1080,10 @@ struct wstate {
     swco__reactor_t *loop;
 };
 
+/* The worker process's state, for swco__proc_worker_end once its loop
+ * (and the self record pointing at it) is gone. */
+static wstate_t *worker_state;
+
 static wstate_t *wself(void)
 {
     swco__srv_self_t *me = swco__srv_me();
@@ -1636,7 +1640,35 @@ static int process_worker_body(swco_server_t *srv, int worker_id)
         }
     }
     swco__srv_me()->mode_state = ws;
+    worker_state = ws;
     return 0;
+}
+
+void swco__proc_worker_end(void)
+{
+    wstate_t *ws = worker_state;
+    free(task_rq); /* a task worker's */
+    task_rq = NULL;
+    if (!ws)
+        return;
+    worker_state = NULL;
+    /* The loop has ended: the reactor (the thread's) still has the
+     * sockets, with ws->fa as their argument. */
+    for (int r = 0; r < ws->R; r++) {
+        if (swco__reactor_peek()) {
+            (void)swco_event_del(ws->ps->ev_w[idx(ws->ps, ws->wid, r)]);
+            (void)swco_event_del(ws->ps->rq_w[idx(ws->ps, ws->wid, r)]);
+        }
+        swco__outbox_clear(&ws->rq[r]);
+        swco__reasm_free(&ws->evr[r]);
+        swco__reasm_free(&ws->rpr[r]);
+    }
+    free(ws->rq);
+    free(ws->evr);
+    free(ws->rpr);
+    free(ws->fa);
+    free(ws->rbuf);
+    free(ws);
 }
 
 /* Graceful stop began in this worker: read no more events (those not read

@@ -22,8 +22,8 @@
  * reassembler drops a message whose chunks do not follow each other (a
  * writer that died half way), so what comes next is read correctly.
  */
-#ifndef SWCO_PROCESS_INT_H
-#define SWCO_PROCESS_INT_H
+#ifndef SWCO_SERVER_PROCESS_INT_H
+#define SWCO_SERVER_PROCESS_INT_H
 
 #include "server/server_int.h"
 

@@ -509,6 +509,13 @@ static inline int swco__srv_ret(int rc) { return rc < 0 ? swco__fail(rc) : rc; }
 /* deliver.c: why the last worker_run of this thread failed to serve (the
  * worker body's negative code), 0 when it served. */
 extern SWCO__TLS int swco__srv_worker_error;
+/* process.c: in a PROCESS worker or task worker process whose worker_run
+ * returned (its loop is over, nothing of it runs): take its sockets out of
+ * the thread's reactor and free its state.  Nothing elsewhere.  (manager.c
+ * calls it before the worker process exits, so leak checkers see no lost
+ * block.) */
+void swco__proc_worker_end(void);
+
 /* deliver.c: in a stopping worker's stop sequence (its coroutine): wait
  * until a handler ends or a connection closes, or timeout seconds.  0,
  * -ETIMEDOUT, -ECANCELED, -EINVAL elsewhere. */
