@@ -516,6 +516,7 @@ typedef struct srv_cfg {
     const char *socket_buffer_size;
     int block_first_data;   /* enable_coroutine 0: the first D line blocks the worker */
     int task_workers;
+    int note_close;         /* the dispatch callback notes close events */
 } srv_cfg_t;
 
 static srv_cfg_t cfg;
@@ -730,6 +731,8 @@ static int by_first_byte(swco_server_t *srv, long long fd, int event, const void
     (void)fd;
     (void)arg;
     const char *d = data;
+    if (event == SWCO_SERVER_EV_CLOSE && cfg.note_close)
+        note("dispatch close\n"); /* in the master: it saw the close (or EOF) */
     if (event != SWCO_SERVER_EV_RECEIVE || len == 0)
         return 0;
     if (d[0] == 'I')
@@ -1598,6 +1601,131 @@ START_TEST(test_task_worker_sends_to_connection)
 }
 END_TEST
 
+/* ---------------------------------------------------------- half-close */
+
+/* A client that shuts its side right after its request still gets the
+ * reply, even when the master reads the EOF while the worker is still
+ * busy with the request: the master keeps the connection until the
+ * worker handled the close, and closes it after writing the reply. */
+START_TEST(test_half_close_gets_reply)
+{
+    if (!have("python3"))
+        return;
+    server_t sv;
+    srv_cfg_t c = {.workers = 2, .dispatch_cb = 1, .block_first_data = 1, .note_close = 1};
+    start_server(&sv, &c);
+    two_workers_up(&sv, NULL);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "exec python3 -u -c 'import socket\n"
+             "s=socket.create_connection((\"127.0.0.1\",%d))\n"
+             "s.sendall(b\"Dhalf closed\\n\"); s.shutdown(socket.SHUT_WR)\n"
+             "print(\"shut\")\n"
+             "got=b\"\"\n"
+             "while True:\n"
+             "  d=s.recv(4096)\n"
+             "  if not d: break\n"
+             "  got+=d\n"
+             "print(\"got\", repr(got))'",
+             sv.port);
+    peer_t pr;
+    peer_open(&pr, cmd);
+    char ev[256], line[256];
+    struct pollfd pf = {pr.out.fd, POLLIN, 0};
+    ck_assert_int_eq(poll(&pf, 1, (int)(20000 * slow())), 1);
+    ck_assert_int_ge(client_line(&pr.out, line, sizeof line), 0);
+    ck_assert_str_eq(line, "shut");
+    /* the worker holds the request (enable_coroutine 0: the whole worker
+     * waits) while the master reads the EOF and dispatches the close, in
+     * either order ... */
+    int blocked = 0, closed = 0;
+    while (!blocked || !closed) {
+        next_event(&sv, ev, sizeof ev);
+        if (strcmp(ev, "blocked 0") == 0)
+            blocked++;
+        else if (strcmp(ev, "dispatch close") == 0)
+            closed++;
+    }
+    ck_assert_int_eq(blocked, 1);
+    ck_assert_int_eq(closed, 1);
+    /* ... then answers: the reply comes, then the server's close */
+    ck_assert_int_eq(write(sv.rel_w, "x", 1), 1);
+    ck_assert_int_eq(poll(&pf, 1, (int)(20000 * slow())), 1);
+    ck_assert_int_ge(client_line(&pr.out, line, sizeof line), 0);
+    ck_assert_str_eq(line, "got b'Dhalf closed\\n'");
+    peer_close(&pr);
+    stop_server(&sv);
+}
+END_TEST
+
+/* ------------------------------------------------- protocol listeners */
+
+static int always_last(swco_server_t *srv, long long fd, int event, const void *data, size_t len,
+                       void *arg)
+{
+    (void)fd, (void)event, (void)data, (void)len, (void)arg;
+    return srv->opt.worker_num - 1;
+}
+
+/* A connection of a listener with a protocol (HTTP, WebSocket: a
+ * stateful parser in one worker) keeps the worker its connect went to
+ * for every later event, in round robin (1), preemptive (3) and with a
+ * dispatch callback; connect and close always go to the workers. */
+START_TEST(test_dispatch_protocol_pinned)
+{
+    int modes[] = {SWCO_DISPATCH_ROUND_ROBIN, SWCO_DISPATCH_IDLE_WORKER, SWCO_DISPATCH_FD_MOD};
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        fake_srv_t f;
+        fake_init(&f, 3, modes[m]);
+        swco__listener_t plain, http;
+        memset(&plain, 0, sizeof plain);
+        memset(&http, 0, sizeof http);
+        plain.index = 0;
+        http.index = 1;
+        http.proto = &swco__http1_proto;
+        swco__listener_t *ls[2] = {&plain, &http};
+        f.srv.listeners = ls;
+        f.srv.nlisteners = 2;
+        for (int fd = 5; fd < 11; fd++) {
+            swco__conn_t c = conn_at(fd, "127.0.0.1", 4000 + fd, 0);
+            c.listener = 1;
+            long long id = swco__conn_make_id(0, 1, fd);
+            ck_assert_int_eq(swco__proc_pinned(&f.srv, &c), 1);
+            ck_assert_int_eq(swco__proc_conn_events_of(&f.srv, &c), 1);
+            int w = swco__proc_pick(&f.srv, f.ps, &c, id, SWCO_SERVER_EV_CONNECT, NULL, 0);
+            ck_assert_int_eq(c.worker_id, w);
+            for (int k = 0; k < 7; k++) {
+                /* the busy figures idle worker mode reads change meanwhile */
+                f.shm->workers[w].busy = k;
+                ck_assert_int_eq(
+                    swco__proc_pick(&f.srv, f.ps, &c, id, SWCO_SERVER_EV_RECEIVE, "x", 1), w);
+            }
+            f.shm->workers[w].busy = 0;
+            ck_assert_int_eq(swco__proc_pick(&f.srv, f.ps, &c, id, SWCO_SERVER_EV_CLOSE, NULL, 0),
+                             w);
+        }
+        /* a plain listener's connection follows dispatch_mode */
+        swco__conn_t c = conn_at(7, "127.0.0.1", 4000, 0);
+        ck_assert_int_eq(swco__proc_pinned(&f.srv, &c), 0);
+        ck_assert_int_eq(swco__proc_conn_events_of(&f.srv, &c), swco__proc_conn_events(&f.srv));
+        if (modes[m] == SWCO_DISPATCH_ROUND_ROBIN) {
+            int a = swco__proc_pick(&f.srv, f.ps, &c, 7, SWCO_SERVER_EV_RECEIVE, "x", 1);
+            int b = swco__proc_pick(&f.srv, f.ps, &c, 7, SWCO_SERVER_EV_RECEIVE, "x", 1);
+            ck_assert_int_ne(a, b);
+        }
+        /* a dispatch callback chooses the connect's worker only */
+        f.srv.cb[SWCO__CB_DISPATCH].fn = (void *)always_last;
+        swco__conn_t h = conn_at(9, "127.0.0.1", 4000, 0);
+        h.listener = 1;
+        ck_assert_int_eq(swco__proc_pick(&f.srv, f.ps, &h, 9, SWCO_SERVER_EV_CONNECT, NULL, 0), 2);
+        f.srv.cb[SWCO__CB_DISPATCH].fn = NULL;
+        f.srv.opt.dispatch_mode = SWCO_DISPATCH_FD_MOD; /* 9 % 3 = 0 */
+        ck_assert_int_eq(swco__proc_pick(&f.srv, f.ps, &h, 9, SWCO_SERVER_EV_RECEIVE, "x", 1), 2);
+        fake_free(&f);
+    }
+}
+END_TEST
+
 /* ================================================================= main */
 
 int main(void)
@@ -1632,6 +1760,8 @@ int main(void)
     tcase_add_test(tc, test_reload_loses_no_request);
     tcase_add_test(tc, test_udp_packets_through_workers);
     tcase_add_test(tc, test_task_worker_sends_to_connection);
+    tcase_add_test(tc, test_half_close_gets_reply);
+    tcase_add_test(tc, test_dispatch_protocol_pinned);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -524,6 +524,15 @@ START_TEST(test_e2e_thread)
 }
 END_TEST
 
+/* Six short connections one after another: the kernel hands the same fd
+ * to the next one, possibly on another reactor thread, while the events
+ * of the last one may still be on their way to the worker. */
+START_TEST(test_e2e_process)
+{
+    e2e_run(SWCO_SERVER_PROCESS);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("server_proxy");
@@ -542,6 +551,7 @@ int main(void)
     TCase *e2e = tcase_create("end to end");
     tcase_add_test(e2e, test_e2e_base);
     tcase_add_test(e2e, test_e2e_thread);
+    tcase_add_test(e2e, test_e2e_process);
     suite_add_tcase(s, e2e);
     return run_suite(s);
 }

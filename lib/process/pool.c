@@ -741,25 +741,13 @@ struct mgr {
 static int spawn(mgr_t *m, int id)
 {
     swco_pool_t *p = m->p;
-    fflush(NULL);
-    sigset_t term, old;
-    sigemptyset(&term);
-    sigaddset(&term, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &term, &old);
     /* The child's handler from its first instruction (the manager has
      * SIGTERM blocked: it never runs here). */
-    struct sigaction sa, old_sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigterm;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, &old_sa);
     pid_t manager = getpid();
-    pid_t pid = fork();
+    pid_t pid = swco__process_fork_term(on_sigterm);
     if (pid == 0)
         worker_main(p, id, manager);
     int e = errno;
-    sigaction(SIGTERM, &old_sa, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0)
         return -e;
     __atomic_store_n(&p->shm->pids[id], (int32_t)pid, __ATOMIC_RELEASE);

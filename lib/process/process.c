@@ -108,6 +108,28 @@ static void reset_signals(const sigset_t *blocked)
     sigprocmask(SIG_SETMASK, blocked ? blocked : &none, NULL);
 }
 
+pid_t swco__process_fork_term(void (*on_term)(int))
+{
+    fflush(NULL);
+    sigset_t term, old;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &term, &old);
+    struct sigaction sa, old_sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, &old_sa);
+    pid_t pid = fork();
+    if (pid == 0)
+        return 0;
+    int e = errno;
+    sigaction(SIGTERM, &old_sa, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return pid;
+}
+
 void swco__process_child_init(const sigset_t *blocked)
 {
     reset_signals(blocked);

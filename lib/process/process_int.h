@@ -11,6 +11,13 @@
  * re-seeded. */
 void swco__process_child_init(const sigset_t *blocked);
 
+/* fork() for a manager that keeps SIGTERM blocked (for its signalfd): the
+ * child has on_term as SIGTERM handler from its first instruction, with
+ * SIGTERM still blocked (one sent early is pending or noted by on_term);
+ * the parent's mask and handler are restored.  Returns like fork(), errno
+ * set on failure. */
+pid_t swco__process_fork_term(void (*on_term)(int));
+
 /* One System V message as msgsnd/msgrcv see it. */
 struct qmsg {
     long mtype;

@@ -285,24 +285,8 @@ static long any_sendto(swco_server_t *srv, int listener, const char *addr, int p
      * through the listener's socket. */
     struct sockaddr_storage ss;
     socklen_t slen;
-    memset(&ss, 0, sizeof ss);
-    if (l->family == AF_UNIX) {
-        struct sockaddr_un *un = (struct sockaddr_un *)&ss;
-        size_t n = strlen(addr);
-        if (n == 0 || n >= sizeof un->sun_path)
-            return -EINVAL;
-        un->sun_family = AF_UNIX;
-        memcpy(un->sun_path, addr, n);
-        if (un->sun_path[0] == '@')
-            un->sun_path[0] = 0;
-        slen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (addr[0] != '@'));
-    } else {
-        swco__addr_t a;
-        if (swco__addr_numeric(&a, addr, port, l->family) < 0)
-            return -EINVAL;
-        memcpy(&ss, &a.ss, a.len);
-        slen = a.len;
-    }
+    if (swco__srv_dest_addr(l->family, addr, port, &ss, &slen) < 0)
+        return -EINVAL;
     ssize_t n = sendto(l->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, slen);
     return n < 0 ? -errno : (long)n;
 }

@@ -492,6 +492,8 @@ int swco__srv_worker_run(swco_server_t *srv, int worker_id)
         __atomic_store_n(&r.w->coroutine_num, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&r.w->pid, 0, __ATOMIC_RELEASE);
     }
+    /* The message reader's state, whether or not the loop was freed. */
+    swco__srv_ipc_detach(srv);
     rt = prev_rt;
     swco__srv_self = prev_self;
     return r.exit_code;

@@ -73,7 +73,8 @@ enum {
     EC_FULL = 8,          /* buffer hook said full, not yet empty */
     EC_PROXY = 16,        /* waiting for the PROXY header */
     EC_TLS_WW = 32,       /* TLS handshake wants the socket writable */
-    EC_RESUME_POSTED = 64 /* a read is deferred to the next turn */
+    EC_RESUME_POSTED = 64, /* a read is deferred to the next turn */
+    EC_EOF = 128          /* the peer's EOF, kept open by the eof hook: no reads */
 };
 
 /* A connection's engine state (c->io). */
@@ -108,6 +109,7 @@ struct swco__engine {
     swco__conn_table_t *conns;
     int reactor_id;
     swco__engine_hooks_t hooks;
+    swco__engine_eof_fn eof;  /* NULL: the peer's EOF closes */
     void *ud;
     elisten_t **ls;
     int nls;
@@ -179,7 +181,8 @@ static void set_interest(econn_t *ec)
     if (ec->flags & EC_CLOSED)
         return;
     int want = 0;
-    if (!(ec->flags & EC_CLOSING) && (!ec->c->paused || !(ec->flags & EC_ANNOUNCED)))
+    if (!(ec->flags & (EC_CLOSING | EC_EOF)) &&
+        (!ec->c->paused || !(ec->flags & EC_ANNOUNCED)))
         want |= SWCO_EVENT_READ;
     if (ec->out || (ec->flags & EC_TLS_WW))
         want |= SWCO_EVENT_WRITE;
@@ -651,7 +654,11 @@ static void close_now(econn_t *ec, int reset)
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
         setsockopt(ec->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }
-    close(ec->fd);
+    /* The kernel fd is closed only once the slot is released: until then
+     * no accept (on another loop sharing the table: THREAD mode, PROCESS
+     * mode's reactor threads) can get the same number and reopen the slot
+     * under us, which made the close hook name the new connection and the
+     * release free it. */
     __atomic_store_n(&c->state, SWCO__CONN_CLOSING, __ATOMIC_RELEASE);
     SHM_ADD(e, close_count, 1);
     SHM_ADD(e, connection_num, -1);
@@ -661,6 +668,7 @@ static void close_now(econn_t *ec, int reset)
         e->hooks.close(e->ud, e, c);
     swco__conn_release(e->conns, c);
     ec->c = NULL;
+    close(ec->fd);
     release(ec);
 }
 
@@ -950,7 +958,7 @@ static void conn_read(econn_t *ec)
         }
     }
     for (int i = 0;; i++) {
-        if ((ec->flags & (EC_CLOSED | EC_CLOSING)) ||
+        if ((ec->flags & (EC_CLOSED | EC_CLOSING | EC_EOF)) ||
             (ec->c->paused && (ec->flags & EC_ANNOUNCED)))
             break;
         long n;
@@ -1003,6 +1011,16 @@ static void conn_read(econn_t *ec)
         if (n < 0 && !(ec->flags & EC_ANNOUNCED))
             swco__log(SWCO_LOG_DEBUG, "server: fd %d: handshake: %s", ec->fd,
                       swco_strerror((int)n));
+        if (n == 0 && e->eof && (ec->flags & EC_ANNOUNCED) &&
+            !(ec->flags & EC_CLOSING) && e->eof(e->ud, e, ec->c)) {
+            /* the hook keeps it: no more reads, output as usual until
+             * someone closes it */
+            if (!(ec->flags & EC_CLOSED)) {
+                ec->flags |= EC_EOF;
+                set_interest(ec);
+            }
+            break;
+        }
         if (n == 0 && ec->out && can_write(ec) && !(ec->flags & EC_CLOSING)) {
             /* the peer only shut its side: it may still read what is
              * queued for it (a half-close, as nc -N does) */
@@ -1022,6 +1040,11 @@ static void conn_event(int fd, int events, void *arg)
     hold(ec);
     if ((events & (SWCO_EVENT_WRITE | SWCO_EVENT_ERROR)) && ec->out)
         flush(ec);
+    if ((events & SWCO_EVENT_ERROR) && (ec->flags & (EC_EOF | EC_CLOSED)) == EC_EOF) {
+        /* both ways shut (or reset) after the peer's EOF: nothing more
+         * can go out, and the error would be reported again each turn */
+        close_now(ec, 1);
+    }
     if (!(ec->flags & EC_CLOSED) &&
         ((events & (SWCO_EVENT_READ | SWCO_EVENT_ERROR)) ||
          ((events & SWCO_EVENT_WRITE) && (ec->flags & EC_TLS_WW))))
@@ -1233,22 +1256,9 @@ long swco__engine_sendto(swco__engine_t *e, swco__listener_t *l, const char *add
         return -EINVAL;
     struct sockaddr_storage ss;
     socklen_t sl;
-    memset(&ss, 0, sizeof ss);
-    if (l->family == AF_UNIX) {
-        struct sockaddr_un *un = (struct sockaddr_un *)&ss;
-        size_t n = strlen(addr);
-        if (n == 0 || n >= sizeof un->sun_path)
-            return -EINVAL;
-        un->sun_family = AF_UNIX;
-        memcpy(un->sun_path, addr, n + 1);
-        sl = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
-    } else {
-        swco__addr_t a;
-        if (swco__addr_numeric(&a, addr, port, l->family) != 0)
-            return -EINVAL;
-        ss = a.ss;
-        sl = a.len;
-    }
+    /* The same address rules as a task worker's sendto (base.c). */
+    if (swco__srv_dest_addr(l->family, addr, port, &ss, &sl) < 0)
+        return -EINVAL;
     ssize_t n;
     do
         n = sendto(el->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);
@@ -1414,6 +1424,12 @@ void swco__engine_stop_accepting(swco__engine_t *e)
         }
     }
     e->accepting = 0;
+}
+
+void swco__engine_on_eof(swco__engine_t *e, swco__engine_eof_fn fn)
+{
+    if (e)
+        e->eof = fn;
 }
 
 long swco__engine_count(const swco__engine_t *e) { return e ? e->count : 0; }

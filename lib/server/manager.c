@@ -114,6 +114,8 @@ static void __attribute__((noreturn)) child_main(mgr_t *m, int id, pid_t manager
     }
     swco_server_t *srv = m->srv;
     int rc = id < m->nworkers ? swco__srv_worker_run(srv, id) : swco__srv_task_worker_run(srv, id);
+    if (srv->mode == SWCO_SERVER_PROCESS)
+        swco__proc_worker_end(); /* its state, left by worker_run */
     fflush(NULL);
     _exit(rc < 0 || rc > 255 ? 1 : rc);
 }
@@ -129,25 +131,13 @@ static int spawn(mgr_t *m, int id)
     __atomic_store_n(&w->connection_num, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&w->coroutine_num, 0, __ATOMIC_RELAXED);
     w->start_time = swco__wall_time();
-    fflush(NULL);
     /* The child's SIGTERM handler from its first instruction (the manager
      * has SIGTERM blocked for its signalfd: it never runs here). */
-    sigset_t term, old;
-    sigemptyset(&term);
-    sigaddset(&term, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &term, &old);
-    struct sigaction sa, old_sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_early_term;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, &old_sa);
     pid_t manager = getpid();
-    pid_t pid = fork();
+    pid_t pid = swco__process_fork_term(on_early_term);
     if (pid == 0)
         child_main(m, id, manager);
     int e = errno;
-    sigaction(SIGTERM, &old_sa, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0)
         return -e;
     s->pid = pid;

@@ -45,7 +45,17 @@
 /* ================================================= master: reactor threads */
 
 /* Per connection slot, in the master (the slot's reactor thread only). */
-enum { CF_BP = 1, CF_USER = 2, CF_QUEUE = 4 };
+enum {
+    CF_BP = 1,        /* paused: its worker's event queue is too long */
+    CF_USER = 2,      /* paused by a worker (swco_server_pause) */
+    CF_QUEUE = 4,     /* sends wait in an squeue */
+    CF_EOF = 8,       /* the client's EOF: close event sent, acks awaited */
+    CF_EOF_CLOSE = 16 /* all acked: close once the squeue ends */
+};
+
+/* A half-closed connection whose workers never acknowledged its close
+ * (one died with the event read) is closed after this long. */
+#define EOF_ACK_TIMEOUT_MS 60000
 
 typedef struct idlist {
     long long *ids;
@@ -64,6 +74,8 @@ typedef struct master {
     swco_server_t *srv;
     swco__proc_shared_t *ps;
     uint8_t *cflags;         /* CF_*, per kernel fd */
+    uint16_t *acks;          /* per kernel fd: close acks still awaited (CF_EOF) */
+    uint64_t *seen;          /* per kernel fd: workers (bit w % 64) it sent data to */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int nstarted;
@@ -91,6 +103,11 @@ struct rthread {
     squeue_t *squeues;       /* connections with a send waiting for room */
     int finishing, finished;
     long safety_timer;
+    struct eofent {          /* half-closed connections, oldest first */
+        long long id, deadline;
+    } *eofq;
+    size_t eof_head, eof_n, eof_cap;
+    long eof_timer;
 };
 
 static int idx(const swco__proc_shared_t *ps, int w, int r) { return w * ps->nreactors + r; }
@@ -141,8 +158,8 @@ static void bp_resume(rthread_t *rt, int w)
     }
 }
 
-static void forward(rthread_t *rt, int w, int type, long long conn, int listener, int arg,
-                    const char *data, size_t len)
+static int forward(rthread_t *rt, int w, int type, long long conn, int listener, int arg,
+                   const char *data, size_t len)
 {
     swco__pmsg_hdr_t h;
     memset(&h, 0, sizeof h);
@@ -159,10 +176,11 @@ static void forward(rthread_t *rt, int w, int type, long long conn, int listener
          * is gone, at shutdown): nobody is left to tell. */
         swco__log(rc == -EPIPE ? SWCO_LOG_DEBUG : SWCO_LOG_WARNING,
                   "server: event for worker %d lost: %s", w, swco_strerror(rc));
-        return;
+        return rc;
     }
     if (!had && o->head)
         want_events(o->fd, SWCO_EVENT_WRITE);
+    return 0;
 }
 
 static void on_ev(int fd, int events, void *arg)
@@ -184,9 +202,10 @@ static void h_connect(void *ud, swco__engine_t *e, swco__conn_t *c)
 {
     rthread_t *rt = ud;
     (void)e;
-    if (c->fd >= 0 && (size_t)c->fd < rt->srv->conns.cap)
-        rt->m->cflags[c->fd] = 0;
-    if (!swco__proc_conn_events(rt->srv))
+    rt->m->cflags[c->fd] = 0;
+    rt->m->acks[c->fd] = 0;
+    rt->m->seen[c->fd] = 0;
+    if (!swco__proc_conn_events_of(rt->srv, c))
         return;
     long long id = swco__conn_id(&rt->srv->conns, c);
     int w = swco__proc_pick(rt->srv, rt->ps, c, id, SWCO_SERVER_EV_CONNECT, NULL, 0);
@@ -200,6 +219,7 @@ static void h_receive(void *ud, swco__engine_t *e, swco__conn_t *c, const char *
     long long id = swco__conn_id(&rt->srv->conns, c);
     int w = swco__proc_pick(rt->srv, rt->ps, c, id, SWCO_SERVER_EV_RECEIVE, data, len);
     __atomic_add_fetch(&rt->ps->cnt->w[w].dispatched, 1, __ATOMIC_RELAXED);
+    rt->m->seen[c->fd] |= (uint64_t)1 << (w & 63);
     forward(rt, w, SWCO__PM_RECEIVE, id, c->listener, 0, data, len);
     if (rt->ev[w].bytes > rt->ps->sockbuf)
         bp_pause(rt, w, c, id);
@@ -211,15 +231,116 @@ static void h_close(void *ud, swco__engine_t *e, swco__conn_t *c)
 {
     rthread_t *rt = ud;
     (void)e;
-    if (c->fd >= 0 && (size_t)c->fd < rt->srv->conns.cap)
-        rt->m->cflags[c->fd] = 0;
-    if (swco__proc_conn_events(rt->srv)) {
+    /* after the client's EOF the close event went out then */
+    int sent = (rt->m->cflags[c->fd] & CF_EOF) != 0;
+    rt->m->cflags[c->fd] = 0;
+    rt->m->acks[c->fd] = 0;
+    rt->m->seen[c->fd] = 0;
+    if (!sent && swco__proc_conn_events_of(rt->srv, c)) {
         long long id = swco__conn_id(&rt->srv->conns, c);
         int w = swco__proc_pick(rt->srv, rt->ps, c, id, SWCO_SERVER_EV_CLOSE, NULL, 0);
         forward(rt, w, SWCO__PM_CLOSE, id, c->listener, 0, NULL, 0);
     }
     if (rt->finishing)
         swco_event_defer(rt_check_done, rt, NULL);
+}
+
+static void eof_timeout(long tid, void *arg);
+
+static void eof_arm(rthread_t *rt)
+{
+    if (rt->eof_timer || rt->eof_head == rt->eof_n || rt->finished)
+        return;
+    long long left = rt->eofq[rt->eof_head].deadline - swco__now_ms();
+    long id = swco__timer_add(left > 1 ? left : 1, eof_timeout, rt);
+    rt->eof_timer = id > 0 ? id : 0;
+}
+
+/* Connections whose close acks did not all come in time: closed. */
+static void eof_timeout(long tid, void *arg)
+{
+    rthread_t *rt = arg;
+    (void)tid;
+    rt->eof_timer = 0;
+    long long now = swco__now_ms();
+    while (rt->eof_head < rt->eof_n && rt->eofq[rt->eof_head].deadline <= now) {
+        long long id = rt->eofq[rt->eof_head++].id;
+        swco__conn_t *c = rt->engine ? swco__conn_lookup(&rt->srv->conns, id) : NULL;
+        if (c && c->reactor_id == rt->id && (rt->m->cflags[c->fd] & CF_EOF)) {
+            swco__log(SWCO_LOG_WARNING,
+                      "server: connection %lld: no worker acknowledged its close; closing", id);
+            swco__engine_close(rt->engine, c, 0);
+        }
+    }
+    if (rt->eof_head == rt->eof_n)
+        rt->eof_head = rt->eof_n = 0;
+    eof_arm(rt);
+}
+
+static void eof_track(rthread_t *rt, long long id)
+{
+    if (rt->eof_head > 0 && rt->eof_head * 2 >= rt->eof_n) {
+        memmove(rt->eofq, rt->eofq + rt->eof_head,
+                (rt->eof_n - rt->eof_head) * sizeof *rt->eofq);
+        rt->eof_n -= rt->eof_head;
+        rt->eof_head = 0;
+    }
+    if (rt->eof_n == rt->eof_cap) {
+        size_t cap = rt->eof_cap ? rt->eof_cap * 2 : 16;
+        struct eofent *q = realloc(rt->eofq, cap * sizeof *q);
+        if (!q)
+            return; /* no deadline: the acks (or a heartbeat) end it */
+        rt->eofq = q;
+        rt->eof_cap = cap;
+    }
+    rt->eofq[rt->eof_n].id = id;
+    rt->eofq[rt->eof_n].deadline = swco__now_ms() + EOF_ACK_TIMEOUT_MS;
+    rt->eof_n++;
+    eof_arm(rt);
+}
+
+/* The client shut its side: the workers that have its data answer first
+ * (see SWCO__PMC_ACK).  0 when none has any: closed at once. */
+static int h_eof(void *ud, swco__engine_t *e, swco__conn_t *c)
+{
+    rthread_t *rt = ud;
+    (void)e;
+    if (rt->finishing)
+        return 0;
+    long long id = swco__conn_id(&rt->srv->conns, c);
+    int cw = -1, n = 0;
+    if (swco__proc_conn_events_of(rt->srv, c)) {
+        cw = swco__proc_pick(rt->srv, rt->ps, c, id, SWCO_SERVER_EV_CLOSE, NULL, 0);
+        if (forward(rt, cw, SWCO__PM_CLOSE, id, c->listener, SWCO__PMC_ACK, NULL, 0) == 0)
+            n++;
+    }
+    uint64_t seen = rt->m->seen[c->fd];
+    for (int w = 0; seen && w < rt->ps->nworkers; w++) {
+        if (w == cw || !(seen & ((uint64_t)1 << (w & 63))))
+            continue;
+        if (forward(rt, w, SWCO__PM_CLOSE, id, c->listener, SWCO__PMC_ACK | SWCO__PMC_SILENT,
+                    NULL, 0) == 0)
+            n++;
+    }
+    rt->m->cflags[c->fd] |= CF_EOF; /* the close event is out (or nobody to tell) */
+    if (n == 0)
+        return 0;
+    rt->m->acks[c->fd] = (uint16_t)n;
+    eof_track(rt, id);
+    return 1;
+}
+
+/* A worker handled the close event of a half-closed connection. */
+static void eof_acked(rthread_t *rt, swco__conn_t *c)
+{
+    uint8_t *cf = &rt->m->cflags[c->fd];
+    if (!(*cf & CF_EOF) || rt->m->acks[c->fd] == 0 || --rt->m->acks[c->fd] > 0)
+        return;
+    if (*cf & CF_QUEUE) {
+        *cf |= CF_EOF_CLOSE; /* after the sends waiting for room */
+        return;
+    }
+    swco__engine_close(rt->engine, c, 0);
 }
 
 static void h_packet(void *ud, swco__engine_t *e, swco__listener_t *l, const char *data,
@@ -359,8 +480,11 @@ static void squeue_run(void *arg)
         free(j);
     }
     swco__conn_t *c = swco__conn_lookup(&rt->srv->conns, q->id);
-    if (c && c->reactor_id == rt->id)
+    if (c && c->reactor_id == rt->id) {
         rt->m->cflags[c->fd] &= (uint8_t)~CF_QUEUE;
+        if (rt->m->cflags[c->fd] & CF_EOF_CLOSE)
+            swco__engine_close(rt->engine, c, 0);
+    }
     for (squeue_t **pp = &rt->squeues; *pp; pp = &(*pp)->next) {
         if (*pp == q) {
             *pp = q->next;
@@ -494,6 +618,10 @@ static void handle_request(rthread_t *rt, int w, const swco__pmsg_hdr_t *h, cons
         if (c)
             swco__engine_close(rt->engine, c, h->arg);
         break;
+    case SWCO__PM_CLOSE_ACK:
+        if (c)
+            eof_acked(rt, c);
+        break;
     case SWCO__PM_PAUSE:
         if (!c)
             break;
@@ -574,6 +702,9 @@ static void rt_final(rthread_t *rt)
     if (rt->safety_timer > 0)
         swco__timer_del(rt->safety_timer);
     rt->safety_timer = 0;
+    if (rt->eof_timer > 0)
+        swco__timer_del(rt->eof_timer);
+    rt->eof_timer = 0;
     /* What the workers' last requests queued is written as far as the
      * clients take it within the wait; engine_free closes the rest. */
     swco__engine_t *e = rt->engine;
@@ -649,6 +780,8 @@ static void reactor_main(void *arg)
     rt->engine = swco__engine_new(srv, &srv->conns, rt->id, &hooks, rt);
     if (!rt->engine)
         rc = swco_last_error() < 0 ? swco_last_error() : -ENOMEM;
+    else
+        swco__engine_on_eof(rt->engine, h_eof);
     for (int i = 0; rc == 0 && i < srv->nlisteners; i++)
         rc = swco__engine_listen(rt->engine, srv->listeners[i], srv->listeners[i]->fd);
     for (int w = 0; rc == 0 && w < rt->ps->nsenders; w++) {
@@ -701,6 +834,7 @@ static void rt_free(rthread_t *rt)
     free(rt->fa);
     free(rt->rbuf);
     free(rt->pkt);
+    free(rt->eofq);
 }
 
 static int rt_init(rthread_t *rt, master_t *m, int id)
@@ -773,10 +907,15 @@ static int process_start(swco_server_t *srv)
     memset(&m, 0, sizeof m);
     m.srv = srv;
     m.ps = ps;
-    m.cflags = calloc(srv->conns.cap ? srv->conns.cap : 1, 1);
+    size_t cap = srv->conns.cap ? srv->conns.cap : 1;
+    m.cflags = calloc(cap, 1);
+    m.acks = calloc(cap, sizeof *m.acks);
+    m.seen = calloc(cap, sizeof *m.seen);
     rthread_t *rts = calloc((size_t)R, sizeof *rts);
-    if (!m.cflags || !rts) {
+    if (!m.cflags || !m.acks || !m.seen || !rts) {
         free(m.cflags);
+        free(m.acks);
+        free(m.seen);
         free(rts);
         swco__proc_shared_free(ps);
         return -ENOMEM;
@@ -893,6 +1032,8 @@ static int process_start(swco_server_t *srv)
             rt_free(&rts[r]);
     free(rts);
     free(m.cflags);
+    free(m.acks);
+    free(m.seen);
     pthread_mutex_destroy(&m.lock);
     pthread_cond_destroy(&m.cond);
     srv->mode_shared = NULL;
@@ -939,6 +1080,10 @@ struct wstate {
     swco__reactor_t *loop;
 };
 
+/* The worker process's state, for swco__proc_worker_end once its loop
+ * (and the self record pointing at it) is gone. */
+static wstate_t *worker_state;
+
 static wstate_t *wself(void)
 {
     swco__srv_self_t *me = swco__srv_me();
@@ -968,6 +1113,8 @@ static void master_gone(wstate_t *ws)
     swco__srv_worker_stop(ws->srv);
 }
 
+static int wsend(wstate_t *ws, int r, swco__pmsg_hdr_t *h, const void *data, size_t len);
+
 static void handle_event(wstate_t *ws, const swco__pmsg_hdr_t *h, const char *data, size_t len)
 {
     swco_server_t *srv = ws->srv;
@@ -980,7 +1127,17 @@ static void handle_event(wstate_t *ws, const swco__pmsg_hdr_t *h, const char *da
         swco__srv_deliver_receive(srv, h->conn, h->reactor, h->listener, data, len);
         break;
     case SWCO__PM_CLOSE:
-        swco__srv_deliver_close(srv, h->conn, h->reactor, h->listener);
+        if (!(h->arg & SWCO__PMC_SILENT))
+            swco__srv_deliver_close(srv, h->conn, h->reactor, h->listener);
+        if ((h->arg & SWCO__PMC_ACK) && h->reactor < ws->R) {
+            /* after what the handlers so far sent on this socket: the
+             * master closes the connection once it wrote those */
+            swco__pmsg_hdr_t a;
+            memset(&a, 0, sizeof a);
+            a.type = SWCO__PM_CLOSE_ACK;
+            a.conn = h->conn;
+            (void)wsend(ws, h->reactor, &a, NULL, 0);
+        }
         break;
     case SWCO__PM_BUFFER:
         swco__srv_deliver_buffer(srv, h->conn, h->reactor, h->arg);
@@ -1483,7 +1640,35 @@ static int process_worker_body(swco_server_t *srv, int worker_id)
         }
     }
     swco__srv_me()->mode_state = ws;
+    worker_state = ws;
     return 0;
+}
+
+void swco__proc_worker_end(void)
+{
+    wstate_t *ws = worker_state;
+    free(task_rq); /* a task worker's */
+    task_rq = NULL;
+    if (!ws)
+        return;
+    worker_state = NULL;
+    /* The loop has ended: the reactor (the thread's) still has the
+     * sockets, with ws->fa as their argument. */
+    for (int r = 0; r < ws->R; r++) {
+        if (swco__reactor_peek()) {
+            (void)swco_event_del(ws->ps->ev_w[idx(ws->ps, ws->wid, r)]);
+            (void)swco_event_del(ws->ps->rq_w[idx(ws->ps, ws->wid, r)]);
+        }
+        swco__outbox_clear(&ws->rq[r]);
+        swco__reasm_free(&ws->evr[r]);
+        swco__reasm_free(&ws->rpr[r]);
+    }
+    free(ws->rq);
+    free(ws->evr);
+    free(ws->rpr);
+    free(ws->fa);
+    free(ws->rbuf);
+    free(ws);
 }
 
 /* Graceful stop began in this worker: read no more events (those not read

@@ -22,8 +22,8 @@
  * reassembler drops a message whose chunks do not follow each other (a
  * writer that died half way), so what comes next is read correctly.
  */
-#ifndef SWCO_PROCESS_INT_H
-#define SWCO_PROCESS_INT_H
+#ifndef SWCO_SERVER_PROCESS_INT_H
+#define SWCO_SERVER_PROCESS_INT_H
 
 #include "server/server_int.h"
 
@@ -40,9 +40,18 @@ enum {
     SWCO__PM_SENDFILE = 17, /* payload: int64 offset, int64 length, path */
     SWCO__PM_CLOSE_REQ = 18,/* arg: reset */
     SWCO__PM_PAUSE = 19,    /* arg: 1 pause, 0 resume */
+    SWCO__PM_CLOSE_ACK = 20,/* the CLOSE event with SWCO__PMC_ACK was handled */
     /* master -> worker, on rq */
     SWCO__PM_REPLY = 32     /* req: the request; conn: its result */
 };
+
+/* arg of SWCO__PM_CLOSE.  A client's EOF (it shut its side) does not
+ * close the connection at once: the master stops reading it and sends a
+ * close event with ACK, after the data, to the worker close events go to
+ * and (SILENT: no close callback, only the ack) to every other worker that
+ * got data of it; it closes the connection once each one acknowledged, so
+ * what the workers sent before handling that close reaches the client. */
+enum { SWCO__PMC_ACK = 1, SWCO__PMC_SILENT = 2 };
 
 /* Header flags. */
 enum { SWCO__PMF_FIRST = 1, SWCO__PMF_LAST = 2 };
@@ -151,9 +160,21 @@ void swco__proc_shared_free(swco__proc_shared_t *ps);
 
 /* The worker for an event of connection c (id) by the server's dispatch
  * callback or dispatch_mode; records it in c->worker_id.  A dispatch
- * callback's value out of range falls back to fd mod. */
+ * callback's value out of range falls back to fd mod.  A pinned
+ * connection's events after its connect go to c->worker_id. */
 int swco__proc_pick(swco_server_t *srv, swco__proc_shared_t *ps, swco__conn_t *c, long long id,
                     int event, const char *data, size_t len);
+/* Whether connection c is pinned to the worker its connect event went to
+ * (c->worker_id): a connection of a listener with a protocol (HTTP,
+ * WebSocket) has a stateful codec in that worker, so all its events go
+ * there for its whole life, whatever dispatch_mode or the dispatch
+ * callback say; its connect and close events always go (the codec's open
+ * and close). */
+int swco__proc_pinned(const swco_server_t *srv, const swco__conn_t *c);
+/* Whether c's connect and close events go to a worker
+ * (swco__proc_conn_events, or pinned). */
+int swco__proc_conn_events_of(const swco_server_t *srv, const swco__conn_t *c);
+
 /* The worker for a datagram from addr:port. */
 int swco__proc_pick_packet(swco_server_t *srv, swco__proc_shared_t *ps, const char *addr,
                            int port);

@@ -378,6 +378,17 @@ int swco__proc_conn_events(const swco_server_t *srv)
            srv->opt.dispatch_mode != SWCO_DISPATCH_IDLE_WORKER;
 }
 
+int swco__proc_pinned(const swco_server_t *srv, const swco__conn_t *c)
+{
+    return c && c->listener < srv->nlisteners && srv->listeners &&
+           srv->listeners[c->listener] && srv->listeners[c->listener]->proto;
+}
+
+int swco__proc_conn_events_of(const swco_server_t *srv, const swco__conn_t *c)
+{
+    return swco__proc_conn_events(srv) || swco__proc_pinned(srv, c);
+}
+
 static int round_robin(swco__proc_shared_t *ps)
 {
     uint64_t n = __atomic_fetch_add(&ps->cnt->rr, 1, __ATOMIC_RELAXED);
@@ -437,6 +448,9 @@ int swco__proc_pick(swco_server_t *srv, swco__proc_shared_t *ps, swco__conn_t *c
 {
     int n = ps->nworkers, w = -1;
     int fd = c->fd >= 0 ? c->fd : (int)(id & (SWCO__CONN_FD_MAX - 1));
+    if (event != SWCO_SERVER_EV_CONNECT && c->worker_id >= 0 && c->worker_id < n &&
+        swco__proc_pinned(srv, c))
+        return c->worker_id;
     const swco__srv_cb_t *cb = &srv->cb[SWCO__CB_DISPATCH];
     if (cb->fn) {
         w = ((swco_server_dispatch_fn)cb->fn)(srv, id, event, data, len, cb->arg);

@@ -226,6 +226,32 @@ static int open_socket(const swco_server_t *srv, const swco__listener_t *l, int 
     return fd;
 }
 
+int swco__srv_dest_addr(int family, const char *addr, int port, struct sockaddr_storage *ss,
+                        socklen_t *len)
+{
+    if (!addr || !ss || !len)
+        return -EINVAL;
+    memset(ss, 0, sizeof *ss);
+    if (family == AF_UNIX) {
+        struct sockaddr_un *un = (struct sockaddr_un *)ss;
+        size_t n = strlen(addr);
+        if (n == 0 || n >= sizeof un->sun_path)
+            return -EINVAL;
+        un->sun_family = AF_UNIX;
+        memcpy(un->sun_path, addr, n);
+        if (un->sun_path[0] == '@')
+            un->sun_path[0] = 0;
+        *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (addr[0] != '@'));
+        return 0;
+    }
+    swco__addr_t a;
+    if (swco__addr_numeric(&a, addr, port, family) != 0)
+        return -EINVAL;
+    memcpy(ss, &a.ss, a.len);
+    *len = a.len;
+    return 0;
+}
+
 int swco__srv_listener_socket(const swco_server_t *srv, const swco__listener_t *l, int reuseport)
 {
     return open_socket(srv, l, reuseport, NULL);

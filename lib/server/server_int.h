@@ -305,8 +305,9 @@ typedef struct swco__engine_hooks {
     /* one packet (framed listener) or the bytes one read gave; data is
      * valid during the call only */
     void (*receive)(void *ud, swco__engine_t *e, swco__conn_t *c, const char *data, size_t len);
-    /* closed (fd already closed; c is CLOSING and readable until return,
-     * then released) */
+    /* closed (c is CLOSING and readable until return, then released; the
+     * kernel fd is closed after that, so no other loop can reopen the
+     * slot while the hook reads it) */
     void (*close)(void *ud, swco__engine_t *e, swco__conn_t *c);
     /* a datagram on a datagram listener */
     void (*packet)(void *ud, swco__engine_t *e, swco__listener_t *l, const char *data,
@@ -314,6 +315,15 @@ typedef struct swco__engine_hooks {
     /* output buffer passed its high mark (full=1) or drained (full=0) */
     void (*buffer)(void *ud, swco__engine_t *e, swco__conn_t *c, int full);
 } swco__engine_hooks_t;
+
+/* An engine's optional hook for the peer's EOF on an announced connection
+ * (it shut its side).  Return 1 to keep the connection: the engine reads
+ * it no more but writes what is sent to it until swco__engine_close (or a
+ * write error, or both sides shut); 0: closed as without the hook (queued
+ * output written first).  PROCESS mode keeps it until the workers
+ * answered what they got before the EOF.  Set before serving. */
+typedef int (*swco__engine_eof_fn)(void *ud, swco__engine_t *e, swco__conn_t *c);
+void swco__engine_on_eof(swco__engine_t *e, swco__engine_eof_fn fn);
 
 /* flags of swco__engine_send */
 enum { SWCO__SEND_YIELD = 1, SWCO__SEND_WAIT = 2 };
@@ -462,6 +472,9 @@ long swco__srv_inflight(void);
 int swco__srv_ipc_prepare(swco_server_t *srv);
 int swco__srv_ipc_attach(swco_server_t *srv, int worker_id);
 void swco__srv_ipc_free(swco_server_t *srv);
+/* Undo swco__srv_ipc_attach: the calling worker (event or task, process
+ * or thread) drops its reader and frees its state when it ends. */
+void swco__srv_ipc_detach(swco_server_t *srv);
 int swco__srv_task_worker_run(swco_server_t *srv, int worker_id);
 
 /* manager.c: systemd socket activation.  A socket passed in LISTEN_FDS
@@ -487,12 +500,24 @@ double swco__wall_time(void);
  * SO_REUSEPORT when reuseport: a THREAD worker's own socket.  Returns the
  * fd or a negative code. */
 int swco__srv_listener_socket(const swco_server_t *srv, const swco__listener_t *l, int reuseport);
+/* The destination of a datagram sent through a listener of this family:
+ * addr is a path for AF_UNIX ("@name": abstract), else a numeric address
+ * with port.  Fills *ss and *len; 0 or -EINVAL. */
+int swco__srv_dest_addr(int family, const char *addr, int port, struct sockaddr_storage *ss,
+                        socklen_t *len);
 /* Public calls' return: a negative rc also becomes the last error. */
 static inline int swco__srv_ret(int rc) { return rc < 0 ? swco__fail(rc) : rc; }
 
 /* deliver.c: why the last worker_run of this thread failed to serve (the
  * worker body's negative code), 0 when it served. */
 extern SWCO__TLS int swco__srv_worker_error;
+/* process.c: in a PROCESS worker or task worker process whose worker_run
+ * returned (its loop is over, nothing of it runs): take its sockets out of
+ * the thread's reactor and free its state.  Nothing elsewhere.  (manager.c
+ * calls it before the worker process exits, so leak checkers see no lost
+ * block.) */
+void swco__proc_worker_end(void);
+
 /* deliver.c: in a stopping worker's stop sequence (its coroutine): wait
  * until a handler ends or a connection closes, or timeout seconds.  0,
  * -ETIMEDOUT, -ECANCELED, -EINVAL elsewhere. */

@@ -597,6 +597,32 @@ int swco__srv_ipc_attach(swco_server_t *srv, int worker_id)
     return 0;
 }
 
+void swco__srv_ipc_detach(swco_server_t *srv)
+{
+    (void)srv;
+    swco__srv_self_t *self = swco__srv_me();
+    tstate_t *st = self->task_state;
+    if (!st)
+        return;
+    /* Our loop may be gone already (then reader_release freed the state of
+     * an event worker); deleting unknown fds is harmless. */
+    for (int i = 0; st->outq && i < st->ipc->n; i++)
+        if (st->outq[i].watching) {
+            st->outq[i].watching = 0;
+            if (swco__reactor_peek())
+                swco_event_del(st->ipc->fd[2 * i]);
+        }
+    if (st->attached && swco__reactor_peek()) {
+        st->attached = 0;
+        /* An event worker's reader_release frees the state here. */
+        swco_event_del(st->ipc->fd[2 * st->id + 1]);
+    }
+    if (self->task_state == st) {
+        self->task_state = NULL;
+        state_free(st);
+    }
+}
+
 /* ----------------------------------------------------- running callbacks */
 
 static void inmsg_free(void *arg)
@@ -1211,18 +1237,12 @@ int swco__srv_task_worker_run(swco_server_t *srv, int worker_id)
         code = code ? code : 1;
     }
     tw_current = NULL;
+    /* Freed in a process too, so that one ending normally owns nothing
+     * (valgrind's leak check follows forked workers). */
+    swco__srv_ipc_detach(srv);
     swco__srv_self = prev;
     tw.self.task_state = NULL;
     if (srv->mode == SWCO_SERVER_THREAD)
         __atomic_store_n(&w->pid, 0, __ATOMIC_RELEASE);
-    /* The state stays with a process that is about to exit; a thread frees it. */
-    if (st && srv->mode == SWCO_SERVER_THREAD) {
-        if (st->attached)
-            swco_event_del(st->ipc->fd[2 * st->id + 1]);
-        for (int i = 0; i < st->ipc->n; i++)
-            if (st->outq[i].watching)
-                swco_event_del(st->ipc->fd[2 * i]);
-        state_free(st);
-    }
     return code;
 }
