@@ -36,15 +36,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Until response.c lands on main (helper h1), these may be missing.
- * TEMPORARY: removed after the merge. */
-#pragma weak swco_http_response_status
-#pragma weak swco_http_response_header
-#pragma weak swco_http_response_end
-#pragma weak swco_http_response_sendfile
-#pragma weak swco_http_response_redirect
-#pragma weak swco__http_reason
-
 /* ------------------------------------------------------------- MIME types */
 
 /* Sorted by extension (lower case) for bsearch. */
@@ -502,6 +493,8 @@ static int clean_path(const char *uri, char *rel, size_t cap, int *dir_slash)
     return P_OK;
 }
 
+int swco__http_static_openat2 = 1;
+
 /* Open rel below rootfd without leaving the root: a descriptor, or
  * -ENOENT, -EXDEV (it would leave the root), -EACCES, ... */
 static int open_beneath(int rootfd, const char *rootpath, const char *rel)
@@ -512,20 +505,15 @@ static int open_beneath(int rootfd, const char *rootpath, const char *rel)
     memset(&how, 0, sizeof how);
     how.flags = (unsigned long long)flags;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    for (;;) {
+    while (swco__http_static_openat2) {
         long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
         if (fd >= 0)
             return (int)fd;
         if (errno == EAGAIN || errno == EINTR)
             continue; /* a rename raced the lookup */
+        /* ENOSYS: before Linux 5.6; EPERM: a seccomp filter refusing it */
         if (errno != ENOSYS && errno != EPERM)
             return -errno;
-        if (errno == EPERM) {
-            /* a seccomp filter that refuses openat2: fall back only then */
-            struct stat st;
-            if (fstatat(rootfd, rel, &st, 0) < 0)
-                return -errno;
-        }
         break;
     }
 #endif
