@@ -239,6 +239,10 @@ int swco__http_static_serve(swco_http_request_t *req, swco_http_response_t *resp
 /* static.c: the MIME type of a file name ("text/html"), never NULL
  * ("application/octet-stream"). */
 const char *swco__http_mime_type(const char *path);
+/* static.c: 1 (default) to open files with openat2(RESOLVE_BENEATH), 0
+ * to use the fallback for kernels without it (open, then check where the
+ * descriptor is); the tests run both. */
+extern int swco__http_static_openat2;
 
 /* lib/websocket/server.c: answer a WebSocket upgrade request in its
  * request coroutine (handshake callback, 101 through resp): the new

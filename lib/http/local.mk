@@ -38,4 +38,16 @@ libswco_la_SOURCES += lib/http/form.c lib/http/multipart.c
 # ---- static: static.c, compress.c
 libswco_la_SOURCES += lib/http/static.c lib/http/compress.c
 
+# Unit tests of the encoders, negotiation and MIME table, and end-to-end
+# static files and compression with curl; the internals need the static
+# library.
+if HAVE_CHECK
+check_PROGRAMS += tests/check_http_static
+TESTS += tests/check_http_static
+endif
+tests_check_http_static_SOURCES = tests/check_http_static.c
+tests_check_http_static_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib -I$(top_builddir)
+tests_check_http_static_CFLAGS = $(TEST_CFLAGS) $(ZLIB_CFLAGS) $(BROTLI_CFLAGS)
+tests_check_http_static_LDADD = $(TEST_CORE_LIBS) $(ZLIB_LIBS) $(BROTLI_LIBS)
+
 # ---- end of lib/http/local.mk
