@@ -13,6 +13,16 @@ libswco_la_SOURCES += lib/http/h1.c lib/http/request.c lib/http/response.c
 
 # ---- body: form.c, multipart.c
 libswco_la_SOURCES += lib/http/form.c lib/http/multipart.c
+# check_http_body: the parsers driven directly (internals: the library
+# linked statically).
+if HAVE_CHECK
+check_PROGRAMS += tests/check_http_body
+TESTS += tests/check_http_body
+endif
+tests_check_http_body_SOURCES = tests/check_http_body.c
+tests_check_http_body_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib -I$(top_builddir)
+tests_check_http_body_CFLAGS = $(TEST_CFLAGS)
+tests_check_http_body_LDADD = $(TEST_CORE_LIBS)
 
 # ---- static: static.c, compress.c
 libswco_la_SOURCES += lib/http/static.c lib/http/compress.c
