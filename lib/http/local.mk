@@ -23,6 +23,16 @@ tests_check_http_body_SOURCES = tests/check_http_body.c
 tests_check_http_body_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib -I$(top_builddir)
 tests_check_http_body_CFLAGS = $(TEST_CFLAGS)
 tests_check_http_body_LDADD = $(TEST_CORE_LIBS)
+# Fuzz target for request bodies (multipart, urlencoded, cookies); make
+# check runs it over its corpus (tools/fuzz multipart SECONDS fuzzes it
+# with libFuzzer).
+tests_fuzz_fuzz_multipart_SOURCES = tests/fuzz/fuzz_multipart.c
+tests_fuzz_fuzz_multipart_LDADD = libswco_core.la
+tests_fuzz_fuzz_multipart_CPPFLAGS = $(AM_CPPFLAGS)
+tests_fuzz_fuzz_multipart_CFLAGS = $(AM_CFLAGS)
+check_PROGRAMS += tests/fuzz/fuzz_multipart
+TESTS += tests/fuzz/run-multipart.sh
+EXTRA_DIST += tests/fuzz/run-multipart.sh tests/fuzz/corpus/multipart
 
 # ---- static: static.c, compress.c
 libswco_la_SOURCES += lib/http/static.c lib/http/compress.c

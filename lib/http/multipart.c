@@ -239,6 +239,7 @@ static void file_fail(mp_t *m, int err)
     free(f->data);
     f->data = NULL;
     swco__hbuf_free(&m->value);
+    f->size = 0; /* nothing of it is kept (PHP says 0 too) */
     if (!f->error)
         f->error = err;
 }
@@ -327,7 +328,7 @@ static int part_begin(mp_t *m, const char *h, const char *he)
     }
     if (r < 0)
         return r;
-    if (!name) /* nothing to file it under: skipped, as PHP does */
+    if (!name || !name_len) /* nothing to file it under: skipped, as PHP does */
         return 0;
     if (name_len > m->budget || m->fields_left == 0)
         return -EMSGSIZE;
@@ -485,7 +486,9 @@ static int mp_feed(mp_t *m, int eof)
         } else if (m->state == MP_HEADERS) {
             const char *hit = memmem(p, avail, "\r\n\r\n", 4);
             if (!hit) {
-                if (avail > MAX_PART_HEADER)
+                /* a block too long is refused at the same point however
+                 * the bytes arrive: the end could start in the last 3 */
+                if (avail > MAX_PART_HEADER + 3)
                     return -EPROTO;
                 break;
             }
@@ -553,11 +556,15 @@ static int load_multipart(swco_http_request_t *req, const char *ct, const char *
             break;
         }
         seen = 1;
-        total += (size_t)n;
-        if (total > max) {
-            r = -EMSGSIZE;
+        if ((size_t)n > max - total) {
+            /* parse up to the limit first: the answer does not depend on
+             * where reads split */
+            m.len += max - total;
+            if ((r = mp_feed(&m, 0)) == 0)
+                r = -EMSGSIZE;
             break;
         }
+        total += (size_t)n;
         m.len += (size_t)n;
         if ((r = mp_feed(&m, 0)) < 0)
             break;
