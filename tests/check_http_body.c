@@ -713,6 +713,408 @@ START_TEST(test_multipart_large_constant_memory)
 }
 END_TEST
 
+/* ------------------------------------------------------- end to end */
+
+#include <signal.h>
+#include <sys/wait.h>
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+#define FNV0 0xcbf29ce484222325ull
+
+/* The checksum of file i of req, from memory or its temp file. */
+static uint64_t file_sum(swco_http_request_t *req, size_t i)
+{
+    const char *data = swco_http_request_file_data(req, i);
+    long long size = swco_http_request_file_size(req, i);
+    if (data)
+        return fnv(FNV0, data, (size_t)size);
+    const char *tp = swco_http_request_file_tmp_path(req, i);
+    if (!tp)
+        return 0;
+    int fd = open(tp, O_RDONLY);
+    if (fd < 0)
+        return 1;
+    size_t cap = 256 * 1024;
+    char *buf = malloc(cap);
+    uint64_t h = FNV0;
+    ssize_t r;
+    while ((r = read(fd, buf, cap)) > 0)
+        h = fnv(h, buf, (size_t)r);
+    free(buf);
+    close(fd);
+    return h;
+}
+
+/* Routes: /pid (the worker's pid), /form (everything the request carries,
+ * one line each), anything else: the raw body's length and checksum. */
+static void e2e_handler(swco_server_t *s, swco_http_request_t *req, swco_http_response_t *resp,
+                        void *arg)
+{
+    (void)s, (void)arg;
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *fp = open_memstream(&out, &outlen);
+    const char *path = swco_http_request_path(req);
+    if (!strcmp(path, "/pid")) {
+        fprintf(fp, "%d\n", (int)getpid());
+    } else if (!strcmp(path, "/form")) {
+        static const char *const kinds[] = {"header", "get", "post", "cookie"};
+        for (int k = SWCO_HTTP_GET; k <= SWCO_HTTP_COOKIE; k++)
+            for (size_t i = 0; i < swco_http_request_param_count(req, k); i++)
+                fprintf(fp, "%s %s=%.*s\n", kinds[k], swco_http_request_param_name(req, k, i),
+                        (int)swco_http_request_param_value_len(req, k, i),
+                        swco_http_request_param_value(req, k, i));
+        for (size_t i = 0; i < swco_http_request_file_count(req); i++)
+            fprintf(fp, "file %s %s %s %lld %d %s %016llx\n",
+                    swco_http_request_file_field(req, i), swco_http_request_file_name(req, i),
+                    swco_http_request_file_type(req, i), swco_http_request_file_size(req, i),
+                    swco_http_request_file_error(req, i),
+                    swco_http_request_file_tmp_path(req, i) ? "disk"
+                    : swco_http_request_file_data(req, i)   ? "mem"
+                                                            : "none",
+                    (unsigned long long)file_sum(req, i));
+    } else {
+        size_t n;
+        const char *b = swco_http_request_body(req, &n);
+        fprintf(fp, "body %zu %016llx %d\n", n, (unsigned long long)fnv(FNV0, b ? b : "", n),
+                b || !n ? 0 : (int)swco_last_error());
+    }
+    fclose(fp);
+    swco_http_response_header(resp, "Content-Type", "text/plain");
+    swco_http_response_end(resp, out, outlen);
+    free(out);
+}
+
+typedef struct e2e {
+    pid_t pid;
+    int port;
+    char url[64];
+} e2e_t;
+
+/* A BASE-mode HTTP server with one worker in a child; opts as
+ * server_with's. */
+static void e2e_start(e2e_t *e, const char *const *opts)
+{
+    swco_server_t *s = swco_http_server_new("127.0.0.1", 0, SWCO_SERVER_BASE, SWCO_SOCK_TCP);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(swco_server_set(s, "worker_num", "1"), 0);
+    for (int i = 0; opts && opts[i]; i += 2)
+        ck_assert_msg(swco_server_set(s, opts[i], opts[i + 1]) == 0, "option %s", opts[i]);
+    ck_assert_int_eq(swco_http_on_request(s, e2e_handler, NULL, NULL), 0);
+    e->port = swco_server_listener_port(s, 0);
+    ck_assert_int_gt(e->port, 0);
+    snprintf(e->url, sizeof e->url, "http://127.0.0.1:%d", e->port);
+    e->pid = fork();
+    ck_assert_int_ge(e->pid, 0);
+    if (e->pid == 0) {
+        int rc = swco_server_start(s);
+        swco_server_free(s);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    swco_server_free(s);
+}
+
+static void e2e_stop(e2e_t *e)
+{
+    ck_assert_int_eq(kill(e->pid, SIGTERM), 0);
+    int status;
+    ck_assert_int_eq(waitpid(e->pid, &status, 0), e->pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "server status %d", status);
+}
+
+/* Run a shell command; its output (malloc'd). */
+static char *run(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&out, &len);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+        fwrite(buf, 1, n, m);
+    int st = pclose(p);
+    fclose(m);
+    ck_assert_msg(st == 0, "'%s' exited with %d: %s", cmd, st, out);
+    return out;
+}
+
+static int have(const char *tool)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tool);
+    if (system(cmd) == 0)
+        return 1;
+    ck_assert_msg(!getenv("CI") || strcmp(getenv("CI"), "true"), "%s missing (CI=true)", tool);
+    fprintf(stderr, "check_http_body: %s not found, case skipped\n", tool);
+    return 0;
+}
+
+static void has_line(const char *out, const char *line)
+{
+    size_t n = strlen(line);
+    for (const char *p = out; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (strncmp(p, line, n) == 0 && p[n] == '\n')
+            return;
+    ck_abort_msg("no line '%s' in:\n%s", line, out);
+}
+
+/* A file of n bytes of a pattern; its checksum. */
+static uint64_t make_file(const char *path, size_t n, unsigned seed)
+{
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    uint64_t h = FNV0, x = seed * 2654435761u + 1;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint8_t b = (uint8_t)(x >> 29);
+        fputc(b, fp);
+        h = fnv(h, &b, 1);
+    }
+    fclose(fp);
+    return h;
+}
+
+/* curl -F: fields and several files, one large (on disk), small ones in
+ * memory; curl --data-urlencode; cookies with curl -b. */
+START_TEST(test_e2e_curl)
+{
+    if (!have("curl"))
+        return;
+    make_tmpdir();
+    char up[128], big[128], small[128], empty[128], line[512];
+    snprintf(up, sizeof up, "%s/up", tmpdir);
+    ck_assert_int_eq(mkdir(up, 0700), 0);
+    const char *opts[] = {"upload_tmp_dir", up, "http_upload_memory_max", "1024",
+                          "package_max_length", "67108864", NULL};
+    e2e_t e;
+    e2e_start(&e, opts);
+    snprintf(big, sizeof big, "%s/big.bin", tmpdir);
+    snprintf(small, sizeof small, "%s/small.txt", tmpdir);
+    snprintf(empty, sizeof empty, "%s/empty", tmpdir);
+    uint64_t hbig = make_file(big, 20u << 20, 1);
+    uint64_t hsmall = make_file(small, 1000, 2);
+    uint64_t hempty = make_file(empty, 0, 3);
+    double t = 60 * slow();
+    char *out = run("curl -sS --max-time %g -F title='Hello world' -F 'note=a&b=c' "
+                    "-F 'big=@%s;type=application/x-big' -F 'small=@%s;filename=s m.txt' "
+                    "-F 'nothing=@%s' -F 'multi=@%s' '%s/form?x=1&y=%%20z'",
+                    t, big, small, empty, small, e.url);
+    has_line(out, "get x=1");
+    has_line(out, "get y= z");
+    has_line(out, "post title=Hello world");
+    has_line(out, "post note=a&b=c");
+    snprintf(line, sizeof line, "file big big.bin application/x-big %u 0 disk %016llx",
+             20u << 20, (unsigned long long)hbig);
+    has_line(out, line);
+    snprintf(line, sizeof line, "file small s m.txt text/plain 1000 0 mem %016llx",
+             (unsigned long long)hsmall);
+    has_line(out, line);
+    snprintf(line, sizeof line, "file nothing empty application/octet-stream 0 0 mem %016llx",
+             (unsigned long long)hempty);
+    has_line(out, line);
+    snprintf(line, sizeof line, "file multi small.txt text/plain 1000 0 mem %016llx",
+             (unsigned long long)hsmall);
+    has_line(out, line);
+    free(out);
+    out = run("curl -sS --max-time %g --data-urlencode 'msg=a&b=c d+e%%' "
+              "--data-urlencode 'name=J\xc3\xb6rg' -d 'plain=1' '%s/form'",
+              t, e.url);
+    has_line(out, "post msg=a&b=c d+e%");
+    has_line(out, "post name=J\xc3\xb6rg");
+    has_line(out, "post plain=1");
+    free(out);
+    out = run("curl -sS --max-time %g -b 'a=1; b=x%%20y; c=\"q\"; tok=YWJj+/==' '%s/form'", t,
+              e.url);
+    has_line(out, "cookie a=1");
+    has_line(out, "cookie b=x y");
+    has_line(out, "cookie c=q");
+    has_line(out, "cookie tok=YWJj+/==");
+    free(out);
+    /* a raw body, chunked (curl -T - streams it) */
+    out = run("head -c 300000 %s | curl -sS --max-time %g -T - -H 'Content-Type: application/x-raw' "
+              "'%s/raw'",
+              big, t, e.url);
+    uint64_t h = FNV0;
+    FILE *fp = fopen(big, "rb");
+    char buf[4096];
+    for (size_t left = 300000; left;) {
+        size_t k = fread(buf, 1, left < sizeof buf ? left : sizeof buf, fp);
+        h = fnv(h, buf, k);
+        left -= k;
+    }
+    fclose(fp);
+    snprintf(line, sizeof line, "body 300000 %016llx 0", (unsigned long long)h);
+    has_line(out, line);
+    free(out);
+    e2e_stop(&e);
+    /* the temp files went with their requests */
+    ck_assert_int_eq(dir_entries(up), 0);
+    rmdir(up);
+    remove_tmpdir();
+}
+END_TEST
+
+/* Python's http.client: urlencoded with a Content-Length, a multipart form
+ * sent chunked, a JSON body; and a file past upload_max_filesize. */
+START_TEST(test_e2e_python)
+{
+    if (!have("python3"))
+        return;
+    make_tmpdir();
+    const char *opts[] = {"upload_tmp_dir", tmpdir, "upload_max_filesize", "5000", NULL};
+    e2e_t e;
+    e2e_start(&e, opts);
+    char script[] = "/tmp/check_http_body_py.XXXXXX";
+    int fd = mkstemp(script);
+    ck_assert_int_ge(fd, 0);
+    const char *py =
+        "import http.client, sys\n"
+        "port = int(sys.argv[1])\n"
+        "def req(method, path, body, headers):\n"
+        "    c = http.client.HTTPConnection('127.0.0.1', port, timeout=60)\n"
+        "    c.request(method, path, body=body, headers=headers,\n"
+        "              encode_chunked=not isinstance(body, (bytes, str, type(None))))\n"
+        "    r = c.getresponse()\n"
+        "    sys.stdout.write('%d\\n' % r.status + r.read().decode('utf-8', 'replace'))\n"
+        "    c.close()\n"
+        "req('POST', '/form', 'a=1&b=%C3%A9t%C3%A9&c=x+y',\n"
+        "    {'Content-Type': 'application/x-www-form-urlencoded'})\n"
+        "B = 'pyBoundary42'\n"
+        "parts = [b'--' + B.encode() + b'\\r\\nContent-Disposition: form-data; name=\"f\"\\r\\n\\r\\nv\\r\\n',\n"
+        "         b'--' + B.encode() + b'\\r\\nContent-Disposition: form-data; name=\"up\"; filename=\"u.txt\"\\r\\n'\n"
+        "         b'Content-Type: text/csv\\r\\n\\r\\n' + b'0123456789' * 100 + b'\\r\\n',\n"
+        "         b'--' + B.encode() + b'\\r\\nContent-Disposition: form-data; name=\"huge\"; filename=\"h\"\\r\\n\\r\\n'\n"
+        "         + b'z' * 6000 + b'\\r\\n',\n"
+        "         b'--' + B.encode() + b'\\r\\nContent-Disposition: form-data; name=\"after\"\\r\\n\\r\\nyes\\r\\n',\n"
+        "         b'--' + B.encode() + b'--\\r\\n']\n"
+        "req('POST', '/form', iter(parts), {'Content-Type': 'multipart/form-data; boundary=' + B})\n"
+        "req('PUT', '/raw', b'{\"k\": [1, 2, 3]}', {'Content-Type': 'application/json'})\n";
+    ck_assert_int_eq(write(fd, py, strlen(py)), (ssize_t)strlen(py));
+    close(fd);
+    char *out = run("python3 %s %d", script, e.port);
+    unlink(script);
+    has_line(out, "post a=1");
+    has_line(out, "post b=\xc3\xa9t\xc3\xa9");
+    has_line(out, "post c=x y");
+    has_line(out, "post f=v");
+    has_line(out, "post after=yes");
+    char line[256];
+    char hundred[1001];
+    for (int i = 0; i < 100; i++)
+        memcpy(hundred + i * 10, "0123456789", 10);
+    snprintf(line, sizeof line, "file up u.txt text/csv 1000 0 disk %016llx",
+             (unsigned long long)fnv(FNV0, hundred, 1000));
+    has_line(out, line);
+    snprintf(line, sizeof line, "file huge h  0 %d none %016llx", -EFBIG, 0ull);
+    has_line(out, line);
+    const char *json = "{\"k\": [1, 2, 3]}";
+    snprintf(line, sizeof line, "body %zu %016llx 0", strlen(json),
+             (unsigned long long)fnv(FNV0, json, strlen(json)));
+    has_line(out, line);
+    free(out);
+    e2e_stop(&e);
+    ck_assert_int_eq(dir_entries(tmpdir), 0);
+    remove_tmpdir();
+}
+END_TEST
+
+static long proc_kib(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *fp = fopen(path, "r");
+    ck_assert_ptr_nonnull(fp);
+    long v = -1;
+    size_t fl = strlen(field);
+    while (fgets(line, sizeof line, fp))
+        if (!strncmp(line, field, fl) && line[fl] == ':')
+            v = atol(line + fl + 1);
+    fclose(fp);
+    return v;
+}
+
+/* A 1 GiB upload (curl -F from a sparse file with marks in it) streams to
+ * a temp file: the worker's resident memory grows by less than 16 MiB, and
+ * the handler sees every byte (size and checksum).  Under a slow build
+ * (SWCO_TEST_SLOW > 4: valgrind) the file is 256 MiB. */
+START_TEST(test_e2e_upload_1gib)
+{
+    if (!have("curl"))
+        return;
+    make_tmpdir();
+    char up[128], src[128];
+    snprintf(up, sizeof up, "%s/up", tmpdir);
+    ck_assert_int_eq(mkdir(up, 0700), 0);
+    const char *opts[] = {"upload_tmp_dir", up, "package_max_length", "2147483648", NULL};
+    e2e_t e;
+    e2e_start(&e, opts);
+    off_t size = slow() > 4 ? (off_t)256 << 20 : (off_t)1 << 30;
+    snprintf(src, sizeof src, "%s/big.img", tmpdir);
+    int fd = open(src, O_CREAT | O_RDWR | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, size), 0);
+    /* marks, some across the parser's read boundaries */
+    static const off_t at[] = {0, 65535, 1 << 20, 100000007};
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
+        ck_assert_int_eq(pwrite(fd, "\r\n--mark--\r\n", 12, at[i]), 12);
+    ck_assert_int_eq(pwrite(fd, "end", 3, size - 3), 3);
+    uint64_t h = FNV0;
+    size_t cap = 1 << 20;
+    char *buf = malloc(cap);
+    ssize_t r;
+    lseek(fd, 0, SEEK_SET);
+    while ((r = read(fd, buf, cap)) > 0)
+        h = fnv(h, buf, (size_t)r);
+    free(buf);
+    close(fd);
+    double t = 300 * slow();
+    char *out = run("curl -sS --max-time %g '%s/pid'", t, e.url);
+    pid_t worker = (pid_t)atoi(out);
+    free(out);
+    ck_assert_int_gt(worker, 0);
+    /* reset the worker's peak (VmHWM) to its current size */
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/clear_refs", (int)worker);
+    FILE *cr = fopen(path, "w");
+    if (cr) {
+        fputs("5", cr);
+        fclose(cr);
+    }
+    long rss0 = proc_kib(worker, "VmRSS"), hwm0 = proc_kib(worker, "VmHWM");
+    out = run("curl -sS --max-time %g -F 'file=@%s;type=application/octet-stream' '%s/form'", t,
+              src, e.url);
+    long hwm1 = proc_kib(worker, "VmHWM");
+    char line[256];
+    snprintf(line, sizeof line, "file file big.img application/octet-stream %lld 0 disk %016llx",
+             (long long)size, (unsigned long long)h);
+    has_line(out, line);
+    free(out);
+    long base = hwm0 > rss0 ? rss0 : rss0; /* after clear_refs the peak starts at RSS */
+    fprintf(stderr,
+            "check_http_body: %lld MiB upload: worker VmRSS before %ld KiB, VmHWM before %ld "
+            "KiB, after %ld KiB: grew %ld KiB\n",
+            (long long)(size >> 20), rss0, hwm0, hwm1, hwm1 - base);
+    ck_assert_msg(hwm1 - base < 16 * 1024, "the worker grew by %ld KiB", hwm1 - base);
+    e2e_stop(&e);
+    ck_assert_int_eq(dir_entries(up), 0);
+    rmdir(up);
+    remove_tmpdir();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("http_body");
@@ -731,5 +1133,11 @@ int main(void)
     tcase_add_test(tc, test_parse_options_off);
     tcase_add_test(tc, test_multipart_large_constant_memory);
     suite_add_tcase(s, tc);
+    TCase *e2e = tcase_create("end to end");
+    tcase_set_timeout(e2e, 600);
+    tcase_add_test(e2e, test_e2e_curl);
+    tcase_add_test(e2e, test_e2e_python);
+    tcase_add_test(e2e, test_e2e_upload_1gib);
+    suite_add_tcase(s, e2e);
     return run_suite(s);
 }

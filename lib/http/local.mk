@@ -54,6 +54,15 @@ tests_fuzz_fuzz_multipart_CFLAGS = $(AM_CFLAGS)
 check_PROGRAMS += tests/fuzz/fuzz_multipart
 TESTS += tests/fuzz/run-multipart.sh
 EXTRA_DIST += tests/fuzz/run-multipart.sh tests/fuzz/corpus/multipart
+# The differential test: raw requests to our server (http_diff_server)
+# and to nginx on loopback, same verdicts and parses.
+check_PROGRAMS += tests/http_diff_server
+tests_http_diff_server_SOURCES = tests/http_diff_server.c
+tests_http_diff_server_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_http_diff_server_CFLAGS = $(SWCO_CFLAGS)
+tests_http_diff_server_LDADD = libswco.la
+TESTS += tests/check-http-diff.sh
+EXTRA_DIST += tests/check-http-diff.sh
 
 # ---- static: static.c, compress.c
 libswco_la_SOURCES += lib/http/static.c lib/http/compress.c
