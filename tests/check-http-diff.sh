@@ -352,7 +352,7 @@ try:
             if ok and vo[0] == "accepted" and len(ours) != want:
                 ok, why = False, "%d of %d responses" % (len(ours), want)
         print("%-4s %-30s %s%s%s" % ("ok" if ok else "FAIL", name, detail,
-                                      " (ours by the RFC)" if strict else "",
+                                      " (refusal asserted: see the case)" if strict else "",
                                       "" if ok else " -- " + why))
         if not ok:
             failures += 1
