@@ -109,7 +109,9 @@ enum {
     SWCO__BODY_UNREAD = 0,   /* nothing consumed */
     SWCO__BODY_STREAMED,     /* swco_http_request_read took some */
     SWCO__BODY_LOADED,       /* multipart.c consumed and parsed it all */
-    SWCO__BODY_FAILED        /* loading it failed: body_error */
+    SWCO__BODY_FAILED,       /* loading it failed: body_error */
+    SWCO__BODY_LOADING       /* multipart.c: swco__http_body_load is reading it (another
+                              * coroutine asking meanwhile gets -EBUSY) */
 };
 
 struct swco_http_request {

@@ -34,6 +34,35 @@ EXTRA_DIST += tests/fuzz/run-http.sh tests/fuzz/corpus/http
 
 # ---- body: form.c, multipart.c
 libswco_la_SOURCES += lib/http/form.c lib/http/multipart.c
+# check_http_body: the parsers driven directly (internals: the library
+# linked statically).
+if HAVE_CHECK
+check_PROGRAMS += tests/check_http_body
+TESTS += tests/check_http_body
+endif
+tests_check_http_body_SOURCES = tests/check_http_body.c
+tests_check_http_body_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib -I$(top_builddir)
+tests_check_http_body_CFLAGS = $(TEST_CFLAGS)
+tests_check_http_body_LDADD = $(TEST_CORE_LIBS)
+# Fuzz target for request bodies (multipart, urlencoded, cookies); make
+# check runs it over its corpus (tools/fuzz multipart SECONDS fuzzes it
+# with libFuzzer).
+tests_fuzz_fuzz_multipart_SOURCES = tests/fuzz/fuzz_multipart.c
+tests_fuzz_fuzz_multipart_LDADD = libswco_core.la
+tests_fuzz_fuzz_multipart_CPPFLAGS = $(AM_CPPFLAGS)
+tests_fuzz_fuzz_multipart_CFLAGS = $(AM_CFLAGS)
+check_PROGRAMS += tests/fuzz/fuzz_multipart
+TESTS += tests/fuzz/run-multipart.sh
+EXTRA_DIST += tests/fuzz/run-multipart.sh tests/fuzz/corpus/multipart
+# The differential test: raw requests to our server (http_diff_server)
+# and to nginx on loopback, same verdicts and parses.
+check_PROGRAMS += tests/http_diff_server
+tests_http_diff_server_SOURCES = tests/http_diff_server.c
+tests_http_diff_server_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_http_diff_server_CFLAGS = $(SWCO_CFLAGS)
+tests_http_diff_server_LDADD = libswco.la
+TESTS += tests/check-http-diff.sh
+EXTRA_DIST += tests/check-http-diff.sh
 
 # ---- static: static.c, compress.c
 libswco_la_SOURCES += lib/http/static.c lib/http/compress.c
