@@ -1,7 +1,8 @@
 /* swco_http_client against a python3 http.server peer (HTTP/1.1, keep-alive,
  * threaded) started by the test on loopback, and the same peer over TLS
  * with a test CA, a server certificate and a client certificate made with
- * openssl. */
+ * openssl.  GET /gate/<k>[/<name>] answers "together" once k requests of
+ * that path are in the peer at the same time. */
 #include "testutil.h"
 
 #include <arpa/inet.h>
@@ -83,10 +84,10 @@ static const char *peer_py =
     "            if 'gzip' not in self.headers.get('Accept-Encoding', ''): return self.reply(200, b'plain')\n"
     "            return self.reply(200, gzip.compress(b'hello gzip'), [('Content-Encoding', 'gzip')])\n"
     "        if p.startswith('/gate/'):\n"
-    "            k = int(p[6:])\n"
+    "            k = int(p[6:].split('/')[0])\n"
     "            with lock:\n"
-    "                b = gates.get(k)\n"
-    "                if b is None: b = gates[k] = threading.Barrier(k)\n"
+    "                b = gates.get(p)\n"
+    "                if b is None: b = gates[p] = threading.Barrier(k)\n"
     "            try:\n"
     "                b.wait(timeout=60)\n"
     "                r = b'together'\n"
@@ -777,6 +778,71 @@ START_TEST(tls_options)
 }
 END_TEST
 
+/* ------------------------------------------- a connection between multis */
+
+static swco_http_client_t *sh_c, *sh_d, *sh_e, *sh_k;
+static swco_channel_t *sh_done;
+static int sh_c_rc, sh_d_rc;
+
+static void sh_run_d(void *arg)
+{
+    sh_d_rc = swco_http_client_get(sh_d, "/gate/2/d");
+    swco_channel_push(sh_done, (void *)1, -1);
+}
+
+static void sh_run_c(void *arg)
+{
+    sh_c_rc = swco_http_client_get(sh_c, "/gate/2/c");
+    swco_channel_push(sh_done, (void *)2, -1);
+}
+
+static void sh_run(void *arg)
+{
+    swco_http_client_t *cl = arg;
+    char path[32];
+    snprintf(path, sizeof path, "/gate/2/%s", cl == sh_e ? "d" : "c");
+    swco_http_client_get(cl, path);
+}
+
+/* c's connection lives in c's share; d takes the multi c used last (c's
+ * socket still recorded in it) while c's next request runs on another
+ * multi over the same connection.  When d's transfer ends first, its
+ * multi must not take the socket's registration away from c's transfer:
+ * c would never see its answer and run into its timeout. */
+static void co_shared(void *arg)
+{
+    sh_c = swco_http_client_new(base);
+    sh_d = swco_http_client_new(base);
+    sh_e = swco_http_client_new(base);
+    sh_k = swco_http_client_new(base);
+    sh_done = swco_channel_new(4);
+    ck_assert_int_eq(swco_http_client_set_timeout(sh_c, 10 * slow(), 20 * slow()), 0);
+    ck_assert_int_eq(swco_http_client_get(sh_c, "/hello"), 200);
+    swco_coroutine_create(sh_run_d, NULL); /* takes the multi c used */
+    swco_coroutine_create(sh_run_c, NULL);
+    swco_coroutine_create(sh_run, sh_e); /* lets d through */
+    void *who = NULL;
+    ck_assert_int_eq(swco_channel_pop(sh_done, &who, 60 * slow()), 0);
+    ck_assert_ptr_eq(who, (void *)1);
+    ck_assert_int_eq(sh_d_rc, 200);
+    swco_coroutine_create(sh_run, sh_k); /* now lets c through */
+    ck_assert_int_eq(swco_channel_pop(sh_done, &who, 60 * slow()), 0);
+    ck_assert_ptr_eq(who, (void *)2);
+    ck_assert_int_eq(sh_c_rc, 200);
+    ck_assert_str_eq(body_of(sh_c), "together");
+    swco_channel_free(sh_done);
+    swco_http_client_free(sh_c);
+    swco_http_client_free(sh_d);
+    swco_http_client_free(sh_e);
+    swco_http_client_free(sh_k);
+}
+
+START_TEST(shared_connection_between_multis)
+{
+    in_co(co_shared);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("http_client");
@@ -795,6 +861,7 @@ int main(void)
     tcase_add_test(tc, timeouts);
     tcase_add_test(tc, errors);
     tcase_add_test(tc, tls_options);
+    tcase_add_test(tc, shared_connection_between_multis);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
