@@ -1297,7 +1297,10 @@ class HttpClient:
 
     def __init__(self, base_url=None, **options):
         self._c = None
-        self._c = _swco.swco_http_client_new(base_url)
+        c = _swco.swco_http_client_new(base_url)
+        if c is None:
+            raise ValueError("base_url must be an http:// or https:// URL, not %r" % (base_url,))
+        self._c = c
         for name, value in options.items():
             self.set(name, value)
 

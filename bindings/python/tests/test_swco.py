@@ -3150,6 +3150,8 @@ class TestHttpClient(unittest.TestCase):
             with self.assertRaises(swco.Error):
                 c.set_header("Bad Name", "x")
             c.close()
+            with self.assertRaises(ValueError):
+                swco.HttpClient("ftp://127.0.0.1/")
             r = swco.HttpClient(closed)
             with self.assertRaises(swco.Error) as cm:
                 r.get("/")
