@@ -6,7 +6,9 @@
  *   sequential curl_easy_perform (one round).
  * Each way runs ROUNDS rounds on the same handles (keep-alive connections,
  * as a long-running client would have) after a warm-up round.  The path is
- * argv[1] (default /hello; /delay/20 adds server latency). */
+ * argv[1] (default /hello; /delay/20 adds server latency); argv[2] "swco"
+ * or "multi" runs only that way (for a profiler), argv[3] how many
+ * interleaved runs the best is taken of (default 5; 1 under callgrind). */
 #include "httpd.h"
 
 #include <sys/resource.h>
@@ -179,8 +181,9 @@ int main(int argc, char **argv)
     }
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
     const char *only = argc > 2 ? argv[2] : ""; /* "swco" or "multi": profile one */
+    int runs = argc > 3 ? atoi(argv[3]) : 5;
     double best_swco = 1e9, best_multi = 1e9, cpu_swco = 1e9, cpu_multi = 1e9, seq = 0;
-    for (int k = 0; k < 5; k++) { /* interleaved, best of five */
+    for (int k = 0; k < (runs > 0 ? runs : 5); k++) { /* interleaved, best of them */
         double a = strcmp(only, "multi") ? run_swco() : 0;
         double b = strcmp(only, "swco") ? run_multi() : 0;
         if (a < best_swco)

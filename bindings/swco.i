@@ -281,5 +281,9 @@ static int swco__bind_hook(const char *name, int arg, int has_arg)
 %include <swco/process.h>
 %include <swco/pool.h>
 %include <swco/curl.h>
+/* swco_http_client: an opaque object freed with the client */
+SWCO_OBJECT(swco_http_client, swco_http_client_free)
+%newobject swco_http_client_new;
+%include <swco/http_client.h>
 %include <swco/hook.h>
 %include <swco/server.h>

@@ -25,6 +25,7 @@
 #include <swco/process.h>
 #include <swco/pool.h>
 #include <swco/curl.h>
+#include <swco/http_client.h>
 #include <swco/server.h>
 #include <swco/http.h>
 #include <swco/websocket.h>

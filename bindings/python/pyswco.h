@@ -56,11 +56,13 @@ void pyswco_server_begin(void);
 int pyswco_server_end(void);
 int pyswco_server_enter(void);
 
-/* HTTP client over swco_curl_perform() (pyswco_curl.c).  pyswco_curl_init()
- * adds CurlError and CurlTimeoutError to the module: 0 or -1. */
+/* HTTP client over swco_http_client (pyswco_curl.c).  pyswco_curl_init()
+ * adds CurlError and CurlTimeoutError to the module: 0 or -1.
+ * pyswco_curl_flush() frees the thread's idle clients (their connections). */
 int pyswco_curl_init(PyObject *module_dict);
 PyObject *pyswco_curl_request(PyObject *url, PyObject *method, PyObject *body, PyObject *headers,
                               double timeout, int follow, int verify);
+PyObject *pyswco_curl_flush(void);
 
 /* swco.select() over Channel objects (end of pyswco.c). */
 PyObject *pyswco_select(PyObject *pops, PyObject *pushes, double timeout, int block);

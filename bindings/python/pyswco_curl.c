@@ -1,13 +1,17 @@
-/* Python side of swco_curl_perform(): the HTTP client behind
- * swco.http_request().
+/* Python side of the HTTP client: swco.http_request() over swco_http_client.
  *
- * pyswco_curl_request() sets up a libcurl easy handle from the Python
- * arguments, runs it with swco_curl_perform() and returns (status, headers,
- * body, effective url).  Inside a coroutine only that coroutine waits; the
- * GIL stays held, since the call switches coroutines.  The write and header
- * callbacks only append to C buffers and no Python code runs during the
- * transfer, so outside a coroutine, where swco_curl_perform() is
- * curl_easy_perform() and blocks the thread, the GIL is released. */
+ * pyswco_curl_request() checks the Python arguments, runs the request on a
+ * swco_http_client (include/swco/http_client.h) and returns (status,
+ * headers, body, effective url).  Each thread keeps a few idle clients, one
+ * per origin (scheme://host:port) it talked to last, so a later request to
+ * the same host reuses the open connection (keep-alive per host, as the
+ * multi pool of swco_curl_perform() gave the hand-written client before);
+ * a client's cookies and headers are cleared when it goes back, so requests
+ * stay independent.  pyswco_curl_flush() (swco.curl_cleanup) closes them.
+ * Inside a coroutine only that coroutine waits; the GIL stays held, since
+ * the call switches coroutines.  No Python code runs during the transfer,
+ * so outside a coroutine, where the request blocks the thread, the GIL is
+ * released. */
 #include "pyswco.h"
 
 #include <errno.h>
@@ -15,117 +19,95 @@
 #include <string.h>
 #include <strings.h>
 #include <swco/curl.h>
+#include <swco/http_client.h>
 
 #define MAX_REDIRECTS 20L
 
 static PyObject *exc_curl, *exc_curl_timeout;
 
-/* ------------------------------------------------------------- buffers */
+/* ------------------------------------------------------- idle clients */
 
-typedef struct buf {
-    char *data;
-    size_t len, cap;
-    int failed; /* out of memory */
-} buf_t;
+#define IDLE_MAX 8
 
-static size_t buf_add(buf_t *b, const char *p, size_t n)
+typedef struct idle {
+    char *origin;
+    swco_http_client_t *c;
+} idle_t;
+
+static __thread idle_t idle[IDLE_MAX];
+static __thread int nidle;
+
+/* "scheme://authority" of an http(s) URL, lower-cased; NULL for others. */
+static char *origin_of(const char *url)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d) {
-            b->failed = 1;
-            return 0; /* libcurl ends the transfer with CURLE_WRITE_ERROR */
+    size_t skip = strncasecmp(url, "http://", 7) == 0 ? 7 : strncasecmp(url, "https://", 8) == 0 ? 8 : 0;
+    if (!skip)
+        return NULL;
+    size_t n = skip + strcspn(url + skip, "/?#");
+    char *o = strndup(url, n);
+    for (char *p = o; p && *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return o;
+}
+
+static swco_http_client_t *client_take(const char *origin)
+{
+    for (int i = nidle - 1; origin && i >= 0; i--)
+        if (strcmp(idle[i].origin, origin) == 0) {
+            swco_http_client_t *c = idle[i].c;
+            free(idle[i].origin);
+            idle[i] = idle[--nidle];
+            return c;
         }
-        b->data = d;
-        b->cap = cap;
+    return swco_http_client_new(NULL);
+}
+
+static void client_give_back(swco_http_client_t *c, char *origin)
+{
+    swco_http_client_clear_headers(c);
+    swco_http_client_clear_cookies(c);
+    if (!origin) {
+        swco_http_client_free(c);
+        return;
     }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
+    if (nidle == IDLE_MAX) { /* the oldest goes */
+        swco_http_client_free(idle[0].c);
+        free(idle[0].origin);
+        memmove(idle, idle + 1, sizeof idle[0] * (IDLE_MAX - 1));
+        nidle--;
+    }
+    idle[nidle].origin = origin;
+    idle[nidle].c = c;
+    nidle++;
 }
 
-static size_t body_cb(char *p, size_t size, size_t n, void *arg)
+PyObject *pyswco_curl_flush(void)
 {
-    return buf_add(arg, p, size * n);
-}
-
-static int is_status_line(const char *p, size_t len)
-{
-    return len >= 5 && memcmp(p, "HTTP/", 5) == 0;
-}
-
-/* Keeps the header lines of the last response only: a status line (after
- * a redirect or a 100 Continue) starts the block again. */
-static size_t header_cb(char *p, size_t size, size_t n, void *arg)
-{
-    buf_t *b = arg;
-    if (is_status_line(p, size * n))
-        b->len = 0;
-    return buf_add(b, p, size * n);
+    while (nidle > 0) {
+        nidle--;
+        swco_http_client_free(idle[nidle].c);
+        free(idle[nidle].origin);
+    }
+    Py_RETURN_NONE;
 }
 
 /* ------------------------------------------------------------- results */
 
-static const char *skip_blanks(const char *p, const char *stop)
+/* The response's header lines as a list of (name, value) str pairs, in
+ * order and with repeats. */
+static PyObject *header_list(const swco_http_client_t *c)
 {
-    while (p < stop && (*p == ' ' || *p == '\t'))
-        p++;
-    return p;
-}
-
-/* One header line (without its end) into list: "name: value" appends a
- * pair, a folded line continues the previous value.  0 or -1. */
-static int header_add(PyObject *list, const char *p, const char *stop)
-{
-    Py_ssize_t count = PyList_GET_SIZE(list);
-    const char *colon = memchr(p, ':', (size_t)(stop - p));
-    int folded = (*p == ' ' || *p == '\t') && count > 0;
-    PyObject *name, *value;
-    if (folded) {
-        PyObject *last = PyList_GET_ITEM(list, count - 1);
-        p = skip_blanks(p, stop);
-        PyObject *more = PyUnicode_DecodeLatin1(p, stop - p, NULL);
-        name = PyTuple_GET_ITEM(last, 0);
-        Py_INCREF(name);
-        value = more ? PyUnicode_FromFormat("%U %U", PyTuple_GET_ITEM(last, 1), more) : NULL;
-        Py_XDECREF(more);
-    } else if (colon && colon > p && !is_status_line(p, (size_t)(stop - p))) {
-        const char *v = skip_blanks(colon + 1, stop);
-        name = PyUnicode_DecodeLatin1(p, colon - p, NULL);
-        value = PyUnicode_DecodeLatin1(v, stop - v, NULL);
-    } else {
-        return 0; /* the status line, the blank line */
-    }
-    PyObject *pair = name && value ? PyTuple_Pack(2, name, value) : NULL;
-    Py_XDECREF(name);
-    Py_XDECREF(value);
-    if (!pair)
-        return -1;
-    if (folded)
-        return PyList_SetItem(list, count - 1, pair); /* steals pair */
-    int rc = PyList_Append(list, pair);
-    Py_DECREF(pair);
-    return rc;
-}
-
-/* The header block as a list of (name, value) str pairs, in order and with
- * repeats. */
-static PyObject *header_list(const buf_t *b)
-{
+    int n = swco_http_client_header_count(c);
     PyObject *list = PyList_New(0);
-    const char *p = b->data, *end = b->data + b->len;
-    while (list && p && p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        const char *stop = eol ? eol : end;
-        while (stop > p && (stop[-1] == '\r' || stop[-1] == ' ' || stop[-1] == '\t'))
-            stop--;
-        if (stop > p && header_add(list, p, stop) < 0)
+    for (int i = 0; list && i < n; i++) {
+        const char *name = swco_http_client_header_name(c, i);
+        const char *value = swco_http_client_header_value(c, i);
+        PyObject *pair = Py_BuildValue("(NN)", PyUnicode_DecodeLatin1(name, strlen(name), NULL),
+                                       PyUnicode_DecodeLatin1(value, strlen(value), NULL));
+        if (!pair || PyList_Append(list, pair) < 0)
             Py_CLEAR(list);
-        p = eol ? eol + 1 : end;
+        Py_XDECREF(pair);
     }
     return list;
 }
@@ -210,10 +192,9 @@ static const char *header_part(PyObject *obj, int is_name)
     return s;
 }
 
-/* Append "name: value" lines for headers (a mapping or an iterable of
- * pairs) to *list; *expect is set when the caller gave an Expect header.
+/* Add headers (a mapping or an iterable of pairs) to the client's request.
  * 0, or -1 with an exception set. */
-static int header_lines(PyObject *headers, struct curl_slist **list, int *expect)
+static int header_lines(PyObject *headers, swco_http_client_t *c)
 {
     if (headers == Py_None)
         return 0;
@@ -238,19 +219,12 @@ static int header_lines(PyObject *headers, struct curl_slist **list, int *expect
         }
         const char *name = header_part(PySequence_Fast_GET_ITEM(pair, 0), 1);
         const char *value = name ? header_part(PySequence_Fast_GET_ITEM(pair, 1), 0) : NULL;
-        /* "name;" is how libcurl sends a header with an empty value */
-        PyObject *line = value ? PyBytes_FromFormat(*value ? "%s: %s" : "%s;", name, value) : NULL;
-        struct curl_slist *more = line ? curl_slist_append(*list, PyBytes_AS_STRING(line)) : NULL;
-        if (line && !more)
-            PyErr_NoMemory();
-        if (more) {
-            *list = more;
-            if (strncasecmp(name, "expect", 7) == 0)
-                *expect = 1;
-        } else {
+        if (!value) {
+            rc = -1;
+        } else if (swco_http_client_add_header(c, name, value) < 0) {
+            PyErr_NoMemory(); /* the characters were checked above */
             rc = -1;
         }
-        Py_XDECREF(line);
     }
     Py_DECREF(items);
     return rc;
@@ -277,7 +251,7 @@ static int body_arg(PyObject *body, Py_buffer *view)
     return 1;
 }
 
-static int set_method(CURL *easy, const char *method, int has_body, const Py_buffer *body)
+static int method_check(const char *method, int has_body)
 {
     for (const char *c = method; *c; c++)
         if (*c <= ' ' || *c >= 127 || strchr("()<>@,;:\\\"/[]?={}", *c)) {
@@ -288,20 +262,10 @@ static int set_method(CURL *easy, const char *method, int has_body, const Py_buf
         PyErr_SetString(PyExc_ValueError, "empty HTTP method");
         return -1;
     }
-    if (strcmp(method, "HEAD") == 0) {
-        if (has_body) {
-            PyErr_SetString(PyExc_ValueError, "a HEAD request has no body");
-            return -1;
-        }
-        curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-        return 0;
+    if (strcmp(method, "HEAD") == 0 && has_body) {
+        PyErr_SetString(PyExc_ValueError, "a HEAD request has no body");
+        return -1;
     }
-    if (has_body || strcmp(method, "POST") == 0) {
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(has_body ? body->len : 0));
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, has_body ? (const char *)body->buf : "");
-    }
-    if (strcmp(method, "POST") != 0 && (has_body || strcmp(method, "GET") != 0))
-        curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
     return 0;
 }
 
@@ -318,85 +282,57 @@ PyObject *pyswco_curl_request(PyObject *url, PyObject *method, PyObject *body, P
     int has_body = body_arg(body, &view);
     if (has_body < 0)
         return NULL;
-    struct curl_slist *lines = NULL;
-    int expect = 0;
-    CURL *easy = NULL;
-    buf_t out = {0}, head = {0};
-    char errbuf[CURL_ERROR_SIZE] = "";
-    char *effective = NULL;
-    long status = 0;
-    CURLcode rc;
     PyObject *result = NULL;
-    if (header_lines(headers, &lines, &expect) < 0)
+    char *origin = NULL;
+    swco_http_client_t *c = NULL;
+    if (method_check(curl_method, has_body > 0) < 0)
         goto done;
-    if (!expect) { /* no "Expect: 100-continue" wait before a body */
-        struct curl_slist *more = curl_slist_append(lines, "Expect:");
-        if (!more) {
-            PyErr_NoMemory();
-            goto done;
-        }
-        lines = more;
-    }
-    easy = curl_easy_init();
-    if (!easy) {
+    origin = origin_of(curl_url);
+    c = client_take(origin);
+    if (!c) {
         PyErr_NoMemory();
         goto done;
     }
-    if (set_method(easy, curl_method, has_body > 0, &view) < 0)
+    if (header_lines(headers, c) < 0)
         goto done;
-    curl_easy_setopt(easy, CURLOPT_URL, curl_url);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85 */
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-    curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, lines);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, body_cb);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &out);
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &head);
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
-    if (timeout > 0) {
-        double ms = timeout * 1000.0 + 0.5;
-        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, ms < 1 ? 1L : ms > 1e15 ? 0L : (long)ms);
+    swco_http_client_set_timeout(c, 0, timeout > 0 ? timeout : 0);
+    swco_http_client_set(c, "follow_redirects", follow ? "20" : "0");
+    swco_http_client_set(c, "ssl_verify_peer", verify ? "1" : "0");
+    swco_http_client_set(c, "ssl_verify_host", verify ? "1" : "0");
+    if (has_body > 0 && swco_http_client_set_body(c, view.buf, (size_t)view.len, NULL) < 0) {
+        PyErr_NoMemory();
+        goto done;
     }
-    if (follow) {
-        curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(easy, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
-    }
-    if (!verify) {
-        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-
-    if (swco_coroutine_id() == 0) { /* curl_easy_perform(): let others run */
+    int rc;
+    if (swco_coroutine_id() == 0) { /* blocks the thread: let others run */
         Py_BEGIN_ALLOW_THREADS
-        rc = swco_curl_perform(easy);
+        rc = swco_http_client_request(c, curl_method, curl_url);
         Py_END_ALLOW_THREADS
     } else {
-        rc = swco_curl_perform(easy); /* yields: keep the GIL */
+        rc = swco_http_client_request(c, curl_method, curl_url); /* yields: keep the GIL */
     }
-    if (out.failed || head.failed) {
-        PyErr_NoMemory();
+    if (rc < 0) {
+        int cc = swco_http_client_curl_code(c);
+        if (rc == -ENOMEM)
+            PyErr_NoMemory();
+        else if (rc == -ECANCELED || cc == CURLE_OK)
+            pyswco_raise(rc);
+        else
+            curl_raise((CURLcode)cc, swco_http_client_error_message(c));
         goto done;
     }
-    if (rc != CURLE_OK) {
-        curl_raise(rc, errbuf);
-        goto done;
-    }
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective);
-    result = Py_BuildValue("(lNNN)", status, header_list(&head),
-                           PyBytes_FromStringAndSize(out.data ? out.data : "", (Py_ssize_t)out.len),
-                           PyUnicode_DecodeFSDefault(effective ? effective : ""));
+    const char *data = NULL;
+    long len = swco_http_client_body(c, &data);
+    const char *where = swco_http_client_effective_url(c);
+    result = Py_BuildValue("(iNNN)", rc, header_list(c),
+                           PyBytes_FromStringAndSize(data, (Py_ssize_t)len),
+                           PyUnicode_DecodeFSDefault(where ? where : ""));
 done:
-    curl_easy_cleanup(easy);
-    curl_slist_free_all(lines);
-    free(out.data);
-    free(head.data);
+    if (c) {
+        client_give_back(c, origin);
+        origin = NULL;
+    }
+    free(origin);
     if (has_body > 0)
         PyBuffer_Release(&view);
     return result;

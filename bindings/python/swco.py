@@ -1178,7 +1178,7 @@ def exec(cmd, timeout=FOREVER):  # noqa: A001 (Swoole's System::exec)
 # ------------------------------------------------------------ HTTP (curl)
 
 __all__ += ["HttpResponse", "CurlError", "CurlTimeoutError", "http_request", "curl_get",
-            "curl_cleanup"]
+            "curl_cleanup", "HttpClient"]
 
 CurlError = _swco.CurlError
 CurlTimeoutError = _swco.CurlTimeoutError
@@ -1254,12 +1254,178 @@ def curl_get(url, **kwargs):
 def curl_cleanup():
     """Close the calling thread's idle HTTP connections.
 
-    Requests made in coroutines keep their connections (and libcurl's multi
-    handles) per thread for reuse by later requests; this closes them, for
+    http_request() keeps, per thread, an idle client (and its open
+    connection) for each of the last few hosts it talked to, and
+    swco_curl_perform keeps libcurl's multi handles; this closes them, for
     instance when a thread is done with HTTP.  Requests still running are
-    not affected.
+    not affected.  HttpClient objects keep their own connection until
+    closed.
     """
+    _swco.pyswco_curl_flush()
     _swco.swco_curl_cleanup()
+
+
+def _text(value):
+    return value if isinstance(value, (str, bytes)) else str(value)
+
+
+class HttpClient:
+    """A coroutine HTTP client for one base URL (swco_http_client).
+
+    HttpClient("http://127.0.0.1:8080") keeps, across requests, what the
+    C client keeps: options, headers, cookies (those set with
+    set_cookie() and, in an in-memory jar, those the server sets) and the
+    open connection (keep-alive).  Each request returns its status; the
+    response stays on the client until the next one: .status, .body
+    (bytes), .headers (list of (name, value) pairs), header(name),
+    .url.  Use it in a coroutine, where only the calling coroutine waits;
+    outside one it blocks the thread.  One request at a time per client.
+
+    Errors raise swco.Error subclasses with the library's code:
+    swco.TimeoutError (-ETIMEDOUT), Error with code -ECONNREFUSED,
+    SWCO_EDNS, SWCO_ESSLVERIFY, SWCO_ESSL, -EINVAL...; .curl_code and
+    .error_message tell libcurl's view of the last failure.  An HTTP 404 or
+    500 is a status, not an error.
+
+    Options (set(name, value) or keyword arguments of the constructor):
+    timeout, connect_timeout (seconds), keep_alive, follow_redirects (a
+    count), ssl_verify_peer, ssl_verify_host, ssl_cafile, ssl_cert_file,
+    ssl_key_file, ssl_key_password, user_agent, accept_encoding.
+    """
+
+    __slots__ = ("_c",)
+
+    def __init__(self, base_url=None, **options):
+        self._c = None
+        c = _swco.swco_http_client_new(base_url)
+        if c is None:
+            raise ValueError("base_url must be an http:// or https:// URL, not %r" % (base_url,))
+        self._c = c
+        for name, value in options.items():
+            self.set(name, value)
+
+    def close(self):
+        """Close the connection and free the client (it cannot be used after)."""
+        c, self._c = self._c, None
+        if c is not None:
+            _swco.swco_http_client_free(c)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def set(self, name, value):
+        """Set an option by name (see the class documentation)."""
+        if isinstance(value, bool):
+            value = "1" if value else "0"
+        _swco.swco_http_client_set(self._c, name, _text(value))
+
+    def set_timeout(self, connect_timeout, timeout):
+        """Set the connect and total timeouts in seconds (<= 0: no limit)."""
+        _swco.swco_http_client_set_timeout(self._c, float(connect_timeout), float(timeout))
+
+    def set_header(self, name, value):
+        """Send header name: value with every request (replacing that name)."""
+        _swco.swco_http_client_set_header(self._c, name, _text(value))
+
+    def add_header(self, name, value):
+        """Send one more header name: value with every request (repeats kept)."""
+        _swco.swco_http_client_add_header(self._c, name, _text(value))
+
+    def clear_headers(self):
+        """Forget the headers set so far."""
+        _swco.swco_http_client_clear_headers(self._c)
+
+    def set_cookie(self, name, value):
+        """Send cookie name=value with every request."""
+        _swco.swco_http_client_set_cookie(self._c, name, _text(value))
+
+    def cookie(self, name):
+        """The value of cookie name in the client's jar, or None."""
+        return _swco.swco_http_client_cookie(self._c, name)
+
+    def clear_cookies(self):
+        """Empty the cookie jar (and the cookies set with set_cookie)."""
+        _swco.swco_http_client_clear_cookies(self._c)
+
+    def add_field(self, name, value):
+        """Add a form field to the next request (urlencoded, or multipart with files)."""
+        _swco.swco_http_client_add_form_field(self._c, name, _text(value))
+
+    def add_file(self, name, path, filename=None, content_type=None):
+        """Upload the file at path (multipart/form-data) with the next request."""
+        _swco.swco_http_client_add_file(self._c, name, _os.fspath(path), filename, content_type)
+
+    def add_data(self, name, data, filename=None, content_type=None):
+        """Upload bytes as a file part with the next request."""
+        _swco.swco_http_client_add_data(self._c, name, data, filename, content_type)
+
+    def set_body(self, data, content_type=None):
+        """Send data (bytes or str) as the raw body of the next request."""
+        _swco.swco_http_client_set_body(self._c, data, content_type)
+
+    def request(self, method, path=""):
+        """Make a request with any method; return the status."""
+        return _swco.swco_http_client_request(self._c, method.upper(), path)
+
+    def get(self, path=""):
+        """GET path; return the status."""
+        return _swco.swco_http_client_get(self._c, path)
+
+    def post(self, path="", data=None):
+        """POST path with data (bytes or str; None: fields/files/body set before)."""
+        return _swco.swco_http_client_post(self._c, path, data)
+
+    def put(self, path="", data=None):
+        """PUT path with data, as post()."""
+        return _swco.swco_http_client_put(self._c, path, data)
+
+    def delete(self, path=""):
+        """DELETE path; return the status."""
+        return _swco.swco_http_client_delete(self._c, path)
+
+    def download(self, path, file):
+        """GET path into file (created or truncated); return the status."""
+        return _swco.swco_http_client_download(self._c, path, _os.fspath(file))
+
+    @property
+    def status(self):
+        """The last response's status (0 when the last request failed)."""
+        return _swco.swco_http_client_status(self._c)
+
+    @property
+    def body(self):
+        """The last response's body as bytes."""
+        return _swco.swco_http_client_body(self._c)
+
+    @property
+    def headers(self):
+        """The last response's header lines: (name, value) pairs, in order."""
+        c = self._c
+        return [(_swco.swco_http_client_header_name(c, i), _swco.swco_http_client_header_value(c, i))
+                for i in range(_swco.swco_http_client_header_count(c))]
+
+    def header(self, name, default=None, index=0):
+        """Header name's value (any case; index picks among repeats), or default."""
+        value = _swco.swco_http_client_header(self._c, name, index)
+        return default if value is None else value
+
+    @property
+    def url(self):
+        """The URL the last response came from (after redirects)."""
+        return _swco.swco_http_client_effective_url(self._c)
+
+    @property
+    def curl_code(self):
+        """libcurl's CURLcode for the last request (0: it got a response)."""
+        return _swco.swco_http_client_curl_code(self._c)
+
+    @property
+    def error_message(self):
+        """libcurl's message for the last failure ("" after a response)."""
+        return _swco.swco_http_client_error_message(self._c)
 
 
 def async_call(fn, *args, timeout=FOREVER, **kwargs):

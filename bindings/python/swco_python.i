@@ -806,10 +806,11 @@ PyObject *pyswco_wait(PyObject *on_signal);
 PyObject *pyswco_backtrace(long cid);
 PyObject *pyswco_raise(int code);
 
-/* HTTP client over swco_curl_perform() (pyswco_curl.c): a CURL handle is
- * not something SWIG can set up from Python. */
+/* swco.http_request() over swco_http_client (pyswco_curl.c), with the GIL
+ * released outside coroutines; pyswco_curl_flush() closes its idle clients. */
 PyObject *pyswco_curl_request(PyObject *url, PyObject *method, PyObject *body, PyObject *headers,
                               double timeout, int follow, int verify);
+PyObject *pyswco_curl_flush(void);
 
 /* swco.select() over Channel objects (end of pyswco.c). */
 PyObject *pyswco_select(PyObject *pops, PyObject *pushes, double timeout, int block);

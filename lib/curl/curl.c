@@ -28,7 +28,9 @@
  * a handle that another coroutine is using fails cleanly. */
 #include "internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <swco/curl.h>
 
 typedef struct xfer xfer_t;
@@ -38,7 +40,9 @@ typedef struct cmulti {
     CURLM *multi;
     const CURL *last_easy; /* compared only, never dereferenced */
     xfer_t *x;             /* the transfer using it, NULL when idle */
+    int hashed;            /* in the pool's hash under last_easy */
     swco__list_t socks;    /* csock_t.link: every socket libcurl told us of */
+    swco__list_t spare;    /* csock_t.link: freed ones, for reuse */
     swco__list_t link;     /* idle pool */
 } cmulti_t;
 
@@ -64,10 +68,19 @@ struct xfer {
     swco__list_t pending;
 };
 
-static __thread swco__list_t tls_pool;
-static __thread int tls_pool_init;
-static __thread int tls_pool_len;
+/* The thread's idle multi handles: a list, most recently used last, and an
+ * open-addressing hash (linear probing) from the easy handle that used a
+ * multi last to that multi, so a transfer finds its own in O(1) however
+ * many idle ones there are (a scan of the list cost more than the rest of
+ * swco_curl_perform once a few dozen were idle). */
 #define POOL_MAX 256
+#define POOL_HASH 512 /* a power of two, at least 2 * POOL_MAX */
+typedef struct pool {
+    swco__list_t idle;
+    int len;
+    cmulti_t *slot[POOL_HASH];
+} pool_t;
+static SWCO__TLS pool_t *tls_pool;
 
 /* ----------------------------------------------------- reactor side */
 
@@ -143,14 +156,18 @@ static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *so
             sock_unpend(s);
             swco__list_unlink(&s->link);
             curl_multi_assign(m->multi, fd, NULL);
-            free(s);
+            swco__list_push(&m->spare, &s->link); /* the next one reuses it */
         }
         return 0;
     }
     if (!s) {
-        s = calloc(1, sizeof *s);
-        if (!s)
+        if (!swco__list_empty(&m->spare)) {
+            s = SWCO__CONTAINER(m->spare.prev, csock_t, link);
+            swco__list_unlink(&s->link);
+            memset(s, 0, sizeof *s);
+        } else if (!(s = calloc(1, sizeof *s))) {
             return -1;
+        }
         s->m = m;
         s->fd = fd;
         swco__list_init(&s->plink);
@@ -211,12 +228,58 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 
 /* ------------------------------------------------------------- pool */
 
-static void pool_init(void)
+static pool_t *pool_get(void)
 {
-    if (!tls_pool_init) {
-        swco__list_init(&tls_pool);
-        tls_pool_init = 1;
+    if (!tls_pool) {
+        tls_pool = calloc(1, sizeof *tls_pool);
+        if (tls_pool)
+            swco__list_init(&tls_pool->idle);
     }
+    return tls_pool;
+}
+
+static size_t pool_hash(const CURL *easy)
+{
+    uint64_t k = (uint64_t)(uintptr_t)easy >> 4;
+    return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 55) & (POOL_HASH - 1);
+}
+
+static long pool_find(pool_t *p, const CURL *easy)
+{
+    for (size_t i = pool_hash(easy);; i = (i + 1) & (POOL_HASH - 1)) {
+        if (!p->slot[i])
+            return -1;
+        if (p->slot[i]->last_easy == easy)
+            return (long)i;
+    }
+}
+
+/* Remove slot i, shifting back the entries of its probe run. */
+static void pool_unhash(pool_t *p, size_t i)
+{
+    p->slot[i]->hashed = 0;
+    p->slot[i] = NULL;
+    for (size_t j = (i + 1) & (POOL_HASH - 1); p->slot[j]; j = (j + 1) & (POOL_HASH - 1)) {
+        size_t h = pool_hash(p->slot[j]->last_easy);
+        /* j's entry may move to i if its home is not in (i, j] */
+        if (((j - h) & (POOL_HASH - 1)) >= ((j - i) & (POOL_HASH - 1))) {
+            p->slot[i] = p->slot[j];
+            p->slot[j] = NULL;
+            i = j;
+        }
+    }
+}
+
+static void pool_rehash_put(pool_t *p, cmulti_t *m)
+{
+    size_t i = pool_hash(m->last_easy);
+    for (; p->slot[i]; i = (i + 1) & (POOL_HASH - 1))
+        if (p->slot[i]->last_easy == m->last_easy) {
+            p->slot[i]->hashed = 0; /* an older multi of that easy: list only */
+            break;
+        }
+    p->slot[i] = m;
+    m->hashed = 1;
 }
 
 static cmulti_t *multi_new(void)
@@ -230,6 +293,7 @@ static cmulti_t *multi_new(void)
         return NULL;
     }
     swco__list_init(&m->socks);
+    swco__list_init(&m->spare);
     swco__list_init(&m->link);
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
@@ -247,26 +311,35 @@ static void multi_free(cmulti_t *m)
         swco__list_unlink(&s->link);
         free(s);
     }
+    while (!swco__list_empty(&m->spare)) {
+        swco__list_t *l = m->spare.next;
+        swco__list_unlink(l);
+        free(SWCO__CONTAINER(l, csock_t, link));
+    }
     free(m);
 }
 
 static cmulti_t *multi_take(const CURL *easy)
 {
-    pool_init();
-    swco__list_t *pick = NULL;
-    for (swco__list_t *l = tls_pool.next; l != &tls_pool; l = l->next)
-        if (SWCO__CONTAINER(l, cmulti_t, link)->last_easy == easy) {
-            pick = l;
-            break;
-        }
-    if (!pick && !swco__list_empty(&tls_pool))
-        pick = tls_pool.prev; /* the most recently used one */
-    if (pick) {
-        swco__list_unlink(pick);
-        tls_pool_len--;
-        return SWCO__CONTAINER(pick, cmulti_t, link);
+    pool_t *p = pool_get();
+    if (!p)
+        return NULL;
+    cmulti_t *m = NULL;
+    long i = pool_find(p, easy);
+    if (i >= 0) {
+        m = p->slot[i];
+    } else if (!swco__list_empty(&p->idle)) {
+        m = SWCO__CONTAINER(p->idle.prev, cmulti_t, link); /* the most recently used */
+        if (m->hashed)
+            i = pool_find(p, m->last_easy);
     }
-    return multi_new();
+    if (!m)
+        return multi_new();
+    if (i >= 0)
+        pool_unhash(p, (size_t)i);
+    swco__list_unlink(&m->link);
+    p->len--;
+    return m;
 }
 
 static void multi_give_back(cmulti_t *m, const CURL *easy)
@@ -276,24 +349,29 @@ static void multi_give_back(cmulti_t *m, const CURL *easy)
     /* Sockets of cached connections are not watched between transfers. */
     for (swco__list_t *l = m->socks.next; l != &m->socks; l = l->next)
         sock_unregister(SWCO__CONTAINER(l, csock_t, link));
-    if (tls_pool_len >= POOL_MAX) {
+    pool_t *p = pool_get();
+    if (!p || p->len >= POOL_MAX) {
         multi_free(m);
         return;
     }
-    swco__list_push(&tls_pool, &m->link);
-    tls_pool_len++;
+    swco__list_push(&p->idle, &m->link);
+    p->len++;
+    if (easy)
+        pool_rehash_put(p, m);
 }
 
 int swco_curl_cleanup(void)
 {
-    if (!tls_pool_init)
+    pool_t *p = tls_pool;
+    if (!p)
         return 0;
-    while (!swco__list_empty(&tls_pool)) {
-        swco__list_t *l = tls_pool.next;
+    tls_pool = NULL;
+    while (!swco__list_empty(&p->idle)) {
+        swco__list_t *l = p->idle.next;
         swco__list_unlink(l);
         multi_free(SWCO__CONTAINER(l, cmulti_t, link));
     }
-    tls_pool_len = 0;
+    free(p);
     return 0;
 }
 

@@ -3054,5 +3054,115 @@ class TestSelect(unittest.TestCase):
         self.assertEqual(a.pop(), "stays")
 
 
+class TestHttpClient(unittest.TestCase):
+    """swco.HttpClient over swco_http_client, against _HttpServer."""
+
+    def serve(self, client):
+        def main():
+            server = _HttpServer()
+            try:
+                client(server)
+            finally:
+                server.close()
+        swco.run(main)
+
+    def test_requests_headers_cookies_forms(self):
+        def client(server):
+            with swco.HttpClient(server.url, timeout=5) as c:
+                self.assertEqual(c.get("/hello"), 200)
+                self.assertEqual((c.status, c.body, c.url), (200, b"hello world",
+                                                             server.url + "/hello"))
+                self.assertEqual(c.header("CONTENT-LENGTH"), "11")
+                self.assertEqual(c.post("/echo", b"\x00\xffdata"), 200)
+                self.assertEqual(c.body, b"POST \x00\xffdata")
+                self.assertEqual(c.put("echo", "é"), 200)
+                self.assertEqual(c.body, "PUT é".encode())
+                self.assertEqual(c.delete("/echo"), 200)
+                self.assertEqual(c.body, b"DELETE ")
+                self.assertEqual(c.request("patch", "/echo"), 200)
+                self.assertEqual(c.body, b"PATCH ")
+                self.assertEqual(c.get("/missing"), 404)
+                # headers sent with every request; response headers with repeats
+                c.set_header("X-Test", "yes")
+                c.add_header("X-Rep", "1")
+                c.add_header("X-Rep", "2")
+                c.set_cookie("flavour", "oat")
+                self.assertEqual(c.get("/headers"), 200)
+                sent = c.body.decode()
+                self.assertIn("x-test: yes\n", sent)
+                self.assertIn("x-rep: 1\nx-rep: 2\n", sent)
+                self.assertIn("cookie: flavour=oat\n", sent)
+                self.assertEqual(c.cookie("flavour"), "oat")
+                self.assertIsNone(c.cookie("absent"))
+                self.assertEqual((c.header("x-reply"), c.header("X-Reply", index=1)),
+                                 ("one", "two"))
+                self.assertIsNone(c.header("x-reply", index=2))
+                self.assertEqual([v for k, v in c.headers if k == "X-Reply"], ["one", "two"])
+                c.clear_headers()
+                c.clear_cookies()
+                c.get("/headers")
+                self.assertNotIn("x-test", c.body.decode())
+                self.assertNotIn("cookie", c.body.decode())
+                # a form, then a multipart upload
+                c.add_field("a", "1 2")
+                c.add_field("b", "&")
+                self.assertEqual(c.post("/echo"), 200)
+                self.assertEqual(c.body, b"POST a=1%202&b=%26")
+                c.add_field("title", "t")
+                c.add_data("blob", b"\x01\x02", filename="b.bin")
+                self.assertEqual(c.post("/echo"), 200)
+                self.assertIn(b'name="blob"; filename="b.bin"', c.body)
+                self.assertIn(b"\x01\x02", c.body)
+                # redirects as an option; download to a file
+                self.assertEqual(c.get("/redirect"), 302)
+                c.set("follow_redirects", 5)
+                self.assertEqual(c.get("/redirect"), 200)
+                self.assertEqual(c.url, server.url + "/hello")
+                path = os.path.join(tmp, "dl")
+                self.assertEqual(c.download("/hello", path), 200)
+                self.assertEqual(c.body, b"")
+                with open(path, "rb") as f:
+                    self.assertEqual(f.read(), b"hello world")
+
+        tmp = tempfile.mkdtemp()
+        try:
+            self.serve(client)
+        finally:
+            shutil.rmtree(tmp)
+
+    def test_errors(self):
+        holder = _socket.socket()  # bound, not listening: refused
+        holder.bind(("127.0.0.1", 0))
+        closed = "http://127.0.0.1:%d" % holder.getsockname()[1]
+
+        def client(server):
+            c = swco.HttpClient(server.url)
+            c.set_timeout(5, 0.3)
+            with self.assertRaises(swco.TimeoutError):
+                c.get("/stall")
+            self.assertEqual(c.curl_code, 28)
+            self.assertNotEqual(c.error_message, "")
+            c.set("timeout", 0)
+            self.assertEqual(c.get("/hello"), 200)
+            with self.assertRaises(swco.Error) as cm:
+                c.set("no_such_option", 1)
+            self.assertEqual(cm.exception.name, "SWCO_EOPTION")
+            with self.assertRaises(swco.Error):
+                c.set_header("Bad Name", "x")
+            c.close()
+            with self.assertRaises(ValueError):
+                swco.HttpClient("ftp://127.0.0.1/")
+            r = swco.HttpClient(closed)
+            with self.assertRaises(swco.Error) as cm:
+                r.get("/")
+            self.assertEqual(cm.exception.code, -errno.ECONNREFUSED)
+            self.assertEqual(r.curl_code, 7)
+
+        try:
+            self.serve(client)
+        finally:
+            holder.close()
+
+
 if __name__ == "__main__":
     unittest.main()
