@@ -52,6 +52,8 @@ typedef struct wsconn {
     int close_sent;
     int close_code;
     char *close_reason;
+    int feeding;             /* in ws_receive: the reader is in use */
+    int dead;                /* closed and done while feeding: free after */
 } wsconn_t;
 
 static size_t queue_limit(const wsconn_t *w)
@@ -295,7 +297,10 @@ static void runner(void *arg)
             ((swco_ws_close_fn)c->fn)(w->srv, w->fd, w->close_code,
                                       w->close_reason ? w->close_reason : "", c->arg);
         swco_server_t *srv = w->srv;
-        conn_free(w);
+        if (w->feeding)
+            w->dead = 1; /* a callback closed it from inside ws_receive's feed */
+        else
+            conn_free(w);
         swco__srv_work_end(srv);
         return;
     }
@@ -402,6 +407,8 @@ static int on_frame(void *arg, int opcode, swco__hbuf_t *buf)
 {
     wsconn_t *w = arg;
     const swco__http_lopts_t *o = w->opt;
+    if (w->gone)
+        return 1; /* closed meanwhile: the rest is not read */
     switch (opcode) {
     case SWCO_WS_TEXT:
     case SWCO_WS_BINARY:
@@ -475,8 +482,16 @@ static void ws_receive(void *cs, const char *data, size_t len)
         return;
     if (w->rd.failed)
         return; /* after a protocol error: wait for the hang-up */
+    /* Coroutines start at once: a message callback may close the
+     * connection (and its close callback run) before the feed returns. */
+    w->feeding = 1;
     int rc = swco__ws_reader_feed(&w->rd, data, len, on_frame, w);
-    if (rc >= 1000)
+    w->feeding = 0;
+    if (w->dead) {
+        conn_free(w);
+        return;
+    }
+    if (rc >= 1000 && !w->gone)
         fail_conn(w, rc);
 }
 
