@@ -44,6 +44,7 @@ typedef struct wsconn {
     int tx_usable;           /* our deflater can honour its window */
     swco_mutex_t *txlock;    /* compressed sends from coroutines */
     int tx_inflight;
+    swco__hbuf_t zout;       /* a compressed message on its way out */
     ev_t *head, *tail;
     size_t queued;           /* bytes of messages waiting */
     int paused;
@@ -103,7 +104,6 @@ static int send_frame(swco_server_t *srv, long long fd, int opcode, int more, in
     return rc;
 }
 
-static SWCO__TLS swco__hbuf_t zbuf; /* this worker's compression output */
 
 /* The serving worker's push: compress when negotiated and allowed. */
 static int push_local(wsconn_t *w, int opcode, int more, int compress, const void *data,
@@ -124,16 +124,14 @@ static int push_local(wsconn_t *w, int opcode, int more, int compress, const voi
         return send_frame(w->srv, w->fd, opcode, more, 0, data, len);
     }
     w->tx_inflight++;
-    zbuf.len = 0;
-    int rc = swco__ws_deflate(&w->tx, data, len, &zbuf);
-    if (rc == 0) {
-        /* the frame is built (and zbuf read) before any wait */
-        rc = send_frame(w->srv, w->fd, opcode, 0, 1, zbuf.p, zbuf.len);
-    } else {
+    w->zout.len = 0;
+    int rc = swco__ws_deflate(&w->tx, data, len, &w->zout);
+    if (rc == 0)
+        rc = send_frame(w->srv, w->fd, opcode, 0, 1, w->zout.p, w->zout.len);
+    else
         rc = send_frame(w->srv, w->fd, opcode, more, 0, data, len);
-    }
-    if (zbuf.cap > (1u << 20))
-        swco__hbuf_free(&zbuf);
+    if (w->zout.cap > 8192)
+        swco__hbuf_free(&w->zout); /* an idle connection keeps little */
     w->tx_inflight--;
     if (in_co)
         swco_mutex_unlock(w->txlock);
@@ -261,6 +259,7 @@ static void conn_free(wsconn_t *w)
     swco__ws_reader_free(&w->rd);
     swco__ws_zip_free(&w->rx);
     swco__ws_zip_free(&w->tx);
+    swco__hbuf_free(&w->zout);
     if (w->txlock)
         swco_mutex_free(w->txlock);
     free(w->close_reason);
