@@ -749,6 +749,10 @@ static void on_message(swco_server_t *srv, long long fd, int opcode, const char 
         ck_assert_int_eq(swco_ws_push(srv, fd, "x", 1, SWCO_WS_TEXT, 0), SWCO_ENOCONN);
         return;
     }
+    if (opcode == SWCO_WS_TEXT && !strcmp(data, "kill")) {
+        swco_server_close(srv, fd, 0); /* no close frame */
+        return;
+    }
     if (opcode == SWCO_WS_TEXT && !strcmp(data, "whoami")) {
         snprintf(b, sizeof b, "w%d", swco_server_worker_id(srv));
         push_text(srv, fd, b);
@@ -1059,6 +1063,7 @@ static const char *py_raw =
     "if case == 'unmasked': s.sendall(fr(1, b'x', mask=False))\n"
     "if case == 'frag': s.sendall(fr(1, b'frag', fin=False) + fr(9, b'mid') + fr(0, b'mented')\n"
     "    + fr(8, b''))\n"
+    "if case == 'kill': s.sendall(fr(1, b'first') + fr(1, b'kill') + b''.join(fr(1, b'm%d' % i) for i in range(20)))\n"
     "if case == 'pipelined': s.sendall(b''.join(fr(1, b'm%d' % i) for i in range(50)) + fr(8, b'\\x03\\xe8'))\n"
     "try:\n"
     "    while True:\n"
@@ -1371,6 +1376,33 @@ START_TEST(server_handshake_refusals)
 }
 END_TEST
 
+/* A message callback that closes the connection while more messages of
+ * the same read wait: nothing after it is handed over, the close callback
+ * runs once (1006: no close frame), nothing is used after it is freed
+ * (the ASan build checks). */
+START_TEST(server_close_inside_message)
+{
+    const char *py = python_ws();
+    if (!py)
+        return;
+    srvcfg_t cfg = {SWCO_SERVER_BASE, 1, 0, NULL, NULL};
+    int port;
+    child_t c = start_server(&cfg, &port);
+    char ev[256];
+    for (int i = 0; i < 3; i++) {
+        raw_case(py, port, "kill", "HTTP/1.1 101 Switching Protocols\n1 first\neof before close\n");
+        next_event(&c, ev, sizeof ev);
+        ck_assert_str_eq(ev, "open /raw");
+        next_event(&c, ev, sizeof ev);
+        ck_assert_str_eq(ev, "close 1006 ");
+    }
+    /* the worker still serves */
+    raw_case(py, port, "frag",
+             "HTTP/1.1 101 Switching Protocols\n10 mid\n1 fragmented\nclose 1000\neof\n");
+    stop_server(&c);
+}
+END_TEST
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -1407,6 +1439,7 @@ int main(void)
     tcase_add_test(tc, server_own_client_thread);
     tcase_add_test(tc, deflate_empty_messages);
     tcase_add_test(tc, server_handshake_refusals);
+    tcase_add_test(tc, server_close_inside_message);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

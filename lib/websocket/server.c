@@ -44,6 +44,7 @@ typedef struct wsconn {
     int tx_usable;           /* our deflater can honour its window */
     swco_mutex_t *txlock;    /* compressed sends from coroutines */
     int tx_inflight;
+    swco__hbuf_t zout;       /* a compressed message on its way out */
     ev_t *head, *tail;
     size_t queued;           /* bytes of messages waiting */
     int paused;
@@ -52,6 +53,8 @@ typedef struct wsconn {
     int close_sent;
     int close_code;
     char *close_reason;
+    int feeding;             /* in ws_receive: the reader is in use */
+    int dead;                /* closed and done while feeding: free after */
 } wsconn_t;
 
 static size_t queue_limit(const wsconn_t *w)
@@ -101,7 +104,6 @@ static int send_frame(swco_server_t *srv, long long fd, int opcode, int more, in
     return rc;
 }
 
-static SWCO__TLS swco__hbuf_t zbuf; /* this worker's compression output */
 
 /* The serving worker's push: compress when negotiated and allowed. */
 static int push_local(wsconn_t *w, int opcode, int more, int compress, const void *data,
@@ -122,16 +124,14 @@ static int push_local(wsconn_t *w, int opcode, int more, int compress, const voi
         return send_frame(w->srv, w->fd, opcode, more, 0, data, len);
     }
     w->tx_inflight++;
-    zbuf.len = 0;
-    int rc = swco__ws_deflate(&w->tx, data, len, &zbuf);
-    if (rc == 0) {
-        /* the frame is built (and zbuf read) before any wait */
-        rc = send_frame(w->srv, w->fd, opcode, 0, 1, zbuf.p, zbuf.len);
-    } else {
+    w->zout.len = 0;
+    int rc = swco__ws_deflate(&w->tx, data, len, &w->zout);
+    if (rc == 0)
+        rc = send_frame(w->srv, w->fd, opcode, 0, 1, w->zout.p, w->zout.len);
+    else
         rc = send_frame(w->srv, w->fd, opcode, more, 0, data, len);
-    }
-    if (zbuf.cap > (1u << 20))
-        swco__hbuf_free(&zbuf);
+    if (w->zout.cap > 8192)
+        swco__hbuf_free(&w->zout); /* an idle connection keeps little */
     w->tx_inflight--;
     if (in_co)
         swco_mutex_unlock(w->txlock);
@@ -259,6 +259,7 @@ static void conn_free(wsconn_t *w)
     swco__ws_reader_free(&w->rd);
     swco__ws_zip_free(&w->rx);
     swco__ws_zip_free(&w->tx);
+    swco__hbuf_free(&w->zout);
     if (w->txlock)
         swco_mutex_free(w->txlock);
     free(w->close_reason);
@@ -295,7 +296,10 @@ static void runner(void *arg)
             ((swco_ws_close_fn)c->fn)(w->srv, w->fd, w->close_code,
                                       w->close_reason ? w->close_reason : "", c->arg);
         swco_server_t *srv = w->srv;
-        conn_free(w);
+        if (w->feeding)
+            w->dead = 1; /* a callback closed it from inside ws_receive's feed */
+        else
+            conn_free(w);
         swco__srv_work_end(srv);
         return;
     }
@@ -402,6 +406,8 @@ static int on_frame(void *arg, int opcode, swco__hbuf_t *buf)
 {
     wsconn_t *w = arg;
     const swco__http_lopts_t *o = w->opt;
+    if (w->gone)
+        return 1; /* closed meanwhile: the rest is not read */
     switch (opcode) {
     case SWCO_WS_TEXT:
     case SWCO_WS_BINARY:
@@ -475,8 +481,16 @@ static void ws_receive(void *cs, const char *data, size_t len)
         return;
     if (w->rd.failed)
         return; /* after a protocol error: wait for the hang-up */
+    /* Coroutines start at once: a message callback may close the
+     * connection (and its close callback run) before the feed returns. */
+    w->feeding = 1;
     int rc = swco__ws_reader_feed(&w->rd, data, len, on_frame, w);
-    if (rc >= 1000)
+    w->feeding = 0;
+    if (w->dead) {
+        conn_free(w);
+        return;
+    }
+    if (rc >= 1000 && !w->gone)
         fail_conn(w, rc);
 }
 
