@@ -48,6 +48,10 @@
  *                                              pairs (a dict); on error
  *                                              the failing name goes with
  *                                              the error
+ *    size_t *SWCO_RESULT_LEN                   no input: the length of the
+ *                                              returned const char *, which
+ *                                              comes back as that many
+ *                                              bytes (NULL: none)
  *
  *  - callbacks: SWCO_CALLBACK(fn_type) is expanded for every callback type
  *    below.  A language defines it (before %including this file) to emit
@@ -106,6 +110,9 @@ SWCO_OBJECT(swco_socket, swco_socket_free)
 SWCO_OBJECT(swco_ssl_ctx, swco_ssl_ctx_free)
 SWCO_OBJECT(swco_addrinfo, swco_addrinfo_free)
 SWCO_OBJECT(swco_server, swco_server_free)
+/* A handler's response belongs to the library (the binding's object does
+ * not own it); one from swco_http_response_create is the caller's. */
+SWCO_OBJECT(swco_http_response, swco_http_response_free)
 
 %newobject swco_channel_new;
 %newobject swco_channel_new_ex;
@@ -127,6 +134,8 @@ SWCO_OBJECT(swco_server, swco_server_free)
 %newobject swco_ssl_ctx_new;
 %newobject swco_dns_getaddrinfo;
 %newobject swco_server_new;
+%newobject swco_http_server_new;
+%newobject swco_http_response_create;
 
 /* Structs the library fills: a zeroed one from the language's constructor,
  * with its size field set when it has one (SWCO_STRUCT_SIZE). */
@@ -197,6 +206,8 @@ SWCO_STRUCT(swco_server_worker_stats)
         size_t *SWCO_BAD_INDEX) {
     (const char *const *names, const char *const *values, size_t n, size_t *bad_index)
 };
+/* swco_http_request_body, swco_http_request_raw_header */
+%apply size_t *SWCO_RESULT_LEN { size_t *len };
 /* swco_process_wait_any: both are results (the call returns 1 or 0). */
 %apply int *OUTPUT { int *pid, int *status } ;
 
@@ -225,6 +236,7 @@ SWCO_CALLBACK(swco_server_task_fn)
 SWCO_CALLBACK(swco_server_finish_fn)
 SWCO_CALLBACK(swco_server_message_fn)
 SWCO_CALLBACK(swco_server_dispatch_fn)
+SWCO_CALLBACK(swco_http_handler_fn)
 
 /* ----------------------------------------------------------- libcurl
  * A CURL easy handle is an opaque pointer to a binding (one made by the
@@ -283,3 +295,4 @@ static int swco__bind_hook(const char *name, int arg, int has_arg)
 %include <swco/curl.h>
 %include <swco/hook.h>
 %include <swco/server.h>
+%include <swco/http.h>

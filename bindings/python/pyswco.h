@@ -62,6 +62,12 @@ int pyswco_curl_init(PyObject *module_dict);
 PyObject *pyswco_curl_request(PyObject *url, PyObject *method, PyObject *body, PyObject *headers,
                               double timeout, int follow, int verify);
 
+/* swco.http helpers (pyswco_http.c). */
+PyObject *pyswco_http_params(swco_http_request_t *req, int kind);
+PyObject *pyswco_http_files(swco_http_request_t *req);
+PyObject *pyswco_http_body(swco_http_request_t *req);
+PyObject *pyswco_http_request_info(swco_http_request_t *req);
+
 /* swco.select() over Channel objects (end of pyswco.c). */
 PyObject *pyswco_select(PyObject *pops, PyObject *pushes, double timeout, int block);
 

@@ -402,6 +402,23 @@ static void pyswco_option_error(const char *name, size_t index)
     $1 = PyUnicode_Check($input) || PyBytes_Check($input);
 }
 
+/* size_t *len of a call returning const char *: the result as that many
+ * bytes (None when NULL). */
+%typemap(in, numinputs=0) size_t *SWCO_RESULT_LEN (size_t rlen = 0) {
+    $1 = &rlen;
+}
+%typemap(argout) size_t *SWCO_RESULT_LEN {
+    Py_XDECREF($result);
+    if (result) {
+        $result = PyBytes_FromStringAndSize((const char *)result, (Py_ssize_t)rlen$argnum);
+    } else {
+        Py_INCREF(Py_None);
+        $result = Py_None;
+    }
+    if (!$result)
+        SWIG_fail;
+}
+
 /* (names, values, n, bad_index): one argument, a dict or a sequence of
  * (name, value) pairs of str or bytes. */
 %typemap(in) (const char *const *SWCO_NAMES, const char *const *SWCO_VALUES, size_t SWCO_NPAIRS,
@@ -602,6 +619,18 @@ static void pyswco_cb_swco_server_message_fn(swco_server_t *srv, int src_worker_
                     (Py_ssize_t)len);
 }
 
+/* An HTTP request handler runs in the request's coroutine; req and resp
+ * are the library's (the proxies own nothing) and valid until it returns:
+ * swco.http.Request/Response stop using them then. */
+static void pyswco_cb_swco_http_handler_fn(swco_server_t *srv, swco_http_request_t *req,
+                                           swco_http_response_t *resp, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(NNN)", 0, PYSWCO_SRV(srv),
+                    SWIG_NewPointerObj(req, SWIGTYPE_p_swco_http_request, 0),
+                    SWIG_NewPointerObj(resp, SWIGTYPE_p_swco_http_response, 0));
+}
+
 /* PROCESS mode calls it in the master's reactor threads, where this
  * interpreter (whose lock the master's main thread holds while the server
  * runs) cannot run: there it answers -1, which dispatches by fd mod. */
@@ -705,6 +734,22 @@ SWCO_PY_CTOR(swco_dns_getaddrinfo)
         SWIG_fail;
     }
 }
+
+%exception swco_http_server_new {
+    if (arg3 == SWCO_SERVER_THREAD) {
+        pyswco_raise_msg(-ENOTSUP, "swco.http.Server: THREAD mode runs the workers as threads "
+                                   "of one interpreter, which its global lock serialises; use "
+                                   "SERVER_BASE or SERVER_PROCESS (worker processes)");
+        SWIG_fail;
+    }
+    $action
+    if (!result) {
+        if (!PyErr_Occurred())
+            pyswco_raise(swco_last_error());
+        SWIG_fail;
+    }
+}
+SWCO_PY_CTOR(swco_http_response_create)
 
 /* swco_server_start forks the manager, workers and task workers as
  * swco_pool_start does; the server's callbacks run in coroutines it creates
@@ -810,6 +855,14 @@ PyObject *pyswco_raise(int code);
  * not something SWIG can set up from Python. */
 PyObject *pyswco_curl_request(PyObject *url, PyObject *method, PyObject *body, PyObject *headers,
                               double timeout, int follow, int verify);
+
+/* swco.http's request accessors that return many values at once
+ * (pyswco_http.c): lists of (name, value bytes) pairs, uploaded files,
+ * the body as bytes, the request line's fields. */
+PyObject *pyswco_http_params(swco_http_request_t *req, int kind);
+PyObject *pyswco_http_files(swco_http_request_t *req);
+PyObject *pyswco_http_body(swco_http_request_t *req);
+PyObject *pyswco_http_request_info(swco_http_request_t *req);
 
 /* swco.select() over Channel objects (end of pyswco.c). */
 PyObject *pyswco_select(PyObject *pops, PyObject *pushes, double timeout, int block);
