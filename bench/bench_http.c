@@ -152,7 +152,8 @@ static int stop_server(server_t *s)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static pid_t spawn(char *const argv[], char *const env[], int out_fd)
+/* Start argv with out_fd as its stdout (and its stderr too when quiet). */
+static pid_t spawn(char *const argv[], char *const env[], int out_fd, int quiet)
 {
     pid_t pid = fork();
     if (pid < 0)
@@ -160,6 +161,8 @@ static pid_t spawn(char *const argv[], char *const env[], int out_fd)
     if (pid == 0) {
         if (out_fd >= 0)
             dup2(out_fd, 1);
+        if (out_fd >= 0 && quiet)
+            dup2(out_fd, 2);
         int null = open("/dev/null", O_RDONLY);
         if (null >= 0)
             dup2(null, 0);
@@ -181,7 +184,7 @@ static int start_announcing(server_t *s, const char *name, char *const argv[], c
     if (pipe2(p, O_CLOEXEC) != 0)
         die("pipe: %s", strerror(errno));
     s->name = name;
-    s->pid = spawn(argv, env, p[1]);
+    s->pid = spawn(argv, env, p[1], 0);
     s->port = 0;
     close(p[1]);
     char line[128];
@@ -227,7 +230,7 @@ static int start_quiet(server_t *s, const char *name, int port, char *const argv
 {
     int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
     s->name = name;
-    s->pid = spawn(argv, NULL, null);
+    s->pid = spawn(argv, NULL, null, 1); /* its own log says what went wrong */
     s->port = port;
     close(null);
     double end = now() + 30;
@@ -469,15 +472,18 @@ static load_t measure(const char *name, starter_fn start, int workers, load_fn l
 static void print_line(const char *what, load_t ours, const char *const *peer_names,
                        const load_t *peers, int npeers, const char *unit)
 {
-    printf("%-34s swco %9.0f %s%s", what, ours.ok ? ours.rps : 0.0, unit, ours.note);
+    if (ours.ok)
+        printf("%-37s swco %7.0f %s%s", what, ours.rps, unit, ours.note);
+    else
+        printf("%-37s swco: failed%s", what, ours.note[0] ? "" : " (no figure)");
     for (int i = 0; i < npeers; i++) {
         if (!peers[i].ok)
-            printf(" | %s: skipped%s", peer_names[i], peers[i].note[0] ? "" : "");
+            printf(" | %s: skipped", peer_names[i]);
         else if (ours.ok)
-            printf(" | %s %9.0f (swco/%s %.2fx)%s", peer_names[i], peers[i].rps, peer_names[i],
+            printf(" | %s %7.0f (swco/%s %.2fx)%s", peer_names[i], peers[i].rps, peer_names[i],
                    ours.rps / peers[i].rps, peers[i].note);
         else
-            printf(" | %s %9.0f%s", peer_names[i], peers[i].rps, peers[i].note);
+            printf(" | %s %7.0f%s", peer_names[i], peers[i].rps, peers[i].note);
     }
     printf("\n");
     fflush(stdout);
