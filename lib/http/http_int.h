@@ -79,6 +79,11 @@ const swco__kv_t *swco__kv_find(const swco__kvlist_t *l, const char *name, int i
 /* Remove every pair named name (icase); how many. */
 size_t swco__kv_remove(swco__kvlist_t *l, const char *name, int icase);
 void swco__kv_free(swco__kvlist_t *l);
+/* util.c (h1): swco__kv_add for a list whose array lives in arena a (never
+ * swco__kv_free it: the arena owns it).  A request's lists[HEADER] and a
+ * response's headers and trailers are such lists. */
+int swco__kv_add_arena(swco__arena_t *a, swco__kvlist_t *l, const char *name, size_t name_len,
+                       const char *value, size_t value_len);
 
 /* ------------------------------------------------------------- request */
 
@@ -246,5 +251,24 @@ void *swco__ws_server_accept(swco_http_request_t *req, swco_http_response_t *res
 /* h1.c: the handler for a request on listener (its own or the server's),
  * NULL when none. */
 const swco__srv_cb_t *swco__http_handler(const swco_server_t *srv, int listener);
+
+/* h1.c: swco_http_response_create for an HTTP/1 connection (response.c
+ * calls it; HTTP/2 will add its own).  NULL with the last error set. */
+swco_http_response_t *swco__http1_response_create(swco_server_t *srv, long long fd);
+
+/* h1.c, for tests and the fuzz target: one HTTP/1 connection without a
+ * server or sockets.  Bytes fed to it are parsed as a connection's input;
+ * every request runs fn (srv NULL) in a coroutine as a real one would, and
+ * what the server would send is collected.  o: the listener options
+ * (NULL: defaults); max_body: package_max_length. */
+typedef struct swco__http1_sim swco__http1_sim_t;
+swco__http1_sim_t *swco__http1_sim_new(const swco__http_lopts_t *o, size_t max_body,
+                                       swco_http_handler_fn fn, void *arg);
+/* Feed bytes: 0, or 1 once the server closed the connection. */
+int swco__http1_sim_feed(swco__http1_sim_t *s, const char *data, size_t len);
+/* Everything sent so far (NUL-terminated). */
+const char *swco__http1_sim_output(const swco__http1_sim_t *s, size_t *len);
+/* The peer closes: requests still running see SWCO_ENOCONN and end. */
+void swco__http1_sim_free(swco__http1_sim_t *s);
 
 #endif

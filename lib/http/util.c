@@ -160,3 +160,24 @@ void swco__kv_free(swco__kvlist_t *l)
     l->v = NULL;
     l->n = l->cap = 0;
 }
+
+int swco__kv_add_arena(swco__arena_t *a, swco__kvlist_t *l, const char *name, size_t name_len,
+                       const char *value, size_t value_len)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        swco__kv_t *v = swco__arena_alloc(a, cap * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        if (l->n)
+            memcpy(v, l->v, l->n * sizeof *v);
+        l->v = v; /* the old array stays in the arena until it is freed */
+        l->cap = cap;
+    }
+    swco__kv_t *kv = &l->v[l->n++];
+    kv->name = name;
+    kv->name_len = name_len;
+    kv->value = value;
+    kv->value_len = value_len;
+    return 0;
+}
