@@ -40,6 +40,14 @@ static void on_request(swco_server_t *srv, swco_http_request_t *req,
 {
     (void)srv;
     (void)arg;
+    /* A body is read and dropped (as nginx's `return` does), so that an
+     * upload of any size ends in a response on an open keep-alive
+     * connection instead of a close with the body left unread. */
+    if (swco_http_request_content_length(req) != 0) {
+        char buf[16384];
+        while (swco_http_request_read(req, buf, sizeof buf, 0) > 0) {
+        }
+    }
     if (page && strcmp(swco_http_request_path(req), "/") == 0) {
         swco_http_response_header(resp, "Content-Type", "text/html; charset=utf-8");
         swco_http_response_end(resp, page, page_len);

@@ -80,7 +80,8 @@ def run(args, **kw):
 def curl_checks(port, what):
     base = f"http://127.0.0.1:{port}"
     # two URLs, one connection: the second transfer makes no new connection
-    r = run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{num_connects} %{size_download}\n",
+    r = run(["curl", "-sS", "-o", "/dev/null", "-o", "/dev/null",
+             "-w", "%{http_code} %{num_connects} %{size_download}\n",
              base + "/a", base + "/b?x=1"])
     if r.returncode != 0 or r.stdout != b"200 1 13\n200 0 13\n":
         fail(f"{what}: curl keep-alive: status {r.returncode}, {r.stdout!r} {r.stderr!r}")

@@ -394,12 +394,16 @@ static void pyswco_option_error(const char *name, size_t index)
     PyErr_Restore(type, value, tb);
 }
 %}
+/* None is NULL: a header value that removes the header; an option
+ * refuses it (-EINVAL). */
 %typemap(in) const char *SWCO_TEXT_IN {
-    if (pyswco_text_arg($input, (const char **)&$1) < 0)
+    if ($input == Py_None)
+        $1 = NULL;
+    else if (pyswco_text_arg($input, (const char **)&$1) < 0)
         SWIG_fail;
 }
 %typemap(typecheck) const char *SWCO_TEXT_IN {
-    $1 = PyUnicode_Check($input) || PyBytes_Check($input);
+    $1 = $input == Py_None || PyUnicode_Check($input) || PyBytes_Check($input);
 }
 
 /* size_t *len of a call returning const char *: the result as that many

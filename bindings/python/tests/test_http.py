@@ -7,6 +7,7 @@ are HTTP clients from the standard library (http.client, urllib) on
 loopback, and stop the server with SIGTERM.  Nothing waits by the clock.
 """
 
+import errno
 import hashlib
 import http.client
 import json
@@ -69,8 +70,9 @@ def describe(req):
 
 class HttpServerTest(unittest.TestCase):
 
-    def server(self, body):
-        return ServerProcess(self, "import swco.http\n" + textwrap.dedent(body))
+    def server(self, body, prelude=""):
+        return ServerProcess(self, "import swco.http\n" + textwrap.dedent(prelude)
+                             + textwrap.dedent(body))
 
     def test_hello_keepalive(self):
         """A handler's return value is the body; one connection carries
@@ -102,7 +104,7 @@ class HttpServerTest(unittest.TestCase):
     def test_request_fields(self):
         """method, uri, path (decoded), query (repeats kept), headers
         (case-insensitive), cookies, client address."""
-        srv = self.server(REQUEST_JSON + """
+        srv = self.server(prelude=REQUEST_JSON, body="""
             srv = swco.http.Server("127.0.0.1", 0)
             srv.on("request", lambda req, resp: describe(req))
             say("listening on", srv.port)
@@ -403,7 +405,7 @@ class HttpServerTest(unittest.TestCase):
     def test_thread_mode_refused(self):
         with self.assertRaises(swco.Error) as cm:
             swco.http.Server("127.0.0.1", 0, mode=swco.SERVER_THREAD)
-        self.assertEqual(cm.exception.name, "ENOTSUP")
+        self.assertEqual(cm.exception.code, -errno.ENOTSUP)
 
     def test_module(self):
         self.assertIs(swco.http, __import__("swco.http").http)
