@@ -65,6 +65,42 @@ static int set(swco_server_t *srv, const char *name, const char *value)
     return err;
 }
 
+#ifdef HELLO_WEBSOCKET
+/* Only /ws upgrades; any other path asked to upgrade gets 404. */
+static int on_handshake(swco_server_t *srv, swco_http_request_t *req, swco_http_response_t *resp,
+                        void *arg)
+{
+    (void)srv;
+    (void)resp;
+    (void)arg;
+    return strcmp(swco_http_request_path(req), "/ws") == 0 ? 0 : 404;
+}
+
+/* Every message goes back as it came, text or binary. */
+static void on_message(swco_server_t *srv, long long fd, int opcode, const char *data, size_t len,
+                       void *arg)
+{
+    (void)arg;
+    int err = swco_ws_push(srv, fd, data, len, opcode, 0);
+    if (err && err != SWCO_ENOCONN) /* a client that reads nothing: let it go */
+        swco_ws_disconnect(srv, fd, SWCO_WS_CLOSE_SERVER_ERROR, NULL);
+}
+
+/* /ws on the same listener, permessage-deflate offered to clients that
+ * ask (browsers do). */
+static int websocket_setup(swco_server_t *srv)
+{
+    int err = set(srv, "open_websocket_protocol", "1");
+    if (!err)
+        err = set(srv, "websocket_compression", "1");
+    if (!err)
+        err = swco_ws_on_handshake(srv, on_handshake, NULL, NULL);
+    if (!err)
+        err = swco_ws_on_message(srv, on_message, NULL, NULL);
+    return err;
+}
+#endif
+
 static int read_page(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -167,6 +203,10 @@ int main(int argc, char **argv)
     int err = 0;
     if (workers)
         err = set(srv, "worker_num", workers);
+#ifdef HELLO_WEBSOCKET
+    if (!err)
+        err = websocket_setup(srv);
+#endif
     for (size_t i = 0; i < nsets && !err; i++)
         err = set(srv, names[i], values[i]);
     if (!err)
