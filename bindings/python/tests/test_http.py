@@ -402,6 +402,23 @@ class HttpServerTest(unittest.TestCase):
         self.assertEqual(body, b"extra 1")
         self.assertEqual(srv.stop(), 0)
 
+    def test_example(self):
+        """examples/python/http_hello.py as the README shows it."""
+        here = os.path.dirname(os.path.abspath(__file__))
+        example = os.path.join(here, "..", "..", "..", "examples", "python", "http_hello.py")
+        with open(example) as f:
+            code = f.read()
+        srv = ServerProcess(self, "sys.argv = ['http_hello.py', '--port', '0']\n" + code)
+        c = conn(self, srv.port)
+        resp, body = get(c, "GET", "/")
+        self.assertEqual((resp.status, body), (200, b"Hello, World!"))
+        resp, body = get(c, "GET", "/hello?name=Ann")
+        self.assertEqual(body, b"Hello, Ann!")
+        resp, body = get(c, "POST", "/echo", json.dumps({"k": [1]}),
+                         {"Content-Type": "application/json"})
+        self.assertEqual(json.loads(body), {"json": {"k": [1]}})
+        self.assertEqual(srv.stop(), 0)
+
     def test_thread_mode_refused(self):
         with self.assertRaises(swco.Error) as cm:
             swco.http.Server("127.0.0.1", 0, mode=swco.SERVER_THREAD)
