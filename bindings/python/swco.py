@@ -2714,11 +2714,104 @@ class _HttpServer(Server):
             self.set(options)
 
     def on(self, event, fn):
-        """As swco.Server.on(), plus "request": fn(request, response)."""
-        if _event_key(event) == "request":
+        """As swco.Server.on(), plus "request": fn(request, response), and
+        with open_websocket_protocol the WebSocket events (see
+        swco.websocket.Server): "handshake", "open", "message", "close"."""
+        key = _event_key(event)
+        if key == "request":
             _swco.swco_http_on_request(self._c, self._wrap_request(fn))
             return
+        if key in _WS_EVENTS:
+            if not hasattr(_swco, "swco_ws_on_message"):
+                exc = Error("swco: this libswco has no WebSocket support")
+                exc.code, exc.name = -_errno.ENOSYS, "ENOSYS"
+                raise exc
+            getattr(_swco, "swco_ws_on_" + key)(self._c, self._wrap_ws(key, fn))
+            return
         Server.on(self, event, fn)
+
+    # ---------------------------------------------------------- WebSocket
+
+    def _wrap_ws(self, key, fn):
+        if fn is None:
+            return None
+        _check_callable(fn)
+        ref = self._ref
+
+        def call(_raw_srv, *args):
+            srv = ref()
+            if srv is None:
+                return
+            req = resp = None
+            try:
+                if key == "handshake":
+                    req, resp = _Request(srv, args[0]), _Response(srv, args[1])
+                    verdict = fn(req, resp)
+                    if verdict is False or (isinstance(verdict, int)
+                                            and not isinstance(verdict, bool)):
+                        if resp.is_writable:
+                            resp.status(403 if verdict is False else verdict)
+                            resp.end()
+                elif key == "open":
+                    req = _Request(srv, args[1])
+                    fn(srv, req)
+                elif key == "message":
+                    fd, opcode, data = args
+                    if opcode == _WS_TEXT:
+                        data = data.decode("utf-8", "surrogateescape")
+                    fn(srv, _Frame(fd, data, opcode))
+                else:
+                    fd, code, reason = args
+                    fn(srv, fd, code, reason)
+            except CancelledError:
+                pass
+            except SystemExit:
+                srv.shutdown()
+            except BaseException as exc:  # noqa: B902 (reported; the worker goes on)
+                try:
+                    srv.excepthook(key, exc)
+                except BaseException:
+                    _traceback.print_exc()
+                if resp is not None and resp.is_writable:  # a failed handshake refuses
+                    try:
+                        resp.status(500)
+                        resp.end()
+                    except Error:
+                        pass
+            finally:
+                if req is not None:
+                    req._c = None
+                if resp is not None:
+                    resp._c = None
+        return call
+
+    def push(self, fd, data, opcode=None, more=False, compress=True):
+        """Send a WebSocket message to connection fd (str: text, bytes:
+        binary, unless opcode says; more=True: a fragment, continued with
+        opcode=swco.websocket.CONTINUATION).  From any worker in PROCESS
+        mode.  swco.Error SWCO_ENOCONN when fd is no WebSocket."""
+        if opcode is None:
+            opcode = _WS_TEXT if isinstance(data, str) else _WS_BINARY
+        flags = (_swco.SWCO_WS_FLAG_MORE if more else 0) | \
+            (0 if compress else _swco.SWCO_WS_FLAG_NO_COMPRESS)
+        _swco.swco_ws_push(self._c, int(fd), _bytes_arg(data), int(opcode), flags)
+
+    def broadcast(self, data, opcode=None, exclude=0):
+        """Push a message to every WebSocket connection (this worker's in
+        BASE mode) but exclude; returns how many got it."""
+        if opcode is None:
+            opcode = _WS_TEXT if isinstance(data, str) else _WS_BINARY
+        return _swco.swco_ws_broadcast(self._c, _bytes_arg(data), int(opcode), int(exclude))
+
+    def disconnect(self, fd, code=1000, reason=None):
+        """Close WebSocket connection fd with a close code and reason."""
+        _swco.swco_ws_disconnect(self._c, int(fd), int(code), reason)
+
+    def is_established(self, fd):
+        """True while fd is an open WebSocket connection."""
+        return bool(_swco.swco_ws_is_established(self._c, int(fd)))
+
+    isEstablished = is_established  # noqa: N815 (Swoole's name)
 
     def handler(self, fn):
         """Decorator: fn(request, response) handles every request."""
@@ -2767,6 +2860,173 @@ class _HttpServer(Server):
         return "<swco.http.Server port %d mode %d>" % (self.port, self.mode)
 
 
+_WS_EVENTS = ("handshake", "open", "message", "close")
+_WS_TEXT = getattr(_swco, "SWCO_WS_TEXT", 1)
+_WS_BINARY = getattr(_swco, "SWCO_WS_BINARY", 2)
+
+
+class _Frame(_collections.namedtuple("Frame", "fd data opcode")):
+    """A WebSocket message: the connection (0 on a client), its data (str
+    for text, bytes otherwise) and opcode (TEXT, BINARY; PING, PONG, CLOSE
+    when asked for)."""
+
+    __slots__ = ()
+
+    @property
+    def finish(self):
+        return True  # messages come whole (fragments joined)
+
+
+class _WsServer(_HttpServer):
+    """A WebSocket server (Swoole's WebSocket\\Server): an HTTP server whose
+    listener also upgrades GET requests with "Upgrade: websocket".
+
+        import swco.websocket
+
+        srv = swco.websocket.Server("127.0.0.1", 9502, websocket_compression=True)
+        srv.on("message", lambda srv, frame: srv.push(frame.fd, frame.data))
+        srv.start()
+
+    Events, each in a coroutine (a connection's messages in order):
+      handshake(request, response)  decide on an upgrade: return False (403)
+                                    or a status to refuse, None/True to
+                                    accept; response.header() adds headers
+                                    to the 101
+      open(server, request)         the connection is a WebSocket now
+      message(server, frame)        a whole message: frame.fd, .data (str
+                                    for text, bytes for binary), .opcode
+      close(server, fd, code, reason)
+    plus "request" for plain HTTP requests on the same port.  push(),
+    broadcast(), disconnect(), is_established() talk to connections."""
+
+    def __init__(self, host, port=0, mode=SERVER_BASE, sock_type=SOCK_TCP, **options):
+        _HttpServer.__init__(self, host, port, mode, sock_type)
+        self.set(open_websocket_protocol=True)
+        if options:
+            self.set(options)
+
+    def __repr__(self):
+        return "<swco.websocket.Server port %d mode %d>" % (self.port, self.mode)
+
+
+class _WsClient:
+    """A coroutine WebSocket client for ws:// and wss:// URLs; its calls
+    run in a coroutine (swco.run, swco.go).
+
+        with swco.websocket.connect("ws://127.0.0.1:9502/", compression=True) as ws:
+            ws.send("hello")
+            print(ws.recv().data)
+
+    Options (constructor keywords or set()): compression,
+    client_no_context_takeover, server_no_context_takeover,
+    client_max_window_bits, server_max_window_bits, max_frame_size,
+    subprotocols, origin, ssl_verify_peer, ssl_ca_file, ssl_host_name."""
+
+    def __init__(self, headers=None, **options):
+        self._c = _swco.swco_ws_client_new()
+        if options:
+            self.set(**options)
+        for name, value in (headers or {}).items():
+            _swco.swco_ws_client_add_header(self._c, str(name), str(value))
+
+    def set(self, **options):
+        for name, value in options.items():
+            _swco.swco_ws_client_set(self._c, str(name), _option_text(name, value))
+
+    def add_header(self, name, value):
+        """A header for the upgrade request."""
+        _swco.swco_ws_client_add_header(self._c, str(name), str(value))
+
+    def connect(self, url, timeout=10):
+        """Connect and handshake.  swco.Error -EPROTO when the server
+        answered other than 101 (see .status)."""
+        _swco.swco_ws_client_connect(self._c, str(url), float(timeout))
+        return self
+
+    @property
+    def status(self):
+        """The HTTP status of the upgrade answer (101 when connected)."""
+        return _swco.swco_ws_client_status(self._c)
+
+    def header(self, name):
+        """A header of the server's upgrade answer, or None."""
+        return _swco.swco_ws_client_header(self._c, str(name))
+
+    @property
+    def subprotocol(self):
+        return _swco.swco_ws_client_subprotocol(self._c)
+
+    @property
+    def compression(self):
+        """True when permessage-deflate is in use."""
+        return bool(_swco.swco_ws_client_compression(self._c))
+
+    def send(self, data, opcode=None, more=False, compress=True, timeout=0):
+        """Send a message (str: text, bytes: binary unless opcode says)."""
+        if opcode is None:
+            opcode = _WS_TEXT if isinstance(data, str) else _WS_BINARY
+        flags = (_swco.SWCO_WS_FLAG_MORE if more else 0) | \
+            (0 if compress else _swco.SWCO_WS_FLAG_NO_COMPRESS)
+        _swco.swco_ws_client_send(self._c, _bytes_arg(data), int(opcode), flags, float(timeout))
+
+    def recv(self, timeout=0):
+        """The next message as a Frame (fd 0), or None once the server
+        closed (close_code says how).  timeout <= 0: no limit;
+        swco.TimeoutError after it (the client stays usable)."""
+        try:
+            opcode = _swco.swco_ws_client_recv(self._c, float(timeout))
+        except ClosedError:
+            return None
+        if opcode == _swco.SWCO_WS_CLOSE:
+            return None
+        data = _swco.swco_ws_client_data(self._c) or b""
+        if opcode == _WS_TEXT:
+            data = data.decode("utf-8", "surrogateescape")
+        return _Frame(0, data, opcode)
+
+    def __iter__(self):
+        """Messages until the server closes."""
+        while True:
+            frame = self.recv()
+            if frame is None:
+                return
+            yield frame
+
+    def ping(self, data=b""):
+        _swco.swco_ws_client_ping(self._c, _bytes_arg(data))
+
+    def close(self, code=1000, reason=None, timeout=5):
+        """Close handshake, then close the connection."""
+        if self._c is not None:
+            try:
+                _swco.swco_ws_client_close(self._c, int(code), reason, float(timeout))
+            except TimeoutError:
+                pass
+
+    @property
+    def close_code(self):
+        return _swco.swco_ws_client_close_code(self._c)
+
+    @property
+    def close_reason(self):
+        return _swco.swco_ws_client_close_reason(self._c)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self.close_code == 0 and self.status == 101:
+                self.close()
+        except Error:
+            pass
+
+
+def _ws_connect(url, timeout=10, headers=None, **options):
+    """A Client connected to url (in a coroutine)."""
+    return _WsClient(headers, **options).connect(url, timeout)
+
+
 def _submodule(name, doc, **attrs):
     mod = _types.ModuleType("swco." + name, doc)
     for key, value in attrs.items():
@@ -2793,3 +3053,20 @@ http = _submodule(
     COOKIE=_swco.SWCO_HTTP_COOKIE)
 
 __all__ += ["http"]
+
+if hasattr(_swco, "swco_ws_push"):
+    websocket = _submodule(
+        "websocket", """swco.websocket: WebSocket servers and clients (swco/websocket.h).
+
+        Server(host, port=0, mode=SERVER_BASE, sock_type=SOCK_TCP, **options)
+        with handshake/open/message/close events and push(), broadcast(),
+        disconnect(), is_established(); connect(url, **options) for a
+        coroutine Client (send, recv, ping, close); Frame; the opcodes
+        and close codes.""",
+        Server=_WsServer, Client=_WsClient, Frame=_Frame, connect=_ws_connect,
+        CONTINUATION=_swco.SWCO_WS_CONTINUATION, TEXT=_swco.SWCO_WS_TEXT,
+        BINARY=_swco.SWCO_WS_BINARY, CLOSE=_swco.SWCO_WS_CLOSE, PING=_swco.SWCO_WS_PING,
+        PONG=_swco.SWCO_WS_PONG, CLOSE_NORMAL=_swco.SWCO_WS_CLOSE_NORMAL,
+        CLOSE_GOING_AWAY=_swco.SWCO_WS_CLOSE_GOING_AWAY,
+        CLOSE_TOO_BIG=_swco.SWCO_WS_CLOSE_TOO_BIG)
+    __all__ += ["websocket"]
