@@ -36,15 +36,17 @@ def fail(msg):
     print("FAIL:", msg, flush=True)
     failures.append(msg)
 
-def first_line(p, pattern, what):
-    ready, _, _ = select.select([p.stdout], [], [], LIMIT)
-    line = p.stdout.readline().decode(errors="replace") if ready else ""
-    m = re.search(pattern, line)
-    if not m:
-        p.kill()
-        p.wait()
-        raise RuntimeError(f"{what}: first line {line!r}")
-    return int(m.group(1))
+def first_line(p, pattern, what, skip=0):
+    """The number in the line matching pattern, among the first skip + 1."""
+    for _ in range(skip + 1):
+        ready, _, _ = select.select([p.stdout], [], [], LIMIT)
+        line = p.stdout.readline().decode(errors="replace") if ready else ""
+        m = re.search(pattern, line)
+        if m:
+            return int(m.group(1))
+    p.kill()
+    p.wait()
+    raise RuntimeError(f"{what}: said {line!r}")
 
 def stop(p, what, want_zero=True):
     p.send_signal(signal.SIGTERM)
@@ -105,7 +107,7 @@ probe.close()
 driver = subprocess.Popen(["chromedriver", f"--port={driver_port}"], stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 try:
-    first_line(driver, r"ChromeDriver .*started successfully on port (\d+)", "chromedriver")
+    first_line(driver, r"ChromeDriver .*started successfully on port (\d+)", "chromedriver", skip=10)
     for mode, workers in [("base", 1), ("process", 2)]:
         what = f"--mode {mode} --workers {workers}"
         before = len(failures)
