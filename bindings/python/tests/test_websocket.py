@@ -25,7 +25,8 @@ except ImportError:  # python3-websockets
     websockets = None
 
 ECHO_SERVER = """
-    srv = swco.websocket.Server("127.0.0.1", 0, websocket_compression=True)
+    # one worker: broadcast in BASE mode reaches the calling worker's connections
+    srv = swco.websocket.Server("127.0.0.1", 0, worker_num=1, websocket_compression=True)
 
     @srv.handler
     def plain(req, resp):
