@@ -21,6 +21,7 @@ PY_SWIG_DEPS = $(srcdir)/bindings/swco.i $(srcdir)/bindings/python/swco_python.i
 EXTRA_DIST += bindings/python/swco_python.i bindings/python/pyswco.h bindings/python/pyswco.c \
 	bindings/python/pyswco_curl.c bindings/python/swco.py bindings/python/run-tests.sh bindings/python/tests/test_swco.py \
 	bindings/python/tests/test_server.py bindings/python/tests/test_http.py \
+	bindings/python/tests/test_websocket.py \
 	examples/python/tcp_echo_server.py examples/python/http_hello.py \
 	examples/python/hello.py bench/python/bench.py
 

@@ -64,6 +64,7 @@
 
 %{
 #include <swco.h>
+#include <swco/websocket.h>
 #include <errno.h>
 #include <dlfcn.h>
 %}
@@ -113,6 +114,7 @@ SWCO_OBJECT(swco_server, swco_server_free)
 /* A handler's response belongs to the library (the binding's object does
  * not own it); one from swco_http_response_create is the caller's. */
 SWCO_OBJECT(swco_http_response, swco_http_response_free)
+SWCO_OBJECT(swco_ws_client, swco_ws_client_free)
 
 %newobject swco_channel_new;
 %newobject swco_channel_new_ex;
@@ -136,6 +138,8 @@ SWCO_OBJECT(swco_http_response, swco_http_response_free)
 %newobject swco_server_new;
 %newobject swco_http_server_new;
 %newobject swco_http_response_create;
+%newobject swco_ws_server_new;
+%newobject swco_ws_client_new;
 
 /* Structs the library fills: a zeroed one from the language's constructor,
  * with its size field set when it has one (SWCO_STRUCT_SIZE). */
@@ -206,7 +210,7 @@ SWCO_STRUCT(swco_server_worker_stats)
         size_t *SWCO_BAD_INDEX) {
     (const char *const *names, const char *const *values, size_t n, size_t *bad_index)
 };
-/* swco_http_request_body, swco_http_request_raw_header */
+/* swco_http_request_body, swco_http_request_raw_header, swco_ws_client_data */
 %apply size_t *SWCO_RESULT_LEN { size_t *len };
 /* swco_process_wait_any: both are results (the call returns 1 or 0). */
 %apply int *OUTPUT { int *pid, int *status } ;
@@ -237,6 +241,10 @@ SWCO_CALLBACK(swco_server_finish_fn)
 SWCO_CALLBACK(swco_server_message_fn)
 SWCO_CALLBACK(swco_server_dispatch_fn)
 SWCO_CALLBACK(swco_http_handler_fn)
+SWCO_CALLBACK(swco_ws_handshake_fn)
+SWCO_CALLBACK(swco_ws_open_fn)
+SWCO_CALLBACK(swco_ws_message_fn)
+SWCO_CALLBACK(swco_ws_close_fn)
 
 /* ----------------------------------------------------------- libcurl
  * A CURL easy handle is an opaque pointer to a binding (one made by the
@@ -296,3 +304,4 @@ static int swco__bind_hook(const char *name, int arg, int has_arg)
 %include <swco/hook.h>
 %include <swco/server.h>
 %include <swco/http.h>
+%include <swco/websocket.h>

@@ -635,6 +635,42 @@ static void pyswco_cb_swco_http_handler_fn(swco_server_t *srv, swco_http_request
                     SWIG_NewPointerObj(resp, SWIGTYPE_p_swco_http_response, 0));
 }
 
+/* WebSocket events run in coroutines of the serving worker.  A handshake
+ * accepts (0): the Python layer refuses by ending resp with a status
+ * (swco/websocket.h: a resp the callback ended is a refusal). */
+static int pyswco_cb_swco_ws_handshake_fn(swco_server_t *srv, swco_http_request_t *req,
+                                          swco_http_response_t *resp, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(NNN)", 0, PYSWCO_SRV(srv),
+                    SWIG_NewPointerObj(req, SWIGTYPE_p_swco_http_request, 0),
+                    SWIG_NewPointerObj(resp, SWIGTYPE_p_swco_http_response, 0));
+    return 0;
+}
+
+static void pyswco_cb_swco_ws_open_fn(swco_server_t *srv, long long fd, swco_http_request_t *req,
+                                      void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(NLN)", 0, PYSWCO_SRV(srv), fd,
+                    SWIG_NewPointerObj(req, SWIGTYPE_p_swco_http_request, 0));
+}
+
+static void pyswco_cb_swco_ws_message_fn(swco_server_t *srv, long long fd, int opcode,
+                                         const char *data, size_t len, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(NLiy#)", 0, PYSWCO_SRV(srv), fd, opcode, data, (Py_ssize_t)len);
+}
+
+static void pyswco_cb_swco_ws_close_fn(swco_server_t *srv, long long fd, int code,
+                                       const char *reason, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(NLiN)", 0, PYSWCO_SRV(srv), fd, code,
+                    pyswco_text(reason ? reason : "", (Py_ssize_t)strlen(reason ? reason : "")));
+}
+
 /* PROCESS mode calls it in the master's reactor threads, where this
  * interpreter (whose lock the master's main thread holds while the server
  * runs) cannot run: there it answers -1, which dispatches by fd mod. */
@@ -754,6 +790,21 @@ SWCO_PY_CTOR(swco_dns_getaddrinfo)
     }
 }
 SWCO_PY_CTOR(swco_http_response_create)
+SWCO_PY_CTOR(swco_ws_client_new)
+%exception swco_ws_server_new {
+    if (arg3 == SWCO_SERVER_THREAD) {
+        pyswco_raise_msg(-ENOTSUP, "swco.websocket.Server: THREAD mode runs the workers as "
+                                   "threads of one interpreter, which its global lock "
+                                   "serialises; use SERVER_BASE or SERVER_PROCESS");
+        SWIG_fail;
+    }
+    $action
+    if (!result) {
+        if (!PyErr_Occurred())
+            pyswco_raise(swco_last_error());
+        SWIG_fail;
+    }
+}
 
 /* swco_server_start forks the manager, workers and task workers as
  * swco_pool_start does; the server's callbacks run in coroutines it creates
