@@ -707,7 +707,8 @@ int main(void)
             printf("wrk: not installed, keep-alive figures skipped (wrk)\n");
         } else {
             for (int w = 1; w <= 2; w++) {
-                load_t ours = {0}, peers[2] = {{0}, {0}};
+                load_t ours = {0}, peers[2];
+                memset(peers, 0, sizeof peers);
                 for (int turn = 0; turn < rounds; turn++) {
                     keep_best(&ours, measure("http_hello", start_hello, w, run_wrk));
                     keep_best(&peers[0], measure("nginx", start_nginx, w, run_wrk));
@@ -724,7 +725,8 @@ int main(void)
         if (!have("ab")) {
             printf("ab: not installed, figures skipped (apache2-utils)\n");
         } else {
-            load_t ours = {0}, peers[2] = {{0}, {0}};
+            load_t ours = {0}, peers[2];
+            memset(peers, 0, sizeof peers);
             for (int turn = 0; turn < rounds; turn++) {
                 keep_best(&ours, measure("http_hello", start_hello, 1, run_ab));
                 keep_best(&peers[0], measure("nginx", start_nginx, 1, run_ab));
