@@ -22,12 +22,7 @@
 
 #include <swco.h>
 #include <swco/http.h>
-#if defined __has_include
-#if __has_include(<swco/websocket.h>)
 #include <swco/websocket.h>
-#define HELLO_WEBSOCKET 1
-#endif
-#endif
 
 static const char hello[] = "Hello, World!";
 
@@ -65,7 +60,6 @@ static int set(swco_server_t *srv, const char *name, const char *value)
     return err;
 }
 
-#ifdef HELLO_WEBSOCKET
 /* Only /ws upgrades; any other path asked to upgrade gets 404. */
 static int on_handshake(swco_server_t *srv, swco_http_request_t *req, swco_http_response_t *resp,
                         void *arg)
@@ -99,7 +93,6 @@ static int websocket_setup(swco_server_t *srv)
         err = swco_ws_on_message(srv, on_message, NULL, NULL);
     return err;
 }
-#endif
 
 static int read_page(const char *path)
 {
@@ -203,10 +196,8 @@ int main(int argc, char **argv)
     int err = 0;
     if (workers)
         err = set(srv, "worker_num", workers);
-#ifdef HELLO_WEBSOCKET
     if (!err)
         err = websocket_setup(srv);
-#endif
     for (size_t i = 0; i < nsets && !err; i++)
         err = set(srv, names[i], values[i]);
     if (!err)

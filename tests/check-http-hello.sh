@@ -7,7 +7,7 @@
 # requests answered in order), ab -n 2000 -c 20 (every request complete,
 # none failed) and a one-second wrk run (requests done, no errors, no
 # non-2xx).  /ws echoes WebSocket messages (python3-websockets, with and
-# without permessage-deflate) once the library has swco/websocket.h.
+# without permessage-deflate).
 # SIGTERM stops the server with exit status 0, also with a client
 # connected.  Bad command lines and options fail with status 2 and 1.
 #
@@ -20,13 +20,10 @@ if ! command -v "$py" >/dev/null 2>&1; then
     [ "${CI:-}" = true ] && exit 1
     exit 77
 fi
-ws=0
-[ -f "${top_srcdir:-.}/include/swco/websocket.h" ] && ws=1
-exec "$py" - "$prog" "$ws" <<'EOF'
+exec "$py" - "$prog" <<'EOF'
 import http.client, os, re, select, signal, socket, shutil, subprocess, sys, tempfile
 
 prog = sys.argv[1]
-want_ws = sys.argv[2] == "1"
 slow = max(1.0, float(os.environ.get("SWCO_TEST_SLOW", "1") or 1))
 LIMIT = 30 * slow            # safety net for every wait
 CI = os.environ.get("CI") == "true"
@@ -213,18 +210,14 @@ def term_with_client(port, p, what):
         pass
 
 have = {name: peer(name) for name in ("curl", "ab", "wrk")}
-if want_ws:
-    try:
-        import websockets  # noqa: F401
-        have_ws = True
-    except ImportError:
-        have_ws = False
-        print(f"python3-websockets not installed: its checks {'FAIL' if CI else 'are skipped'}")
-        if CI:
-            failures.append("python3-websockets missing")
-else:
+try:
+    import websockets  # noqa: F401
+    have_ws = True
+except ImportError:
     have_ws = False
-    print("the library has no swco/websocket.h yet: /ws is not checked")
+    print(f"python3-websockets not installed: its checks {'FAIL' if CI else 'are skipped'}")
+    if CI:
+        failures.append("python3-websockets missing")
 
 modes = [("base", 1), ("base", 2), ("process", 2), ("thread", 2)]
 for mode, workers in modes:

@@ -8,8 +8,7 @@ then answers until SIGTERM, which stops it gracefully:
   /            "Hello, World!"
   /hello?name=Ann   a greeting from the query string
   /echo        (POST) the form fields or JSON body it was sent, as JSON
-  /ws          a WebSocket that echoes every message (when the library has
-               WebSocket support)
+  /ws          a WebSocket that echoes every message
 Try it with `curl -d a=1 http://127.0.0.1:PORT/echo`.  Run it from a build
 tree with
   LD_LIBRARY_PATH=.libs PYTHONPATH=../bindings/python:bindings/python/.libs \\
@@ -44,9 +43,10 @@ def main():
         resp.header("Content-Type", "text/plain")
         return "Hello, World!"
 
-    if hasattr(swco, "websocket"):
-        srv.set(open_websocket_protocol=True, websocket_compression=True)
-        srv.on("message", lambda srv, frame: srv.push(frame.fd, frame.data, frame.opcode))
+    # /ws: the same port upgrades to WebSocket, every message echoed
+    srv.set(open_websocket_protocol=True, websocket_compression=True)
+    srv.on("handshake", lambda req, resp: req.path == "/ws" or 404)
+    srv.on("message", lambda srv, frame: srv.push(frame.fd, frame.data, frame.opcode))
 
     print("listening on", srv.port, flush=True)
     srv.start()

@@ -22,6 +22,7 @@ import urllib.request
 
 import swco
 import swco.http
+import swco.websocket
 from test_server import LIMIT, ServerProcess
 
 
@@ -417,6 +418,17 @@ class HttpServerTest(unittest.TestCase):
         resp, body = get(c, "POST", "/echo", json.dumps({"k": [1]}),
                          {"Content-Type": "application/json"})
         self.assertEqual(json.loads(body), {"json": {"k": [1]}})
+        got = {}
+
+        def ws_echo():
+            with swco.websocket.connect("ws://127.0.0.1:%d/ws" % srv.port, LIMIT,
+                                        compression=True) as ws:
+                ws.send("echo me")
+                got["frame"] = ws.recv(LIMIT)
+                got["compression"] = ws.compression
+
+        swco.run(ws_echo)
+        self.assertEqual((got["frame"].data, got["compression"]), ("echo me", True))
         self.assertEqual(srv.stop(), 0)
 
     def test_thread_mode_refused(self):
