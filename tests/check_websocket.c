@@ -1300,6 +1300,77 @@ START_TEST(deflate_empty_messages)
 }
 END_TEST
 
+/* Upgrade requests the server refuses, each with its status; the worker
+ * goes on serving. */
+typedef struct refuse_case {
+    int port;
+    int ok;
+} refuse_case_t;
+
+static void raw_status(int port, const char *rq, const char *expect)
+{
+    swco_socket_t *s = swco_socket_new(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(swco_socket_connect(s, "127.0.0.1", port, 10 * slow()), 0);
+    ck_assert_int_eq(swco_socket_send_all(s, rq, strlen(rq), 10 * slow()), (long)strlen(rq));
+    char resp[2048];
+    size_t n = 0;
+    long r;
+    while (!memmem(resp, n, "\r\n\r\n", 4) &&
+           (r = swco_socket_recv(s, resp + n, sizeof resp - 1 - n, 10 * slow())) > 0)
+        n += (size_t)r;
+    resp[n] = 0;
+    ck_assert_msg(strstr(resp, expect) == resp, "%s: got %s", expect, resp);
+    swco_socket_free(s);
+}
+
+static void refuse_body(void *arg)
+{
+    refuse_case_t *k = arg;
+    const char *key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    char rq[1024];
+    snprintf(rq, sizeof rq,
+             "GET /x HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n%s"
+             "Sec-WebSocket-Version: 8\r\n\r\n",
+             key);
+    raw_status(k->port, rq, "HTTP/1.1 426");
+    snprintf(rq, sizeof rq,
+             "GET /x HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    raw_status(k->port, rq, "HTTP/1.1 400");
+    snprintf(rq, sizeof rq,
+             "GET /x HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: keep-alive\r\n%s"
+             "Sec-WebSocket-Version: 13\r\n\r\n",
+             key);
+    raw_status(k->port, rq, "HTTP/1.1 400");
+    snprintf(rq, sizeof rq,
+             "GET /refuse HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n%s"
+             "Sec-WebSocket-Version: 13\r\n\r\n",
+             key);
+    raw_status(k->port, rq, "HTTP/1.1 403");
+    /* and a good one: RFC 6455's example key and answer */
+    snprintf(rq, sizeof rq,
+             "GET /ok HTTP/1.1\r\nHost: a\r\nUpgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n%s"
+             "Sec-WebSocket-Version: 13\r\n\r\n",
+             key);
+    raw_status(k->port, rq, "HTTP/1.1 101 Switching Protocols\r\n");
+    k->ok = 1;
+}
+
+START_TEST(server_handshake_refusals)
+{
+    srvcfg_t cfg = {SWCO_SERVER_BASE, 1, 0, NULL, NULL};
+    int port;
+    child_t c = start_server(&cfg, &port);
+    refuse_case_t k = {port, 0};
+    ck_assert_int_eq(swco_run(refuse_body, &k), 0);
+    ck_assert(k.ok);
+    char ev[256];
+    next_event(&c, ev, sizeof ev);
+    ck_assert_str_eq(ev, "open /ok"); /* only the good one opened */
+    stop_server(&c);
+}
+END_TEST
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -1335,6 +1406,7 @@ int main(void)
     tcase_add_test(tc, server_own_client_process);
     tcase_add_test(tc, server_own_client_thread);
     tcase_add_test(tc, deflate_empty_messages);
+    tcase_add_test(tc, server_handshake_refusals);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -89,6 +89,7 @@ typedef struct h1conn {
     unsigned deferred : 1;   /* a deferred feed of `in` is posted */
     unsigned det_ended : 1;  /* the created response of a detached request ended */
     unsigned det_pending : 1;/* the handler returned, its detached request open */
+    unsigned named : 1;      /* the field being parsed has name bytes */
     int refuse;              /* status a callback refused the request with */
     /* the head being parsed */
     swco__arena_t arena;     /* becomes the request's */
@@ -318,6 +319,8 @@ static int cb_header_field(llhttp_t *p, const char *at, size_t n)
         return fail(c, 431);
     if (c->phase != P_HEAD)
         return 0; /* a trailer field of a chunked body: counted, not kept */
+    if (n)
+        c->named = 1;
     if (!c->nsp && span_new(c, 0, 0) < 0) /* no target span?  cannot be */
         return fail(c, 500);
     if (!c->el_open) {
@@ -354,6 +357,16 @@ static int cb_header_value(llhttp_t *p, const char *at, size_t n)
 static int cb_el_complete(llhttp_t *p)
 {
     CONN(p)->el_open = 0;
+    return 0;
+}
+
+static int cb_field_complete(llhttp_t *p)
+{
+    h1conn_t *c = CONN(p);
+    c->el_open = 0;
+    if (c->phase == P_HEAD && !c->named)
+        return fail(c, 400); /* llhttp lets ": value" through */
+    c->named = 0;
     return 0;
 }
 
@@ -402,7 +415,7 @@ static const llhttp_settings_t *settings(void)
         t.on_url = cb_url;
         t.on_url_complete = cb_el_complete;
         t.on_header_field = cb_header_field;
-        t.on_header_field_complete = cb_el_complete;
+        t.on_header_field_complete = cb_field_complete;
         t.on_header_value = cb_header_value;
         t.on_header_value_complete = cb_el_complete;
         t.on_headers_complete = cb_headers_complete;
@@ -541,6 +554,12 @@ static int head_done(h1conn_t *c, const char *end)
     int hosts = 0;
     for (size_t i = 0; i < nh; i++) {
         span_t *ns = &c->sp[1 + 2 * i], *vs = &c->sp[2 + 2 * i];
+        /* RFC 9112 5.1: no whitespace between name and colon */
+        if (ns->off + ns->len >= rawlen || rh[ns->off + ns->len] != ':')
+            return 400;
+        for (uint32_t k = 0; k < ns->len; k++)
+            if (is_ows(rh[ns->off + k]))
+                return 400;
         size_t vl = vs->len;
         while (vl && is_ows(rh[vs->off + vl - 1]))
             vl--;
@@ -978,13 +997,15 @@ static void feed(h1conn_t *c, const char *data, size_t len)
         }
         break;
     }
+    /* every byte is parsed or queued: a request ending from here on goes
+     * on by itself (go_on) */
+    c->in_feed = 0;
     /* the handler may wait for what came */
     if (c->reader && (c->bq.len > c->bq_off || c->mc || c->body_err || c->closed ||
                       c->phase == P_CLOSING))
         wake_reader(c, 0);
     if (c->r && c->bq.len - c->bq_off > BODY_BOUND)
         c_pause(c, 1);
-    c->in_feed = 0;
     unref(c);
 }
 

@@ -20,6 +20,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+enum { RBUF = 65536 };
+
 static double now_s(void) { return (double)swco__now_ns() / 1e9; }
 
 typedef struct msg {
@@ -48,6 +50,7 @@ struct swco_ws_client {
     swco__ws_zip_t tx, rx;
     swco__ws_reader_t rd;
     swco__hbuf_t out, ztmp;
+    char *rbuf;              /* socket reads (RBUF bytes) */
     msg_t *head, *tail;
     char *data;              /* the last message recv returned */
     size_t data_len;
@@ -105,6 +108,8 @@ static void clear_conn(swco_ws_client_t *c)
     swco__ws_reader_free(&c->rd);
     swco__hbuf_free(&c->out);
     swco__hbuf_free(&c->ztmp);
+    free(c->rbuf);
+    c->rbuf = NULL;
     c->status = 0;
     c->close_sent = c->close_code = c->failed = 0;
     memset(&c->pmd, 0, sizeof c->pmd);
@@ -637,7 +642,6 @@ int swco_ws_client_recv(swco_ws_client_t *c, double timeout)
     c->data = NULL;
     c->data_len = 0;
     double deadline = timeout > 0 ? now_s() + timeout : 0;
-    char buf[65536];
     for (;;) {
         if (c->head) {
             msg_t *m = c->head;
@@ -684,7 +688,9 @@ int swco_ws_client_recv(swco_ws_client_t *c, double timeout)
             if (t <= 0)
                 return swco__fail(-ETIMEDOUT);
         }
-        long n = swco_socket_recv(c->sock, buf, sizeof buf, t);
+        if (!c->rbuf && !(c->rbuf = malloc(RBUF)))
+            return swco__fail(-ENOMEM);
+        long n = swco_socket_recv(c->sock, c->rbuf, RBUF, t);
         if (n == -ETIMEDOUT)
             return swco__fail(-ETIMEDOUT);
         if (n <= 0) {
@@ -695,7 +701,7 @@ int swco_ws_client_recv(swco_ws_client_t *c, double timeout)
             }
             return swco__fail(n == 0 || n == -ECONNRESET || n == -EPIPE ? SWCO_ENOCONN : (int)n);
         }
-        int rc = swco__ws_reader_feed(&c->rd, buf, (size_t)n, emit, c);
+        int rc = swco__ws_reader_feed(&c->rd, c->rbuf, (size_t)n, emit, c);
         if (rc)
             c->failed = rc;
     }

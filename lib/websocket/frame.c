@@ -25,6 +25,45 @@ int swco__ws_accept_key(const char *key, size_t key_len, char out[32])
     return 0;
 }
 
+/* Masking keys come from the CSPRNG (RFC 6455 section 10.3), fetched a
+ * page at a time: one RAND_bytes call per 1024 frames. */
+static SWCO__TLS uint8_t key_pool[4096];
+static SWCO__TLS unsigned key_left;
+
+static void mask_key(uint8_t key[4])
+{
+    if (key_left < 4) {
+        if (RAND_bytes(key_pool, sizeof key_pool) != 1) {
+            for (size_t i = 0; i < sizeof key_pool; i++)
+                key_pool[i] = (uint8_t)rand();
+        }
+        key_left = sizeof key_pool;
+    }
+    key_left -= 4;
+    memcpy(key, key_pool + key_left, 4);
+}
+
+void swco__ws_mask(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key[4], unsigned pos)
+{
+    size_t i = 0;
+    if (n >= 16) {
+        /* 8 bytes at a time with the key rotated to where we start */
+        uint8_t k8[8];
+        for (int j = 0; j < 8; j++)
+            k8[j] = key[(pos + j) & 3];
+        uint64_t k;
+        memcpy(&k, k8, 8);
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w;
+            memcpy(&w, src + i, 8);
+            w ^= k;
+            memcpy(dst + i, &w, 8);
+        }
+    }
+    for (; i < n; i++)
+        dst[i] = src[i] ^ key[(pos + i) & 3];
+}
+
 int swco__ws_frame_build(swco__hbuf_t *b, int opcode, int more, int compressed, const void *data,
                          size_t len, int masked)
 {
@@ -47,10 +86,7 @@ int swco__ws_frame_build(swco__hbuf_t *b, int opcode, int more, int compressed, 
     uint8_t key[4] = {0, 0, 0, 0};
     if (masked) {
         h[1] |= 0x80;
-        if (RAND_bytes(key, 4) != 1) {
-            uint32_t x = (uint32_t)rand();
-            memcpy(key, &x, 4);
-        }
+        mask_key(key);
         memcpy(h + n, key, 4);
         n += 4;
     }
@@ -62,8 +98,7 @@ int swco__ws_frame_build(swco__hbuf_t *b, int opcode, int more, int compressed, 
     if (len)
         memcpy(dst, data, len);
     if (masked)
-        for (size_t i = 0; i < len; i++)
-            dst[i] ^= key[i & 3];
+        swco__ws_mask((uint8_t *)dst, (const uint8_t *)dst, len, key, 0);
     b->len += len;
     b->p[b->len] = 0;
     return 0;
@@ -233,7 +268,9 @@ static int header_done(swco__ws_reader_t *r)
     }
     if (op < 8 && r->max_size && (len > r->max_size || r->msg.len + len > r->max_size))
         return fail(r, SWCO_WS_CLOSE_TOO_BIG);
-    if (op < 8 && len && swco__hbuf_reserve(&r->msg, (size_t)len) < 0)
+    /* Room for the payload grows as it comes: a header alone never
+     * makes us allocate what it announces. */
+    if (op < 8 && len && swco__hbuf_reserve(&r->msg, len < 65536 ? (size_t)len : 65536) < 0)
         return fail(r, SWCO_WS_CLOSE_SERVER_ERROR);
     r->left = len;
     r->in_payload = 1;
@@ -325,12 +362,12 @@ int swco__ws_reader_feed(swco__ws_reader_t *r, const char *data, size_t len,
         int control = r->opcode >= 8;
         swco__hbuf_t *dst = control ? &r->ctl : &r->msg;
         if (take) {
+            if (!control && swco__hbuf_reserve(dst, take) < 0)
+                return fail(r, SWCO_WS_CLOSE_SERVER_ERROR);
             char *o = dst->p + dst->len;
             if (r->server) {
-                unsigned k = r->mask_pos;
-                for (size_t j = 0; j < take; j++)
-                    o[j] = (char)(p[i + j] ^ r->mask[(k + j) & 3]);
-                r->mask_pos = (unsigned)((k + take) & 3);
+                swco__ws_mask((uint8_t *)o, p + i, take, r->mask, r->mask_pos);
+                r->mask_pos = (unsigned)((r->mask_pos + take) & 3);
             } else {
                 memcpy(o, p + i, take);
             }

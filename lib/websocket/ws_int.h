@@ -35,6 +35,9 @@ int swco__ws_accept_key(const char *key, size_t key_len, char out[32]);
 int swco__ws_frame_build(swco__hbuf_t *b, int opcode, int more, int compressed, const void *data,
                          size_t len, int masked);
 
+/* dst[i] = src[i] ^ key[(pos + i) % 4] for n bytes (dst may be src). */
+void swco__ws_mask(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key[4], unsigned pos);
+
 /* A close frame's payload: code (network order) and reason, cut to 123
  * bytes at a UTF-8 boundary; its length.  code 0: an empty payload. */
 size_t swco__ws_close_payload(char out[125], int code, const char *reason);
