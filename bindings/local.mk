@@ -20,7 +20,9 @@ PY_SWIG_DEPS = $(srcdir)/bindings/swco.i $(srcdir)/bindings/python/swco_python.i
 	include/swco/version.h
 EXTRA_DIST += bindings/python/swco_python.i bindings/python/pyswco.h bindings/python/pyswco.c \
 	bindings/python/pyswco_curl.c bindings/python/swco.py bindings/python/run-tests.sh bindings/python/tests/test_swco.py \
-	bindings/python/tests/test_server.py examples/python/tcp_echo_server.py \
+	bindings/python/tests/test_server.py bindings/python/tests/test_http.py \
+	bindings/python/tests/test_websocket.py \
+	examples/python/tcp_echo_server.py examples/python/http_hello.py \
 	examples/python/hello.py bench/python/bench.py
 
 if ENABLE_PYTHON
@@ -28,7 +30,7 @@ pyexec_LTLIBRARIES = bindings/python/_swco.la
 python_PYTHON = bindings/python/swco.py
 nodist_python_PYTHON = bindings/python/swco_raw.py
 bindings_python__swco_la_SOURCES = bindings/python/pyswco.c bindings/python/pyswco.h \
-	bindings/python/pyswco_curl.c
+	bindings/python/pyswco_curl.c bindings/python/pyswco_http.c
 nodist_bindings_python__swco_la_SOURCES = bindings/python/swco_wrap.c
 bindings_python__swco_la_CPPFLAGS = -I$(top_srcdir)/include -I$(top_builddir)/include \
 	-I$(top_srcdir)/bindings/python $(PYTHON_INCLUDES)

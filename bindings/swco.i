@@ -48,6 +48,10 @@
  *                                              pairs (a dict); on error
  *                                              the failing name goes with
  *                                              the error
+ *    size_t *SWCO_RESULT_LEN                   no input: the length of the
+ *                                              returned const char *, which
+ *                                              comes back as that many
+ *                                              bytes (NULL: none)
  *
  *  - callbacks: SWCO_CALLBACK(fn_type) is expanded for every callback type
  *    below.  A language defines it (before %including this file) to emit
@@ -60,6 +64,7 @@
 
 %{
 #include <swco.h>
+#include <swco/websocket.h>
 #include <errno.h>
 #include <dlfcn.h>
 %}
@@ -106,6 +111,10 @@ SWCO_OBJECT(swco_socket, swco_socket_free)
 SWCO_OBJECT(swco_ssl_ctx, swco_ssl_ctx_free)
 SWCO_OBJECT(swco_addrinfo, swco_addrinfo_free)
 SWCO_OBJECT(swco_server, swco_server_free)
+/* A handler's response belongs to the library (the binding's object does
+ * not own it); one from swco_http_response_create is the caller's. */
+SWCO_OBJECT(swco_http_response, swco_http_response_free)
+SWCO_OBJECT(swco_ws_client, swco_ws_client_free)
 
 %newobject swco_channel_new;
 %newobject swco_channel_new_ex;
@@ -127,6 +136,10 @@ SWCO_OBJECT(swco_server, swco_server_free)
 %newobject swco_ssl_ctx_new;
 %newobject swco_dns_getaddrinfo;
 %newobject swco_server_new;
+%newobject swco_http_server_new;
+%newobject swco_http_response_create;
+%newobject swco_ws_server_new;
+%newobject swco_ws_client_new;
 
 /* Structs the library fills: a zeroed one from the language's constructor,
  * with its size field set when it has one (SWCO_STRUCT_SIZE). */
@@ -197,6 +210,8 @@ SWCO_STRUCT(swco_server_worker_stats)
         size_t *SWCO_BAD_INDEX) {
     (const char *const *names, const char *const *values, size_t n, size_t *bad_index)
 };
+/* swco_http_request_body, swco_http_request_raw_header, swco_ws_client_data */
+%apply size_t *SWCO_RESULT_LEN { size_t *len };
 /* swco_process_wait_any: both are results (the call returns 1 or 0). */
 %apply int *OUTPUT { int *pid, int *status } ;
 
@@ -225,6 +240,11 @@ SWCO_CALLBACK(swco_server_task_fn)
 SWCO_CALLBACK(swco_server_finish_fn)
 SWCO_CALLBACK(swco_server_message_fn)
 SWCO_CALLBACK(swco_server_dispatch_fn)
+SWCO_CALLBACK(swco_http_handler_fn)
+SWCO_CALLBACK(swco_ws_handshake_fn)
+SWCO_CALLBACK(swco_ws_open_fn)
+SWCO_CALLBACK(swco_ws_message_fn)
+SWCO_CALLBACK(swco_ws_close_fn)
 
 /* ----------------------------------------------------------- libcurl
  * A CURL easy handle is an opaque pointer to a binding (one made by the
@@ -287,3 +307,5 @@ SWCO_OBJECT(swco_http_client, swco_http_client_free)
 %include <swco/http_client.h>
 %include <swco/hook.h>
 %include <swco/server.h>
+%include <swco/http.h>
+%include <swco/websocket.h>

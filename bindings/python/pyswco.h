@@ -64,6 +64,12 @@ PyObject *pyswco_curl_request(PyObject *url, PyObject *method, PyObject *body, P
                               double timeout, int follow, int verify);
 PyObject *pyswco_curl_flush(void);
 
+/* swco.http helpers (pyswco_http.c). */
+PyObject *pyswco_http_params(swco_http_request_t *req, int kind);
+PyObject *pyswco_http_files(swco_http_request_t *req);
+PyObject *pyswco_http_body(swco_http_request_t *req);
+PyObject *pyswco_http_request_info(swco_http_request_t *req);
+
 /* swco.select() over Channel objects (end of pyswco.c). */
 PyObject *pyswco_select(PyObject *pops, PyObject *pushes, double timeout, int block);
 

@@ -28,9 +28,9 @@ status=0
 log=`mktemp "${TMPDIR:-/tmp}/swco-pytest.XXXXXX"` || exit 99
 trap 'rm -f "$log"' EXIT
 skipped=0
-# test_server runs each server in a Python child and talks to it over
-# loopback sockets
-for suite in test_swco test_server; do
+# test_server, test_http and test_websocket run each server in a Python
+# child and talk to it over loopback sockets
+for suite in test_swco test_server test_http test_websocket; do
     one="$log.$suite"
     "$PYTHON" "$abs_top_srcdir/bindings/python/tests/$suite.py" -v >"$one" 2>&1 || status=1
     cat "$one" | tee -a "$log"

@@ -2027,10 +2027,13 @@ class Listener:
         """Set this listener's connect, receive, packet or close callback
         (fn None: back to the server's)."""
         key = _event_key(event)
+        srv = self._server
+        if key == "request" and hasattr(srv, "_wrap_request"):
+            _swco.swco_http_listener_on_request(srv._c, self.index, srv._wrap_request(fn))
+            return
         if key not in _LISTENER_EVENTS:
             raise ValueError("a listener has connect, receive, packet and close callbacks, "
                              "not %r" % (event,))
-        srv = self._server
         setter = getattr(_swco, "swco_server_listener_on_" + _SERVER_EVENTS[key][0])
         setter(srv._c, self.index, srv._wrap(key, fn))
 
@@ -2447,3 +2450,789 @@ class Server:
 
 
 __all__ += ["Server", "Listener", "PacketInfo"]
+
+
+# --------------------------------------------------------------------- http
+# swco.http: HTTP/1.1 servers (swco/http.h).  The classes live here and are
+# published as the submodule swco.http (import swco.http works too).
+
+import collections.abc as _abc  # noqa: E402
+import json as _json  # noqa: E402
+import shutil as _shutil  # noqa: E402
+import types as _types  # noqa: E402
+
+
+def _bytes_arg(data):
+    """Body data as the C calls take it: bytes-like as it is, str as UTF-8."""
+    if data is None:
+        return None
+    if isinstance(data, str):
+        return data.encode("utf-8", "surrogateescape")
+    return data
+
+
+def _text(b):
+    return b.decode("utf-8", "surrogateescape")
+
+
+class _Fields(_abc.Mapping):
+    """A request's fields of one kind (headers, query, cookies, form) as a
+    read-only mapping: fields[name] is the first value of that name,
+    getall(name) every value in order, pairs() every (name, value) as
+    sent.  Header names compare case-insensitively, the others exactly."""
+
+    __slots__ = ("_pairs", "_index", "_icase")
+
+    def __init__(self, pairs, icase=False):
+        self._pairs = pairs
+        self._icase = icase
+        index = {}
+        for name, value in pairs:
+            key = name.lower() if icase else name
+            index.setdefault(key, []).append(value)
+        self._index = index
+
+    def _key(self, name):
+        return name.lower() if self._icase else name
+
+    def __getitem__(self, name):
+        return self._index[self._key(name)][0]
+
+    def __contains__(self, name):
+        return isinstance(name, str) and self._key(name) in self._index
+
+    def __iter__(self):
+        seen = set()
+        for name, _ in self._pairs:
+            key = self._key(name)
+            if key not in seen:
+                seen.add(key)
+                yield name
+
+    def __len__(self):
+        return len(self._index)
+
+    def getall(self, name, default=()):
+        """Every value of name, in the order they came (a list)."""
+        values = self._index.get(self._key(name))
+        return list(values) if values else list(default)
+
+    get_all = getall
+
+    def pairs(self):
+        """Every (name, value) pair as sent, repeats kept."""
+        return list(self._pairs)
+
+    def to_dict(self):
+        """A plain dict: name -> first value (names as sent)."""
+        return {name: self[name] for name in self}
+
+    def __repr__(self):
+        return "%s(%r)" % (type(self).__name__, self._pairs)
+
+
+class _UploadedFile:
+    """An uploaded file (a multipart/form-data part with a filename):
+    field, filename, content_type, size, error (0 or a negative code: -EFBIG
+    past upload_max_filesize, -EIO), tmp_path (the temp file holding it,
+    None when in memory) and data (its bytes when in memory, else None).
+    The temp file is removed when the handler returns unless save() moved
+    it away."""
+
+    __slots__ = ("field", "filename", "content_type", "size", "tmp_path", "data", "error")
+
+    def __init__(self, field, filename, content_type, size, tmp_path, data, error):
+        self.field = field
+        self.filename = filename
+        self.content_type = content_type
+        self.size = size
+        self.tmp_path = tmp_path
+        self.data = data
+        self.error = error
+
+    def read(self):
+        """Its content as bytes."""
+        if self.data is not None:
+            return self.data
+        if self.tmp_path is None:
+            return b""
+        with open(self.tmp_path, "rb") as f:
+            return f.read()
+
+    def save(self, path):
+        """Move (or write) it to path; returns path."""
+        if self.tmp_path is not None:
+            try:
+                _os.replace(self.tmp_path, path)
+            except OSError:
+                _shutil.copyfile(self.tmp_path, path)
+            self.tmp_path = None
+        else:
+            with open(path, "wb") as f:
+                f.write(self.data or b"")
+        return path
+
+    move_to = save
+
+    def __repr__(self):
+        return "<swco.http.UploadedFile %r %r %d bytes>" % (self.field, self.filename, self.size)
+
+
+class _Request:
+    """The request a handler got (Swoole's Http\\Request), valid until the
+    handler returns.
+
+    method, uri ("/a/b?x=1"), path ("/a/b", percent-decoded),
+    query_string ("x=1"), version (10, 11), fd, listener, remote_addr,
+    remote_port, content_length (-1 chunked, 0 none) are attributes.
+    headers, query (alias get), cookies (alias cookie) and post are
+    mappings of str (first value by name, getall() for all; headers
+    case-insensitive); files maps form fields to UploadedFile objects.
+    post, files, body and json() wait for the whole body; read(n) streams
+    it instead."""
+
+    __slots__ = ("server", "_c", "method", "uri", "path", "query_string", "version", "fd",
+                 "listener", "remote_addr", "remote_port", "content_length", "_cache",
+                 "__weakref__")
+
+    def __init__(self, server, raw):
+        self.server = server
+        self._c = raw
+        (self.method, self.uri, self.path, self.query_string, self.version, self.fd,
+         self.listener, self.remote_addr, self.remote_port,
+         self.content_length) = _swco.pyswco_http_request_info(raw)
+        self._cache = {}
+
+    def _raw(self):
+        if self._c is None:
+            exc = Error("swco.http.Request: the handler returned, its request is gone")
+            exc.code, exc.name = -_errno.EINVAL, "EINVAL"
+            raise exc
+        return self._c
+
+    def _fields(self, kind, icase=False):
+        f = self._cache.get(kind)
+        if f is None:
+            pairs = [(name, _text(value)) for name, value in
+                     _swco.pyswco_http_params(self._raw(), kind)]
+            f = self._cache[kind] = _Fields(pairs, icase)
+        return f
+
+    @property
+    def headers(self):
+        """Header fields (case-insensitive names, repeats kept)."""
+        return self._fields(_swco.SWCO_HTTP_HEADER, True)
+
+    header = headers
+
+    @property
+    def query(self):
+        """The query string's fields, percent-decoded."""
+        return self._fields(_swco.SWCO_HTTP_GET)
+
+    get = query
+
+    @property
+    def cookies(self):
+        """The Cookie header's pairs."""
+        return self._fields(_swco.SWCO_HTTP_COOKIE)
+
+    cookie = cookies
+
+    @property
+    def post(self):
+        """Form fields (urlencoded or multipart), waiting for the body."""
+        return self._fields(_swco.SWCO_HTTP_POST)
+
+    @property
+    def files(self):
+        """Uploaded files by form field (getall() for several under one
+        name), waiting for the body."""
+        f = self._cache.get("files")
+        if f is None:
+            f = self._cache["files"] = _Fields(
+                [(t[0], _UploadedFile(*t)) for t in _swco.pyswco_http_files(self._raw())])
+        return f
+
+    @property
+    def body(self):
+        """The whole body as bytes (what read() did not take), waiting for
+        it; b"" when there is none."""
+        b = self._cache.get("body")
+        if b is None:
+            b = self._cache["body"] = _swco.pyswco_http_body(self._raw())
+        return b
+
+    content = body
+
+    def get_content(self):
+        """The body (Swoole's getContent)."""
+        return self.body
+
+    getContent = get_content  # noqa: N815 (Swoole's name)
+
+    def json(self):
+        """The body parsed as JSON."""
+        return _json.loads(self.body)
+
+    def read(self, size=65536, timeout=0):
+        """Up to size bytes of the body, waiting up to timeout seconds (0:
+        http_body_timeout); b"" at its end.  swco.TimeoutError,
+        swco.Error (-EMSGSIZE past package_max_length, SWCO_ENOCONN)."""
+        if size <= 0:
+            return b""
+        n = _swco.swco_http_request_read(self._raw(), int(size), float(timeout))
+        return n if isinstance(n, bytes) else b""
+
+    def __iter__(self):
+        """The body in pieces as they arrive."""
+        while True:
+            piece = self.read()
+            if not piece:
+                return
+            yield piece
+
+    @property
+    def raw_header(self):
+        """The request line and headers as they came (bytes)."""
+        return _swco.swco_http_request_raw_header(self._raw()) or b""
+
+    def __repr__(self):
+        return "<swco.http.Request %s %s>" % (self.method, self.uri)
+
+
+class _Response:
+    """A handler's response (Swoole's Http\\Response).  Setters return the
+    response, so calls chain:
+
+        resp.status(201).header("Content-Type", "application/json").end(b"{}")
+
+    end() sends the body with a Content-Length (compressed when the client
+    accepts it and the options allow); write() streams it (chunked); after
+    the handler returns, a response not ended is ended (status as set,
+    default 200, empty body) unless detached.  Calls that fail raise
+    swco.Error: -EALREADY once the headers went out (status, header) or
+    after end, -EINVAL for bad names or values (CR/LF: no response
+    splitting), SWCO_ENOCONN when the client went away."""
+
+    __slots__ = ("server", "_c", "_owned", "__weakref__")
+
+    def __init__(self, server, raw, owned=False):
+        self.server = server
+        self._c = raw
+        self._owned = owned
+
+    @classmethod
+    def create(cls, server, fd):
+        """A response for connection fd's detached request, from any
+        coroutine of the worker that owns the connection.  Close it (or
+        use it as a context manager) after end."""
+        return cls(server, _swco.swco_http_response_create(server._c, int(fd)), owned=True)
+
+    def _raw(self):
+        if self._c is None:
+            exc = Error("swco.http.Response: the handler returned, its response is gone "
+                        "(detach() it and use Response.create() to answer later)")
+            exc.code, exc.name = -_errno.EINVAL, "EINVAL"
+            raise exc
+        return self._c
+
+    def status(self, code, reason=None):
+        """Set the status code and reason (None: the standard one)."""
+        _swco.swco_http_response_status(self._raw(), int(code), reason)
+        return self
+
+    def header(self, name, value):
+        """Set a header, replacing others of that name (None removes)."""
+        _swco.swco_http_response_header(self._raw(), str(name),
+                                        None if value is None else str(value))
+        return self
+
+    def add_header(self, name, value):
+        """Add a header field, keeping others of that name."""
+        _swco.swco_http_response_add_header(self._raw(), str(name), str(value))
+        return self
+
+    def cookie(self, name, value="", expires=0, max_age=None, path=None, domain=None,
+               secure=False, httponly=False, samesite=None, partitioned=False, raw=False):
+        """Add a Set-Cookie field.  expires: Unix time (0: none); max_age:
+        seconds (None: none); samesite "Strict", "Lax" or "None"; the
+        value is percent-encoded unless raw."""
+        flags = ((_swco.SWCO_HTTP_COOKIE_SECURE if secure else 0)
+                 | (_swco.SWCO_HTTP_COOKIE_HTTPONLY if httponly else 0)
+                 | (_swco.SWCO_HTTP_COOKIE_PARTITIONED if partitioned else 0)
+                 | (_swco.SWCO_HTTP_COOKIE_RAW if raw else 0))
+        _swco.swco_http_response_cookie(self._raw(), str(name), str(value), float(expires),
+                                        -1 if max_age is None else int(max_age), path, domain,
+                                        samesite, flags)
+        return self
+
+    set_cookie = cookie
+
+    def trailer(self, name, value):
+        """Add a trailer field, sent after a chunked body."""
+        _swco.swco_http_response_trailer(self._raw(), str(name), str(value))
+        return self
+
+    def write(self, data):
+        """Send part of the body (str as UTF-8); the headers go first.
+        Waits while the connection's output is full; returns the length."""
+        return _swco.swco_http_response_write(self._raw(), _bytes_arg(data))
+
+    def end(self, data=None):
+        """Finish the response with data (bytes, or str as UTF-8) as the
+        (last part of the) body."""
+        if isinstance(data, (dict, list)):
+            data = _json.dumps(data).encode()
+        _swco.swco_http_response_end(self._raw(), _bytes_arg(data))
+
+    def json(self, obj, status=None):
+        """Finish with obj as a JSON body (Content-Type application/json)."""
+        if status is not None:
+            self.status(status)
+        self.header("Content-Type", "application/json")
+        self.end(_json.dumps(obj).encode())
+
+    def sendfile(self, path, offset=0, length=0):
+        """Finish with length bytes of a file from offset (0: to its end);
+        Content-Type from the file name unless set."""
+        _swco.swco_http_response_sendfile(self._raw(), _os.fsdecode(path), int(offset),
+                                          int(length))
+
+    def redirect(self, location, status=302):
+        """Finish with a redirect to location."""
+        _swco.swco_http_response_redirect(self._raw(), str(location), int(status))
+
+    def detach(self):
+        """Returning from the handler no longer ends the response: answer
+        later with Response.create(server, fd)."""
+        _swco.swco_http_response_detach(self._raw())
+
+    @property
+    def is_writable(self):
+        """Whether the response can still be written (not ended, client
+        there)."""
+        return self._c is not None and bool(_swco.swco_http_response_is_writable(self._c))
+
+    isWritable = is_writable  # noqa: N815 (Swoole's name)
+
+    def set_compression(self, on=True):
+        """Compress this response (or not) whatever http_compression says."""
+        _swco.swco_http_response_set_compression(self._raw(), 1 if on else 0)
+        return self
+
+    @property
+    def fd(self):
+        """The request's connection."""
+        return _swco.swco_http_response_fd(self._raw())
+
+    def close(self):
+        """Free a response from create() (ending it first when it was
+        not)."""
+        c, self._c = self._c, None
+        if c is not None and self._owned:
+            _swco.swco_http_response_free(c)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return "<swco.http.Response fd %s>" % (self._c and self.fd)
+
+
+class _HttpServer(Server):
+    """An HTTP/1.1 server (Swoole's Http\\Server): a swco.Server whose
+    listener speaks HTTP, with a request handler.
+
+        import swco.http
+
+        srv = swco.http.Server("127.0.0.1", 8080, worker_num=2)
+
+        @srv.handler
+        def hello(req, resp):
+            resp.header("Content-Type", "text/plain")
+            resp.end("Hello, %s!" % req.query.get("name", "World"))
+
+        srv.start()
+
+    Server(host, port=0, mode=SERVER_BASE, sock_type=SOCK_TCP, **options):
+    options are server and HTTP options by Swoole's names (worker_num,
+    http_compression, package_max_length, upload_tmp_dir, document_root,
+    enable_static_handler, open_websocket_protocol, ...).  The handler,
+    fn(request, response), runs in a coroutine of its own per request
+    (it may sleep, use channels, sockets, HTTP clients); what it returns,
+    when str or bytes (or a dict/list: JSON) and the response was not
+    ended, becomes the body.  An exception it raises is reported
+    (Server.excepthook) and answered with 500 when no header went out
+    yet.  The other events of swco.Server (worker_start, ...) work too."""
+
+    def __init__(self, host, port=0, mode=SERVER_BASE, sock_type=SOCK_TCP, **options):
+        self._c = None
+        self._c = _swco.swco_http_server_new(str(host), int(port), int(mode), int(sock_type))
+        self.mode = int(mode)
+        self.listeners = [Listener(self, 0)]
+        self._ref = _weakref.ref(self)
+        _swco.swco_server_on_worker_stop(self._c, self._wrap("workerstop", None))
+        if options:
+            self.set(options)
+
+    def on(self, event, fn):
+        """As swco.Server.on(), plus "request": fn(request, response), and
+        with open_websocket_protocol the WebSocket events (see
+        swco.websocket.Server): "handshake", "open", "message", "close"."""
+        key = _event_key(event)
+        if key == "request":
+            _swco.swco_http_on_request(self._c, self._wrap_request(fn))
+            return
+        if key in _WS_EVENTS:
+            if not hasattr(_swco, "swco_ws_on_message"):
+                exc = Error("swco: this libswco has no WebSocket support")
+                exc.code, exc.name = -_errno.ENOSYS, "ENOSYS"
+                raise exc
+            getattr(_swco, "swco_ws_on_" + key)(self._c, self._wrap_ws(key, fn))
+            return
+        Server.on(self, event, fn)
+
+    # ---------------------------------------------------------- WebSocket
+
+    def _wrap_ws(self, key, fn):
+        if fn is None:
+            return None
+        _check_callable(fn)
+        ref = self._ref
+
+        def call(_raw_srv, *args):
+            srv = ref()
+            if srv is None:
+                return
+            req = resp = None
+            try:
+                if key == "handshake":
+                    req, resp = _Request(srv, args[0]), _Response(srv, args[1])
+                    verdict = fn(req, resp)
+                    if verdict is False or (isinstance(verdict, int)
+                                            and not isinstance(verdict, bool)):
+                        if resp.is_writable:
+                            resp.status(403 if verdict is False else verdict)
+                            resp.end()
+                elif key == "open":
+                    req = _Request(srv, args[1])
+                    fn(srv, req)
+                elif key == "message":
+                    fd, opcode, data = args
+                    if opcode == _WS_TEXT:
+                        data = data.decode("utf-8", "surrogateescape")
+                    fn(srv, _Frame(fd, data, opcode))
+                else:
+                    fd, code, reason = args
+                    fn(srv, fd, code, reason)
+            except CancelledError:
+                pass
+            except SystemExit:
+                srv.shutdown()
+            except BaseException as exc:  # noqa: B902 (reported; the worker goes on)
+                try:
+                    srv.excepthook(key, exc)
+                except BaseException:
+                    _traceback.print_exc()
+                if resp is not None and resp.is_writable:  # a failed handshake refuses
+                    try:
+                        resp.status(500)
+                        resp.end()
+                    except Error:
+                        pass
+            finally:
+                if req is not None:
+                    req._c = None
+                if resp is not None:
+                    resp._c = None
+        return call
+
+    def push(self, fd, data, opcode=None, more=False, compress=True):
+        """Send a WebSocket message to connection fd (str: text, bytes:
+        binary, unless opcode says; more=True: a fragment, continued with
+        opcode=swco.websocket.CONTINUATION).  From any worker in PROCESS
+        mode.  swco.Error SWCO_ENOCONN when fd is no WebSocket."""
+        if opcode is None:
+            opcode = _WS_TEXT if isinstance(data, str) else _WS_BINARY
+        flags = (_swco.SWCO_WS_FLAG_MORE if more else 0) | \
+            (0 if compress else _swco.SWCO_WS_FLAG_NO_COMPRESS)
+        _swco.swco_ws_push(self._c, int(fd), _bytes_arg(data), int(opcode), flags)
+
+    def broadcast(self, data, opcode=None, exclude=0):
+        """Push a message to every WebSocket connection (this worker's in
+        BASE mode) but exclude; returns how many got it."""
+        if opcode is None:
+            opcode = _WS_TEXT if isinstance(data, str) else _WS_BINARY
+        return _swco.swco_ws_broadcast(self._c, _bytes_arg(data), int(opcode), int(exclude))
+
+    def disconnect(self, fd, code=1000, reason=None):
+        """Close WebSocket connection fd with a close code and reason."""
+        _swco.swco_ws_disconnect(self._c, int(fd), int(code), reason)
+
+    def is_established(self, fd):
+        """True while fd is an open WebSocket connection."""
+        return bool(_swco.swco_ws_is_established(self._c, int(fd)))
+
+    isEstablished = is_established  # noqa: N815 (Swoole's name)
+
+    def handler(self, fn):
+        """Decorator: fn(request, response) handles every request."""
+        self.on("request", fn)
+        return fn
+
+    route = handler
+
+    def _wrap_request(self, fn):
+        if fn is None:
+            return None
+        _check_callable(fn)
+        ref = self._ref
+
+        def call(_raw_srv, raw_req, raw_resp):
+            srv = ref()
+            if srv is None:
+                return
+            req = _Request(srv, raw_req)
+            resp = _Response(srv, raw_resp)
+            try:
+                result = fn(req, resp)
+                if result is not None and resp.is_writable:
+                    resp.end(result)  # str, bytes; dict or list as JSON
+            except CancelledError:
+                pass  # the server stopping its coroutines
+            except SystemExit:
+                srv.shutdown()
+            except BaseException as exc:  # noqa: B902 (reported; the worker goes on)
+                try:
+                    srv.excepthook("request", exc)
+                except BaseException:
+                    _traceback.print_exc()
+                try:
+                    resp.status(500)
+                    resp.header("Content-Type", "text/plain")
+                    resp.end(b"Internal Server Error\n")
+                except Error:
+                    pass  # the headers went out already: the response ends as it is
+            finally:
+                req._c = None
+                resp._c = None
+        return call
+
+    def __repr__(self):
+        return "<swco.http.Server port %d mode %d>" % (self.port, self.mode)
+
+
+_WS_EVENTS = ("handshake", "open", "message", "close")
+_WS_TEXT = getattr(_swco, "SWCO_WS_TEXT", 1)
+_WS_BINARY = getattr(_swco, "SWCO_WS_BINARY", 2)
+
+
+class _Frame(_collections.namedtuple("Frame", "fd data opcode")):
+    """A WebSocket message: the connection (0 on a client), its data (str
+    for text, bytes otherwise) and opcode (TEXT, BINARY; PING, PONG, CLOSE
+    when asked for)."""
+
+    __slots__ = ()
+
+    @property
+    def finish(self):
+        return True  # messages come whole (fragments joined)
+
+
+class _WsServer(_HttpServer):
+    """A WebSocket server (Swoole's WebSocket\\Server): an HTTP server whose
+    listener also upgrades GET requests with "Upgrade: websocket".
+
+        import swco.websocket
+
+        srv = swco.websocket.Server("127.0.0.1", 9502, websocket_compression=True)
+        srv.on("message", lambda srv, frame: srv.push(frame.fd, frame.data))
+        srv.start()
+
+    Events, each in a coroutine (a connection's messages in order):
+      handshake(request, response)  decide on an upgrade: return False (403)
+                                    or a status to refuse, None/True to
+                                    accept; response.header() adds headers
+                                    to the 101
+      open(server, request)         the connection is a WebSocket now
+      message(server, frame)        a whole message: frame.fd, .data (str
+                                    for text, bytes for binary), .opcode
+      close(server, fd, code, reason)
+    plus "request" for plain HTTP requests on the same port.  push(),
+    broadcast(), disconnect(), is_established() talk to connections."""
+
+    def __init__(self, host, port=0, mode=SERVER_BASE, sock_type=SOCK_TCP, **options):
+        _HttpServer.__init__(self, host, port, mode, sock_type)
+        self.set(open_websocket_protocol=True)
+        if options:
+            self.set(options)
+
+    def __repr__(self):
+        return "<swco.websocket.Server port %d mode %d>" % (self.port, self.mode)
+
+
+class _WsClient:
+    """A coroutine WebSocket client for ws:// and wss:// URLs; its calls
+    run in a coroutine (swco.run, swco.go).
+
+        with swco.websocket.connect("ws://127.0.0.1:9502/", compression=True) as ws:
+            ws.send("hello")
+            print(ws.recv().data)
+
+    Options (constructor keywords or set()): compression,
+    client_no_context_takeover, server_no_context_takeover,
+    client_max_window_bits, server_max_window_bits, max_frame_size,
+    subprotocols, origin, ssl_verify_peer, ssl_ca_file, ssl_host_name."""
+
+    def __init__(self, headers=None, **options):
+        self._c = _swco.swco_ws_client_new()
+        if options:
+            self.set(**options)
+        for name, value in (headers or {}).items():
+            _swco.swco_ws_client_add_header(self._c, str(name), str(value))
+
+    def set(self, **options):
+        for name, value in options.items():
+            _swco.swco_ws_client_set(self._c, str(name), _option_text(name, value))
+
+    def add_header(self, name, value):
+        """A header for the upgrade request."""
+        _swco.swco_ws_client_add_header(self._c, str(name), str(value))
+
+    def connect(self, url, timeout=10):
+        """Connect and handshake.  swco.Error -EPROTO when the server
+        answered other than 101 (see .status)."""
+        _swco.swco_ws_client_connect(self._c, str(url), float(timeout))
+        return self
+
+    @property
+    def status(self):
+        """The HTTP status of the upgrade answer (101 when connected)."""
+        return _swco.swco_ws_client_status(self._c)
+
+    def header(self, name):
+        """A header of the server's upgrade answer, or None."""
+        return _swco.swco_ws_client_header(self._c, str(name))
+
+    @property
+    def subprotocol(self):
+        return _swco.swco_ws_client_subprotocol(self._c)
+
+    @property
+    def compression(self):
+        """True when permessage-deflate is in use."""
+        return bool(_swco.swco_ws_client_compression(self._c))
+
+    def send(self, data, opcode=None, more=False, compress=True, timeout=0):
+        """Send a message (str: text, bytes: binary unless opcode says)."""
+        if opcode is None:
+            opcode = _WS_TEXT if isinstance(data, str) else _WS_BINARY
+        flags = (_swco.SWCO_WS_FLAG_MORE if more else 0) | \
+            (0 if compress else _swco.SWCO_WS_FLAG_NO_COMPRESS)
+        _swco.swco_ws_client_send(self._c, _bytes_arg(data), int(opcode), flags, float(timeout))
+
+    def recv(self, timeout=0):
+        """The next message as a Frame (fd 0), or None once the server
+        closed (close_code says how).  timeout <= 0: no limit;
+        swco.TimeoutError after it (the client stays usable)."""
+        try:
+            opcode = _swco.swco_ws_client_recv(self._c, float(timeout))
+        except ClosedError:
+            return None
+        if opcode == _swco.SWCO_WS_CLOSE:
+            return None
+        data = _swco.swco_ws_client_data(self._c) or b""
+        if opcode == _WS_TEXT:
+            data = data.decode("utf-8", "surrogateescape")
+        return _Frame(0, data, opcode)
+
+    def __iter__(self):
+        """Messages until the server closes."""
+        while True:
+            frame = self.recv()
+            if frame is None:
+                return
+            yield frame
+
+    def ping(self, data=b""):
+        _swco.swco_ws_client_ping(self._c, _bytes_arg(data))
+
+    def close(self, code=1000, reason=None, timeout=5):
+        """Close handshake, then close the connection."""
+        if self._c is not None:
+            try:
+                _swco.swco_ws_client_close(self._c, int(code), reason, float(timeout))
+            except TimeoutError:
+                pass
+
+    @property
+    def close_code(self):
+        return _swco.swco_ws_client_close_code(self._c)
+
+    @property
+    def close_reason(self):
+        return _swco.swco_ws_client_close_reason(self._c)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self.close_code == 0 and self.status == 101:
+                self.close()
+        except Error:
+            pass
+
+
+def _ws_connect(url, timeout=10, headers=None, **options):
+    """A Client connected to url (in a coroutine)."""
+    return _WsClient(headers, **options).connect(url, timeout)
+
+
+def _submodule(name, doc, **attrs):
+    mod = _types.ModuleType("swco." + name, doc)
+    for key, value in attrs.items():
+        if isinstance(value, type):
+            value.__module__ = mod.__name__
+            value.__qualname__ = value.__name__ = key
+        setattr(mod, key, value)
+    mod.__all__ = sorted(k for k in attrs if not k.startswith("_"))
+    _sys.modules[mod.__name__] = mod
+    return mod
+
+
+http = _submodule(
+    "http", """swco.http: HTTP/1.1 servers on swco.Server (swco/http.h).
+
+    Server(host, port=0, mode=SERVER_BASE, sock_type=SOCK_TCP, **options)
+    with a handler fn(request, response) run in a coroutine per request;
+    Request (method, uri, path, query_string, headers, query, cookies,
+    post, files, body, read()), Response (status, header, cookie, write,
+    end, sendfile, redirect, detach, create) and UploadedFile.""",
+    Server=_HttpServer, Request=_Request, Response=_Response, UploadedFile=_UploadedFile,
+    Fields=_Fields,
+    HEADER=_swco.SWCO_HTTP_HEADER, GET=_swco.SWCO_HTTP_GET, POST=_swco.SWCO_HTTP_POST,
+    COOKIE=_swco.SWCO_HTTP_COOKIE)
+
+__all__ += ["http"]
+
+if hasattr(_swco, "swco_ws_push"):
+    websocket = _submodule(
+        "websocket", """swco.websocket: WebSocket servers and clients (swco/websocket.h).
+
+        Server(host, port=0, mode=SERVER_BASE, sock_type=SOCK_TCP, **options)
+        with handshake/open/message/close events and push(), broadcast(),
+        disconnect(), is_established(); connect(url, **options) for a
+        coroutine Client (send, recv, ping, close); Frame; the opcodes
+        and close codes.""",
+        Server=_WsServer, Client=_WsClient, Frame=_Frame, connect=_ws_connect,
+        CONTINUATION=_swco.SWCO_WS_CONTINUATION, TEXT=_swco.SWCO_WS_TEXT,
+        BINARY=_swco.SWCO_WS_BINARY, CLOSE=_swco.SWCO_WS_CLOSE, PING=_swco.SWCO_WS_PING,
+        PONG=_swco.SWCO_WS_PONG, CLOSE_NORMAL=_swco.SWCO_WS_CLOSE_NORMAL,
+        CLOSE_GOING_AWAY=_swco.SWCO_WS_CLOSE_GOING_AWAY,
+        CLOSE_TOO_BIG=_swco.SWCO_WS_CLOSE_TOO_BIG)
+    __all__ += ["websocket"]

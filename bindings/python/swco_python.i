@@ -394,12 +394,33 @@ static void pyswco_option_error(const char *name, size_t index)
     PyErr_Restore(type, value, tb);
 }
 %}
+/* None is NULL: a header value that removes the header; an option
+ * refuses it (-EINVAL). */
 %typemap(in) const char *SWCO_TEXT_IN {
-    if (pyswco_text_arg($input, (const char **)&$1) < 0)
+    if ($input == Py_None)
+        $1 = NULL;
+    else if (pyswco_text_arg($input, (const char **)&$1) < 0)
         SWIG_fail;
 }
 %typemap(typecheck) const char *SWCO_TEXT_IN {
-    $1 = PyUnicode_Check($input) || PyBytes_Check($input);
+    $1 = $input == Py_None || PyUnicode_Check($input) || PyBytes_Check($input);
+}
+
+/* size_t *len of a call returning const char *: the result as that many
+ * bytes (None when NULL). */
+%typemap(in, numinputs=0) size_t *SWCO_RESULT_LEN (size_t rlen = 0) {
+    $1 = &rlen;
+}
+%typemap(argout) size_t *SWCO_RESULT_LEN {
+    Py_XDECREF($result);
+    if (result) {
+        $result = PyBytes_FromStringAndSize((const char *)result, (Py_ssize_t)rlen$argnum);
+    } else {
+        Py_INCREF(Py_None);
+        $result = Py_None;
+    }
+    if (!$result)
+        SWIG_fail;
 }
 
 /* (names, values, n, bad_index): one argument, a dict or a sequence of
@@ -602,6 +623,54 @@ static void pyswco_cb_swco_server_message_fn(swco_server_t *srv, int src_worker_
                     (Py_ssize_t)len);
 }
 
+/* An HTTP request handler runs in the request's coroutine; req and resp
+ * are the library's (the proxies own nothing) and valid until it returns:
+ * swco.http.Request/Response stop using them then. */
+static void pyswco_cb_swco_http_handler_fn(swco_server_t *srv, swco_http_request_t *req,
+                                           swco_http_response_t *resp, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(NNN)", 0, PYSWCO_SRV(srv),
+                    SWIG_NewPointerObj(req, SWIGTYPE_p_swco_http_request, 0),
+                    SWIG_NewPointerObj(resp, SWIGTYPE_p_swco_http_response, 0));
+}
+
+/* WebSocket events run in coroutines of the serving worker.  A handshake
+ * accepts (0): the Python layer refuses by ending resp with a status
+ * (swco/websocket.h: a resp the callback ended is a refusal). */
+static int pyswco_cb_swco_ws_handshake_fn(swco_server_t *srv, swco_http_request_t *req,
+                                          swco_http_response_t *resp, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(NNN)", 0, PYSWCO_SRV(srv),
+                    SWIG_NewPointerObj(req, SWIGTYPE_p_swco_http_request, 0),
+                    SWIG_NewPointerObj(resp, SWIGTYPE_p_swco_http_response, 0));
+    return 0;
+}
+
+static void pyswco_cb_swco_ws_open_fn(swco_server_t *srv, long long fd, swco_http_request_t *req,
+                                      void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(NLN)", 0, PYSWCO_SRV(srv), fd,
+                    SWIG_NewPointerObj(req, SWIGTYPE_p_swco_http_request, 0));
+}
+
+static void pyswco_cb_swco_ws_message_fn(swco_server_t *srv, long long fd, int opcode,
+                                         const char *data, size_t len, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(NLiy#)", 0, PYSWCO_SRV(srv), fd, opcode, data, (Py_ssize_t)len);
+}
+
+static void pyswco_cb_swco_ws_close_fn(swco_server_t *srv, long long fd, int code,
+                                       const char *reason, void *arg)
+{
+    if (pyswco_server_enter())
+        pyswco_call(arg, "(NLiN)", 0, PYSWCO_SRV(srv), fd, code,
+                    pyswco_text(reason ? reason : "", (Py_ssize_t)strlen(reason ? reason : "")));
+}
+
 /* PROCESS mode calls it in the master's reactor threads, where this
  * interpreter (whose lock the master's main thread holds while the server
  * runs) cannot run: there it answers -1, which dispatches by fd mod. */
@@ -696,6 +765,37 @@ SWCO_PY_CTOR(swco_dns_getaddrinfo)
         pyswco_raise_msg(-ENOTSUP, "swco.Server: THREAD mode runs the workers as threads of "
                                    "one interpreter, which its global lock serialises; use "
                                    "SERVER_BASE or SERVER_PROCESS (worker processes)");
+        SWIG_fail;
+    }
+    $action
+    if (!result) {
+        if (!PyErr_Occurred())
+            pyswco_raise(swco_last_error());
+        SWIG_fail;
+    }
+}
+
+%exception swco_http_server_new {
+    if (arg3 == SWCO_SERVER_THREAD) {
+        pyswco_raise_msg(-ENOTSUP, "swco.http.Server: THREAD mode runs the workers as threads "
+                                   "of one interpreter, which its global lock serialises; use "
+                                   "SERVER_BASE or SERVER_PROCESS (worker processes)");
+        SWIG_fail;
+    }
+    $action
+    if (!result) {
+        if (!PyErr_Occurred())
+            pyswco_raise(swco_last_error());
+        SWIG_fail;
+    }
+}
+SWCO_PY_CTOR(swco_http_response_create)
+SWCO_PY_CTOR(swco_ws_client_new)
+%exception swco_ws_server_new {
+    if (arg3 == SWCO_SERVER_THREAD) {
+        pyswco_raise_msg(-ENOTSUP, "swco.websocket.Server: THREAD mode runs the workers as "
+                                   "threads of one interpreter, which its global lock "
+                                   "serialises; use SERVER_BASE or SERVER_PROCESS");
         SWIG_fail;
     }
     $action
@@ -811,6 +911,14 @@ PyObject *pyswco_raise(int code);
 PyObject *pyswco_curl_request(PyObject *url, PyObject *method, PyObject *body, PyObject *headers,
                               double timeout, int follow, int verify);
 PyObject *pyswco_curl_flush(void);
+
+/* swco.http's request accessors that return many values at once
+ * (pyswco_http.c): lists of (name, value bytes) pairs, uploaded files,
+ * the body as bytes, the request line's fields. */
+PyObject *pyswco_http_params(swco_http_request_t *req, int kind);
+PyObject *pyswco_http_files(swco_http_request_t *req);
+PyObject *pyswco_http_body(swco_http_request_t *req);
+PyObject *pyswco_http_request_info(swco_http_request_t *req);
 
 /* swco.select() over Channel objects (end of pyswco.c). */
 PyObject *pyswco_select(PyObject *pops, PyObject *pushes, double timeout, int block);

@@ -79,4 +79,29 @@ tests_check_http_static_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/lib -I$(top_
 tests_check_http_static_CFLAGS = $(TEST_CFLAGS) $(ZLIB_CFLAGS) $(BROTLI_CFLAGS)
 tests_check_http_static_LDADD = $(TEST_CORE_LIBS) $(ZLIB_LIBS) $(BROTLI_LIBS)
 
+# ---- pyhttp: examples/http_hello.c, its checks and bench, the Chromium test
+# http_hello is built by make (the benches and tests run it).
+noinst_PROGRAMS += examples/http_hello
+examples_http_hello_SOURCES = examples/http_hello.c
+examples_http_hello_CPPFLAGS = $(EXAMPLE_CPPFLAGS)
+examples_http_hello_LDADD = libswco.la
+# Real peers on loopback: curl, python3 http.client, ab, wrk.
+TESTS += tests/check-http-hello.sh
+EXTRA_DIST += tests/check-http-hello.sh
+# Headless Chromium (chromedriver) loads tests/http-chromium.html from
+# http_hello and exchanges 1,000 WebSocket messages with its /ws.
+TESTS += tests/check-http-chromium.sh
+EXTRA_DIST += tests/check-http-chromium.sh tests/http-chromium.html
+
+# make bench: http_hello beside nginx and h2o (wrk keep-alive with 1 and 2
+# workers, ab without keep-alive), WebSocket echo beside Node's ws.
+bench_bench_http_SOURCES = bench/bench_http.c
+bench_bench_http_CPPFLAGS = $(EXAMPLE_CPPFLAGS) -D_GNU_SOURCE \
+	-DBENCH_PEERS_DIR='"$(abs_top_srcdir)/bench/peers"'
+bench_bench_http_CFLAGS = $(SWCO_CFLAGS) -O2
+EXTRA_bench_bench_http_DEPENDENCIES = examples/http_hello$(EXEEXT)
+EXTRA_PROGRAMS += bench/bench_http
+BENCHES += bench/bench_http
+EXTRA_DIST += bench/peers/nginx-http.conf bench/peers/h2o.conf bench/peers/ws-echo.js
+
 # ---- end of lib/http/local.mk
