@@ -107,6 +107,18 @@ int swco__srv_proto_open(swco_server_t *srv, const swco__listener_t *l, long lon
     if (!l || !l->proto)
         return 0;
     slot_t *s = claim(fd);
+    if (s && s->id && s->id != fd) {
+        /* The connection that had this descriptor before: its close is
+         * still on its way from another reactor thread (PROCESS mode).
+         * Close its state now; that late close then finds no match. */
+        const swco__srv_proto_t *p = s->proto;
+        void *old = s->cs;
+        s->id = 0;
+        s->proto = NULL;
+        s->cs = NULL;
+        tab.live--;
+        p->close(old);
+    }
     void *cs = s ? l->proto->open(srv, fd, l->index) : NULL;
     if (!cs) {
         swco_server_close(srv, fd, 1);

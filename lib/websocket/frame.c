@@ -25,9 +25,11 @@ int swco__ws_accept_key(const char *key, size_t key_len, char out[32])
     return 0;
 }
 
-/* Masking keys come from the CSPRNG (RFC 6455 section 10.3), fetched a
- * page at a time: one RAND_bytes call per 1024 frames. */
-static SWCO__TLS uint8_t key_pool[4096];
+/* Masking keys come from the CSPRNG (RFC 6455 section 10.3), 16 at a
+ * time: one RAND_bytes call per 16 frames.  The pool stays small because
+ * the library's thread-locals are initial-exec: a program that dlopen()s
+ * libswco (Python's module does) has only a little static TLS to spare. */
+static SWCO__TLS uint8_t key_pool[64];
 static SWCO__TLS unsigned key_left;
 
 static void mask_key(uint8_t key[4])
