@@ -1192,8 +1192,20 @@ static int h1_head(swco_http_response_t *r, long long body_len, const void *data
         }
     } else if (body_len >= 0 && !(st < 200 || st == 204)) {
         /* 304 and HEAD keep the length a GET would have had */
-        if (!(st == 304))
-            p += sprintf(p, "Content-Length: %lld\r\n", body_len);
+        if (!(st == 304)) {
+            memcpy(p, "Content-Length: ", 16);
+            p += 16;
+            char digits[24];
+            int nd = 0;
+            unsigned long long v = (unsigned long long)body_len;
+            do
+                digits[nd++] = (char)('0' + v % 10);
+            while ((v /= 10) != 0);
+            while (nd)
+                *p++ = digits[--nd];
+            *p++ = '\r';
+            *p++ = '\n';
+        }
     }
     if (st == 101) {
         /* the upgrade says Connection itself */
