@@ -168,6 +168,8 @@ typedef struct swco__conn {
     uint8_t state;           /* SWCO__CONN_* */
     uint8_t listener;
     uint8_t paused, ssl;
+    uint8_t ws;              /* lib/websocket: 1 WebSocket open, 2 closing (any
+                              * worker reads it: push, is_established) */
     int16_t reactor_id;      /* engine that owns it */
     int16_t worker_id;       /* owner (BASE) or last worker dispatched to */
     int32_t fd;
