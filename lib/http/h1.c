@@ -594,7 +594,12 @@ static int head_done(h1conn_t *c, const char *end)
             return st;
     }
     q->chunked = (flags & F_CHUNKED) != 0;
-    if (q->chunked)
+    if (q->method_id == HTTP_CONNECT) {
+        /* RFC 9110 9.3.6: no content (llhttp reads none; what follows is
+         * the tunnel's, and the connection closes after the answer) */
+        q->chunked = 0;
+        q->content_length = 0;
+    } else if (q->chunked)
         q->content_length = -1;
     else if (flags & F_CONTENT_LENGTH)
         q->content_length = (long long)c->p.content_length;
