@@ -352,6 +352,8 @@ static void handler(swco_server_t *srv, swco_http_request_t *req, swco_http_resp
     } else if (!strcmp(path, "/noend")) {
         swco_http_response_status(resp, 204, NULL);
         return; /* ended for it */
+    } else if (!strcmp(path, "/shutdown")) {
+        n = snprintf(out, sizeof out, "bye %d", swco_server_shutdown(srv));
     } else if (!strcmp(path, "/unread")) {
         n = snprintf(out, sizeof out, "unread");
     } else {
@@ -826,6 +828,28 @@ START_TEST(test_process_mode)
 }
 END_TEST
 
+/* A worker that is stopping answers with Connection: close and closes
+ * keep-alive connections after the response. */
+START_TEST(test_stopping_closes)
+{
+    child_t c = start_child(http_server());
+    char buf[4096];
+    int fd = connect_to(c.port);
+    send_str(fd, "GET /fd HTTP/1.1\r\nHost: a\r\n\r\n");
+    size_t len = 0;
+    int one = 1;
+    ck_assert_int_eq(read_until(fd, buf, sizeof buf, &len, has_responses, &one), 0);
+    ck_assert_ptr_null(strstr(buf, "Connection: close"));
+    send_str(fd, "GET /shutdown HTTP/1.1\r\nHost: a\r\n\r\n");
+    len = 0;
+    ck_assert_int_eq(read_until(fd, buf, sizeof buf, &len, NULL, NULL), 1);
+    ck_assert_msg(strstr(buf, "\r\nConnection: close\r\n") != NULL, "%s", buf);
+    ck_assert_ptr_nonnull(strstr(buf, "bye 0"));
+    close(fd);
+    ck_assert_int_eq(stop_child(&c), 0);
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name)
 {
     TCase *tc = tcase_create(name);
@@ -853,5 +877,7 @@ int main(void)
     tc = tcase(s, "modes");
     tcase_add_test(tc, test_thread_mode);
     tcase_add_test(tc, test_process_mode);
+    tc = tcase(s, "stop");
+    tcase_add_test(tc, test_stopping_closes);
     return run_suite(s);
 }
