@@ -330,8 +330,10 @@ static int cb_header_field(llhttp_t *p, const char *at, size_t n)
     c->hdr_bytes += n + (c->el_open ? 0 : 4);
     if (c->o->max_header_size && c->hdr_bytes > c->o->max_header_size)
         return fail(c, 431);
-    if (c->phase != P_HEAD)
-        return 0; /* a trailer field of a chunked body: counted, not kept */
+    if (c->phase != P_HEAD) {
+        c->el_open = 1; /* a trailer field of a chunked body: counted, not kept */
+        return 0;
+    }
     if (n)
         c->named = 1;
     if (!c->nsp && span_new(c, 0, 0) < 0) /* no target span?  cannot be */
