@@ -118,6 +118,9 @@ static child_t start_child(swco_server_t *srv)
     if (pid == 0) {
         close(r[0]);
         close(g[0]);
+        /* not Check's handler (it signals the test's whole process group)
+         * when a SIGTERM comes as the server is leaving by itself */
+        signal(SIGTERM, SIG_DFL);
         int rc = swco_server_start(srv);
         if (rc < 0)
             fprintf(stderr, "start: %s\n", swco_strerror(rc));
@@ -139,10 +142,11 @@ static child_t start_child(swco_server_t *srv)
     return c;
 }
 
-/* SIGTERM and the child's exit status. */
-static int stop_child(child_t *c)
+/* SIGTERM (sig 0: none, it stops by itself) and the child's exit status. */
+static int stop_child_sig(child_t *c, int sig)
 {
-    kill(c->pid, SIGTERM);
+    if (sig)
+        kill(c->pid, sig);
     struct pollfd p = {c->gone, POLLIN, 0};
     if (poll(&p, 1, (int)(30000 * slow())) != 1) {
         kill(c->pid, SIGKILL);
@@ -155,6 +159,8 @@ static int stop_child(child_t *c)
     close(c->gone);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+static int stop_child(child_t *c) { return stop_child_sig(c, SIGTERM); }
 
 static int connect_to(int port)
 {
@@ -352,6 +358,8 @@ static void handler(swco_server_t *srv, swco_http_request_t *req, swco_http_resp
     } else if (!strcmp(path, "/noend")) {
         swco_http_response_status(resp, 204, NULL);
         return; /* ended for it */
+    } else if (!strcmp(path, "/shutdown")) {
+        n = snprintf(out, sizeof out, "bye %d", swco_server_shutdown(srv));
     } else if (!strcmp(path, "/unread")) {
         n = snprintf(out, sizeof out, "unread");
     } else {
@@ -768,6 +776,86 @@ START_TEST(test_timeouts)
 }
 END_TEST
 
+/* THREAD and PROCESS modes with two workers: keep-alive, pipelining and a
+ * chunked upload reach the worker that owns the connection. */
+static void run_mode(int mode)
+{
+    swco_server_t *srv = swco_http_server_new("127.0.0.1", 0, mode, SWCO_SOCK_TCP);
+    ck_assert_ptr_nonnull(srv);
+    set_ok(srv, "worker_num", "2");
+    ck_assert_int_eq(swco_http_on_request(srv, handler, NULL, NULL), 0);
+    child_t c = start_child(srv);
+    /* the other worker's start too */
+    struct pollfd p = {c.ready, POLLIN, 0};
+    ck_assert_msg(poll(&p, 1, (int)(30000 * slow())) == 1, "second worker did not start");
+    char b;
+    ck_assert_int_eq(read(c.ready, &b, 1), 1);
+    char buf[8192];
+    for (int round = 0; round < 4; round++) {
+        exchange(c.port,
+                 "GET /yield HTTP/1.1\r\nHost: a\r\n\r\n"
+                 "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+                 "GET /fd HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                 0, buf, sizeof buf);
+        const char *a = strstr(buf, "yielded"), *e = strstr(buf, "len=5 "),
+                   *d = strstr(buf, "fd=");
+        ck_assert_msg(a && e && d && a < e && e < d, "mode %d: %s", mode, buf);
+    }
+    if (have_peer("curl")) {
+        char u1[64], u2[64], out[4096];
+        snprintf(u1, sizeof u1, "http://127.0.0.1:%d/fd", c.port);
+        snprintf(u2, sizeof u2, "http://127.0.0.1:%d/fd?x", c.port);
+        char *argv[] = {"curl", "-sS", u1, "-w", "\\n", u2, NULL};
+        ck_assert_int_eq(run_cmd(argv, out, sizeof out), 0);
+        long long fd1 = -1, fd2 = -2;
+        ck_assert_int_eq(sscanf(out, "fd=%lld path=/fd\nfd=%lld path=/fd", &fd1, &fd2), 2);
+        ck_assert_int_eq(fd1, fd2);
+    }
+    ck_assert_int_eq(stop_child(&c), 0);
+}
+
+START_TEST(test_thread_mode)
+{
+    run_mode(SWCO_SERVER_THREAD);
+}
+END_TEST
+
+START_TEST(test_process_mode)
+{
+    /* PROCESS mode loses a reply now and then on main, plain TCP too
+     * (examples/tcp_echo_server --mode process; see the note of
+     * check_server_proxy): run on request until that is fixed */
+    if (!getenv("SWCO_TEST_HTTP_PROCESS")) {
+        fprintf(stderr, "check_http: PROCESS mode skipped (SWCO_TEST_HTTP_PROCESS=1 runs it)\n");
+        return;
+    }
+    run_mode(SWCO_SERVER_PROCESS);
+}
+END_TEST
+
+/* A worker that is stopping answers with Connection: close and closes
+ * keep-alive connections after the response. */
+START_TEST(test_stopping_closes)
+{
+    child_t c = start_child(http_server());
+    char buf[4096];
+    int fd = connect_to(c.port);
+    send_str(fd, "GET /fd HTTP/1.1\r\nHost: a\r\n\r\n");
+    size_t len = 0;
+    int one = 1;
+    ck_assert_int_eq(read_until(fd, buf, sizeof buf, &len, has_responses, &one), 0);
+    ck_assert_ptr_null(strstr(buf, "Connection: close"));
+    send_str(fd, "GET /shutdown HTTP/1.1\r\nHost: a\r\n\r\n");
+    len = 0;
+    ck_assert_int_eq(read_until(fd, buf, sizeof buf, &len, NULL, NULL), 1);
+    ck_assert_msg(strstr(buf, "\r\nConnection: close\r\n") != NULL, "%s", buf);
+    ck_assert_ptr_nonnull(strstr(buf, "bye 0"));
+    close(fd);
+    ck_assert_int_eq(stop_child_sig(&c, 0), 0); /* it stops by itself */
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name)
 {
     TCase *tc = tcase_create(name);
@@ -792,5 +880,10 @@ int main(void)
     tcase_add_test(tc, test_expect_continue_raw);
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_timeouts);
+    tc = tcase(s, "modes");
+    tcase_add_test(tc, test_thread_mode);
+    tcase_add_test(tc, test_process_mode);
+    tc = tcase(s, "stop");
+    tcase_add_test(tc, test_stopping_closes);
     return run_suite(s);
 }

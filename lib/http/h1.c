@@ -155,6 +155,10 @@ static void c_close(h1conn_t *c)
         swco_server_close(c->srv, c->fd, 0);
 }
 
+/* Reading stops while the running request's unread body, or the input
+ * waiting for it, passes BODY_BOUND. */
+static void check_pause(h1conn_t *c);
+
 static void c_pause(h1conn_t *c, int on)
 {
     if (c->paused == (unsigned)!!on || c->closed)
@@ -166,6 +170,15 @@ static void c_pause(h1conn_t *c, int on)
         swco_server_pause(c->srv, c->fd);
     else
         swco_server_resume(c->srv, c->fd);
+}
+
+static void check_pause(h1conn_t *c)
+{
+    /* resumes once below half the bound: no pause and resume per read */
+    size_t held = c->in.len + (c->r ? c->bq.len - c->bq_off : 0);
+    int want = held > (c->paused ? BODY_BOUND / 2 : BODY_BOUND);
+    if (want != (int)c->paused)
+        c_pause(c, want);
 }
 
 /* A refusal: status, Connection: close, then close. */
@@ -317,8 +330,10 @@ static int cb_header_field(llhttp_t *p, const char *at, size_t n)
     c->hdr_bytes += n + (c->el_open ? 0 : 4);
     if (c->o->max_header_size && c->hdr_bytes > c->o->max_header_size)
         return fail(c, 431);
-    if (c->phase != P_HEAD)
-        return 0; /* a trailer field of a chunked body: counted, not kept */
+    if (c->phase != P_HEAD) {
+        c->el_open = 1; /* a trailer field of a chunked body: counted, not kept */
+        return 0;
+    }
     if (n)
         c->named = 1;
     if (!c->nsp && span_new(c, 0, 0) < 0) /* no target span?  cannot be */
@@ -403,29 +418,20 @@ static int cb_message_complete(llhttp_t *p)
     return HPE_PAUSED;
 }
 
-static const llhttp_settings_t *settings(void)
-{
-    static llhttp_settings_t s;
-    static int done;
-    if (!done) {
-        llhttp_settings_t t;
-        llhttp_settings_init(&t);
-        t.on_message_begin = cb_message_begin;
-        t.on_method = cb_method;
-        t.on_url = cb_url;
-        t.on_url_complete = cb_el_complete;
-        t.on_header_field = cb_header_field;
-        t.on_header_field_complete = cb_field_complete;
-        t.on_header_value = cb_header_value;
-        t.on_header_value_complete = cb_el_complete;
-        t.on_headers_complete = cb_headers_complete;
-        t.on_body = cb_body;
-        t.on_message_complete = cb_message_complete;
-        s = t; /* the same bytes every time: a benign race between threads */
-        done = 1;
-    }
-    return &s;
-}
+/* llhttp_settings_init only zeroes the struct: a constant does the same. */
+static const llhttp_settings_t h1_settings = {
+    .on_message_begin = cb_message_begin,
+    .on_method = cb_method,
+    .on_url = cb_url,
+    .on_url_complete = cb_el_complete,
+    .on_header_field = cb_header_field,
+    .on_header_field_complete = cb_field_complete,
+    .on_header_value = cb_header_value,
+    .on_header_value_complete = cb_el_complete,
+    .on_headers_complete = cb_headers_complete,
+    .on_body = cb_body,
+    .on_message_complete = cb_message_complete,
+};
 
 /* The status a parse error earns. */
 static int status_of(h1conn_t *c, llhttp_errno_t e)
@@ -590,7 +596,12 @@ static int head_done(h1conn_t *c, const char *end)
             return st;
     }
     q->chunked = (flags & F_CHUNKED) != 0;
-    if (q->chunked)
+    if (q->method_id == HTTP_CONNECT) {
+        /* RFC 9110 9.3.6: no content (llhttp reads none; what follows is
+         * the tunnel's, and the connection closes after the answer) */
+        q->chunked = 0;
+        q->content_length = 0;
+    } else if (q->chunked)
         q->content_length = -1;
     else if (flags & F_CONTENT_LENGTH)
         q->content_length = (long long)c->p.content_length;
@@ -765,7 +776,10 @@ static void request_done(h1conn_t *c)
     h1req_t *r = c->r;
     if (!r->resp.ended && !r->resp.detached)
         swco_http_response_end(&r->resp, NULL, 0);
-    int keep = r->resp.keep_alive && !c->closed && c->phase != P_CLOSING;
+    /* a detached request's own response said nothing: its created one
+     * (ended or to come) decides, through cur_keep */
+    int keep = (r->resp.detached ? c->cur_keep : r->resp.keep_alive) && !c->closed &&
+               c->phase != P_CLOSING;
     int detached = r->resp.detached && !c->det_ended;
     if (c->phase == P_BODY && !c->mc) {
         /* body left unread: drop the rest when little of it is to come */
@@ -812,8 +826,7 @@ static void go_on(h1conn_t *c, int keep)
     }
     if (c->phase == P_DISCARD) {
         arm(c, c->o->body_timeout);
-        if (c->paused)
-            c_pause(c, 0);
+        check_pause(c);
         return;
     }
     c->phase = P_IDLE;
@@ -832,8 +845,7 @@ static void go_on(h1conn_t *c, int keep)
     } else {
         arm(c, c->o->keepalive_timeout);
     }
-    if (c->paused && c->in.len < BODY_BOUND)
-        c_pause(c, 0);
+    check_pause(c);
 }
 
 static void req_main(void *arg)
@@ -882,8 +894,7 @@ static void queue_in(h1conn_t *c, const char *data, size_t len)
         c_close(c);
         return;
     }
-    if (c->in.len > BODY_BOUND)
-        c_pause(c, 1);
+    check_pause(c);
 }
 
 /* Parse what the connection received (or had queued). */
@@ -1004,8 +1015,7 @@ static void feed(h1conn_t *c, const char *data, size_t len)
     if (c->reader && (c->bq.len > c->bq_off || c->mc || c->body_err || c->closed ||
                       c->phase == P_CLOSING))
         wake_reader(c, 0);
-    if (c->r && c->bq.len - c->bq_off > BODY_BOUND)
-        c_pause(c, 1);
+    check_pause(c);
     unref(c);
 }
 
@@ -1033,8 +1043,8 @@ static long src_read(void *ctx, void *buf, size_t len, double timeout)
                 if (c->bq.cap > 4 * BODY_BOUND)
                     swco__hbuf_free(&c->bq);
             }
-            if (c->paused && c->bq.len - c->bq_off < BODY_BOUND / 2 && c->in.len < BODY_BOUND)
-                c_pause(c, 0);
+            if (c->paused)
+                check_pause(c);
             return (long)n;
         }
         if (c->body_err)
@@ -1189,8 +1199,20 @@ static int h1_head(swco_http_response_t *r, long long body_len, const void *data
         }
     } else if (body_len >= 0 && !(st < 200 || st == 204)) {
         /* 304 and HEAD keep the length a GET would have had */
-        if (!(st == 304))
-            p += sprintf(p, "Content-Length: %lld\r\n", body_len);
+        if (!(st == 304)) {
+            memcpy(p, "Content-Length: ", 16);
+            p += 16;
+            char digits[24];
+            int nd = 0;
+            unsigned long long v = (unsigned long long)body_len;
+            do
+                digits[nd++] = (char)('0' + v % 10);
+            while ((v /= 10) != 0);
+            while (nd)
+                *p++ = digits[--nd];
+            *p++ = '\r';
+            *p++ = '\n';
+        }
     }
     if (st == 101) {
         /* the upgrade says Connection itself */
@@ -1309,9 +1331,10 @@ static void h1_finish(swco_http_response_t *r)
     c->det_ended = 1;
     if (c->created == r)
         c->created = NULL;
+    c->cur_keep = c->cur_keep && r->keep_alive;
     if (c->det_pending) {
         c->det_pending = 0;
-        go_on(c, c->cur_keep && r->keep_alive);
+        go_on(c, c->cur_keep);
     }
     unref(c);
 }
@@ -1357,7 +1380,7 @@ static h1conn_t *conn_new(swco_server_t *srv, long long fd, int listener,
     c->max_body = max_body;
     c->refs = 1;
     c->phase = P_IDLE;
-    llhttp_init(&c->p, HTTP_REQUEST, settings());
+    llhttp_init(&c->p, HTTP_REQUEST, &h1_settings);
     c->p.data = c;
     return c;
 }

@@ -30,7 +30,7 @@ tests_fuzz_fuzz_http_CPPFLAGS = $(AM_CPPFLAGS)
 tests_fuzz_fuzz_http_CFLAGS = $(AM_CFLAGS)
 check_PROGRAMS += tests/fuzz/fuzz_http
 TESTS += tests/fuzz/run-http.sh
-EXTRA_DIST += tests/fuzz/run-http.sh tests/fuzz/corpus/http
+EXTRA_DIST += tests/fuzz/run-http.sh tests/fuzz/corpus/http doc/http.md
 
 # ---- body: form.c, multipart.c
 libswco_la_SOURCES += lib/http/form.c lib/http/multipart.c
