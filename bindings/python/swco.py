@@ -2471,7 +2471,7 @@ def _bytes_arg(data):
     return data
 
 
-def _text(b):
+def _bytes_text(b):
     return b.decode("utf-8", "surrogateescape")
 
 
@@ -2613,7 +2613,7 @@ class _Request:
     def _fields(self, kind, icase=False):
         f = self._cache.get(kind)
         if f is None:
-            pairs = [(name, _text(value)) for name, value in
+            pairs = [(name, _bytes_text(value)) for name, value in
                      _swco.pyswco_http_params(self._raw(), kind)]
             f = self._cache[kind] = _Fields(pairs, icase)
         return f

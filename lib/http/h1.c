@@ -31,9 +31,6 @@
 #include <stdio.h>
 #include <strings.h>
 
-/* Helpers' files that may still be placeholders (see request.c). */
-#pragma weak swco__http_static_serve
-
 enum {
     P_IDLE,    /* between requests */
     P_HEAD,    /* a request's head is coming */
@@ -759,7 +756,7 @@ static void run_handler(h1conn_t *c, h1req_t *r)
             return;
         }
     }
-    if (c->o->static_handler && swco__http_static_serve && swco__http_static_serve(q, resp))
+    if (c->o->static_handler && swco__http_static_serve(q, resp))
         return;
     const swco__srv_cb_t *cb = swco__http_handler(c->srv, c->listener);
     if (!cb) {

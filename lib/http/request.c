@@ -8,148 +8,6 @@
 #include <stdio.h>
 #include <strings.h>
 
-/* form.c's and multipart.c's (helper "body"): weak, so the library links
- * while those files are placeholders.  Without them the query string and
- * cookies are parsed by the small versions below, and a body is loaded
- * whole, unparsed. */
-#pragma weak swco__http_decode
-#pragma weak swco__http_parse_query
-#pragma weak swco__http_parse_cookies
-#pragma weak swco__http_body_load
-#pragma weak swco__http_body_free
-
-/* ------------------------------------------------ fallback form parsing */
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static char *decode(swco__arena_t *a, const char *s, size_t n, int plus, size_t *out_len)
-{
-    if (swco__http_decode)
-        return swco__http_decode(a, s, n, plus, out_len);
-    char *d = swco__arena_alloc(a, n + 1);
-    if (!d)
-        return NULL;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        int h, l;
-        if (s[i] == '%' && i + 2 < n && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
-            (l = hexval((unsigned char)s[i + 2])) >= 0) {
-            d[j++] = (char)(h << 4 | l);
-            i += 2;
-        } else if (plus && s[i] == '+') {
-            d[j++] = ' ';
-        } else {
-            d[j++] = s[i];
-        }
-    }
-    d[j] = 0;
-    if (out_len)
-        *out_len = j;
-    return d;
-}
-
-static int add_pair(swco__arena_t *a, swco__kvlist_t *l, const char *k, size_t kn,
-                    const char *v, size_t vn, int plus)
-{
-    size_t dk, dv;
-    char *name = decode(a, k, kn, plus, &dk);
-    char *value = decode(a, v, vn, plus, &dv);
-    if (!name || !value)
-        return -ENOMEM;
-    return swco__kv_add(l, name, dk, value, dv);
-}
-
-static int parse_query(swco__arena_t *a, swco__kvlist_t *l, const char *s, size_t n)
-{
-    if (swco__http_parse_query)
-        return swco__http_parse_query(a, l, s, n);
-    const char *end = s + n;
-    while (s < end) {
-        const char *amp = memchr(s, '&', (size_t)(end - s));
-        const char *e = amp ? amp : end;
-        if (e > s) {
-            const char *eq = memchr(s, '=', (size_t)(e - s));
-            int rc = eq ? add_pair(a, l, s, (size_t)(eq - s), eq + 1, (size_t)(e - eq - 1), 1)
-                        : add_pair(a, l, s, (size_t)(e - s), "", 0, 1);
-            if (rc < 0)
-                return rc;
-        }
-        s = e + (amp ? 1 : 0);
-    }
-    return 0;
-}
-
-static int parse_cookies(swco__arena_t *a, swco__kvlist_t *l, const char *s, size_t n)
-{
-    if (swco__http_parse_cookies)
-        return swco__http_parse_cookies(a, l, s, n);
-    const char *end = s + n;
-    while (s < end) {
-        const char *semi = memchr(s, ';', (size_t)(end - s));
-        const char *e = semi ? semi : end;
-        while (s < e && (*s == ' ' || *s == '\t'))
-            s++;
-        const char *t = e;
-        while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
-            t--;
-        const char *eq = memchr(s, '=', (size_t)(t - s));
-        if (eq && eq > s) {
-            const char *v = eq + 1, *ve = t;
-            if (ve - v >= 2 && *v == '"' && ve[-1] == '"')
-                v++, ve--;
-            int rc = add_pair(a, l, s, (size_t)(eq - s), v, (size_t)(ve - v), 0);
-            if (rc < 0)
-                return rc;
-        }
-        s = e + (semi ? 1 : 0);
-    }
-    return 0;
-}
-
-/* Without multipart.c: the whole body, unparsed, into req->body. */
-static int load_body(swco_http_request_t *req)
-{
-    if (swco__http_body_load)
-        return swco__http_body_load(req);
-    if (req->body_state == SWCO__BODY_LOADED)
-        return 0;
-    if (req->body_state == SWCO__BODY_FAILED)
-        return req->body_error;
-    size_t max = req->srv ? req->srv->listeners[req->listener]->opt.frame.max_len : 0;
-    for (;;) {
-        if (swco__hbuf_reserve(&req->body, 16384) < 0) {
-            req->body_state = SWCO__BODY_FAILED;
-            return req->body_error = -ENOMEM;
-        }
-        long n = req->src ? req->src->read(req->src_ctx, req->body.p + req->body.len,
-                                           req->body.cap - req->body.len - 1, 0)
-                          : 0;
-        if (n < 0) {
-            req->body_state = SWCO__BODY_FAILED;
-            return req->body_error = (int)n;
-        }
-        if (n == 0)
-            break;
-        req->body.len += (size_t)n;
-        req->body.p[req->body.len] = 0;
-        if (max && req->body.len > max) {
-            req->body_state = SWCO__BODY_FAILED;
-            return req->body_error = -EMSGSIZE;
-        }
-    }
-    req->body_state = SWCO__BODY_LOADED;
-    return 0;
-}
-
 /* ----------------------------------------------------------- internals */
 
 int swco__http_request_parse(swco_http_request_t *req, int kind)
@@ -160,26 +18,18 @@ int swco__http_request_parse(swco_http_request_t *req, int kind)
         return 0;
     int rc = 0;
     if (kind == SWCO_HTTP_GET) {
-        rc = parse_query(&req->arena, &req->lists[kind], req->query, strlen(req->query));
+        rc = swco__http_parse_query(&req->arena, &req->lists[kind], req->query,
+                                    strlen(req->query));
     } else if (kind == SWCO_HTTP_COOKIE) {
         if (req->opt && !req->opt->parse_cookie)
             goto done;
         const swco__kvlist_t *h = &req->lists[SWCO_HTTP_HEADER];
         for (size_t i = 0; i < h->n && rc == 0; i++)
             if (h->v[i].name_len == 6 && !strncasecmp(h->v[i].name, "Cookie", 6))
-                rc = parse_cookies(&req->arena, &req->lists[kind], h->v[i].value,
-                                   h->v[i].value_len);
+                rc = swco__http_parse_cookies(&req->arena, &req->lists[kind], h->v[i].value,
+                                              h->v[i].value_len);
     } else if (kind == SWCO_HTTP_POST) {
-        rc = load_body(req);
-        if (rc < 0)
-            return rc;
-        if (!swco__http_body_load && req->opt && req->opt->parse_post) {
-            /* the fallback knows urlencoded bodies only */
-            const swco__kv_t *ct = swco__kv_find(&req->lists[SWCO_HTTP_HEADER], "Content-Type", 1);
-            if (ct && !strncasecmp(ct->value, "application/x-www-form-urlencoded", 33) &&
-                req->body.len)
-                rc = parse_query(&req->arena, &req->lists[kind], req->body.p, req->body.len);
-        }
+        rc = swco__http_body_load(req);
     }
 done:
     if (rc == 0)
@@ -189,8 +39,7 @@ done:
 
 void swco__http_request_clear(swco_http_request_t *req)
 {
-    if (swco__http_body_free)
-        swco__http_body_free(req);
+    swco__http_body_free(req);
     swco__hbuf_free(&req->body);
     /* lists[HEADER] lives in the arena; the others were malloc'd */
     for (int k = SWCO_HTTP_GET; k <= SWCO_HTTP_COOKIE; k++)

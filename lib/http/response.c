@@ -15,16 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The other helpers' files: weak, so the library links while one of
- * them is still a placeholder (a missing one is treated as "none"). */
-#pragma weak swco__http_pick_encoding
-#pragma weak swco__http_encoding_name
-#pragma weak swco__http_enc_new
-#pragma weak swco__http_enc_put
-#pragma weak swco__http_enc_free
-#pragma weak swco__http_mime_type
-#pragma weak swco__http_encode_cookie
-
 /* ------------------------------------------------------------ reasons */
 
 const char *swco__http_reason(int status)
@@ -206,7 +196,7 @@ int swco__http_response_init(swco_http_response_t *r, swco_http_request_t *req,
 static int finish(swco_http_response_t *r, int rc)
 {
     r->ended = 1;
-    if (r->encoder && swco__http_enc_free) {
+    if (r->encoder) {
         swco__http_enc_free(r->encoder);
         r->encoder = NULL;
     }
@@ -220,7 +210,7 @@ void swco__http_response_clear(swco_http_response_t *r)
         swco_http_response_end(r, NULL, 0);
     free(r->reason);
     r->reason = NULL;
-    if (r->encoder && swco__http_enc_free)
+    if (r->encoder)
         swco__http_enc_free(r->encoder);
     r->encoder = NULL;
     /* headers and trailers live in the arena */
@@ -278,29 +268,6 @@ int swco_http_response_trailer(swco_http_response_t *resp, const char *name, con
     return swco__srv_ret(add_field(resp, &resp->trailers, name, value));
 }
 
-/* Cookie values: what is not unreserved becomes %XX (form.c's encoder
- * when it is there). */
-static int encode_cookie(swco__hbuf_t *b, const char *s)
-{
-    if (swco__http_encode_cookie)
-        return swco__http_encode_cookie(b, s);
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        char e[3];
-        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-            if (swco__hbuf_add(b, p, 1) < 0)
-                return -ENOMEM;
-            continue;
-        }
-        e[0] = '%';
-        e[1] = hex[*p >> 4];
-        e[2] = hex[*p & 15];
-        if (swco__hbuf_add(b, e, 3) < 0)
-            return -ENOMEM;
-    }
-    return 0;
-}
-
 /* cookie-octet of RFC 6265: no controls, space, DQUOTE, comma, semicolon
  * or backslash. */
 static int valid_cookie_value(const char *v)
@@ -356,7 +323,7 @@ int swco_http_response_cookie(swco_http_response_t *resp, const char *name, cons
         expires = 0;
         max_age = -1;
     } else if (rc == 0) {
-        rc = flags & SWCO_HTTP_COOKIE_RAW ? swco__hbuf_adds(&b, value) : encode_cookie(&b, value);
+        rc = flags & SWCO_HTTP_COOKIE_RAW ? swco__hbuf_adds(&b, value) : swco__http_encode_cookie(&b, value);
     }
     char tmp[64];
     if (rc == 0 && expires != 0) {
@@ -402,8 +369,7 @@ int swco_http_response_cookie(swco_http_response_t *resp, const char *name, cons
 static void pick_encoding(swco_http_response_t *r, long long length)
 {
     swco_http_request_t *req = r->req;
-    if (r->compress == 0 || !req || !req->opt || !swco__http_pick_encoding ||
-        !swco__http_enc_new || !swco__http_encoding_name)
+    if (r->compress == 0 || !req || !req->opt)
         return;
     if (req->head || r->status < 200 || r->status == 204 || r->status == 304 ||
         r->status == 206 || swco__kv_find(&r->headers, "Content-Encoding", 1))
@@ -520,8 +486,7 @@ int swco_http_response_sendfile(swco_http_response_t *resp, const char *path, lo
     if (!length)
         length = st.st_size - offset;
     if (!swco__kv_find(&resp->headers, "Content-Type", 1)) {
-        const char *mt = swco__http_mime_type ? swco__http_mime_type(path)
-                                              : "application/octet-stream";
+        const char *mt = swco__http_mime_type(path);
         int rc = add_field(resp, &resp->headers, "Content-Type", mt);
         if (rc < 0)
             return swco__srv_ret(rc);
