@@ -823,13 +823,6 @@ END_TEST
 
 START_TEST(test_process_mode)
 {
-    /* PROCESS mode loses a reply now and then on main, plain TCP too
-     * (examples/tcp_echo_server --mode process; see the note of
-     * check_server_proxy): run on request until that is fixed */
-    if (!getenv("SWCO_TEST_HTTP_PROCESS")) {
-        fprintf(stderr, "check_http: PROCESS mode skipped (SWCO_TEST_HTTP_PROCESS=1 runs it)\n");
-        return;
-    }
     run_mode(SWCO_SERVER_PROCESS);
 }
 END_TEST
