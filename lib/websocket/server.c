@@ -55,6 +55,7 @@ typedef struct wsconn {
     char *close_reason;
     int feeding;             /* in ws_receive: the reader is in use */
     int dead;                /* closed and done while feeding: free after */
+    long close_timer;        /* close_soon's timer, cleared when the socket closes */
 } wsconn_t;
 
 static size_t queue_limit(const wsconn_t *w)
@@ -381,8 +382,11 @@ static void close_soon(wsconn_t *w)
     if (lc) {
         lc->srv = w->srv;
         lc->fd = w->fd;
-        if (swco_timer_after(CLOSE_WAIT, close_late, lc, free) > 0)
+        long t = swco_timer_after(CLOSE_WAIT, close_late, lc, free);
+        if (t > 0) {
+            w->close_timer = t;
             return;
+        }
     }
     swco_server_close(w->srv, w->fd, 0);
 }
@@ -498,6 +502,12 @@ static void ws_close(void *cs)
 {
     wsconn_t *w = cs;
     w->gone = 1;
+    /* a pending close_soon timer would keep a stopping worker's loop
+     * alive (and its reactor unfreed) for nothing */
+    if (w->close_timer > 0) {
+        swco_timer_clear(w->close_timer);
+        w->close_timer = 0;
+    }
     if (!w->close_code) {
         w->close_code = SWCO_WS_CLOSE_ABNORMAL;
     }
